@@ -1,0 +1,287 @@
+//! The method markers and their options, parsed with the spans of their tokens kept for errors.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Attribute, LitBool, LitInt, LitStr, Meta, Token};
+
+use crate::ctxt::Ctxt;
+
+pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue"];
+
+/// `#[rpc]`, `#[rpc(name = "items.get")]`.
+pub struct RpcAttr {
+    pub span: Span,
+    pub name: Option<LitStr>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    const ALL: [(&'static str, Verb); 5] =
+        [("get", Verb::Get), ("post", Verb::Post), ("put", Verb::Put), ("patch", Verb::Patch), ("delete", Verb::Delete)];
+
+    pub fn upper(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    pub fn variant(self) -> &'static str {
+        match self {
+            Verb::Get => "Get",
+            Verb::Post => "Post",
+            Verb::Put => "Put",
+            Verb::Patch => "Patch",
+            Verb::Delete => "Delete",
+        }
+    }
+
+    pub fn takes_body(self) -> bool {
+        matches!(self, Verb::Post | Verb::Put | Verb::Patch)
+    }
+}
+
+/// `#[http(get = "/items/:id")]`, with `body = "arg"` and `status = 201`.
+pub struct HttpAttr {
+    pub span: Span,
+    /// The verb and its path; `None` when the attribute named no verb (already reported).
+    pub route: Option<(Verb, LitStr)>,
+    pub body: Option<LitStr>,
+    pub status: Option<LitInt>,
+}
+
+/// `#[mcp_tool]` with `name`, `title`, `description` and the annotation flags.
+#[derive(Default)]
+pub struct McpAttr {
+    pub span: Option<Span>,
+    pub name: Option<LitStr>,
+    pub title: Option<LitStr>,
+    pub description: Option<LitStr>,
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+/// `#[queue]`, `#[queue(type = "item.created", queue = "items")]`.
+pub struct QueueAttr {
+    pub span: Span,
+    pub message_type: Option<LitStr>,
+    pub queue: Option<LitStr>,
+}
+
+/// The options of `#[dotdo::service(...)]`.
+#[derive(Default)]
+pub struct ServiceAttr {
+    pub krate: Option<syn::Path>,
+    pub name: Option<LitStr>,
+}
+
+/// Which marker an attribute is, if any: `#[rpc]` or a path ending in it (`#[dotdo::rpc]`).
+pub fn marker_name(attr: &Attribute) -> Option<&'static str> {
+    let last = attr.path().segments.last()?;
+    MARKERS.iter().copied().find(|marker| last.ident == marker)
+}
+
+fn unknown_key(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, marker: &str, expected: &[&str]) -> syn::Result<()> {
+    let key = meta.path.to_token_stream_string();
+    let expected = expected.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ");
+    ctxt.error_spanned_by(&meta.path, format!("unknown key `{key}` in `#[{marker}]`, expected one of {expected}"));
+    skip_value(meta)
+}
+
+/// Consumes `= value` after a key, so parsing goes on after an error.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<proc_macro2::TokenStream>()?;
+    }
+    Ok(())
+}
+
+trait PathString {
+    fn to_token_stream_string(&self) -> String;
+}
+
+impl PathString for syn::Path {
+    fn to_token_stream_string(&self) -> String {
+        quote::ToTokens::to_token_stream(self).to_string().replace(' ', "")
+    }
+}
+
+/// Runs `parse` on each `key = value` / `flag` of an attribute; `#[marker]` alone has none.
+fn parse_options(
+    ctxt: &Ctxt,
+    attr: &Attribute,
+    marker: &str,
+    mut parse: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    match &attr.meta {
+        Meta::Path(_) => {}
+        Meta::List(_) => {
+            if let Err(error) = attr.parse_nested_meta(|meta| parse(&meta)) {
+                ctxt.syn_error(error);
+            }
+        }
+        Meta::NameValue(name_value) => ctxt.error_spanned_by(
+            name_value,
+            format!("`#[{marker} = ...]` is not a valid form; use `#[{marker}(key = \"value\")]`"),
+        ),
+    }
+}
+
+fn set_once<T>(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<T>, value: T) {
+    if slot.is_some() {
+        ctxt.error_spanned_by(&meta.path, format!("duplicate key `{}`", meta.path.to_token_stream_string()));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+/// A flag (`read_only`) or an explicit boolean (`read_only = false`).
+fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+    if meta.input.peek(Token![=]) { Ok(meta.value()?.parse::<LitBool>()?.value) } else { Ok(true) }
+}
+
+pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
+    let mut rpc = RpcAttr { span: attr.span(), name: None };
+    parse_options(ctxt, attr, "rpc", |meta| {
+        if meta.path.is_ident("name") {
+            let name = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut rpc.name, name);
+            Ok(())
+        } else {
+            unknown_key(ctxt, meta, "rpc", &["name"])
+        }
+    });
+    rpc
+}
+
+pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
+    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None };
+    parse_options(ctxt, attr, "http", |meta| {
+        if let Some(&(_, verb)) = Verb::ALL.iter().find(|(key, _)| meta.path.is_ident(key)) {
+            let path: LitStr = meta.value()?.parse()?;
+            match &http.route {
+                Some((first, _)) => ctxt.error_spanned_by(
+                    &meta.path,
+                    format!(
+                        "`#[http]` takes one verb, this one already has `{}`; add another `#[http(...)]` for a second route",
+                        first.upper().to_lowercase()
+                    ),
+                ),
+                None => http.route = Some((verb, path)),
+            }
+            Ok(())
+        } else if meta.path.is_ident("body") {
+            let body = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut http.body, body);
+            Ok(())
+        } else if meta.path.is_ident("status") {
+            let status = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut http.status, status);
+            Ok(())
+        } else {
+            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status"])
+        }
+    });
+    if http.route.is_none() {
+        ctxt.error_spanned_by(attr, "`#[http]` needs a verb and a path, e.g. `#[http(get = \"/items/:id\")]`");
+    }
+    http
+}
+
+pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
+    let mut mcp = McpAttr { span: Some(attr.span()), ..McpAttr::default() };
+    parse_options(ctxt, attr, "mcp_tool", |meta| {
+        let text_slot = if meta.path.is_ident("name") {
+            Some(&mut mcp.name)
+        } else if meta.path.is_ident("title") {
+            Some(&mut mcp.title)
+        } else if meta.path.is_ident("description") {
+            Some(&mut mcp.description)
+        } else {
+            None
+        };
+        if let Some(slot) = text_slot {
+            let value = meta.value()?.parse()?;
+            set_once(ctxt, meta, slot, value);
+            return Ok(());
+        }
+        let flag_slot = if meta.path.is_ident("read_only") {
+            &mut mcp.read_only
+        } else if meta.path.is_ident("destructive") {
+            &mut mcp.destructive
+        } else if meta.path.is_ident("idempotent") {
+            &mut mcp.idempotent
+        } else if meta.path.is_ident("open_world") {
+            &mut mcp.open_world
+        } else {
+            return unknown_key(
+                ctxt,
+                meta,
+                "mcp_tool",
+                &["name", "title", "description", "read_only", "destructive", "idempotent", "open_world"],
+            );
+        };
+        let value = flag(meta)?;
+        set_once(ctxt, meta, flag_slot, value);
+        Ok(())
+    });
+    mcp
+}
+
+pub fn parse_queue(ctxt: &Ctxt, attr: &Attribute) -> QueueAttr {
+    let mut queue = QueueAttr { span: attr.span(), message_type: None, queue: None };
+    parse_options(ctxt, attr, "queue", |meta| {
+        if meta.path.is_ident("type") {
+            let value = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut queue.message_type, value);
+            Ok(())
+        } else if meta.path.is_ident("queue") {
+            let value = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut queue.queue, value);
+            Ok(())
+        } else {
+            unknown_key(ctxt, meta, "queue", &["type", "queue"])
+        }
+    });
+    queue
+}
+
+pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr {
+    let mut service = ServiceAttr::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            let path: LitStr = meta.value()?.parse()?;
+            let path = path.parse::<syn::Path>()?;
+            set_once(ctxt, &meta, &mut service.krate, path);
+            Ok(())
+        } else if meta.path.is_ident("name") {
+            let name = meta.value()?.parse()?;
+            set_once(ctxt, &meta, &mut service.name, name);
+            Ok(())
+        } else {
+            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name"])
+        }
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        ctxt.syn_error(error);
+    }
+    service
+}

@@ -1,0 +1,257 @@
+//! Validation of a service model: every problem is reported on its own tokens, in one pass.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{FnArg, LitStr, Type};
+
+use crate::attr::Verb;
+use crate::ctxt::Ctxt;
+use crate::model::{MethodModel, ServiceModel};
+
+/// Paths the runtime serves itself.
+const RESERVED_PATHS: &[&str] = &["/_rpc", "/mcp"];
+
+/// One segment of a declared route path.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// `:name`
+    Param(String),
+    /// `*name`, the rest of the path.
+    Wildcard(String),
+}
+
+/// Splits a route path into segments, or says what is wrong with it.
+pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("route paths start with `/`, got `{path}`"));
+    };
+    let raw: Vec<&str> = rest.split('/').collect();
+    let mut segments = Vec::with_capacity(raw.len());
+    for (index, segment) in raw.iter().enumerate() {
+        let named = |name: &str, kind: &str| {
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                Ok(name.to_owned())
+            } else {
+                Err(format!("`{kind}{name}` in `{path}`: a {} needs a Rust identifier as its name", if kind == ":" { "path parameter" } else { "wildcard" }))
+            }
+        };
+        segments.push(if let Some(name) = segment.strip_prefix(':') {
+            Segment::Param(named(name, ":")?)
+        } else if let Some(name) = segment.strip_prefix('*') {
+            if index + 1 != raw.len() {
+                return Err(format!("`*{name}` in `{path}`: a wildcard must be the last segment"));
+            }
+            Segment::Wildcard(named(name, "*")?)
+        } else {
+            Segment::Literal((*segment).to_owned())
+        });
+    }
+    Ok(segments)
+}
+
+/// The shape two routes conflict on: parameter names do not matter to matching.
+fn route_shape(verb: Verb, segments: &[Segment]) -> String {
+    let path: Vec<String> = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Literal(text) => text.clone(),
+            Segment::Param(_) => ":".into(),
+            Segment::Wildcard(_) => "*".into(),
+        })
+        .collect();
+    format!("{} /{}", verb.upper(), path.join("/"))
+}
+
+pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
+    let mut rpc_names: HashMap<String, &MethodModel> = HashMap::new();
+    let mut tool_names: HashMap<String, &MethodModel> = HashMap::new();
+    let mut routes: HashMap<String, &MethodModel> = HashMap::new();
+    let mut queue_types: HashMap<(String, Option<String>), &MethodModel> = HashMap::new();
+
+    for method in service.exposed() {
+        check_signature(ctxt, method);
+
+        if let Some(rpc) = &method.rpc {
+            let name = method.rpc_name();
+            if let Some(first) = rpc_names.insert(name.clone(), method) {
+                let span = rpc.name.as_ref().map_or(rpc.span, LitStr::span);
+                ctxt.syn_error(syn::Error::new(span, format!("duplicate RPC name `{name}`, also used by `{}`", first.ident)));
+            }
+        }
+
+        for http in &method.http {
+            let Some((verb, path)) = &http.route else { continue };
+            check_route(ctxt, method, *verb, path, http.body.as_ref(), http.status.as_ref());
+            if let Ok(segments) = parse_path(&path.value()) {
+                if let Some(first) = routes.insert(route_shape(*verb, &segments), method) {
+                    ctxt.error_spanned_by(
+                        path,
+                        format!("duplicate route `{} {}`, also declared on `{}`", verb.upper(), path.value(), first.ident),
+                    );
+                }
+            }
+        }
+
+        if let Some(mcp) = &method.mcp {
+            let span = mcp.span.unwrap_or_else(Span::call_site);
+            let name = method.tool_name();
+            let name_span = mcp.name.as_ref().map_or(span, LitStr::span);
+            if !(1..=64).contains(&name.len())
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                ctxt.syn_error(syn::Error::new(
+                    name_span,
+                    format!("MCP tool name `{name}` must be 1 to 64 characters of `A-Z a-z 0-9 _ - .`"),
+                ));
+            }
+            if method.tool_description().trim().is_empty() {
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!(
+                        "MCP tool `{name}` needs a description: add a doc comment to `{}` or `#[mcp_tool(description = \"...\")]`",
+                        method.ident
+                    ),
+                ));
+            }
+            if let Some(first) = tool_names.insert(name.clone(), method) {
+                ctxt.syn_error(syn::Error::new(name_span, format!("duplicate MCP tool name `{name}`, also used by `{}`", first.ident)));
+            }
+        }
+
+        for queue in &method.queue {
+            if method.params().count() != 1 {
+                ctxt.syn_error(syn::Error::new(
+                    queue.span,
+                    format!(
+                        "a `#[queue]` method takes exactly one payload argument (plus an optional `&Context`); `{}` takes {}",
+                        method.ident,
+                        method.params().count()
+                    ),
+                ));
+            }
+            let message_type = queue.message_type(method);
+            let key = (message_type.clone(), queue.queue.as_ref().map(LitStr::value));
+            if let Some(first) = queue_types.insert(key, method) {
+                let span = queue.message_type.as_ref().map_or(queue.span, LitStr::span);
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!("duplicate queue message type `{message_type}`, also consumed by `{}`", first.ident),
+                ));
+            }
+        }
+    }
+}
+
+fn check_signature(ctxt: &Ctxt, method: &MethodModel) {
+    let sig = &method.sig;
+    if sig.asyncness.is_none() {
+        ctxt.error_spanned_by(sig.fn_token, format!("service method `{}` must be `async fn`", method.ident));
+    }
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(FnArg::Receiver(receiver)) => ctxt.error_spanned_by(
+            receiver,
+            "service methods take `&self`: a service is shared by concurrent calls",
+        ),
+        _ => ctxt.error_spanned_by(
+            &sig.ident,
+            format!("service method `{}` needs a `&self` receiver", method.ident),
+        ),
+    }
+    if method.output.is_none() {
+        ctxt.error_spanned_by(
+            &sig.ident,
+            format!("service method `{}` must return `Result<T, dotdo::Error>`", method.ident),
+        );
+    }
+    let mut contexts = method.args.iter().filter(|arg| arg.is_context);
+    contexts.next();
+    for extra in contexts {
+        ctxt.error_spanned_by(&extra.ty, "a method takes at most one `&Context`");
+    }
+    for arg in method.params() {
+        if matches!(arg.ty, Type::Reference(_)) {
+            ctxt.error_spanned_by(
+                &arg.ty,
+                "arguments are decoded from the request and must be owned types (`String`, not `&str`); only `&Context` is borrowed",
+            );
+        }
+    }
+}
+
+fn check_route(
+    ctxt: &Ctxt,
+    method: &MethodModel,
+    verb: Verb,
+    path: &LitStr,
+    body: Option<&LitStr>,
+    status: Option<&syn::LitInt>,
+) {
+    let value = path.value();
+    if RESERVED_PATHS.contains(&value.as_str()) {
+        ctxt.error_spanned_by(path, format!("`{value}` is served by dotdo itself (JSON-RPC and MCP); choose another path"));
+    }
+    let segments = match parse_path(&value) {
+        Ok(segments) => segments,
+        Err(message) => return ctxt.error_spanned_by(path, message),
+    };
+    let mut path_params = Vec::new();
+    for segment in &segments {
+        if let Segment::Param(name) | Segment::Wildcard(name) = segment {
+            if !method.params().any(|arg| arg.ident == name) {
+                ctxt.error_spanned_by(
+                    path,
+                    format!("path parameter `{name}` has no argument of that name in `{}`", method.ident),
+                );
+            }
+            path_params.push(name.clone());
+        }
+    }
+    if let Some(body) = body {
+        let name = body.value();
+        if !verb.takes_body() {
+            ctxt.error_spanned_by(
+                body,
+                format!("a body argument on `{}`: GET and DELETE requests carry no body; take `{name}` from the query", verb.upper()),
+            );
+        } else if path_params.contains(&name) {
+            ctxt.error_spanned_by(body, format!("`{name}` is a path parameter, it cannot also be the body"));
+        } else if !method.params().any(|arg| arg.ident == name) {
+            ctxt.error_spanned_by(body, format!("body argument `{name}` is not an argument of `{}`", method.ident));
+        }
+    }
+    if let Some(status) = status {
+        match status.base10_parse::<u16>() {
+            Ok(code) if (200..=299).contains(&code) => {}
+            _ => ctxt.error_spanned_by(status, "`status` is the success status: 200 to 299"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_literals_params_and_wildcards() {
+        assert_eq!(
+            parse_path("/items/:id/*rest").unwrap(),
+            vec![Segment::Literal("items".into()), Segment::Param("id".into()), Segment::Wildcard("rest".into())]
+        );
+        assert!(parse_path("items").is_err());
+        assert!(parse_path("/a/*rest/b").is_err());
+        assert!(parse_path("/a/:").is_err());
+        assert!(parse_path("/a/:1x").is_err());
+    }
+
+    #[test]
+    fn routes_that_differ_only_in_param_names_share_a_shape() {
+        let a = parse_path("/items/:id").unwrap();
+        let b = parse_path("/items/:key").unwrap();
+        assert_eq!(route_shape(Verb::Get, &a), route_shape(Verb::Get, &b));
+        assert_ne!(route_shape(Verb::Get, &a), route_shape(Verb::Put, &b));
+    }
+}

@@ -1,0 +1,218 @@
+//! The model of a service: what the impl declares, with the original tokens kept for spans.
+//! Built by [`ServiceModel::from_impl`], which also strips the markers from the impl.
+
+use proc_macro2::Ident;
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type};
+
+use crate::attr::{self, HttpAttr, McpAttr, QueueAttr, RpcAttr, ServiceAttr};
+use crate::ctxt::Ctxt;
+
+pub struct ServiceModel {
+    /// The service's type, as written after `impl`.
+    pub self_ty: Type,
+    /// Its last path segment (`Items`), the stem of generated names (`ItemsClient`).
+    pub ident: Ident,
+    pub name: String,
+    pub docs: String,
+    pub krate: syn::Path,
+    pub methods: Vec<MethodModel>,
+}
+
+pub struct MethodModel {
+    pub sig: syn::Signature,
+    pub ident: Ident,
+    pub docs: String,
+    /// The arguments after the receiver, in order, the context included.
+    pub args: Vec<ArgModel>,
+    pub output: Option<Type>,
+    /// `T` of a `Result<T, _>` return type, when written that way.
+    pub ok_type: Option<Type>,
+    pub rpc: Option<RpcAttr>,
+    pub http: Vec<HttpAttr>,
+    pub mcp: Option<McpAttr>,
+    pub queue: Vec<QueueAttr>,
+}
+
+pub struct ArgModel {
+    pub ident: Ident,
+    pub ty: Type,
+    pub is_context: bool,
+}
+
+impl MethodModel {
+    pub fn is_exposed(&self) -> bool {
+        self.rpc.is_some() || !self.http.is_empty() || self.mcp.is_some() || !self.queue.is_empty()
+    }
+
+    /// The arguments that callers supply: all but the context.
+    pub fn params(&self) -> impl Iterator<Item = &ArgModel> {
+        self.args.iter().filter(|arg| !arg.is_context)
+    }
+
+    pub fn returns_unit(&self) -> bool {
+        matches!(&self.ok_type, Some(Type::Tuple(tuple)) if tuple.elems.is_empty())
+    }
+
+    pub fn rpc_name(&self) -> String {
+        self.rpc.as_ref().and_then(|rpc| rpc.name.as_ref()).map_or_else(|| self.ident.to_string(), |name| name.value())
+    }
+
+    pub fn tool_name(&self) -> String {
+        self.mcp.as_ref().and_then(|mcp| mcp.name.as_ref()).map_or_else(|| self.ident.to_string(), |name| name.value())
+    }
+
+    pub fn tool_description(&self) -> String {
+        self.mcp
+            .as_ref()
+            .and_then(|mcp| mcp.description.as_ref())
+            .map_or_else(|| self.docs.clone(), |description| description.value())
+    }
+}
+
+impl QueueAttr {
+    pub fn message_type(&self, method: &MethodModel) -> String {
+        self.message_type.as_ref().map_or_else(|| method.ident.to_string(), syn::LitStr::value)
+    }
+}
+
+impl ServiceModel {
+    /// Reads the impl into a model, removing the markers so the impl compiles as plain Rust.
+    pub fn from_impl(ctxt: &Ctxt, service_attr: ServiceAttr, item: &mut ItemImpl) -> Option<ServiceModel> {
+        if let Some((_, trait_path, _)) = &item.trait_ {
+            ctxt.error_spanned_by(
+                trait_path,
+                "`#[dotdo::service]` goes on an inherent impl (`impl Items { ... }`), not a trait impl",
+            );
+        }
+        if !item.generics.params.is_empty() {
+            ctxt.error_spanned_by(&item.generics, "`#[dotdo::service]` does not support generic services");
+        }
+        let ident = match &*item.self_ty {
+            Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|segment| segment.ident.clone()),
+            _ => None,
+        };
+        let Some(ident) = ident else {
+            ctxt.error_spanned_by(&item.self_ty, "`#[dotdo::service]` needs a named type, e.g. `impl Items`");
+            return None;
+        };
+
+        let mut methods = Vec::new();
+        for impl_item in &mut item.items {
+            if let ImplItem::Fn(function) = impl_item {
+                methods.push(MethodModel::from_fn(ctxt, function));
+            }
+        }
+        Some(ServiceModel {
+            self_ty: (*item.self_ty).clone(),
+            name: service_attr.name.map_or_else(|| ident.to_string(), |name| name.value()),
+            ident,
+            docs: docs(&item.attrs),
+            krate: service_attr.krate.unwrap_or_else(|| syn::parse_quote!(::dotdo)),
+            methods,
+        })
+    }
+
+    pub fn exposed(&self) -> impl Iterator<Item = &MethodModel> {
+        self.methods.iter().filter(|method| method.is_exposed())
+    }
+}
+
+impl MethodModel {
+    fn from_fn(ctxt: &Ctxt, function: &mut ImplItemFn) -> MethodModel {
+        let mut rpc = None;
+        let mut http = Vec::new();
+        let mut mcp = None;
+        let mut queue = Vec::new();
+        function.attrs.retain(|attribute| {
+            let Some(marker) = attr::marker_name(attribute) else {
+                return true;
+            };
+            match marker {
+                "rpc" => {
+                    let parsed = attr::parse_rpc(ctxt, attribute);
+                    if rpc.is_some() {
+                        ctxt.error_spanned_by(attribute, "duplicate `#[rpc]` on one method");
+                    }
+                    rpc = Some(parsed);
+                }
+                "http" => http.push(attr::parse_http(ctxt, attribute)),
+                "mcp_tool" => {
+                    let parsed = attr::parse_mcp(ctxt, attribute);
+                    if mcp.is_some() {
+                        ctxt.error_spanned_by(attribute, "duplicate `#[mcp_tool]` on one method");
+                    }
+                    mcp = Some(parsed);
+                }
+                _ => queue.push(attr::parse_queue(ctxt, attribute)),
+            }
+            false
+        });
+
+        let mut args = Vec::new();
+        for input in &function.sig.inputs {
+            let FnArg::Typed(typed) = input else { continue };
+            let ident = match &*typed.pat {
+                Pat::Ident(pat) => pat.ident.clone(),
+                other => {
+                    ctxt.error_spanned_by(other, "arguments of service methods must be plain names (`id: String`)");
+                    syn::Ident::new("__dotdo_unnamed", other.span())
+                }
+            };
+            args.push(ArgModel { ident, ty: (*typed.ty).clone(), is_context: is_context_type(&typed.ty) });
+        }
+        let output = match &function.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+        };
+        MethodModel {
+            ok_type: output.as_ref().and_then(result_ok_type),
+            output,
+            sig: function.sig.clone(),
+            ident: function.sig.ident.clone(),
+            docs: docs(&function.attrs),
+            args,
+            rpc,
+            http,
+            mcp,
+            queue,
+        }
+    }
+}
+
+/// `&Context`, `&dotdo::Context`, `&crate::Context`: the per-call context, in no schema.
+fn is_context_type(ty: &Type) -> bool {
+    let Type::Reference(reference) = ty else { return false };
+    matches!(&*reference.elem, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Context"))
+}
+
+/// `T` of `Result<T, E>` or of an alias `Result<T>`.
+fn result_ok_type(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    match arguments.args.first()? {
+        syn::GenericArgument::Type(ok) => Some(ok.clone()),
+        _ => None,
+    }
+}
+
+/// The doc comment, one line per `///` line, without the space after `///`.
+pub fn docs(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attribute| attribute.path().is_ident("doc"))
+        .filter_map(|attribute| match &attribute.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+        .collect();
+    lines.join("\n").trim().to_owned()
+}

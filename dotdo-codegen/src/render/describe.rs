@@ -1,0 +1,171 @@
+//! The `Service` impl and its static description: methods, routes, RPC names, MCP tools with
+//! their schemas, queue message types.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::check::{Segment, parse_path};
+use crate::model::{MethodModel, ServiceModel};
+
+pub fn render_input_schema(service: &ServiceModel, method: &MethodModel) -> TokenStream {
+    let krate = &service.krate;
+    let ident = super::input_schema_ident(method);
+    let args = method.params().map(|arg| {
+        let ty = &arg.ty;
+        let name = arg.ident.to_string();
+        quote! { #krate::__private::ArgSchema::of::<#ty>(__generator, #name) }
+    });
+    quote! {
+        #[allow(non_snake_case)]
+        fn #ident(__generator: &mut #krate::__private::SchemaGenerator) -> #krate::__private::Schema {
+            #krate::__private::args_schema([#(#args),*])
+        }
+    }
+}
+
+pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
+    let krate = &service.krate;
+    let self_ty = &service.self_ty;
+    let name = &service.name;
+    let docs = &service.docs;
+    let exposed: Vec<&MethodModel> = service.exposed().collect();
+
+    let methods = exposed.iter().map(|method| {
+        let name = method.ident.to_string();
+        let docs = &method.docs;
+        let params = method.params().map(|arg| arg.ident.to_string());
+        let returns_unit = method.returns_unit();
+        let invoker = super::invoker_ident(method);
+        quote! {
+            #krate::MethodDesc {
+                name: #name,
+                docs: #docs,
+                params: &[#(#params),*],
+                returns_unit: #returns_unit,
+                invoke: #invoker,
+            }
+        }
+    });
+
+    let mut routes = Vec::new();
+    let mut rpc = Vec::new();
+    let mut tools = Vec::new();
+    let mut queues = Vec::new();
+    for (index, method) in exposed.iter().enumerate() {
+        for http in &method.http {
+            let Some((verb, path)) = &http.route else { continue };
+            let verb_ident = format_ident!("{}", verb.variant());
+            let body = body_binding(krate, method, *verb, path, http.body.as_ref());
+            let status = match &http.status {
+                Some(status) => quote! { ::core::option::Option::Some(#status) },
+                None => quote! { ::core::option::Option::None },
+            };
+            routes.push(quote! {
+                #krate::RouteDesc { verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, status: #status }
+            });
+        }
+        if method.rpc.is_some() {
+            let name = method.rpc_name();
+            rpc.push(quote! { #krate::RpcDesc { name: #name, method: #index } });
+        }
+        if let Some(mcp) = &method.mcp {
+            let name = method.tool_name();
+            let title = option_str(mcp.title.as_ref().map(syn::LitStr::value));
+            let description = method.tool_description();
+            let [read_only, destructive, idempotent, open_world] =
+                [mcp.read_only, mcp.destructive, mcp.idempotent, mcp.open_world].map(option_bool);
+            let input_schema = super::input_schema_ident(method);
+            let output = method.output.as_ref().expect("checked: exposed methods return a value");
+            tools.push(quote! {
+                #krate::ToolDesc {
+                    name: #name,
+                    title: #title,
+                    description: #description,
+                    method: #index,
+                    annotations: #krate::ToolAnnotations {
+                        read_only: #read_only,
+                        destructive: #destructive,
+                        idempotent: #idempotent,
+                        open_world: #open_world,
+                    },
+                    input_schema: #input_schema,
+                    output_schema: #krate::__private::output_schema::<<#output as #krate::MethodOutput>::Ok>,
+                }
+            });
+        }
+        for queue in &method.queue {
+            let message_type = queue.message_type(method);
+            let queue_name = option_str(queue.queue.as_ref().map(syn::LitStr::value));
+            queues.push(quote! {
+                #krate::QueueDesc { message_type: #message_type, queue: #queue_name, method: #index }
+            });
+        }
+    }
+
+    quote! {
+        impl #krate::Service for #self_ty {
+            fn description() -> &'static #krate::ServiceDescription<Self> {
+                static DESCRIPTION: #krate::ServiceDescription<#self_ty> = #krate::ServiceDescription::new(
+                    #name,
+                    ::core::env!("CARGO_PKG_VERSION"),
+                    #docs,
+                    &[#(#methods),*],
+                    &[#(#routes),*],
+                    &[#(#rpc),*],
+                    &[#(#tools),*],
+                    &[#(#queues),*],
+                );
+                &DESCRIPTION
+            }
+        }
+    }
+}
+
+/// Where a route's non-path arguments come from: an explicit `body`, nothing on GET/DELETE, the
+/// one remaining argument as the whole body, or the body's fields when there are several.
+fn body_binding(
+    krate: &syn::Path,
+    method: &MethodModel,
+    verb: crate::attr::Verb,
+    path: &syn::LitStr,
+    body: Option<&syn::LitStr>,
+) -> TokenStream {
+    if let Some(body) = body {
+        return quote! { #krate::BodyBinding::Whole(#body) };
+    }
+    if !verb.takes_body() {
+        return quote! { #krate::BodyBinding::None };
+    }
+    let path_params: Vec<String> = parse_path(&path.value())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|segment| match segment {
+            Segment::Param(name) | Segment::Wildcard(name) => Some(name),
+            Segment::Literal(_) => None,
+        })
+        .collect();
+    let rest: Vec<String> = method
+        .params()
+        .map(|arg| arg.ident.to_string())
+        .filter(|name| !path_params.contains(name))
+        .collect();
+    match rest.as_slice() {
+        [] => quote! { #krate::BodyBinding::None },
+        [only] => quote! { #krate::BodyBinding::Whole(#only) },
+        _ => quote! { #krate::BodyBinding::Fields },
+    }
+}
+
+fn option_str(value: Option<String>) -> TokenStream {
+    match value {
+        Some(value) => quote! { ::core::option::Option::Some(#value) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+fn option_bool(value: Option<bool>) -> TokenStream {
+    match value {
+        Some(value) => quote! { ::core::option::Option::Some(#value) },
+        None => quote! { ::core::option::Option::None },
+    }
+}

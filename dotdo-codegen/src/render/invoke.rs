@@ -1,0 +1,42 @@
+//! One invoker per exposed method: takes each argument by name from the runtime's `Args`, calls
+//! the method, and serializes its result. Every interface calls the same invoker.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{MethodModel, ServiceModel};
+
+pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStream {
+    let krate = &service.krate;
+    let self_ty = &service.self_ty;
+    let invoker = super::invoker_ident(method);
+    let method_ident = &method.ident;
+    let takes = method.params().map(|arg| {
+        let ident = &arg.ident;
+        let ty = &arg.ty;
+        let name = ident.to_string();
+        quote! { let #ident: #ty = __args.take(#name)?; }
+    });
+    let call_args = method.args.iter().map(|arg| {
+        if arg.is_context {
+            quote! { __context }
+        } else {
+            let ident = &arg.ident;
+            quote! { #ident }
+        }
+    });
+    quote! {
+        #[allow(non_snake_case, unused_mut, unused_variables, clippy::needless_question_mark)]
+        fn #invoker<'a>(
+            __service: &'a #self_ty,
+            __context: &'a #krate::Context,
+            mut __args: #krate::Args,
+        ) -> #krate::__private::LocalBoxFuture<'a, #krate::Result<#krate::Reply>> {
+            #krate::__private::boxed(async move {
+                #(#takes)*
+                __args.finish()?;
+                #krate::MethodOutput::into_reply(<#self_ty>::#method_ident(__service, #(#call_args),*).await)
+            })
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Code generation, one file per artifact. Generated code stays thin: it names types and calls
+//! the runtime through `<crate>::__private` and absolute paths, so it works under
+//! `#![no_implicit_prelude]` and with a renamed dependency.
+
+mod client;
+mod describe;
+mod invoke;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::model::{MethodModel, ServiceModel};
+
+pub fn render(service: &ServiceModel) -> TokenStream {
+    let invokers = service.exposed().map(|method| invoke::render_invoker(service, method));
+    let schemas = service
+        .exposed()
+        .filter(|method| method.mcp.is_some())
+        .map(|method| describe::render_input_schema(service, method));
+    let description = describe::render_service_impl(service);
+    let client = client::render_client(service);
+    quote! {
+        const _: () = {
+            #(#invokers)*
+            #(#schemas)*
+            #description
+        };
+        #client
+    }
+}
+
+fn invoker_ident(method: &MethodModel) -> proc_macro2::Ident {
+    format_ident!("__dotdo_invoke_{}", method.ident)
+}
+
+fn input_schema_ident(method: &MethodModel) -> proc_macro2::Ident {
+    format_ident!("__dotdo_input_schema_{}", method.ident)
+}

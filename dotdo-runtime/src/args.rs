@@ -1,0 +1,305 @@
+//! Arguments bound by name, whatever interface they arrived on.
+//!
+//! Every interface turns its input into [`Args`]: HTTP path segments and query parameters (text),
+//! a JSON body (whole, or its fields), JSON-RPC `params` (by name or position), MCP `arguments`,
+//! a queue message's `data`. Generated code then takes each argument by name with
+//! [`Args::take`], so the binding logic and its error messages live here, once.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::Error;
+
+/// Where an argument's value came from; it decides how text is parsed and what an error says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A `:name` or `*name` path segment (percent-decoded text).
+    Path,
+    /// A query-string parameter (text). Unknown query parameters are ignored.
+    Query,
+    /// The whole JSON request body.
+    Body,
+    /// A field of a JSON object (request body, JSON-RPC params, MCP arguments).
+    Field,
+    /// A queue message's `data`.
+    Message,
+}
+
+#[derive(Debug)]
+enum Raw {
+    Text(String),
+    Json(Value),
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    raw: Raw,
+    source: Source,
+}
+
+/// The arguments of one call, taken out one by one by the generated code.
+#[derive(Debug)]
+pub struct Args {
+    expected: &'static [&'static str],
+    entries: Vec<Entry>,
+}
+
+impl Args {
+    /// Empty arguments for a method whose parameters are `expected`.
+    pub fn new(expected: &'static [&'static str]) -> Self {
+        Args { expected, entries: Vec::new() }
+    }
+
+    /// Adds a text value (path segment or query parameter). Later additions win over earlier
+    /// ones of the same name, so callers add the weakest source first.
+    pub fn push_text(&mut self, name: impl Into<String>, value: impl Into<String>, source: Source) {
+        self.entries.push(Entry { name: name.into(), raw: Raw::Text(value.into()), source });
+    }
+
+    /// Adds a JSON value.
+    pub fn push_json(&mut self, name: impl Into<String>, value: Value, source: Source) {
+        self.entries.push(Entry { name: name.into(), raw: Raw::Json(value), source });
+    }
+
+    /// Adds every field of a JSON object; anything else is an error that names what was sent.
+    pub fn push_object(&mut self, value: Value, what: &str) -> Result<(), Error> {
+        match value {
+            Value::Object(fields) => {
+                for (name, value) in fields {
+                    self.push_json(name, value, Source::Field);
+                }
+                Ok(())
+            }
+            other => Err(Error::bad_request(format!(
+                "{what} must be a JSON object, got {}",
+                json_type(&other)
+            ))),
+        }
+    }
+
+    /// Binds JSON-RPC style params: an object by name, an array by position, or nothing.
+    pub fn push_params(&mut self, params: Option<Value>) -> Result<(), Error> {
+        match params {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::Array(items)) => {
+                if items.len() > self.expected.len() {
+                    return Err(Error::invalid_field(
+                        "params",
+                        format!(
+                            "expected at most {} positional params ({}), got {}",
+                            self.expected.len(),
+                            self.expected_list(),
+                            items.len()
+                        ),
+                    ));
+                }
+                for (name, value) in self.expected.iter().zip(items) {
+                    self.push_json(*name, value, Source::Field);
+                }
+                Ok(())
+            }
+            Some(object @ Value::Object(_)) => self.push_object(object, "params"),
+            Some(other) => Err(Error::invalid_field(
+                "params",
+                format!("params must be an object or an array, got {}", json_type(&other)),
+            )),
+        }
+    }
+
+    /// Takes the argument `name` and decodes it as `T`.
+    ///
+    /// A missing argument is `None` for an `Option` (any type that decodes from `null`) and an
+    /// error naming the argument for anything else.
+    pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
+        let Some(index) = self.entries.iter().rposition(|entry| entry.name == name) else {
+            return T::deserialize(Value::Null).map_err(|_| missing(name));
+        };
+        let entry = self.entries.swap_remove(index);
+        // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
+        self.entries.retain(|other| other.name != name);
+        match entry.raw {
+            Raw::Text(text) => serde_plain::from_str::<T>(&text).map_err(|error| {
+                let message = format!("invalid value for `{name}`: {}", error);
+                match entry.source {
+                    Source::Path => Error::bad_request(message).with_field(name),
+                    _ => Error::invalid_field(name, message),
+                }
+            }),
+            Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+                let inner = error.path().to_string();
+                let field = match (entry.source, inner.as_str()) {
+                    (Source::Body | Source::Message, ".") => None,
+                    (Source::Body | Source::Message, inner) => Some(inner.to_owned()),
+                    (_, ".") => Some(name.to_owned()),
+                    (_, inner) if inner.starts_with('[') => Some(format!("{name}{inner}")),
+                    (_, inner) => Some(format!("{name}.{inner}")),
+                };
+                let message = match &field {
+                    Some(field) => format!("invalid value at `{field}`: {}", error.inner()),
+                    None => format!("invalid {}: {}", describe(entry.source), error.inner()),
+                };
+                let error = Error::new(crate::ErrorKind::InvalidField, message);
+                match field {
+                    Some(field) => error.with_field(field),
+                    None => error,
+                }
+            }),
+        }
+    }
+
+    /// Checks that nothing is left but query parameters: an unknown named argument is an error
+    /// that lists the expected ones, so a caller (or a model) can correct itself.
+    pub fn finish(self) -> Result<(), Error> {
+        match self.entries.iter().find(|entry| entry.source == Source::Field) {
+            None => Ok(()),
+            Some(entry) => Err(Error::invalid_field(
+                entry.name.clone(),
+                if self.expected.is_empty() {
+                    format!("unknown argument `{}`: this method takes no arguments", entry.name)
+                } else {
+                    format!("unknown argument `{}`, expected one of {}", entry.name, self.expected_list())
+                },
+            )),
+        }
+    }
+
+    fn expected_list(&self) -> String {
+        self.expected.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn missing(name: &str) -> Error {
+    Error::invalid_field(name, format!("missing required argument `{name}`"))
+}
+
+fn describe(source: Source) -> &'static str {
+    match source {
+        Source::Path => "path segment",
+        Source::Query => "query parameter",
+        Source::Body => "request body",
+        Source::Field => "argument",
+        Source::Message => "message data",
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    const PARAMS: &[&str] = &["id", "limit"];
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Item {
+        name: String,
+        price: u32,
+    }
+
+    #[test]
+    fn text_values_parse_into_the_argument_type() {
+        let mut args = Args::new(PARAMS);
+        args.push_text("id", "42", Source::Path);
+        args.push_text("limit", "5", Source::Query);
+        assert_eq!(args.take::<u64>("id").unwrap(), 42);
+        assert_eq!(args.take::<Option<u32>>("limit").unwrap(), Some(5));
+        args.finish().unwrap();
+    }
+
+    #[test]
+    fn a_missing_option_is_none_and_a_missing_required_argument_is_named() {
+        let mut args = Args::new(PARAMS);
+        assert_eq!(args.take::<Option<u32>>("limit").unwrap(), None);
+        let error = args.take::<String>("id").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidField);
+        assert_eq!(error.field(), Some("id"));
+        assert!(error.message().contains("missing required argument `id`"));
+    }
+
+    #[test]
+    fn an_unparsable_path_segment_is_a_bad_request_naming_the_segment() {
+        let mut args = Args::new(PARAMS);
+        args.push_text("id", "abc", Source::Path);
+        let error = args.take::<u64>("id").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::BadRequest);
+        assert_eq!(error.field(), Some("id"));
+        assert!(error.message().contains("`id`"), "{}", error.message());
+    }
+
+    #[test]
+    fn path_segments_win_over_query_parameters_of_the_same_name() {
+        let mut args = Args::new(PARAMS);
+        args.push_text("id", "from-query", Source::Query);
+        args.push_text("id", "from-path", Source::Path);
+        assert_eq!(args.take::<String>("id").unwrap(), "from-path");
+        args.finish().unwrap();
+    }
+
+    #[test]
+    fn nested_json_errors_name_the_path_inside_the_argument() {
+        let mut args = Args::new(&["item"]);
+        args.push_params(Some(json!({"item": {"name": "a", "price": "x"}}))).unwrap();
+        let error = args.take::<Item>("item").unwrap_err();
+        assert_eq!(error.field(), Some("item.price"));
+        assert!(error.message().contains("item.price"), "{}", error.message());
+    }
+
+    #[test]
+    fn whole_body_errors_name_the_field_relative_to_the_body() {
+        let mut args = Args::new(&["item"]);
+        args.push_json("item", json!({"name": 1, "price": 2}), Source::Body);
+        let error = args.take::<Item>("item").unwrap_err();
+        assert_eq!(error.field(), Some("name"));
+    }
+
+    #[test]
+    fn positional_params_bind_in_order_and_too_many_are_rejected() {
+        let mut args = Args::new(PARAMS);
+        args.push_params(Some(json!(["a", 3]))).unwrap();
+        assert_eq!(args.take::<String>("id").unwrap(), "a");
+        assert_eq!(args.take::<u32>("limit").unwrap(), 3);
+
+        let mut args = Args::new(PARAMS);
+        let error = args.push_params(Some(json!(["a", 3, 4]))).unwrap_err();
+        assert!(error.message().contains("at most 2"), "{}", error.message());
+    }
+
+    #[test]
+    fn unknown_named_arguments_are_reported_with_the_expected_ones() {
+        let mut args = Args::new(PARAMS);
+        args.push_params(Some(json!({"id": "a", "lmit": 3}))).unwrap();
+        args.take::<String>("id").unwrap();
+        args.take::<Option<u32>>("limit").unwrap();
+        let error = args.finish().unwrap_err();
+        assert_eq!(error.field(), Some("lmit"));
+        assert!(error.message().contains("expected one of `id`, `limit`"), "{}", error.message());
+    }
+
+    #[test]
+    fn unknown_query_parameters_are_ignored() {
+        let mut args = Args::new(PARAMS);
+        args.push_text("_", "123", Source::Query);
+        args.finish().unwrap();
+    }
+
+    #[test]
+    fn params_of_the_wrong_shape_are_rejected() {
+        let mut args = Args::new(PARAMS);
+        let error = args.push_params(Some(json!("id"))).unwrap_err();
+        assert!(error.message().contains("object or an array"), "{}", error.message());
+    }
+}

@@ -1,0 +1,80 @@
+//! What generated typed clients (`<Service>Client`) are built on: a JSON-RPC client over a
+//! small [`Transport`] trait, so the same client works in-process, over HTTP and over a service
+//! binding.
+
+use std::cell::Cell;
+
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::Error;
+
+/// Carries one JSON-RPC payload to a service's `/_rpc` endpoint and brings back the answer.
+pub trait Transport {
+    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>>;
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
+        (**self).send(payload)
+    }
+}
+
+/// A JSON-RPC 2.0 client.
+pub struct RpcClient<T> {
+    transport: T,
+    next_id: Cell<u64>,
+}
+
+impl<T: Transport> RpcClient<T> {
+    pub fn new(transport: T) -> Self {
+        RpcClient { transport, next_id: Cell::new(1) }
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Calls `method` with `params` (an object of named arguments) and decodes its result. An
+    /// error the service returned comes back as the same [`Error`] kind, message and field.
+    pub async fn call<P: Serialize, R: DeserializeOwned>(&self, method: &str, params: &P) -> Result<R, Error> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let payload = serde_json::to_vec(&Request { jsonrpc: "2.0", id, method, params })
+            .map_err(|error| Error::bad_request(format!("encoding params of `{method}`: {error}")))?;
+        let answer = self.transport.send(payload).await?;
+        let answer: Response = serde_json::from_slice(&answer)
+            .map_err(|error| Error::upstream(format!("`{method}` answered with invalid JSON-RPC: {error}")))?;
+        if let Some(error) = answer.error {
+            return Err(Error::from_jsonrpc(error.code, error.message, error.data.as_ref()));
+        }
+        R::deserialize(answer.result.unwrap_or(Value::Null))
+            .map_err(|error| Error::upstream(format!("`{method}` returned an unexpected result: {error}")))
+    }
+}
+
+#[derive(Serialize)]
+struct Request<'a, P> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'a str,
+    params: &'a P,
+}
+
+#[derive(serde::Deserialize)]
+struct Response {
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<ResponseError>,
+}
+
+#[derive(serde::Deserialize)]
+struct ResponseError {
+    code: i64,
+    message: String,
+    #[serde(default)]
+    data: Option<Value>,
+}

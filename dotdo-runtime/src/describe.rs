@@ -1,0 +1,224 @@
+//! The static description that `#[dotdo::service]` generates for a service: its methods and,
+//! for each interface, what is exposed and under which name. The runtime serves everything from
+//! it, and it is printable without a deploy ([`ServiceDescription::manifest`]).
+
+use std::sync::OnceLock;
+
+use futures_util::future::LocalBoxFuture;
+use schemars::{Schema, SchemaGenerator};
+use serde_json::{Value, json};
+
+use crate::{Args, Context, Error};
+
+/// Implemented by `#[dotdo::service]` for the service's type.
+pub trait Service: Sized + 'static {
+    fn description() -> &'static ServiceDescription<Self>;
+}
+
+/// The serialized JSON of a method's successful result.
+#[derive(Debug)]
+pub struct Reply {
+    pub(crate) json: Box<serde_json::value::RawValue>,
+}
+
+impl Reply {
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+}
+
+/// What a method may return: `Result<T, E>` with `T: Serialize` and `E: Into<dotdo::Error>`.
+pub trait MethodOutput {
+    /// The success type, as the typed client returns it.
+    type Ok;
+    fn into_reply(self) -> Result<Reply, Error>;
+}
+
+impl<T: serde::Serialize, E: Into<Error>> MethodOutput for Result<T, E> {
+    type Ok = T;
+    fn into_reply(self) -> Result<Reply, Error> {
+        let value = self.map_err(Into::into)?;
+        let json = serde_json::value::to_raw_value(&value)
+            .map_err(|error| Error::internal(format!("serializing the result: {error}")))?;
+        Ok(Reply { json })
+    }
+}
+
+/// Calls one method with its arguments: generated per method.
+pub type Invoke<S> = for<'a> fn(&'a S, &'a Context, Args) -> LocalBoxFuture<'a, Result<Reply, Error>>;
+
+/// Builds a JSON schema with the service's schema settings.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+pub struct MethodDesc<S> {
+    /// The Rust name of the method.
+    pub name: &'static str,
+    /// Its doc comment.
+    pub docs: &'static str,
+    /// Its arguments by name, in order, without the context.
+    pub params: &'static [&'static str],
+    /// Whether it returns `()`: an HTTP route then answers 204 No Content.
+    pub returns_unit: bool,
+    pub invoke: Invoke<S>,
+}
+
+/// HTTP methods a route can be declared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+    pub fn from_method(method: &http::Method) -> Option<Self> {
+        Some(match *method {
+            http::Method::GET => Verb::Get,
+            http::Method::POST => Verb::Post,
+            http::Method::PUT => Verb::Put,
+            http::Method::PATCH => Verb::Patch,
+            http::Method::DELETE => Verb::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// How a route reads its non-path arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyBinding {
+    /// From the query string only.
+    None,
+    /// The whole JSON body is this argument; the rest come from the query string.
+    Whole(&'static str),
+    /// The JSON body is an object whose fields are the arguments.
+    Fields,
+}
+
+pub struct RouteDesc {
+    pub verb: Verb,
+    /// As declared: `/items/:id`, `/files/*path`.
+    pub path: &'static str,
+    pub method: usize,
+    pub body: BodyBinding,
+    /// The success status (200 unless declared; 204 for methods that return `()`).
+    pub status: Option<u16>,
+}
+
+pub struct RpcDesc {
+    pub name: &'static str,
+    pub method: usize,
+}
+
+/// MCP tool annotations (hints to clients; `None` means not stated).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolAnnotations {
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+pub struct ToolDesc {
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: &'static str,
+    pub method: usize,
+    pub annotations: ToolAnnotations,
+    pub input_schema: SchemaFn,
+    pub output_schema: SchemaFn,
+}
+
+pub struct QueueDesc {
+    /// The message `type` this method consumes.
+    pub message_type: &'static str,
+    /// Only messages from this queue, when set.
+    pub queue: Option<&'static str>,
+    pub method: usize,
+}
+
+/// Everything `#[dotdo::service]` knows about a service.
+pub struct ServiceDescription<S: 'static> {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub docs: &'static str,
+    pub methods: &'static [MethodDesc<S>],
+    pub routes: &'static [RouteDesc],
+    pub rpc: &'static [RpcDesc],
+    pub tools: &'static [ToolDesc],
+    pub queues: &'static [QueueDesc],
+    pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
+    pub(crate) tool_list: OnceLock<Vec<Value>>,
+}
+
+impl<S> ServiceDescription<S> {
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        name: &'static str,
+        version: &'static str,
+        docs: &'static str,
+        methods: &'static [MethodDesc<S>],
+        routes: &'static [RouteDesc],
+        rpc: &'static [RpcDesc],
+        tools: &'static [ToolDesc],
+        queues: &'static [QueueDesc],
+    ) -> Self {
+        ServiceDescription {
+            name,
+            version,
+            docs,
+            methods,
+            routes,
+            rpc,
+            tools,
+            queues,
+            router: OnceLock::new(),
+            tool_list: OnceLock::new(),
+        }
+    }
+
+    /// The MCP `tools/list` entries, built once.
+    pub fn mcp_tools(&self) -> &[Value] {
+        self.tool_list.get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
+    }
+
+    /// A JSON document of the whole service: methods, HTTP routes, RPC methods, MCP tools with
+    /// their schemas, and queue message types.
+    pub fn manifest(&self) -> Value {
+        json!({
+            "name": self.name,
+            "version": self.version,
+            "description": self.docs,
+            "methods": self.methods.iter().map(|method| json!({
+                "name": method.name,
+                "description": method.docs,
+                "params": method.params,
+            })).collect::<Vec<_>>(),
+            "http": self.routes.iter().map(|route| json!({
+                "method": route.verb.as_str(),
+                "path": route.path,
+                "handler": self.methods[route.method].name,
+            })).collect::<Vec<_>>(),
+            "rpc": self.rpc.iter().map(|rpc| json!({
+                "name": rpc.name,
+                "handler": self.methods[rpc.method].name,
+            })).collect::<Vec<_>>(),
+            "mcp": { "tools": self.mcp_tools() },
+            "queue": self.queues.iter().map(|queue| json!({
+                "type": queue.message_type,
+                "queue": queue.queue,
+                "handler": self.methods[queue.method].name,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

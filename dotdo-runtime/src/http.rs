@@ -1,0 +1,287 @@
+//! The HTTP interface: routing by method and path, argument binding from path, query and body,
+//! JSON responses, and one problem+json shape for every error. `/_rpc` and `/mcp` are served
+//! here too, so a service is one `handle` call away from any HTTP host.
+
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::{HeaderMap, Method, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use crate::args::{Args, Source};
+use crate::describe::{BodyBinding, RouteDesc, Service, Verb};
+use crate::{Context, Error, Interface, log};
+
+/// A request as the runtime sees it: any body already read into memory.
+pub type Request = http::Request<Vec<u8>>;
+/// A response as the runtime produces it.
+pub type Response = http::Response<Vec<u8>>;
+
+/// The path of the JSON-RPC endpoint.
+pub const RPC_PATH: &str = "/_rpc";
+/// The path of the MCP endpoint.
+pub const MCP_PATH: &str = "/mcp";
+
+/// The routes of one service, matched by path, then by method.
+pub struct Router {
+    paths: matchit::Router<Vec<(Verb, usize)>>,
+}
+
+impl Router {
+    pub fn new(routes: &[RouteDesc]) -> Result<Self, String> {
+        let mut grouped: Vec<(String, Vec<(Verb, usize)>)> = Vec::new();
+        for (index, route) in routes.iter().enumerate() {
+            let pattern = matchit_pattern(route.path);
+            match grouped.iter_mut().find(|(existing, _)| *existing == pattern) {
+                Some((_, verbs)) => verbs.push((route.verb, index)),
+                None => grouped.push((pattern, vec![(route.verb, index)])),
+            }
+        }
+        let mut paths = matchit::Router::new();
+        for (pattern, verbs) in grouped {
+            paths
+                .insert(pattern.clone(), verbs)
+                .map_err(|error| format!("route `{pattern}` cannot be added: {error}"))?;
+        }
+        Ok(Router { paths })
+    }
+}
+
+/// `/items/:id/*rest` → `/items/{id}/{*rest}`, escaping literal braces.
+pub fn matchit_pattern(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if let Some(name) = segment.strip_prefix(':') {
+                format!("{{{name}}}")
+            } else if let Some(name) = segment.strip_prefix('*') {
+                format!("{{*{name}}}")
+            } else {
+                segment.replace('{', "{{").replace('}', "}}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Serves one HTTP request, building the call's [`Context`] from its headers.
+pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
+    let context = Context::from_headers(Interface::Http, request.headers().clone());
+    handle(service, context, request).await
+}
+
+/// Serves one HTTP request with a context prepared by the caller (middleware, the platform).
+pub async fn handle<S: Service>(service: &S, mut context: Context, request: Request) -> Response {
+    let mut response = match request.uri().path() {
+        RPC_PATH if !S::description().rpc.is_empty() => {
+            context.set_interface(Interface::Rpc);
+            crate::rpc::handle_http(service, &context, request).await
+        }
+        MCP_PATH if !S::description().tools.is_empty() => {
+            context.set_interface(Interface::Mcp);
+            crate::mcp::handle_http(service, &context, request).await
+        }
+        _ => route(service, &context, request).await,
+    };
+    if let Ok(id) = HeaderValue::from_str(context.request_id()) {
+        response.headers_mut().insert(crate::request_id::HEADER, id);
+    }
+    response
+}
+
+async fn route<S: Service>(service: &S, context: &Context, request: Request) -> Response {
+    let description = S::description();
+    let router = match description.router.get_or_init(|| Router::new(description.routes)) {
+        Ok(router) => router,
+        Err(detail) => return error_response(&Error::internal(detail.clone()), context),
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(found) = router.paths.at(parts.uri.path()) else {
+        return error_response(
+            &Error::not_found(format!("no route for `{}`", parts.uri.path())),
+            context,
+        );
+    };
+    let verbs = found.value;
+    let allow = allow_header(verbs.iter().map(|(verb, _)| *verb));
+
+    let is_head = parts.method == Method::HEAD;
+    let wanted = if is_head { Some(Verb::Get) } else { Verb::from_method(&parts.method) };
+    let Some(&(_, route_index)) = wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
+    else {
+        if parts.method == Method::OPTIONS {
+            let mut response = empty_response(StatusCode::NO_CONTENT);
+            response.headers_mut().insert(ALLOW, allow);
+            return response;
+        }
+        let error = Error::new(
+            crate::ErrorKind::MethodNotAllowed,
+            format!("`{}` does not accept {}", parts.uri.path(), parts.method),
+        );
+        let mut response = error_response(&error, context);
+        response.headers_mut().insert(ALLOW, allow);
+        return response;
+    };
+    let route = &description.routes[route_index];
+    let method = &description.methods[route.method];
+
+    let mut args = Args::new(method.params);
+    let bound = bind(&mut args, route, &found.params, parts.uri.query(), &parts.headers, body);
+    let result = match bound {
+        Ok(()) => (method.invoke)(service, context, args).await,
+        Err(error) => Err(error),
+    };
+    let mut response = match result {
+        Ok(reply) => {
+            let status = route.status.unwrap_or(if method.returns_unit { 204 } else { 200 });
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            if status == StatusCode::NO_CONTENT {
+                empty_response(status)
+            } else {
+                json_response(status, reply.json().as_bytes().to_vec())
+            }
+        }
+        Err(error) => error_response(&error, context),
+    };
+    if is_head {
+        let length = response.body().len();
+        response.body_mut().clear();
+        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    response
+}
+
+fn bind(
+    args: &mut Args,
+    route: &RouteDesc,
+    path_params: &matchit::Params<'_, '_>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> Result<(), Error> {
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        args.push_text(name, value, Source::Query);
+    }
+    if route.body != BodyBinding::None && !body.is_empty() {
+        require_json_content_type(headers)?;
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
+        match route.body {
+            BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),
+            BodyBinding::Fields => args.push_object(value, "the request body")?,
+            BodyBinding::None => {}
+        }
+    }
+    for (name, raw) in path_params.iter() {
+        let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
+            Error::bad_request(format!("path segment `{name}` is not valid UTF-8")).with_field(name)
+        })?;
+        args.push_text(name, value, Source::Path);
+    }
+    Ok(())
+}
+
+/// A body must be JSON: `application/json` or any `+json` type. A missing content type is
+/// taken as JSON, since many clients omit it.
+pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        Ok(())
+    } else {
+        Err(Error::new(
+            crate::ErrorKind::UnsupportedMediaType,
+            format!("expected a JSON body (Content-Type: application/json), got `{essence}`"),
+        ))
+    }
+}
+
+fn allow_header(verbs: impl Iterator<Item = Verb>) -> HeaderValue {
+    let mut allowed: Vec<&str> = Vec::new();
+    for verb in verbs {
+        allowed.push(verb.as_str());
+        if verb == Verb::Get {
+            allowed.push("HEAD");
+        }
+    }
+    allowed.push("OPTIONS");
+    HeaderValue::from_str(&allowed.join(", ")).expect("method names are valid header text")
+}
+
+pub(crate) fn empty_response(status: StatusCode) -> Response {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = status;
+    response
+}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The problem+json response for an error. Internal errors are logged with their detail; the
+/// caller gets none of it.
+pub fn error_response(error: &Error, context: &Context) -> Response {
+    if error.kind() == crate::ErrorKind::Internal {
+        log::error(context, "internal error", error);
+    }
+    let body = serde_json::to_vec(&error.problem(Some(context.request_id())))
+        .expect("a problem document always serializes");
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if let Some(seconds) = error.retry_after() {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// An answer for a method other than POST on a POST-only endpoint.
+pub(crate) fn post_only(method: &Method, path: &str, context: &Context) -> Response {
+    let mut response = if method == Method::OPTIONS {
+        empty_response(StatusCode::NO_CONTENT)
+    } else {
+        error_response(
+            &Error::new(crate::ErrorKind::MethodNotAllowed, format!("`{path}` accepts only POST")),
+            context,
+        )
+    };
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_paths_become_matchit_patterns() {
+        assert_eq!(matchit_pattern("/items/:id"), "/items/{id}");
+        assert_eq!(matchit_pattern("/files/*path"), "/files/{*path}");
+        assert_eq!(matchit_pattern("/a{b}/:c"), "/a{{b}}/{c}");
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let mut headers = HeaderMap::new();
+        assert!(require_json_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        assert!(require_json_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/merge-patch+json"));
+        assert!(require_json_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        let error = require_json_content_type(&headers).unwrap_err();
+        assert_eq!(error.http_status(), 415);
+    }
+}

@@ -1,0 +1,29 @@
+//! One JSON line per event, so logs are machine-readable wherever they end up.
+
+use serde_json::{Map, Value, json};
+
+use crate::{Context, Error};
+
+/// Writes one structured log line.
+pub fn emit(level: &str, message: &str, fields: Map<String, Value>) {
+    let mut line = Map::new();
+    line.insert("level".into(), level.into());
+    line.insert("message".into(), message.into());
+    line.extend(fields);
+    write_line(&Value::Object(line).to_string());
+}
+
+/// Logs an error with all its detail, including what callers are never shown.
+pub fn error(context: &Context, message: &str, error: &Error) {
+    let fields = json!({
+        "request_id": context.request_id(),
+        "kind": error.kind(),
+        "detail": error.message(),
+        "field": error.field(),
+    });
+    emit("error", message, fields.as_object().cloned().unwrap_or_default());
+}
+
+fn write_line(line: &str) {
+    eprintln!("{line}");
+}

@@ -1,0 +1,161 @@
+//! Queue dispatch: each message's envelope `{ "type", "data", "id"?, "timestamp"? }` picks the
+//! method, and each message gets an [`Outcome`]. Nothing is silently acked away: a message that
+//! can never succeed is dead-lettered and logged, a transient failure is retried with backoff.
+
+use serde_json::{Value, json};
+
+use crate::args::{Args, Source};
+use crate::describe::Service;
+use crate::error::QueueDecision;
+use crate::{Context, Error, Interface};
+
+/// One message of a batch, as delivered by the queue.
+#[derive(Debug, Clone)]
+pub struct QueueMessage {
+    /// The queue's id for the message.
+    pub id: String,
+    /// The decoded JSON body (the envelope).
+    pub body: Value,
+    /// How many times delivery has been attempted, this one included (starts at 1).
+    pub attempts: u32,
+}
+
+impl QueueMessage {
+    /// A first delivery of `body` with a generated id.
+    pub fn new(body: Value) -> Self {
+        QueueMessage { id: crate::request_id::generate(), body, attempts: 1 }
+    }
+}
+
+/// What to do with one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done: acknowledge it.
+    Ack,
+    /// Failed transiently: deliver again after this many seconds.
+    Retry { delay_seconds: u32 },
+    /// Can never succeed: send to the dead-letter path (on Workers: retried until the
+    /// consumer's `max_retries`, after which the queue moves it to its dead-letter queue).
+    DeadLetter { reason: String },
+}
+
+/// The first retry waits this long; each further attempt doubles it.
+pub const BASE_RETRY_DELAY_SECONDS: u32 = 2;
+/// Queues accept delays up to 12 hours; backoff stops growing well before.
+pub const MAX_RETRY_DELAY_SECONDS: u32 = 15 * 60;
+
+/// Exponential backoff for a message on its `attempts`-th delivery.
+pub fn retry_delay(attempts: u32) -> u32 {
+    let exponent = attempts.saturating_sub(1).min(16);
+    BASE_RETRY_DELAY_SECONDS.saturating_mul(1 << exponent).min(MAX_RETRY_DELAY_SECONDS)
+}
+
+/// The envelope of a queue message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Envelope {
+    #[serde(rename = "type")]
+    pub message_type: String,
+    #[serde(default)]
+    pub data: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Value>,
+}
+
+/// Dispatches a batch from `queue`, one outcome per message, in order.
+pub async fn dispatch_batch<S: Service>(service: &S, queue: &str, messages: &[QueueMessage]) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        outcomes.push(dispatch(service, queue, message).await);
+    }
+    outcomes
+}
+
+/// Dispatches one message from `queue`.
+pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessage) -> Outcome {
+    let context = Context::new(Interface::Queue);
+    let result = run(service, &context, queue, message).await;
+    let outcome = match &result {
+        Ok(()) => Outcome::Ack,
+        Err(error) => match error.queue_decision() {
+            QueueDecision::Retry => Outcome::Retry {
+                delay_seconds: error.retry_after().unwrap_or_else(|| retry_delay(message.attempts)),
+            },
+            QueueDecision::GiveUp => Outcome::DeadLetter { reason: error.to_string() },
+        },
+    };
+    if let Err(error) = &result {
+        let level = if matches!(outcome, Outcome::DeadLetter { .. }) { "error" } else { "warn" };
+        let fields = json!({
+            "request_id": context.request_id(),
+            "queue": queue,
+            "message_id": message.id,
+            "attempts": message.attempts,
+            "outcome": match outcome { Outcome::DeadLetter { .. } => "dead_letter", _ => "retry" },
+            "kind": error.kind(),
+            "detail": error.message(),
+        });
+        crate::log::emit(level, "queue message failed", fields.as_object().cloned().unwrap_or_default());
+    }
+    outcome
+}
+
+async fn run<S: Service>(service: &S, context: &Context, queue: &str, message: &QueueMessage) -> Result<(), Error> {
+    let envelope = Envelope::deserialize_from(&message.body)?;
+    let description = S::description();
+    let matching = |consumer: &&crate::describe::QueueDesc| consumer.message_type == envelope.message_type;
+    // A consumer bound to this queue wins over one that takes the type from any queue.
+    let consumer = description
+        .queues
+        .iter()
+        .filter(matching)
+        .find(|consumer| consumer.queue == Some(queue))
+        .or_else(|| description.queues.iter().filter(matching).find(|consumer| consumer.queue.is_none()))
+        .ok_or_else(|| {
+            Error::bad_request(format!("no consumer for message type `{}` on queue `{queue}`", envelope.message_type))
+                .permanent()
+        })?;
+    let method = &description.methods[consumer.method];
+    let mut args = Args::new(method.params);
+    if let Some(payload) = method.params.first() {
+        args.push_json(*payload, envelope.data, Source::Message);
+    }
+    match (method.invoke)(service, context, args).await {
+        Ok(_) => Ok(()),
+        // Data that does not decode will not decode next time either.
+        Err(error) if error.kind() == crate::ErrorKind::InvalidField => Err(error.permanent()),
+        Err(error) => Err(error),
+    }
+}
+
+impl Envelope {
+    fn deserialize_from(body: &Value) -> Result<Self, Error> {
+        Envelope::deserialize(body).map_err(|error| {
+            Error::bad_request(format!("not a dotdo queue envelope ({{\"type\", \"data\"}}): {error}")).permanent()
+        })
+    }
+}
+
+use serde::Deserialize as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_is_capped() {
+        assert_eq!(retry_delay(1), 2);
+        assert_eq!(retry_delay(2), 4);
+        assert_eq!(retry_delay(3), 8);
+        assert_eq!(retry_delay(100), MAX_RETRY_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn envelopes_need_a_type() {
+        let error = Envelope::deserialize_from(&json!({"data": 1})).unwrap_err();
+        assert!(error.message().contains("type"), "{}", error.message());
+        let envelope = Envelope::deserialize_from(&json!({"type": "x"})).unwrap();
+        assert_eq!(envelope.data, Value::Null);
+    }
+}

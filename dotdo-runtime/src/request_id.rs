@@ -1,0 +1,45 @@
+//! Request ids: reused from a trustworthy `X-Request-ID`, else generated.
+
+pub const HEADER: &str = "x-request-id";
+
+/// A request id we accept from a caller: short, and made only of characters that are safe in
+/// headers and log lines.
+pub fn is_valid(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// A new random id: 128 bits from the operating system's CSPRNG (Web Crypto on Workers), hex.
+pub fn generate() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness an id can still be unique enough for tracing: fall back to a counter.
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(1);
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_valid_and_distinct() {
+        let a = generate();
+        let b = generate();
+        assert!(is_valid(&a), "{a}");
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_with_unsafe_characters_are_rejected() {
+        assert!(is_valid("req-123_abc.def:1"));
+        assert!(!is_valid(""));
+        assert!(!is_valid("a b"));
+        assert!(!is_valid("a\nb"));
+        assert!(!is_valid(&"a".repeat(129)));
+    }
+}

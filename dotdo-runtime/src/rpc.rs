@@ -1,0 +1,162 @@
+//! JSON-RPC 2.0 at `POST /_rpc`: single requests, batches and notifications.
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::args::{Args, json_type};
+use crate::describe::Service;
+use crate::http::{Request, Response, empty_response, json_response, post_only, require_json_content_type};
+use crate::{Context, Error};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+
+/// A JSON-RPC error object.
+#[derive(Debug, Serialize)]
+pub struct ErrorObject {
+    pub code: i64,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl ErrorObject {
+    fn protocol(code: i64, message: impl Into<String>) -> Self {
+        ErrorObject { code, message: message.into(), data: None }
+    }
+
+    fn from_error(error: &Error, context: &Context) -> Self {
+        if error.kind() == crate::ErrorKind::Internal {
+            crate::log::error(context, "internal error in RPC method", error);
+        }
+        ErrorObject {
+            code: error.jsonrpc_code(),
+            message: error.public_message().to_owned(),
+            data: serde_json::to_value(error.wire_data()).ok(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ResponseObject {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorObject>,
+    id: Value,
+}
+
+impl ResponseObject {
+    fn error(id: Value, error: ErrorObject) -> Self {
+        ResponseObject { jsonrpc: "2.0", result: None, error: Some(error), id }
+    }
+}
+
+pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Request) -> Response {
+    if request.method() != http::Method::POST {
+        return post_only(request.method(), crate::http::RPC_PATH, context);
+    }
+    if let Err(error) = require_json_content_type(request.headers()) {
+        return crate::http::error_response(&error, context);
+    }
+    match handle_body(service, context, request.body()).await {
+        Some(body) => json_response(http::StatusCode::OK, body),
+        None => empty_response(http::StatusCode::NO_CONTENT),
+    }
+}
+
+/// Answers a JSON-RPC payload; `None` when it held only notifications.
+pub async fn handle_body<S: Service>(service: &S, context: &Context, body: &[u8]) -> Option<Vec<u8>> {
+    let message: Value = match serde_json::from_slice(body) {
+        Ok(message) => message,
+        Err(error) => {
+            let error = ErrorObject::protocol(PARSE_ERROR, format!("parse error: {error}"));
+            return Some(encode(&ResponseObject::error(Value::Null, error)));
+        }
+    };
+    match message {
+        Value::Array(batch) if batch.is_empty() => {
+            let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: empty batch");
+            Some(encode(&ResponseObject::error(Value::Null, error)))
+        }
+        Value::Array(batch) => {
+            let calls = batch.into_iter().map(|message| call(service, context, message));
+            let responses: Vec<ResponseObject> = join_all(calls).await.into_iter().flatten().collect();
+            (!responses.is_empty()).then(|| encode(&responses))
+        }
+        message => call(service, context, message).await.map(|response| encode(&response)),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("JSON-RPC responses always serialize")
+}
+
+/// Runs one request; `None` for a notification (no `id`), which gets no response.
+async fn call<S: Service>(service: &S, context: &Context, message: Value) -> Option<ResponseObject> {
+    let Value::Object(mut object) = message else {
+        let error = ErrorObject::protocol(
+            INVALID_REQUEST,
+            format!("invalid request: expected an object, got {}", json_type(&message)),
+        );
+        return Some(ResponseObject::error(Value::Null, error));
+    };
+    let id = object.remove("id");
+    let is_notification = id.is_none();
+    let id = id.unwrap_or(Value::Null);
+    if !matches!(id, Value::Null | Value::String(_) | Value::Number(_)) {
+        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `id` must be a string, a number or null");
+        return Some(ResponseObject::error(Value::Null, error));
+    }
+    if object.get("jsonrpc") != Some(&json!("2.0")) {
+        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `jsonrpc` must be \"2.0\"");
+        return Some(ResponseObject::error(id, error));
+    }
+    let Some(Value::String(method_name)) = object.remove("method") else {
+        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `method` must be a string");
+        return Some(ResponseObject::error(id, error));
+    };
+
+    let result = invoke(service, context, &method_name, object.remove("params")).await;
+    if is_notification {
+        if let Err(error) = &result {
+            crate::log::emit(
+                "warn",
+                "JSON-RPC notification failed",
+                json!({"request_id": context.request_id(), "method": method_name, "error": error.message})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        return None;
+    }
+    Some(match result {
+        Ok(result) => ResponseObject { jsonrpc: "2.0", result: Some(result), error: None, id },
+        Err(error) => ResponseObject::error(id, error),
+    })
+}
+
+async fn invoke<S: Service>(
+    service: &S,
+    context: &Context,
+    method_name: &str,
+    params: Option<Value>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let description = S::description();
+    let Some(rpc) = description.rpc.iter().find(|rpc| rpc.name == method_name) else {
+        return Err(ErrorObject::protocol(METHOD_NOT_FOUND, format!("method not found: `{method_name}`")));
+    };
+    let method = &description.methods[rpc.method];
+    let mut args = Args::new(method.params);
+    args.push_params(params).map_err(|error| ErrorObject::from_error(&error, context))?;
+    match (method.invoke)(service, context, args).await {
+        Ok(reply) => Ok(reply.json),
+        Err(error) => Err(ErrorObject::from_error(&error, context)),
+    }
+}

@@ -1,0 +1,181 @@
+//! JSON schemas for MCP tools, made friendly to every client: the root is `type: object`, there
+//! is no `$schema`, definitions are inlined, and `Option<T>` is a non-required `T` rather than a
+//! `["T", "null"]` union (which several clients cannot render or fill in).
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::{RecursiveTransform, Transform};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The generator every tool schema is built with.
+pub fn generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|settings| {
+            settings.meta_schema = None;
+            settings.inline_subschemas = true;
+        })
+        .into_generator()
+}
+
+/// One argument of a method, for its input schema.
+pub struct ArgSchema {
+    name: &'static str,
+    schema: Schema,
+    required: bool,
+}
+
+impl ArgSchema {
+    /// The schema of argument `name` of type `T`. It is required unless `T` accepts absence
+    /// (decodes from `null`, as `Option` does): the same rule [`crate::Args::take`] applies.
+    pub fn of<T: JsonSchema + DeserializeOwned>(generator: &mut SchemaGenerator, name: &'static str) -> Self {
+        ArgSchema {
+            name,
+            schema: client_friendly(generator.subschema_for::<T>()),
+            required: T::deserialize(Value::Null).is_err(),
+        }
+    }
+}
+
+/// The input schema of a method: an object with one property per argument, closed to others.
+pub fn args_schema<const N: usize>(args: [ArgSchema; N]) -> Schema {
+    let mut object = Map::new();
+    object.insert("type".into(), "object".into());
+    if !args.is_empty() {
+        let required: Vec<Value> =
+            args.iter().filter(|arg| arg.required).map(|arg| Value::from(arg.name)).collect();
+        let properties: Map<String, Value> =
+            args.into_iter().map(|arg| (arg.name.to_owned(), arg.schema.to_value())).collect();
+        object.insert("properties".into(), Value::Object(properties));
+        if !required.is_empty() {
+            object.insert("required".into(), Value::Array(required));
+        }
+    }
+    object.insert("additionalProperties".into(), false.into());
+    Schema::from(object)
+}
+
+/// The output schema of a method returning `T`, when `T` is an object (MCP's `outputSchema` and
+/// `structuredContent` must be objects); `null` otherwise.
+pub fn output_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    let schema = generator.root_schema_for::<T>();
+    match schema.get("type") {
+        Some(Value::String(ty)) if ty == "object" => {
+            let mut schema = client_friendly(schema);
+            if let Some(object) = schema.as_object_mut() {
+                object.remove("$schema");
+            }
+            schema
+        }
+        _ => Schema::from(false),
+    }
+}
+
+/// Removes `null` from the schemas of `Option`s, at every depth: absence is how an optional
+/// value is left out, and `null` is still accepted when sent.
+fn client_friendly(mut schema: Schema) -> Schema {
+    RecursiveTransform(strip_null).transform(&mut schema);
+    schema
+}
+
+fn strip_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else { return };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        if types.len() > 1 {
+            types.retain(|ty| ty != "null");
+            if types.len() == 1 {
+                let only = types.remove(0);
+                object.insert("type".into(), only);
+            }
+        }
+    }
+    let is_null = |value: &Value| value.get("type").is_some_and(|ty| ty == "null");
+    let single_non_null = match object.get("anyOf") {
+        Some(Value::Array(options)) if options.len() == 2 && options.iter().any(is_null) => {
+            options.iter().find(|option| !is_null(option)).cloned()
+        }
+        _ => None,
+    };
+    if let Some(Value::Object(inner)) = single_non_null {
+        object.remove("anyOf");
+        for (key, value) in inner {
+            object.entry(key).or_insert(value);
+        }
+    }
+    if let Some(Value::Array(values)) = object.get_mut("enum") {
+        if values.len() > 1 {
+            values.retain(|value| !value.is_null());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[allow(dead_code)]
+    #[derive(Deserialize, JsonSchema)]
+    struct Address {
+        /// The street.
+        street: String,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Deserialize, JsonSchema)]
+    struct Person {
+        name: String,
+        home: Address,
+        work: Option<Address>,
+    }
+
+    #[test]
+    fn arguments_become_an_object_with_required_non_options() {
+        let mut generator = generator();
+        let schema = args_schema([
+            ArgSchema::of::<String>(&mut generator, "id"),
+            ArgSchema::of::<Option<u32>>(&mut generator, "limit"),
+        ]);
+        assert_eq!(
+            schema.to_value(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "limit": {"type": "integer", "format": "uint32", "minimum": 0},
+                },
+                "required": ["id"],
+                "additionalProperties": false,
+            })
+        );
+    }
+
+    #[test]
+    fn no_arguments_is_a_closed_empty_object() {
+        assert_eq!(
+            args_schema([]).to_value(),
+            json!({"type": "object", "additionalProperties": false})
+        );
+    }
+
+    #[test]
+    fn nested_types_are_inlined_without_defs_or_null_unions() {
+        let mut generator = generator();
+        let schema = args_schema([ArgSchema::of::<Person>(&mut generator, "person")]);
+        let text = schema.to_value().to_string();
+        assert!(!text.contains("$ref"), "{text}");
+        assert!(!text.contains("$defs"), "{text}");
+        assert!(!text.contains("null"), "{text}");
+        assert!(text.contains("The street."), "{text}");
+    }
+
+    #[test]
+    fn output_schemas_are_objects_only() {
+        let mut generator = generator();
+        let person = output_schema::<Person>(&mut generator).to_value();
+        assert_eq!(person["type"], "object");
+        assert!(person.get("$schema").is_none());
+        assert_eq!(output_schema::<Vec<String>>(&mut generator).to_value(), json!(false));
+    }
+}

@@ -1,0 +1,218 @@
+//! An in-process client that drives a service's four interfaces with no wasm and no server.
+//!
+//! ```text
+//! let client = TestClient::new(Items::default());
+//! let response = client.get("/items/1").await;
+//! assert_eq!(response.status(), 200);
+//! let item: Item = client.rpc("get_item", json!({"id": "1"})).await?;
+//! let tools = client.mcp_tools().await;
+//! let outcomes = client.queue("items", vec![json!({"type": "item.created", "data": {}})]).await;
+//! ```
+
+use std::future::IntoFuture;
+
+use futures_util::future::LocalBoxFuture;
+use http::{HeaderName, HeaderValue, Method};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::client::{RpcClient, Transport};
+use crate::describe::Service;
+use crate::queue::{Outcome, QueueMessage};
+use crate::{Context, Error, Interface};
+
+/// Drives one service in-process.
+pub struct TestClient<S> {
+    service: S,
+}
+
+impl<S: Service> TestClient<S> {
+    pub fn new(service: S) -> Self {
+        TestClient { service }
+    }
+
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
+    /// An HTTP request to build and send (`.await` it).
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_, S> {
+        TestRequest { client: self, builder: http::Request::builder().method(method).uri(path), body: Vec::new() }
+    }
+    pub fn get(&self, path: &str) -> TestRequest<'_, S> {
+        self.request(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> TestRequest<'_, S> {
+        self.request(Method::POST, path)
+    }
+    pub fn put(&self, path: &str) -> TestRequest<'_, S> {
+        self.request(Method::PUT, path)
+    }
+    pub fn patch(&self, path: &str) -> TestRequest<'_, S> {
+        self.request(Method::PATCH, path)
+    }
+    pub fn delete(&self, path: &str) -> TestRequest<'_, S> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Calls a JSON-RPC method through `POST /_rpc`, decoding the result or the typed error.
+    pub async fn rpc<R: DeserializeOwned>(&self, method: &str, params: Value) -> Result<R, Error> {
+        let transport = self.transport();
+        RpcClient::new(&transport).call(method, &params).await
+    }
+
+    /// Posts any JSON (a request, a batch, garbage) to `/_rpc`.
+    pub async fn rpc_raw(&self, payload: &[u8]) -> TestResponse {
+        self.post(crate::http::RPC_PATH).header("content-type", "application/json").body(payload.to_vec()).await
+    }
+
+    /// Posts one MCP message to `/mcp` as a current client would.
+    pub async fn mcp(&self, message: Value) -> TestResponse {
+        self.post(crate::http::MCP_PATH)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", crate::mcp::SUPPORTED_VERSIONS[0])
+            .json(&message)
+            .await
+    }
+
+    /// Every tool, following `nextCursor` through all pages.
+    pub async fn mcp_tools(&self) -> Vec<Value> {
+        let mut tools = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let params = match &cursor {
+                Some(cursor) => json!({"cursor": cursor}),
+                None => json!({}),
+            };
+            let page = self.mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params})).await;
+            let page: Value = page.json();
+            let result = &page["result"];
+            tools.extend(result["tools"].as_array().cloned().unwrap_or_default());
+            match result.get("nextCursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return tools,
+            }
+        }
+    }
+
+    /// Calls an MCP tool: the `result` (which may be an `isError` result), or the JSON-RPC
+    /// `error` object when the call itself was refused (unknown tool).
+    pub async fn mcp_call(&self, name: &str, arguments: Value) -> Result<Value, Value> {
+        let request = json!({
+            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        });
+        let mut answer: Value = self.mcp(request).await.json();
+        match answer.get_mut("result") {
+            Some(result) => Ok(result.take()),
+            None => Err(answer["error"].take()),
+        }
+    }
+
+    /// Delivers a batch of message bodies (first deliveries) from `queue`.
+    pub async fn queue(&self, queue: &str, bodies: Vec<Value>) -> Vec<Outcome> {
+        let messages: Vec<QueueMessage> = bodies.into_iter().map(QueueMessage::new).collect();
+        self.queue_messages(queue, &messages).await
+    }
+
+    /// Delivers a batch of messages from `queue`, with their ids and attempt counts.
+    pub async fn queue_messages(&self, queue: &str, messages: &[QueueMessage]) -> Vec<Outcome> {
+        crate::queue::dispatch_batch(&self.service, queue, messages).await
+    }
+
+    /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
+    /// service in-process.
+    pub fn transport(&self) -> InProcess<'_, S> {
+        InProcess { service: &self.service }
+    }
+}
+
+/// A [`Transport`] that hands payloads straight to a service's JSON-RPC endpoint.
+pub struct InProcess<'a, S> {
+    service: &'a S,
+}
+
+impl<S: Service> Transport for InProcess<'_, S> {
+    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            let context = Context::new(Interface::Rpc);
+            Ok(crate::rpc::handle_body(self.service, &context, &payload).await.unwrap_or_default())
+        })
+    }
+}
+
+/// An HTTP request being built; `.await` sends it.
+pub struct TestRequest<'a, S> {
+    client: &'a TestClient<S>,
+    builder: http::request::Builder,
+    body: Vec<u8>,
+}
+
+impl<'a, S: Service> TestRequest<'a, S> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+        let value = HeaderValue::from_str(value).expect("a valid header value");
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// Sends `value` as a JSON body with `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        let body = serde_json::to_vec(value).expect("a serializable body");
+        self.header("content-type", "application/json").body(body)
+    }
+
+    /// Sends these bytes as the body, as they are.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let request = self.builder.body(self.body).expect("a valid request");
+        let response = crate::http::serve(&self.client.service, request).await;
+        let (parts, body) = response.into_parts();
+        TestResponse { status: parts.status, headers: parts.headers, body }
+    }
+}
+
+impl<'a, S: Service> IntoFuture for TestRequest<'a, S> {
+    type Output = TestResponse;
+    type IntoFuture = LocalBoxFuture<'a, TestResponse>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A response from the service under test.
+#[derive(Debug)]
+pub struct TestResponse {
+    status: http::StatusCode,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The body decoded as JSON; panics with the body when it is not.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("response is not the expected JSON ({error}): {}", self.text()))
+    }
+}

@@ -1,0 +1,43 @@
+//! # dotdo
+//!
+//! Write a plain Rust `impl`, mark it `#[dotdo::service]`, mark its methods with `#[rpc]`,
+//! `#[http(get = "/items/:id")]`, `#[mcp_tool]` and `#[queue]`, and get all four interfaces of
+//! a Cloudflare Workers microservice from it: an HTTP router, a JSON-RPC endpoint with a typed
+//! client, an MCP server with its tool manifest, and a queue dispatcher.
+//!
+//! ```
+//! use dotdo::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Greeter;
+//!
+//! /// Says hello.
+//! #[dotdo::service]
+//! impl Greeter {
+//!     /// Greets someone by name.
+//!     #[rpc]
+//!     #[http(get = "/hello/:name")]
+//!     #[mcp_tool(read_only)]
+//!     async fn hello(&self, name: String) -> Result<String, dotdo::Error> {
+//!         Ok(format!("Hello, {name}!"))
+//!     }
+//! }
+//!
+//! # futures_executor::block_on(async {
+//! let client = dotdo::testing::TestClient::new(Greeter);
+//! let response = client.get("/hello/world").await;
+//! assert_eq!(response.json::<String>(), "Hello, world!");
+//! # });
+//! ```
+//!
+//! See `docs/reference.md` for every attribute and option.
+
+pub use dotdo_macros::{http, mcp_tool, queue, rpc, service};
+pub use dotdo_runtime::*;
+
+/// Everything a service module needs: `use dotdo::prelude::*;`.
+pub mod prelude {
+    pub use dotdo_macros::{http, mcp_tool, queue, rpc, service};
+    pub use dotdo_runtime::{Context, Error, ErrorKind, Principal};
+    pub use dotdo_runtime::__private::JsonSchema;
+}
