@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{FnArg, LitStr, Type};
 
 use crate::attr::Verb;

@@ -127,7 +127,11 @@ impl Args {
                 }
             }),
             Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
-                let inner = error.path().to_string();
+                let mut inner = error.path().to_string();
+                // serde reports a missing or unknown field in its message, not in the path.
+                if let Some(key) = named_field(&error.inner().to_string()) {
+                    inner = if inner == "." { key.to_owned() } else { format!("{inner}.{key}") };
+                }
                 let field = match (entry.source, inner.as_str()) {
                     (Source::Body | Source::Message, ".") => None,
                     (Source::Body | Source::Message, inner) => Some(inner.to_owned()),
@@ -171,6 +175,12 @@ impl Args {
 
 fn missing(name: &str) -> Error {
     Error::invalid_field(name, format!("missing required argument `{name}`"))
+}
+
+/// The field named by serde's "missing field `x`" and "unknown field `x`, expected …" errors.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split_once('`').map(|(field, _)| field)
 }
 
 fn describe(source: Source) -> &'static str {

@@ -1,0 +1,103 @@
+//! The queue interface: per-message outcomes of a batch, driven in-process.
+
+mod fixtures;
+
+use dotdo::queue::{Outcome, QueueMessage};
+use dotdo::testing::TestClient;
+use fixtures::items::{ItemCreated, Items};
+use futures_executor::block_on;
+use serde_json::json;
+
+fn created(id: &str, name: &str) -> serde_json::Value {
+    json!({"type": "item.created", "data": {"id": id, "name": name}, "id": format!("m-{id}")})
+}
+
+#[test]
+fn each_message_is_dispatched_by_type_and_acked() {
+    block_on(async {
+        let client = TestClient::new(Items::default());
+        let outcomes = client.queue("items", vec![created("1", "a"), created("2", "b")]).await;
+        assert_eq!(outcomes, [Outcome::Ack, Outcome::Ack]);
+        let events = client.service().events.lock().unwrap().clone();
+        assert_eq!(events, [
+            ItemCreated { id: "1".into(), name: "a".into() },
+            ItemCreated { id: "2".into(), name: "b".into() },
+        ]);
+    });
+}
+
+#[test]
+fn a_consumer_bound_to_a_queue_wins_on_that_queue() {
+    block_on(async {
+        let client = TestClient::new(Items::default());
+        assert_eq!(client.queue("audit", vec![created("1", "a")]).await, [Outcome::Ack]);
+        assert_eq!(client.service().events.lock().unwrap()[0].id, "audit:1");
+    });
+}
+
+#[test]
+fn a_transient_failure_is_retried_with_backoff_and_then_succeeds() {
+    block_on(async {
+        let client = TestClient::new(Items::default());
+        let mut message = QueueMessage::new(created("9", "flaky"));
+        let first = client.queue_messages("items", std::slice::from_ref(&message)).await;
+        assert_eq!(first, [Outcome::Retry { delay_seconds: 2 }]);
+        message.attempts = 2;
+        let second = client.queue_messages("items", std::slice::from_ref(&message)).await;
+        assert_eq!(second, [Outcome::Ack]);
+        assert_eq!(client.service().events.lock().unwrap().len(), 1, "processed exactly once");
+    });
+}
+
+#[test]
+fn outcomes_are_per_message_within_a_batch() {
+    block_on(async {
+        let client = TestClient::new(Items::default());
+        let outcomes = client.queue("items", vec![created("1", "a"), created("2", "poison"), created("3", "c")]).await;
+        assert_eq!(outcomes[0], Outcome::Ack);
+        assert!(matches!(&outcomes[1], Outcome::DeadLetter { reason } if reason.contains("never be applied")));
+        assert_eq!(outcomes[2], Outcome::Ack);
+    });
+}
+
+mod bad_input {
+    use super::*;
+
+    fn dead_letter_reason(outcome: &Outcome) -> &str {
+        match outcome {
+            Outcome::DeadLetter { reason } => reason,
+            other => panic!("expected a dead letter, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_is_dead_lettered_not_acked() {
+        block_on(async {
+            let client = TestClient::new(Items::default());
+            let outcomes = client.queue("items", vec![json!({"type": "item.exploded", "data": {}})]).await;
+            assert!(dead_letter_reason(&outcomes[0]).contains("item.exploded"));
+        });
+    }
+
+    #[test]
+    fn undecodable_data_is_dead_lettered_naming_the_field() {
+        block_on(async {
+            let client = TestClient::new(Items::default());
+            let outcomes = client.queue("items", vec![json!({"type": "item.created", "data": {"id": 5}})]).await;
+            let reason = dead_letter_reason(&outcomes[0]);
+            assert!(reason.contains("id"), "{reason}");
+            assert!(client.service().events.lock().unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_envelope_is_dead_lettered() {
+        block_on(async {
+            let client = TestClient::new(Items::default());
+            let outcomes = client.queue("items", vec![json!("just a string"), json!({"data": 1})]).await;
+            for outcome in &outcomes {
+                assert!(dead_letter_reason(outcome).contains("envelope"));
+            }
+        });
+    }
+}
