@@ -5,6 +5,8 @@
 //! a queue message's `data`. Generated code then takes each argument by name with
 //! [`Args::take`], so the binding logic and its error messages live here, once.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -26,26 +28,27 @@ pub enum Source {
 }
 
 #[derive(Debug)]
-enum Raw {
-    Text(String),
+enum Raw<'a> {
+    Text(Cow<'a, str>),
     Json(Value),
 }
 
 #[derive(Debug)]
-struct Entry {
-    name: String,
-    raw: Raw,
+struct Entry<'a> {
+    name: Cow<'a, str>,
+    raw: Raw<'a>,
     source: Source,
 }
 
-/// The arguments of one call, taken out one by one by the generated code.
+/// The arguments of one call, taken out one by one by the generated code. Text values may
+/// borrow from the request (`'a`), so binding a path segment copies it once, into the argument.
 #[derive(Debug)]
-pub struct Args {
+pub struct Args<'a> {
     expected: &'static [&'static str],
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'a>>,
 }
 
-impl Args {
+impl<'a> Args<'a> {
     /// Empty arguments for a method whose parameters are `expected`.
     pub fn new(expected: &'static [&'static str]) -> Self {
         Args { expected, entries: Vec::new() }
@@ -53,12 +56,12 @@ impl Args {
 
     /// Adds a text value (path segment or query parameter). Later additions win over earlier
     /// ones of the same name, so callers add the weakest source first.
-    pub fn push_text(&mut self, name: impl Into<String>, value: impl Into<String>, source: Source) {
+    pub fn push_text(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>, source: Source) {
         self.entries.push(Entry { name: name.into(), raw: Raw::Text(value.into()), source });
     }
 
     /// Adds a JSON value.
-    pub fn push_json(&mut self, name: impl Into<String>, value: Value, source: Source) {
+    pub fn push_json(&mut self, name: impl Into<Cow<'a, str>>, value: Value, source: Source) {
         self.entries.push(Entry { name: name.into(), raw: Raw::Json(value), source });
     }
 
@@ -158,7 +161,7 @@ impl Args {
         match self.entries.iter().find(|entry| entry.source == Source::Field) {
             None => Ok(()),
             Some(entry) => Err(Error::invalid_field(
-                entry.name.clone(),
+                entry.name.clone().into_owned(),
                 if self.expected.is_empty() {
                     format!("unknown argument `{}`: this method takes no arguments", entry.name)
                 } else {

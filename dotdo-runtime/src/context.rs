@@ -1,7 +1,7 @@
 //! The per-call context a method may take as `&Context`: who is calling, with which request id
 //! and headers, and anything the platform or middleware attached. It is in no schema.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 /// The authenticated caller, set by authentication middleware.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,42 +23,39 @@ pub enum Interface {
 /// The context of one call.
 #[derive(Debug)]
 pub struct Context {
-    request_id: String,
+    /// Kept as a header value: it is validated once and goes back on the response as is.
+    request_id: HeaderValue,
     interface: Interface,
     headers: HeaderMap,
-    principal: Option<Principal>,
+    /// Typed values, the principal among them: empty (and unallocated) for most calls.
     extensions: http::Extensions,
 }
 
 impl Context {
     /// A context for a call on `interface` with a fresh request id.
     pub fn new(interface: Interface) -> Self {
-        Context {
-            request_id: crate::request_id::generate(),
-            interface,
-            headers: HeaderMap::new(),
-            principal: None,
-            extensions: http::Extensions::new(),
-        }
+        Self::from_headers(interface, HeaderMap::new())
     }
 
     /// A context for an HTTP request: its headers, and its `X-Request-ID` when that is a
     /// valid id, else a fresh one.
-    pub fn from_headers(interface: Interface, headers: HeaderMap) -> Self {
-        let mut context = Context::new(interface);
-        if let Some(id) = headers
-            .get(crate::request_id::HEADER)
-            .and_then(|value| value.to_str().ok())
-            .filter(|id| crate::request_id::is_valid(id))
-        {
-            context.request_id = id.to_owned();
-        }
-        context.headers = headers;
-        context
+    pub fn from_headers(interface: Interface, mut headers: HeaderMap) -> Self {
+        // Moved out rather than copied: it goes back on the response by `take_request_id`.
+        let request_id = headers
+            .remove(crate::request_id::HEADER)
+            .filter(|id| id.to_str().is_ok_and(crate::request_id::is_valid))
+            .unwrap_or_else(|| {
+                HeaderValue::from_str(&crate::request_id::generate()).expect("generated ids are valid header values")
+            });
+        Context { request_id, interface, headers, extensions: http::Extensions::new() }
     }
 
     pub fn request_id(&self) -> &str {
-        &self.request_id
+        self.request_id.to_str().expect("request ids are validated ASCII")
+    }
+    /// Ends the context, giving its request id as the `X-Request-ID` value of the response.
+    pub fn into_request_id_header(self) -> HeaderValue {
+        self.request_id
     }
     pub fn interface(&self) -> Interface {
         self.interface
@@ -74,10 +71,10 @@ impl Context {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
     pub fn principal(&self) -> Option<&Principal> {
-        self.principal.as_ref()
+        self.extensions.get::<Principal>()
     }
     pub fn set_principal(&mut self, principal: Principal) {
-        self.principal = Some(principal);
+        self.extensions.insert(principal);
     }
     /// Typed values attached by the platform or middleware (bindings, configuration, …).
     pub fn extensions(&self) -> &http::Extensions {

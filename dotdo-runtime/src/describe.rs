@@ -18,12 +18,21 @@ pub trait Service: Sized + 'static {
 /// The serialized JSON of a method's successful result.
 #[derive(Debug)]
 pub struct Reply {
-    pub(crate) json: Box<serde_json::value::RawValue>,
+    json: String,
 }
 
 impl Reply {
     pub fn json(&self) -> &str {
-        self.json.get()
+        &self.json
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.json.into_bytes()
+    }
+
+    /// The result as a raw JSON value, to embed in an envelope without re-encoding it.
+    pub fn into_raw(self) -> Box<serde_json::value::RawValue> {
+        serde_json::value::RawValue::from_string(self.json).expect("serde_json produced this JSON")
     }
 }
 
@@ -38,14 +47,14 @@ impl<T: serde::Serialize, E: Into<Error>> MethodOutput for Result<T, E> {
     type Ok = T;
     fn into_reply(self) -> Result<Reply, Error> {
         let value = self.map_err(Into::into)?;
-        let json = serde_json::value::to_raw_value(&value)
+        let json = serde_json::to_string(&value)
             .map_err(|error| Error::internal(format!("serializing the result: {error}")))?;
         Ok(Reply { json })
     }
 }
 
 /// Calls one method with its arguments: generated per method.
-pub type Invoke<S> = for<'a> fn(&'a S, &'a Context, Args) -> LocalBoxFuture<'a, Result<Reply, Error>>;
+pub type Invoke<S> = for<'a> fn(&'a S, &'a Context, Args<'a>) -> LocalBoxFuture<'a, Result<Reply, Error>>;
 
 /// Builds a JSON schema with the service's schema settings.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;

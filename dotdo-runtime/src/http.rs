@@ -6,8 +6,10 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
+use futures_util::future::LocalBoxFuture;
+
 use crate::args::{Args, Source};
-use crate::describe::{BodyBinding, RouteDesc, Service, Verb};
+use crate::describe::{BodyBinding, Reply, RouteDesc, Service, Verb};
 use crate::{Context, Error, Interface, log};
 
 /// A request as the runtime sees it: any body already read into memory.
@@ -61,15 +63,24 @@ pub fn matchit_pattern(path: &str) -> String {
         .join("/")
 }
 
-/// Serves one HTTP request, building the call's [`Context`] from its headers.
-pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
-    let context = Context::from_headers(Interface::Http, request.headers().clone());
-    handle(service, context, request).await
+/// What routing needs of a request once its headers have moved into the [`Context`].
+pub struct Incoming {
+    pub method: Method,
+    pub uri: http::Uri,
+    pub body: Vec<u8>,
 }
 
-/// Serves one HTTP request with a context prepared by the caller (middleware, the platform).
-pub async fn handle<S: Service>(service: &S, mut context: Context, request: Request) -> Response {
-    let mut response = match request.uri().path() {
+/// Serves one HTTP request, building the call's [`Context`] from its headers.
+pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let context = Context::from_headers(Interface::Http, parts.headers);
+    handle(service, context, Incoming { method: parts.method, uri: parts.uri, body }).await
+}
+
+/// Serves one HTTP request with a context prepared by the caller (middleware, the platform),
+/// which holds the request's headers.
+pub async fn handle<S: Service>(service: &S, mut context: Context, request: Incoming) -> Response {
+    let mut response = match request.uri.path() {
         RPC_PATH if !S::description().rpc.is_empty() => {
             context.set_interface(Interface::Rpc);
             crate::rpc::handle_http(service, &context, request).await
@@ -78,66 +89,28 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Requ
             context.set_interface(Interface::Mcp);
             crate::mcp::handle_http(service, &context, request).await
         }
-        _ => route(service, &context, request).await,
+        _ => route(service, &context, &request).await,
     };
-    if let Ok(id) = HeaderValue::from_str(context.request_id()) {
-        response.headers_mut().insert(crate::request_id::HEADER, id);
-    }
+    response.headers_mut().insert(crate::request_id::HEADER, context.into_request_id_header());
     response
 }
 
-async fn route<S: Service>(service: &S, context: &Context, request: Request) -> Response {
-    let description = S::description();
-    let router = match description.router.get_or_init(|| Router::new(description.routes)) {
-        Ok(router) => router,
-        Err(detail) => return error_response(&Error::internal(detail.clone()), context),
-    };
-    let (parts, body) = request.into_parts();
-    let Ok(found) = router.paths.at(parts.uri.path()) else {
-        return error_response(
-            &Error::not_found(format!("no route for `{}`", parts.uri.path())),
-            context,
-        );
-    };
-    let verbs = found.value;
-    let allow = allow_header(verbs.iter().map(|(verb, _)| *verb));
+/// A request matched to a route: the method's call, ready to be awaited.
+struct RouteCall<'a> {
+    call: LocalBoxFuture<'a, Result<Reply, Error>>,
+    status: StatusCode,
+    is_head: bool,
+}
 
-    let is_head = parts.method == Method::HEAD;
-    let wanted = if is_head { Some(Verb::Get) } else { Verb::from_method(&parts.method) };
-    let Some(&(_, route_index)) = wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
-    else {
-        if parts.method == Method::OPTIONS {
-            let mut response = empty_response(StatusCode::NO_CONTENT);
-            response.headers_mut().insert(ALLOW, allow);
-            return response;
-        }
-        let error = Error::new(
-            crate::ErrorKind::MethodNotAllowed,
-            format!("`{}` does not accept {}", parts.uri.path(), parts.method),
-        );
-        let mut response = error_response(&error, context);
-        response.headers_mut().insert(ALLOW, allow);
-        return response;
+async fn route<S: Service>(service: &S, context: &Context, request: &Incoming) -> Response {
+    // Matching and binding are synchronous, so the awaited state holds only the call.
+    let RouteCall { call, status, is_head } = match prepare_route(service, context, request) {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
     };
-    let route = &description.routes[route_index];
-    let method = &description.methods[route.method];
-
-    let mut args = Args::new(method.params);
-    let bound = bind(&mut args, route, &found.params, parts.uri.query(), &parts.headers, body);
-    let result = match bound {
-        Ok(()) => (method.invoke)(service, context, args).await,
-        Err(error) => Err(error),
-    };
-    let mut response = match result {
-        Ok(reply) => {
-            let status = route.status.unwrap_or(if method.returns_unit { 204 } else { 200 });
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            if status == StatusCode::NO_CONTENT {
-                empty_response(status)
-            } else {
-                json_response(status, reply.json().as_bytes().to_vec())
-            }
-        }
+    let mut response = match call.await {
+        Ok(_) if status == StatusCode::NO_CONTENT => empty_response(status),
+        Ok(reply) => json_response(status, reply.into_bytes()),
         Err(error) => error_response(&error, context),
     };
     if is_head {
@@ -148,20 +121,67 @@ async fn route<S: Service>(service: &S, context: &Context, request: Request) -> 
     response
 }
 
-fn bind(
-    args: &mut Args,
+fn prepare_route<'a, S: Service>(
+    service: &'a S,
+    context: &'a Context,
+    request: &'a Incoming,
+) -> Result<RouteCall<'a>, Response> {
+    let description = S::description();
+    let router = match description.router.get_or_init(|| Router::new(description.routes)) {
+        Ok(router) => router,
+        Err(detail) => return Err(error_response(&Error::internal(detail.clone()), context)),
+    };
+    let path = request.uri.path();
+    let Ok(found) = router.paths.at(path) else {
+        return Err(error_response(&Error::not_found(format!("no route for `{path}`")), context));
+    };
+    let verbs = found.value;
+    let allow = || allow_header(verbs.iter().map(|(verb, _)| *verb));
+
+    let is_head = request.method == Method::HEAD;
+    let wanted = if is_head { Some(Verb::Get) } else { Verb::from_method(&request.method) };
+    let Some(&(_, route_index)) = wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
+    else {
+        let mut response = if request.method == Method::OPTIONS {
+            empty_response(StatusCode::NO_CONTENT)
+        } else {
+            let message = format!("`{path}` does not accept {}", request.method);
+            error_response(&Error::new(crate::ErrorKind::MethodNotAllowed, message), context)
+        };
+        response.headers_mut().insert(ALLOW, allow());
+        return Err(response);
+    };
+    let route = &description.routes[route_index];
+    let method = &description.methods[route.method];
+
+    let mut args = Args::new(method.params);
+    if let Err(error) = bind(&mut args, route, &found.params, request.uri.query(), context.headers(), &request.body) {
+        return Err(error_response(&error, context));
+    }
+    let status = route.status.unwrap_or(if method.returns_unit { 204 } else { 200 });
+    Ok(RouteCall {
+        call: (method.invoke)(service, context, args),
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        is_head,
+    })
+}
+
+fn bind<'a>(
+    args: &mut Args<'a>,
     route: &RouteDesc,
-    path_params: &matchit::Params<'_, '_>,
-    query: Option<&str>,
+    path_params: &matchit::Params<'a, 'a>,
+    query: Option<&'a str>,
     headers: &HeaderMap,
-    body: Vec<u8>,
+    body: &[u8],
 ) -> Result<(), Error> {
-    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        args.push_text(name, value, Source::Query);
+    if let Some(query) = query {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            args.push_text(name, value, Source::Query);
+        }
     }
     if route.body != BodyBinding::None && !body.is_empty() {
         require_json_content_type(headers)?;
-        let value: serde_json::Value = serde_json::from_slice(&body)
+        let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
         match route.body {
             BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::args::{Args, json_type};
 use crate::describe::{Service, ToolDesc};
-use crate::http::{Request, Response, empty_response, json_response, post_only, require_json_content_type};
+use crate::http::{Incoming, Response, empty_response, json_response, post_only, require_json_content_type};
 use crate::{Context, Error, ErrorKind};
 
 /// Protocol revisions served, newest first.
@@ -52,15 +52,15 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
     Value::Object(entry)
 }
 
-pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Request) -> Response {
-    if request.method() != http::Method::POST {
-        return post_only(request.method(), crate::http::MCP_PATH, context);
+pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Incoming) -> Response {
+    if request.method != http::Method::POST {
+        return post_only(&request.method, crate::http::MCP_PATH, context);
     }
-    if !origin_allowed(request.headers()) {
+    if !origin_allowed(context.headers()) {
         let error = Error::forbidden("this Origin may not use the MCP endpoint");
         return crate::http::error_response(&error, context);
     }
-    if let Some(version) = request.headers().get(PROTOCOL_VERSION_HEADER) {
+    if let Some(version) = context.headers().get(PROTOCOL_VERSION_HEADER) {
         let version = version.to_str().unwrap_or_default();
         if !SUPPORTED_VERSIONS.contains(&version) {
             let error = Error::bad_request(format!(
@@ -70,10 +70,10 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
             return crate::http::error_response(&error, context);
         }
     }
-    if let Err(error) = require_json_content_type(request.headers()) {
+    if let Err(error) = require_json_content_type(context.headers()) {
         return crate::http::error_response(&error, context);
     }
-    let message: Value = match serde_json::from_slice(request.body()) {
+    let message: Value = match serde_json::from_slice(&request.body) {
         Ok(message) => message,
         Err(error) => {
             let body = error_message(Value::Null, crate::rpc::PARSE_ERROR, format!("parse error: {error}"));

@@ -1,6 +1,8 @@
 //! Request ids: reused from a trustworthy `X-Request-ID`, else generated.
 
-pub const HEADER: &str = "x-request-id";
+use http::HeaderName;
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A request id we accept from a caller: short, and made only of characters that are safe in
 /// headers and log lines.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::args::{Args, json_type};
 use crate::describe::Service;
-use crate::http::{Request, Response, empty_response, json_response, post_only, require_json_content_type};
+use crate::http::{Incoming, Response, empty_response, json_response, post_only, require_json_content_type};
 use crate::{Context, Error};
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -57,14 +57,14 @@ impl ResponseObject {
     }
 }
 
-pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Request) -> Response {
-    if request.method() != http::Method::POST {
-        return post_only(request.method(), crate::http::RPC_PATH, context);
+pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Incoming) -> Response {
+    if request.method != http::Method::POST {
+        return post_only(&request.method, crate::http::RPC_PATH, context);
     }
-    if let Err(error) = require_json_content_type(request.headers()) {
+    if let Err(error) = require_json_content_type(context.headers()) {
         return crate::http::error_response(&error, context);
     }
-    match handle_body(service, context, request.body()).await {
+    match handle_body(service, context, &request.body).await {
         Some(body) => json_response(http::StatusCode::OK, body),
         None => empty_response(http::StatusCode::NO_CONTENT),
     }
@@ -156,7 +156,7 @@ async fn invoke<S: Service>(
     let mut args = Args::new(method.params);
     args.push_params(params).map_err(|error| ErrorObject::from_error(&error, context))?;
     match (method.invoke)(service, context, args).await {
-        Ok(reply) => Ok(reply.json),
+        Ok(reply) => Ok(reply.into_raw()),
         Err(error) => Err(ErrorObject::from_error(&error, context)),
     }
 }

@@ -30,7 +30,7 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
         fn #invoker<'a>(
             __service: &'a #self_ty,
             __context: &'a #krate::Context,
-            mut __args: #krate::Args,
+            mut __args: #krate::Args<'a>,
         ) -> #krate::__private::LocalBoxFuture<'a, #krate::Result<#krate::Reply>> {
             #krate::__private::boxed(async move {
                 #(#takes)*
