@@ -1,0 +1,218 @@
+use dotdo::prelude::*;
+pub struct Items;
+/// Items.
+impl Items {
+    /// Fetch one item by id.
+    async fn get_item(
+        &self,
+        id: u64,
+        verbose: Option<bool>,
+    ) -> Result<String, dotdo::Error> {
+        Ok(
+            ::alloc::__export::must_use({
+                ::alloc::fmt::format(format_args!("{0} {1:?}", id, verbose))
+            }),
+        )
+    }
+    /// Create an item.
+    async fn create_item(
+        &self,
+        ctx: &Context,
+        name: String,
+    ) -> Result<String, dotdo::Error> {
+        let _ = ctx;
+        Ok(name)
+    }
+    async fn item_created(&self, event: String) -> Result<(), dotdo::Error> {
+        let _ = event;
+        Ok(())
+    }
+}
+const _: () = {
+    #[allow(
+        non_snake_case,
+        unused_mut,
+        unused_variables,
+        clippy::needless_question_mark
+    )]
+    fn __dotdo_invoke_get_item<'a>(
+        __service: &'a Items,
+        __context: &'a ::dotdo::Context,
+        mut __args: ::dotdo::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        ::dotdo::__private::boxed(async move {
+            let id: u64 = __args.take("id")?;
+            let verbose: Option<bool> = __args.take("verbose")?;
+            __args.finish()?;
+            ::dotdo::MethodOutput::into_reply(
+                <Items>::get_item(__service, id, verbose).await,
+            )
+        })
+    }
+    #[allow(
+        non_snake_case,
+        unused_mut,
+        unused_variables,
+        clippy::needless_question_mark
+    )]
+    fn __dotdo_invoke_create_item<'a>(
+        __service: &'a Items,
+        __context: &'a ::dotdo::Context,
+        mut __args: ::dotdo::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        ::dotdo::__private::boxed(async move {
+            let name: String = __args.take("name")?;
+            __args.finish()?;
+            ::dotdo::MethodOutput::into_reply(
+                <Items>::create_item(__service, __context, name).await,
+            )
+        })
+    }
+    #[allow(
+        non_snake_case,
+        unused_mut,
+        unused_variables,
+        clippy::needless_question_mark
+    )]
+    fn __dotdo_invoke_item_created<'a>(
+        __service: &'a Items,
+        __context: &'a ::dotdo::Context,
+        mut __args: ::dotdo::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        ::dotdo::__private::boxed(async move {
+            let event: String = __args.take("event")?;
+            __args.finish()?;
+            ::dotdo::MethodOutput::into_reply(
+                <Items>::item_created(__service, event).await,
+            )
+        })
+    }
+    #[allow(non_snake_case)]
+    fn __dotdo_input_schema_get_item(
+        __generator: &mut ::dotdo::__private::SchemaGenerator,
+    ) -> ::dotdo::__private::Schema {
+        ::dotdo::__private::args_schema([
+            ::dotdo::__private::ArgSchema::of::<u64>(__generator, "id"),
+            ::dotdo::__private::ArgSchema::of::<Option<bool>>(__generator, "verbose"),
+        ])
+    }
+    impl ::dotdo::Service for Items {
+        fn description() -> &'static ::dotdo::ServiceDescription<Self> {
+            static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(
+                "Items",
+                "0.0.0",
+                "Items.",
+                &[
+                    ::dotdo::MethodDesc {
+                        name: "get_item",
+                        docs: "Fetch one item by id.",
+                        params: &["id", "verbose"],
+                        returns_unit: false,
+                        invoke: __dotdo_invoke_get_item,
+                    },
+                    ::dotdo::MethodDesc {
+                        name: "create_item",
+                        docs: "Create an item.",
+                        params: &["name"],
+                        returns_unit: false,
+                        invoke: __dotdo_invoke_create_item,
+                    },
+                    ::dotdo::MethodDesc {
+                        name: "item_created",
+                        docs: "",
+                        params: &["event"],
+                        returns_unit: true,
+                        invoke: __dotdo_invoke_item_created,
+                    },
+                ],
+                &[
+                    ::dotdo::RouteDesc {
+                        verb: ::dotdo::Verb::Get,
+                        path: "/items/:id",
+                        method: 0usize,
+                        body: ::dotdo::BodyBinding::None,
+                        status: ::core::option::Option::None,
+                    },
+                    ::dotdo::RouteDesc {
+                        verb: ::dotdo::Verb::Post,
+                        path: "/items",
+                        method: 1usize,
+                        body: ::dotdo::BodyBinding::Whole("name"),
+                        status: ::core::option::Option::Some(201),
+                    },
+                ],
+                &[
+                    ::dotdo::RpcDesc {
+                        name: "get_item",
+                        method: 0usize,
+                    },
+                    ::dotdo::RpcDesc {
+                        name: "create_item",
+                        method: 1usize,
+                    },
+                ],
+                &[
+                    ::dotdo::ToolDesc {
+                        name: "get_item",
+                        title: ::core::option::Option::None,
+                        description: "Fetch one item by id.",
+                        method: 0usize,
+                        annotations: ::dotdo::ToolAnnotations {
+                            read_only: ::core::option::Option::Some(true),
+                            destructive: ::core::option::Option::None,
+                            idempotent: ::core::option::Option::None,
+                            open_world: ::core::option::Option::None,
+                        },
+                        input_schema: __dotdo_input_schema_get_item,
+                        output_schema: ::dotdo::__private::output_schema::<
+                            <Result<String, dotdo::Error> as ::dotdo::MethodOutput>::Ok,
+                        >,
+                    },
+                ],
+                &[
+                    ::dotdo::QueueDesc {
+                        message_type: "item.created",
+                        queue: ::core::option::Option::None,
+                        method: 2usize,
+                    },
+                ],
+            );
+            &DESCRIPTION
+        }
+    }
+};
+///Typed JSON-RPC client of [`Items`], generated by `#[dotdo::service]`.
+pub struct ItemsClient<T> {
+    rpc: ::dotdo::client::RpcClient<T>,
+}
+impl<T: ::dotdo::client::Transport> ItemsClient<T> {
+    /// A client that sends its calls through `transport`.
+    pub fn new(transport: T) -> Self {
+        ItemsClient {
+            rpc: ::dotdo::client::RpcClient::new(transport),
+        }
+    }
+    ///Fetch one item by id.
+    pub async fn get_item(
+        &self,
+        id: u64,
+        verbose: Option<bool>,
+    ) -> ::dotdo::Result<String> {
+        let __params = ::dotdo::__private::named_params(
+            "get_item",
+            [
+                ("id", ::dotdo::__private::serde_json::to_value(&id)),
+                ("verbose", ::dotdo::__private::serde_json::to_value(&verbose)),
+            ],
+        )?;
+        self.rpc.call("get_item", &__params).await
+    }
+    ///Create an item.
+    pub async fn create_item(&self, name: String) -> ::dotdo::Result<String> {
+        let __params = ::dotdo::__private::named_params(
+            "create_item",
+            [("name", ::dotdo::__private::serde_json::to_value(&name))],
+        )?;
+        self.rpc.call("create_item", &__params).await
+    }
+}
