@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Versions that must match something else are pinned here.
 CARGO_EXPAND_VERSION=1.0.127   # expansion snapshots (macrotest) are formatted by this version
+CARGO_NEXTEST_VERSION=0.9      # the test runner
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -20,4 +21,8 @@ cargo_install() {
 }
 
 cargo_install cargo-expand "$CARGO_EXPAND_VERSION" cargo-expand
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest $CARGO_NEXTEST_VERSION"
+  cargo install cargo-nextest --version "^$CARGO_NEXTEST_VERSION" --locked --quiet
+fi
 say "ready"

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo test --workspace --locked
+cargo test --workspace --locked --doc
+# nextest last: its summary line is the run's verdict.
+cargo nextest run --workspace --locked
