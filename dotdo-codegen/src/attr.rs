@@ -7,7 +7,7 @@ use syn::{Attribute, LitBool, LitInt, LitStr, Meta, Token};
 
 use crate::ctxt::Ctxt;
 
-pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue"];
+pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue", "cron"];
 
 /// `#[rpc]`, `#[rpc(name = "items.get")]`.
 pub struct RpcAttr {
@@ -82,11 +82,26 @@ pub struct QueueAttr {
     pub queue: Option<LitStr>,
 }
 
+/// `#[cron("*/5 * * * *")]`: run the method when this schedule fires.
+pub struct CronAttr {
+    pub schedule: LitStr,
+}
+
 /// The options of `#[dotdo::service(...)]`.
 #[derive(Default)]
 pub struct ServiceAttr {
     pub krate: Option<syn::Path>,
     pub name: Option<LitStr>,
+    pub entry: Option<Entry>,
+}
+
+/// Whether the workers-rs entrypoint is emitted (on wasm32).
+pub enum Entry {
+    /// `entry = false`: never (the crate is only a library of types and clients).
+    Off,
+    /// `entry = "worker"`: only when the crate's own feature of that name is on, so dependents
+    /// that turn it off get the typed client without a second entrypoint.
+    Feature(LitStr),
 }
 
 /// Which marker an attribute is, if any: `#[rpc]` or a path ending in it (`#[dotdo::rpc]`).
@@ -264,6 +279,16 @@ pub fn parse_queue(ctxt: &Ctxt, attr: &Attribute) -> QueueAttr {
     queue
 }
 
+pub fn parse_cron(ctxt: &Ctxt, attr: &Attribute) -> Option<CronAttr> {
+    match attr.parse_args::<LitStr>() {
+        Ok(schedule) => Some(CronAttr { schedule }),
+        Err(_) => {
+            ctxt.error_spanned_by(attr, "expected a cron expression: `#[cron(\"*/5 * * * *\")]`");
+            None
+        }
+    }
+}
+
 pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr {
     let mut service = ServiceAttr::default();
     let parser = syn::meta::parser(|meta| {
@@ -276,8 +301,21 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             let name = meta.value()?.parse()?;
             set_once(ctxt, &meta, &mut service.name, name);
             Ok(())
+        } else if meta.path.is_ident("entry") {
+            let entry = match meta.value()?.parse::<syn::Lit>()? {
+                syn::Lit::Bool(enabled) if !enabled.value => Some(Entry::Off),
+                syn::Lit::Str(feature) => Some(Entry::Feature(feature)),
+                other => {
+                    ctxt.error_spanned_by(other, "`entry` is `false` or the name of a feature of this crate");
+                    None
+                }
+            };
+            if let Some(entry) = entry {
+                set_once(ctxt, &meta, &mut service.entry, entry);
+            }
+            Ok(())
         } else {
-            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name"])
+            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "entry"])
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {

@@ -69,6 +69,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
     let mut tool_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut routes: HashMap<String, &MethodModel> = HashMap::new();
     let mut queue_types: HashMap<(String, Option<String>), &MethodModel> = HashMap::new();
+    let mut schedules: HashMap<String, &MethodModel> = HashMap::new();
 
     for method in service.exposed() {
         check_signature(ctxt, method);
@@ -120,6 +121,16 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
             }
         }
 
+        for cron in &method.cron {
+            check_cron(ctxt, method, &cron.schedule);
+            if let Some(first) = schedules.insert(cron.schedule.value(), method) {
+                ctxt.error_spanned_by(
+                    &cron.schedule,
+                    format!("duplicate cron schedule `{}`, also run by `{}`", cron.schedule.value(), first.ident),
+                );
+            }
+        }
+
         for queue in &method.queue {
             if method.params().count() != 1 {
                 ctxt.syn_error(syn::Error::new(
@@ -141,6 +152,25 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                 ));
             }
         }
+    }
+}
+
+fn check_cron(ctxt: &Ctxt, method: &MethodModel, schedule: &LitStr) {
+    let expression = schedule.value();
+    if method.params().count() != 0 {
+        ctxt.error_spanned_by(
+            schedule,
+            format!("a `#[cron]` method takes no arguments (an optional `&Context` aside); `{}` takes {}", method.ident, method.params().count()),
+        );
+    }
+    let fields = expression.split_whitespace().count();
+    if fields != 5 {
+        ctxt.error_spanned_by(
+            schedule,
+            format!("`{expression}` has {fields} fields; Workers cron triggers have 5: minute hour day-of-month month day-of-week"),
+        );
+    } else if let Err(error) = croner::parser::CronParser::new().parse(&expression) {
+        ctxt.error_spanned_by(schedule, format!("`{expression}` is not a valid cron expression: {error}"));
     }
 }
 

@@ -5,7 +5,7 @@ use proc_macro2::Ident;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type};
 
-use crate::attr::{self, HttpAttr, McpAttr, QueueAttr, RpcAttr, ServiceAttr};
+use crate::attr::{self, CronAttr, HttpAttr, McpAttr, QueueAttr, RpcAttr, ServiceAttr};
 use crate::ctxt::Ctxt;
 
 pub struct ServiceModel {
@@ -16,6 +16,7 @@ pub struct ServiceModel {
     pub name: String,
     pub docs: String,
     pub krate: syn::Path,
+    pub entry: Option<attr::Entry>,
     pub methods: Vec<MethodModel>,
 }
 
@@ -32,6 +33,7 @@ pub struct MethodModel {
     pub http: Vec<HttpAttr>,
     pub mcp: Option<McpAttr>,
     pub queue: Vec<QueueAttr>,
+    pub cron: Vec<CronAttr>,
 }
 
 pub struct ArgModel {
@@ -42,7 +44,11 @@ pub struct ArgModel {
 
 impl MethodModel {
     pub fn is_exposed(&self) -> bool {
-        self.rpc.is_some() || !self.http.is_empty() || self.mcp.is_some() || !self.queue.is_empty()
+        self.rpc.is_some()
+            || !self.http.is_empty()
+            || self.mcp.is_some()
+            || !self.queue.is_empty()
+            || !self.cron.is_empty()
     }
 
     /// The arguments that callers supply: all but the context.
@@ -109,6 +115,7 @@ impl ServiceModel {
             ident,
             docs: docs(&item.attrs),
             krate: service_attr.krate.unwrap_or_else(|| syn::parse_quote!(::dotdo)),
+            entry: service_attr.entry,
             methods,
         })
     }
@@ -124,6 +131,7 @@ impl MethodModel {
         let mut http = Vec::new();
         let mut mcp = None;
         let mut queue = Vec::new();
+        let mut cron = Vec::new();
         function.attrs.retain(|attribute| {
             let Some(marker) = attr::marker_name(attribute) else {
                 return true;
@@ -144,7 +152,8 @@ impl MethodModel {
                     }
                     mcp = Some(parsed);
                 }
-                _ => queue.push(attr::parse_queue(ctxt, attribute)),
+                "queue" => queue.push(attr::parse_queue(ctxt, attribute)),
+                _ => cron.extend(attr::parse_cron(ctxt, attribute)),
             }
             false
         });
@@ -176,6 +185,7 @@ impl MethodModel {
             http,
             mcp,
             queue,
+            cron,
         }
     }
 }

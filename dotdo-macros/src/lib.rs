@@ -37,3 +37,10 @@ pub fn mcp_tool(_attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn queue(_attr: TokenStream, item: TokenStream) -> TokenStream {
     dotdo_codegen::marker_outside_service("queue", item.into()).into()
 }
+
+/// Runs a method when a cron trigger fires: `#[cron("*/5 * * * *")]`, matching an entry of
+/// `[triggers] crons` in wrangler.toml. Repeatable.
+#[proc_macro_attribute]
+pub fn cron(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    dotdo_codegen::marker_outside_service("cron", item.into()).into()
+}

@@ -18,6 +18,7 @@ pub enum Interface {
     Rpc,
     Mcp,
     Queue,
+    Cron,
 }
 
 /// The context of one call.
@@ -29,6 +30,8 @@ pub struct Context {
     headers: HeaderMap,
     /// Typed values, the principal among them: empty (and unallocated) for most calls.
     extensions: http::Extensions,
+    /// The worker's bindings, when running on Workers.
+    env: Option<worker::Env>,
 }
 
 impl Context {
@@ -47,7 +50,7 @@ impl Context {
             .unwrap_or_else(|| {
                 HeaderValue::from_str(&crate::request_id::generate()).expect("generated ids are valid header values")
             });
-        Context { request_id, interface, headers, extensions: http::Extensions::new() }
+        Context { request_id, interface, headers, extensions: http::Extensions::new(), env: None }
     }
 
     pub fn request_id(&self) -> &str {
@@ -82,6 +85,14 @@ impl Context {
     }
     pub fn extensions_mut(&mut self) -> &mut http::Extensions {
         &mut self.extensions
+    }
+    /// The worker's bindings (D1, KV, queues, services, secrets, vars) when running on Workers;
+    /// `None` in-process.
+    pub fn env(&self) -> Option<&worker::Env> {
+        self.env.as_ref()
+    }
+    pub fn set_env(&mut self, env: worker::Env) {
+        self.env = Some(env);
     }
     /// Shorthand for `extensions().get::<T>()`.
     pub fn get<T: Send + Sync + Clone + 'static>(&self) -> Option<&T> {

@@ -156,6 +156,12 @@ pub struct QueueDesc {
     pub method: usize,
 }
 
+pub struct CronDesc {
+    /// The cron expression, exactly as in wrangler.toml's `[triggers] crons`.
+    pub schedule: &'static str,
+    pub method: usize,
+}
+
 /// Everything `#[dotdo::service]` knows about a service.
 pub struct ServiceDescription<S: 'static> {
     pub name: &'static str,
@@ -166,6 +172,7 @@ pub struct ServiceDescription<S: 'static> {
     pub rpc: &'static [RpcDesc],
     pub tools: &'static [ToolDesc],
     pub queues: &'static [QueueDesc],
+    pub crons: &'static [CronDesc],
     pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
     pub(crate) tool_list: OnceLock<Vec<Value>>,
 }
@@ -181,6 +188,7 @@ impl<S> ServiceDescription<S> {
         rpc: &'static [RpcDesc],
         tools: &'static [ToolDesc],
         queues: &'static [QueueDesc],
+        crons: &'static [CronDesc],
     ) -> Self {
         ServiceDescription {
             name,
@@ -191,6 +199,7 @@ impl<S> ServiceDescription<S> {
             rpc,
             tools,
             queues,
+            crons,
             router: OnceLock::new(),
             tool_list: OnceLock::new(),
         }
@@ -227,6 +236,10 @@ impl<S> ServiceDescription<S> {
                 "type": queue.message_type,
                 "queue": queue.queue,
                 "handler": self.methods[queue.method].name,
+            })).collect::<Vec<_>>(),
+            "cron": self.crons.iter().map(|cron| json!({
+                "schedule": cron.schedule,
+                "handler": self.methods[cron.method].name,
             })).collect::<Vec<_>>(),
         })
     }

@@ -5,6 +5,7 @@
 mod args;
 pub mod client;
 mod context;
+pub mod cron;
 mod describe;
 mod error;
 pub mod http;
@@ -15,11 +16,12 @@ mod request_id;
 pub mod rpc;
 pub mod schema;
 pub mod testing;
+pub mod worker;
 
 pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    BodyBinding, Invoke, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
+    BodyBinding, CronDesc, Invoke, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
     ServiceDescription, ToolAnnotations, ToolDesc, Verb,
 };
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
@@ -33,6 +35,7 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
     pub use std;
+    pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
 
     /// The named params of a typed client call, or the error of the first that fails to encode.
     pub fn named_params<const N: usize>(

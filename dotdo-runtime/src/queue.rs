@@ -63,6 +63,49 @@ pub struct Envelope {
     pub timestamp: Option<Value>,
 }
 
+impl Envelope {
+    /// A new message of `message_type` carrying `data`, with a fresh id and the current time.
+    pub fn new(message_type: &str, data: Value) -> Self {
+        Envelope {
+            message_type: message_type.to_owned(),
+            data,
+            id: Some(crate::request_id::generate()),
+            timestamp: Some(Value::from(now_millis())),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (the JS clock on Workers, where `SystemTime` panics).
+fn now_millis() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        worker::js_sys::Date::now() as u64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as u64)
+    }
+}
+
+/// Sends envelopes to a queue: a Workers queue binding, or a recorder in tests. Generated
+/// typed producers (`ItemsQueue::item_created(&queue, &event)`) send through it.
+pub trait Producer {
+    fn send_envelope<'a>(&'a self, envelope: Envelope) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>>;
+}
+
+/// Serializes `data` into an envelope of `message_type` and sends it.
+pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
+    producer: &P,
+    message_type: &str,
+    data: &T,
+) -> Result<(), Error> {
+    let data = serde_json::to_value(data)
+        .map_err(|error| Error::bad_request(format!("message data of `{message_type}` cannot be encoded: {error}")))?;
+    producer.send_envelope(Envelope::new(message_type, data)).await
+}
+
 /// Dispatches a batch from `queue`, one outcome per message, in order.
 pub async fn dispatch_batch<S: Service>(service: &S, queue: &str, messages: &[QueueMessage]) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(messages.len());

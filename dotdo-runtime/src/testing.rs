@@ -122,6 +122,11 @@ impl<S: Service> TestClient<S> {
         crate::queue::dispatch_batch(&self.service, queue, messages).await
     }
 
+    /// Runs the `#[cron]` method declared for `cron`, as a scheduled event would.
+    pub async fn cron(&self, cron: &str) -> Result<(), Error> {
+        crate::cron::run(&self.service, &Context::new(Interface::Cron), cron).await
+    }
+
     /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
     /// service in-process.
     pub fn transport(&self) -> InProcess<'_, S> {
@@ -140,6 +145,32 @@ impl<S: Service> Transport for InProcess<'_, S> {
             let context = Context::new(Interface::Rpc);
             Ok(crate::rpc::handle_body(self.service, &context, &payload).await.unwrap_or_default())
         })
+    }
+}
+
+/// A [`Producer`](crate::queue::Producer) that keeps what typed producers send, so tests can
+/// check the envelopes and deliver them with [`TestClient::queue`].
+#[derive(Default)]
+pub struct QueueRecorder {
+    sent: std::cell::RefCell<Vec<crate::queue::Envelope>>,
+}
+
+impl QueueRecorder {
+    /// The envelopes sent so far.
+    pub fn sent(&self) -> Vec<crate::queue::Envelope> {
+        self.sent.borrow().clone()
+    }
+
+    /// The sent envelopes as message bodies, ready for [`TestClient::queue`].
+    pub fn bodies(&self) -> Vec<Value> {
+        self.sent.borrow().iter().map(|envelope| serde_json::to_value(envelope).expect("envelopes serialize")).collect()
+    }
+}
+
+impl crate::queue::Producer for QueueRecorder {
+    fn send_envelope<'a>(&'a self, envelope: crate::queue::Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
+        self.sent.borrow_mut().push(envelope);
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -32,12 +32,12 @@
 //!
 //! See `docs/reference.md` for every attribute and option.
 
-pub use dotdo_macros::{http, mcp_tool, queue, rpc, service};
+pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
 pub use dotdo_runtime::*;
 
 /// Everything a service module needs: `use dotdo::prelude::*;`.
 pub mod prelude {
-    pub use dotdo_macros::{http, mcp_tool, queue, rpc, service};
+    pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::{Context, Error, ErrorKind, Principal};
     pub use dotdo_runtime::__private::JsonSchema;
 }

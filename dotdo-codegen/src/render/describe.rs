@@ -51,6 +51,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let mut rpc = Vec::new();
     let mut tools = Vec::new();
     let mut queues = Vec::new();
+    let mut crons = Vec::new();
     for (index, method) in exposed.iter().enumerate() {
         for http in &method.http {
             let Some((verb, path)) = &http.route else { continue };
@@ -93,6 +94,10 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 }
             });
         }
+        for cron in &method.cron {
+            let schedule = &cron.schedule;
+            crons.push(quote! { #krate::CronDesc { schedule: #schedule, method: #index } });
+        }
         for queue in &method.queue {
             let message_type = queue.message_type(method);
             let queue_name = option_str(queue.queue.as_ref().map(syn::LitStr::value));
@@ -114,6 +119,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                     &[#(#rpc),*],
                     &[#(#tools),*],
                     &[#(#queues),*],
+                    &[#(#crons),*],
                 );
                 &DESCRIPTION
             }

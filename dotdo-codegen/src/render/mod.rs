@@ -4,7 +4,9 @@
 
 mod client;
 mod describe;
+mod entry;
 mod invoke;
+mod producer;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -19,13 +21,17 @@ pub fn render(service: &ServiceModel) -> TokenStream {
         .map(|method| describe::render_input_schema(service, method));
     let description = describe::render_service_impl(service);
     let client = client::render_client(service);
+    let producer = producer::render_producer(service);
+    let entry = entry::render_entry(service);
     quote! {
         const _: () = {
             #(#invokers)*
             #(#schemas)*
             #description
         };
+        #entry
         #client
+        #producer
     }
 }
 

@@ -1,0 +1,298 @@
+//! Running a service on Cloudflare Workers (workers-rs).
+//!
+//! A service is built **per request** from the worker's bindings by [`FromEnv`]; the
+//! entrypoint that `#[dotdo::service]` emits on wasm32 calls the [`glue`] functions, which
+//! convert between the runtime's HTTP types and workers-rs, apply queue outcomes with the real
+//! message API, and pick the `#[cron]` method for a scheduled event.
+//!
+//! Everything here compiles natively too, so services build and test with plain `cargo test`;
+//! calling a binding natively panics, so in-process tests never construct one.
+
+use futures_util::future::LocalBoxFuture;
+
+pub use ::worker as sdk;
+pub use ::worker::{D1Database, Env, Fetcher, KvStore, Queue};
+
+use crate::client::Transport;
+use crate::queue::{Envelope, Producer};
+use crate::Error;
+
+/// Builds a service from the worker's bindings (D1, KV, queues, service bindings, secrets,
+/// vars), once per request.
+///
+/// ```no_run
+/// use dotdo_runtime::worker::{D1Database, Env, FromEnv, binding_error};
+///
+/// struct Items {
+///     db: D1Database,
+/// }
+///
+/// impl FromEnv for Items {
+///     fn from_env(env: &Env) -> dotdo_runtime::Result<Self> {
+///         Ok(Items { db: env.d1("DB").map_err(binding_error)? })
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be built from the worker's bindings",
+    note = "implement `dotdo::worker::FromEnv for {Self}`: it builds the service from the `Env` for each request"
+)]
+pub trait FromEnv: Sized {
+    fn from_env(env: &Env) -> Result<Self, Error>;
+}
+
+/// A missing or mistyped binding is a deployment problem: a 500 whose detail is logged.
+pub fn binding_error(error: ::worker::Error) -> Error {
+    Error::internal(format!("binding: {error}"))
+}
+
+fn fetch_error(error: ::worker::Error) -> Error {
+    Error::upstream(format!("fetch: {error}"))
+}
+
+/// A typed-client transport over a service binding (`[[services]]` in wrangler.toml): calls go
+/// worker to worker inside Cloudflare, never over the internet.
+pub struct ServiceBinding {
+    fetcher: Fetcher,
+}
+
+impl ServiceBinding {
+    pub fn new(fetcher: Fetcher) -> Self {
+        ServiceBinding { fetcher }
+    }
+
+    /// The binding named `name` in `env`.
+    pub fn from_env(env: &Env, name: &str) -> Result<Self, Error> {
+        env.service(name).map(Self::new).map_err(binding_error)
+    }
+}
+
+fn rpc_init(payload: Vec<u8>) -> Result<::worker::RequestInit, Error> {
+    let headers = ::worker::Headers::new();
+    headers.set("content-type", "application/json").map_err(fetch_error)?;
+    let body = ::worker::js_sys::Uint8Array::from(payload.as_slice());
+    let mut init = ::worker::RequestInit::new();
+    init.with_method(::worker::Method::Post).with_headers(headers).with_body(Some(body.into()));
+    Ok(init)
+}
+
+impl Transport for ServiceBinding {
+    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            // The host is ignored by service bindings; the path picks the endpoint.
+            let init = rpc_init(payload)?;
+            let mut response = self.fetcher.fetch("https://service/_rpc", Some(init)).await.map_err(fetch_error)?;
+            response.bytes().await.map_err(fetch_error)
+        })
+    }
+}
+
+/// A typed-client transport over HTTP to a base URL (`https://items.example.com`).
+pub struct HttpTransport {
+    rpc_url: String,
+}
+
+impl HttpTransport {
+    pub fn new(base_url: &str) -> Self {
+        HttpTransport { rpc_url: format!("{}{}", base_url.trim_end_matches('/'), crate::http::RPC_PATH) }
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            let init = rpc_init(payload)?;
+            let request = ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
+            let mut response = ::worker::Fetch::Request(request).send().await.map_err(fetch_error)?;
+            response.bytes().await.map_err(fetch_error)
+        })
+    }
+}
+
+impl Producer for Queue {
+    fn send_envelope<'a>(&'a self, envelope: Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            // Sent as a plain JS object (JSON-parsed), so the consumer sees exactly this JSON.
+            let json = serde_json::to_string(&envelope)?;
+            let value = ::worker::js_sys::JSON::parse(&json)
+                .map_err(|_| Error::internal("the envelope is not valid JSON"))?;
+            let message = ::worker::RawMessageBuilder::new(value).build_with_content_type(::worker::QueueContentType::Json);
+            self.send_raw(message).await.map_err(|error| Error::upstream(format!("queue send: {error}")))
+        })
+    }
+}
+
+/// What the generated wasm entrypoint calls. Not a public API.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod glue {
+    use ::worker::js_sys::{self, Promise};
+    use ::worker::wasm_bindgen::{JsCast, JsValue};
+    use ::worker::wasm_bindgen_futures::future_to_promise;
+    use ::worker::worker_sys;
+    use ::worker::worker_sys::web_sys;
+
+    use super::{Env, FromEnv};
+    use crate::describe::Service;
+    use crate::http::{Incoming, Response};
+    use crate::queue::{Outcome, QueueMessage};
+    use crate::{Context, Error, Interface};
+
+    /// Panics abort the wasm instance (workers-rs resets it for the next request); log the
+    /// message first, where only the operator sees it.
+    fn install_panic_hook() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                crate::log::emit(
+                    "error",
+                    "panic",
+                    serde_json::json!({"detail": info.to_string()}).as_object().cloned().unwrap_or_default(),
+                );
+            }));
+        });
+    }
+
+    pub fn fetch<S: Service + FromEnv>(request: web_sys::Request, env: Env, _ctx: worker_sys::Context) -> Promise {
+        install_panic_hook();
+        future_to_promise(async move {
+            let response = serve::<S>(::worker::Request::from(request), env).await;
+            to_worker_response(response).map(JsValue::from).map_err(|error| JsValue::from_str(&error.to_string()))
+        })
+    }
+
+    async fn serve<S: Service + FromEnv>(mut request: ::worker::Request, env: Env) -> Response {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in request.headers().entries() {
+            if let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value))
+            {
+                headers.append(name, value);
+            }
+        }
+        let mut context = Context::from_headers(Interface::Http, headers);
+        context.set_env(env.clone());
+        let url = match request.url() {
+            Ok(url) => url,
+            Err(error) => return crate::http::error_response(&Error::bad_request(error.to_string()), &context),
+        };
+        let uri = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let method = http::Method::from_bytes(request.method().to_string().as_bytes()).unwrap_or(http::Method::GET);
+        let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
+            Vec::new()
+        } else {
+            request.bytes().await.unwrap_or_default()
+        };
+        let service = match S::from_env(&env) {
+            Ok(service) => service,
+            Err(error) => return crate::http::error_response(&error, &context),
+        };
+        let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
+        crate::http::handle(&service, context, Incoming { method, uri, body }).await
+    }
+
+    fn to_worker_response(response: Response) -> Result<web_sys::Response, ::worker::Error> {
+        let (parts, body) = response.into_parts();
+        let headers = ::worker::Headers::new();
+        for (name, value) in &parts.headers {
+            headers.append(name.as_str(), value.to_str().unwrap_or_default())?;
+        }
+        // A null-body status (204, 304) must not carry a body, not even an empty one.
+        let response = if body.is_empty() { ::worker::Response::empty()? } else { ::worker::Response::from_bytes(body)? };
+        Ok(response.with_status(parts.status.as_u16()).with_headers(headers).into())
+    }
+
+    pub fn queue<S: Service + FromEnv>(batch: worker_sys::MessageBatch, env: Env, _ctx: worker_sys::Context) -> Promise {
+        install_panic_hook();
+        future_to_promise(async move {
+            let queue: String = batch.queue().map(String::from).unwrap_or_default();
+            let raw: Vec<worker_sys::Message> = batch
+                .messages()
+                .map(|array| array.iter().map(JsCast::unchecked_into).collect())
+                .unwrap_or_default();
+            let service = match S::from_env(&env) {
+                Ok(service) => service,
+                Err(error) => {
+                    // Nothing is lost: the whole batch comes back once the bindings are fixed.
+                    let context = Context::new(Interface::Queue);
+                    crate::log::error(&context, "cannot build the service for a queue batch", &error);
+                    for message in &raw {
+                        let _ = message.retry(retry_options(crate::queue::retry_delay(attempts(message))));
+                    }
+                    return Ok(JsValue::UNDEFINED);
+                }
+            };
+            for message in &raw {
+                let decoded = QueueMessage {
+                    id: message.id().map(String::from).unwrap_or_default(),
+                    body: body_json(message),
+                    attempts: attempts(message),
+                };
+                let outcome = crate::queue::dispatch(&service, &queue, &decoded).await;
+                let applied = match outcome {
+                    Outcome::Ack => message.ack(),
+                    Outcome::Retry { delay_seconds } => message.retry(retry_options(delay_seconds)),
+                    // Retried without delay until the consumer's max_retries, after which the
+                    // queue moves it to its dead-letter queue.
+                    Outcome::DeadLetter { .. } => message.retry(retry_options(0)),
+                };
+                if applied.is_err() {
+                    let context = Context::new(Interface::Queue);
+                    crate::log::error(&context, "could not settle a queue message", &Error::internal(decoded.id));
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    fn attempts(message: &worker_sys::Message) -> u32 {
+        js_sys::Reflect::get(message, &JsValue::from_str("attempts"))
+            .ok()
+            .and_then(|attempts| attempts.as_f64())
+            .map_or(1, |attempts| attempts.max(1.0) as u32)
+    }
+
+    /// The body as JSON; a body that is not JSON becomes a string, which no envelope matches,
+    /// so it is dead-lettered with a reason rather than dropped.
+    fn body_json(message: &worker_sys::Message) -> serde_json::Value {
+        let Ok(body) = message.body() else { return serde_json::Value::Null };
+        js_sys::JSON::stringify(&body)
+            .ok()
+            .and_then(|text| serde_json::from_str(&String::from(text)).ok())
+            .unwrap_or_else(|| serde_json::Value::String(format!("{body:?}")))
+    }
+
+    fn retry_options(delay_seconds: u32) -> JsValue {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str("delaySeconds"), &JsValue::from(delay_seconds));
+        options.into()
+    }
+
+    pub fn scheduled<S: Service + FromEnv>(
+        event: worker_sys::ScheduledEvent,
+        env: Env,
+        _ctx: worker_sys::ScheduleContext,
+    ) -> Promise {
+        install_panic_hook();
+        future_to_promise(async move {
+            let cron = ::worker::ScheduledEvent::from(event).cron();
+            let mut context = Context::new(Interface::Cron);
+            context.set_env(env.clone());
+            let result = match S::from_env(&env) {
+                Ok(service) => crate::cron::run(&service, &context, &cron).await,
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(()) => Ok(JsValue::UNDEFINED),
+                Err(error) => {
+                    crate::log::error(&context, "scheduled run failed", &error);
+                    // A rejected promise marks the run as failed in the dashboard.
+                    Err(JsValue::from_str(error.public_message()))
+                }
+            }
+        })
+    }
+}

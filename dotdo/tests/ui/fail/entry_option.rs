@@ -1,0 +1,6 @@
+#[dotdo::service(entry = true)]
+impl Svc {}
+
+struct Svc;
+
+fn main() {}
