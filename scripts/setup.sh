@@ -6,23 +6,40 @@ cd "$(dirname "$0")/.."
 
 # Versions that must match something else are pinned here.
 CARGO_EXPAND_VERSION=1.0.127   # expansion snapshots (macrotest) are formatted by this version
-CARGO_NEXTEST_VERSION=0.9      # the test runner
+WORKER_BUILD_VERSION=0.8.7     # must share its minor version with the `worker` crate (0.8)
+# wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# `cargo install` only when the binary is missing or at another version.
+# `cargo install` only when the binary is missing or reports another version.
 cargo_install() {
-  local crate=$1 version=$2 binary=$3
+  local crate=$1 version=$2 binary=$3; shift 3
   if command -v "$binary" >/dev/null 2>&1 && "$binary" --version 2>/dev/null | grep -qF "$version"; then
     return
   fi
   say "installing $crate $version"
-  cargo install "$crate" --version "=$version" --locked --quiet
+  cargo install "$crate" --version "=$version" --quiet "$@"
 }
 
-cargo_install cargo-expand "$CARGO_EXPAND_VERSION" cargo-expand
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+cargo_install cargo-expand "$CARGO_EXPAND_VERSION" cargo-expand --locked
+cargo_install worker-build "$WORKER_BUILD_VERSION" worker-build --locked
+# Not --locked: the lockfile published with wasm-bindgen-cli pins a webpki-roots release the
+# registry no longer serves; the CLI itself is pinned exactly.
+cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 if ! cargo nextest --version >/dev/null 2>&1; then
-  say "installing cargo-nextest $CARGO_NEXTEST_VERSION"
-  cargo install cargo-nextest --version "^$CARGO_NEXTEST_VERSION" --locked --quiet
+  say "installing cargo-nextest"
+  cargo install cargo-nextest --version "^0.9" --locked --quiet
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing the npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 say "ready"

@@ -10,7 +10,7 @@ pub fn emit(level: &str, message: &str, fields: Map<String, Value>) {
     line.insert("level".into(), level.into());
     line.insert("message".into(), message.into());
     line.extend(fields);
-    write_line(&Value::Object(line).to_string());
+    write_line(level, &Value::Object(line).to_string());
 }
 
 /// Logs an error with all its detail, including what callers are never shown.
@@ -24,6 +24,17 @@ pub fn error(context: &Context, message: &str, error: &Error) {
     emit("error", message, fields.as_object().cloned().unwrap_or_default());
 }
 
-fn write_line(line: &str) {
-    eprintln!("{line}");
+/// On Workers the console is the log (`wrangler tail`, Workers Logs); natively, stderr.
+fn write_line(level: &str, line: &str) {
+    #[cfg(target_arch = "wasm32")]
+    match level {
+        "error" => worker::console_error!("{line}"),
+        "warn" => worker::console_warn!("{line}"),
+        _ => worker::console_log!("{line}"),
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = level;
+        eprintln!("{line}");
+    }
 }

@@ -128,7 +128,9 @@ impl Producer for Queue {
 pub mod glue {
     use ::worker::js_sys::{self, Promise};
     use ::worker::wasm_bindgen::{JsCast, JsValue};
-    use ::worker::wasm_bindgen_futures::future_to_promise;
+    use std::cell::{Cell, RefCell};
+
+    use ::worker::wasm_bindgen_futures::spawn_local;
     use ::worker::worker_sys;
     use ::worker::worker_sys::web_sys;
 
@@ -138,8 +140,24 @@ pub mod glue {
     use crate::queue::{Outcome, QueueMessage};
     use crate::{Context, Error, Interface};
 
-    /// Panics abort the wasm instance (workers-rs resets it for the next request); log the
-    /// message first, where only the operator sees it.
+    /// How an in-flight event is settled if the instance dies under it.
+    enum Pending {
+        /// A fetch: answered with a bare 500.
+        Fetch(js_sys::Function),
+        /// A queue batch or scheduled run: rejected, so the runtime retries or records it.
+        Event(js_sys::Function),
+    }
+
+    thread_local! {
+        static PENDING: RefCell<Vec<(u64, Pending)>> = const { RefCell::new(Vec::new()) };
+        static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Panics abort the wasm instance (with `panic = "abort"`, the only choice on stable): the
+    /// futures in flight never finish, and workers-rs resets the instance for the next event.
+    /// The panic hook runs before the abort, so it logs the panic (for the operator only) and
+    /// settles every event still in flight: a fetch gets a 500 problem response naming no
+    /// internals, queue and cron events are rejected so the runtime retries them.
     fn install_panic_hook() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
@@ -149,13 +167,54 @@ pub mod glue {
                     "panic",
                     serde_json::json!({"detail": info.to_string()}).as_object().cloned().unwrap_or_default(),
                 );
+                let pending = PENDING.with(|pending| pending.try_borrow_mut().map(|mut all| std::mem::take(&mut *all)));
+                for (_, settle) in pending.unwrap_or_default() {
+                    let _ = match settle {
+                        Pending::Fetch(resolve) => {
+                            let context = Context::new(Interface::Http);
+                            let response = crate::http::error_response(&Error::internal("panic"), &context);
+                            match to_worker_response(response) {
+                                Ok(response) => resolve.call1(&JsValue::UNDEFINED, &response),
+                                Err(_) => Ok(JsValue::UNDEFINED),
+                            }
+                        }
+                        Pending::Event(reject) => reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("panic")),
+                    };
+                }
             }));
         });
     }
 
-    pub fn fetch<S: Service + FromEnv>(request: web_sys::Request, env: Env, _ctx: worker_sys::Context) -> Promise {
+    /// Runs `event` to completion as a promise that a panic still settles.
+    fn settled<F>(is_fetch: bool, event: F) -> Promise
+    where
+        F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
         install_panic_hook();
-        future_to_promise(async move {
+        let id = NEXT_ID.with(|next| {
+            let id = next.get();
+            next.set(id + 1);
+            id
+        });
+        let mut event = Some(event);
+        Promise::new(&mut |resolve, reject| {
+            let event = event.take().expect("a promise executor runs once");
+            let on_panic = if is_fetch { Pending::Fetch(resolve.clone()) } else { Pending::Event(reject.clone()) };
+            PENDING.with(|pending| pending.borrow_mut().push((id, on_panic)));
+            let task = async move {
+                let outcome = event.await;
+                PENDING.with(|pending| pending.borrow_mut().retain(|(pending_id, _)| *pending_id != id));
+                let _ = match outcome {
+                    Ok(value) => resolve.call1(&JsValue::UNDEFINED, &value),
+                    Err(error) => reject.call1(&JsValue::UNDEFINED, &error),
+                };
+            };
+            spawn_local(task);
+        })
+    }
+
+    pub fn fetch<S: Service + FromEnv>(request: web_sys::Request, env: Env, _ctx: worker_sys::Context) -> Promise {
+        settled(true, async move {
             let response = serve::<S>(::worker::Request::from(request), env).await;
             to_worker_response(response).map(JsValue::from).map_err(|error| JsValue::from_str(&error.to_string()))
         })
@@ -206,8 +265,7 @@ pub mod glue {
     }
 
     pub fn queue<S: Service + FromEnv>(batch: worker_sys::MessageBatch, env: Env, _ctx: worker_sys::Context) -> Promise {
-        install_panic_hook();
-        future_to_promise(async move {
+        settled(false, async move {
             let queue: String = batch.queue().map(String::from).unwrap_or_default();
             let raw: Vec<worker_sys::Message> = batch
                 .messages()
@@ -276,8 +334,7 @@ pub mod glue {
         env: Env,
         _ctx: worker_sys::ScheduleContext,
     ) -> Promise {
-        install_panic_hook();
-        future_to_promise(async move {
+        settled(false, async move {
             let cron = ::worker::ScheduledEvent::from(event).cron();
             let mut context = Context::new(Interface::Cron);
             context.set_env(env.clone());
