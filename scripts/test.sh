@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Sets up what is missing, then runs every test: unit, UI (trybuild), expansion snapshots
-# (macrotest), in-process interface tests and doc tests.
+# Sets up what is missing, then runs every test:
+#   1. doc tests;
+#   2. end to end: the workers under `wrangler dev` (workerd) with local D1 and queues, driven by
+#      fetch, the MCP TypeScript SDK, a second worker and a real queue; then `wrangler deploy
+#      --dry-run` for every worker, and the release wasm sizes;
+#   3. unit, UI (trybuild), expansion snapshot (macrotest) and in-process interface tests, with
+#      nextest, whose summary line closes the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+source scripts/env.sh
+
 cargo test --workspace --locked --doc
-# nextest last: its summary line is the run's verdict.
+node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 cargo nextest run --workspace --locked

@@ -71,8 +71,9 @@ pub fn output_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     }
 }
 
-/// Removes `null` from the schemas of `Option`s, at every depth: absence is how an optional
-/// value is left out, and `null` is still accepted when sent.
+/// Makes a schema friendly to MCP clients, at every depth: `Option`s lose their `null` (absence is
+/// how an optional value is left out, and `null` is still accepted when sent) and numbers lose
+/// the non-standard width formats.
 fn client_friendly(mut schema: Schema) -> Schema {
     RecursiveTransform(strip_null).transform(&mut schema);
     schema
@@ -80,6 +81,12 @@ fn client_friendly(mut schema: Schema) -> Schema {
 
 fn strip_null(schema: &mut Schema) {
     let Some(object) = schema.as_object_mut() else { return };
+    // schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
+    // formats for strings only, and validators such as Ajv warn on these. The range stays.
+    let numeric = matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
+    if numeric {
+        object.remove("format");
+    }
     if let Some(Value::Array(types)) = object.get_mut("type") {
         if types.len() > 1 {
             types.retain(|ty| ty != "null");
@@ -143,7 +150,7 @@ mod tests {
                 "type": "object",
                 "properties": {
                     "id": {"type": "string"},
-                    "limit": {"type": "integer", "format": "uint32", "minimum": 0},
+                    "limit": {"type": "integer", "minimum": 0},
                 },
                 "required": ["id"],
                 "additionalProperties": false,

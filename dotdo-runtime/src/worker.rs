@@ -231,14 +231,9 @@ pub mod glue {
         }
         let mut context = Context::from_headers(Interface::Http, headers);
         context.set_env(env.clone());
-        let url = match request.url() {
-            Ok(url) => url,
-            Err(error) => return crate::http::error_response(&Error::bad_request(error.to_string()), &context),
-        };
-        let uri = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
+        // The path and query straight from the serialized URL: parsing it again with the `url`
+        // crate would link its Unicode tables into every worker.
+        let uri = path_and_query(&request.inner().url());
         let method = http::Method::from_bytes(request.method().to_string().as_bytes()).unwrap_or(http::Method::GET);
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
             Vec::new()
@@ -251,6 +246,14 @@ pub mod glue {
         };
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         crate::http::handle(&service, context, Incoming { method, uri, body }).await
+    }
+
+    /// `https://host/a/b?x=1#f` → `/a/b?x=1`. A WHATWG-serialized URL always has a `/` after
+    /// the host, and percent-encodes `?` and `#` inside the path.
+    fn path_and_query(url: &str) -> String {
+        let after_scheme = url.find("://").map_or(0, |index| index + 3);
+        let path = url[after_scheme..].find('/').map_or("/", |index| &url[after_scheme + index..]);
+        path.split('#').next().unwrap_or("/").to_owned()
     }
 
     fn to_worker_response(response: Response) -> Result<web_sys::Response, ::worker::Error> {

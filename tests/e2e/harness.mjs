@@ -1,0 +1,114 @@
+// Starts the repository's workers under `wrangler dev` (workerd) with local D1 and queues, and
+// always stops what it started. wrangler runs each worker's build command (worker-build
+// --release) once per start.
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+
+/** A port nothing listens on right now. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs wrangler to completion; throws with its output when it fails. */
+export function runWrangler(args, options = {}) {
+  const result = spawnSync(wrangler, args, { cwd: root, encoding: "utf8", env: process.env, ...options });
+  if (result.status !== 0) {
+    throw new Error(`wrangler ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * Starts `wrangler dev` with `configs` (the first is exposed on the port, the others are reached
+ * through service bindings), after applying `migrations` ({ database, config }) to a fresh local
+ * state. Resolves once `readyPath` answers 200.
+ */
+export async function startDev({ configs, migrations = [], readyPath = "/", timeoutMs = 20 * 60_000 }) {
+  const persist = mkdtempSync(join(tmpdir(), "dotdo-e2e-"));
+  for (const { database, config } of migrations) {
+    runWrangler(["d1", "migrations", "apply", database, "--local", "-c", config, "--persist-to", persist]);
+  }
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const args = ["dev", ...configs.flatMap((config) => ["-c", config])];
+  args.push("--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort));
+  args.push("--persist-to", persist, "--test-scheduled", "--show-interactive-dev-session=false");
+  const child = spawn(wrangler, args, { cwd: root, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk) => {
+    output += chunk;
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+
+  const dev = {
+    base: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {}
+        const timer = setTimeout(() => {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {}
+        }, 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+  // Whatever happens to this process, the dev server goes with it.
+  process.once("exit", () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  });
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      await dev.stop();
+      throw new Error(`wrangler dev exited (${child.exitCode}):\n${output.slice(-8000)}`);
+    }
+    try {
+      const response = await fetch(dev.base + readyPath);
+      if (response.status === 200) return dev;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  await dev.stop();
+  throw new Error(`wrangler dev was not ready in ${timeoutMs / 1000} s:\n${output.slice(-8000)}`);
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
+export async function eventually(check, { timeoutMs = 90_000, intervalMs = 500 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last.done) return last.value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return last.value;
+}

@@ -1,0 +1,281 @@
+// End-to-end: the fixture service and a second worker under `wrangler dev` (workerd), with local
+// D1 and queues, driven by real clients: fetch, the official MCP TypeScript SDK, a worker calling
+// over a service binding with the generated typed client, and a real local queue.
+//
+// Run: scripts/test.sh (or `node --test tests/e2e/` after scripts/setup.sh and `source scripts/env.sh`).
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+import { eventually, startDev } from "./harness.mjs";
+
+let dev;
+let base;
+
+before(async () => {
+  dev = await startDev({
+    configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml"],
+    migrations: [{ database: "dotdo-e2e", config: "tests/e2e/fixture/wrangler.toml" }],
+    readyPath: "/state",
+  });
+  base = dev.base;
+});
+
+after(async () => {
+  await dev?.stop();
+});
+
+const json = (body) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+async function problem(response, status) {
+  assert.equal(response.status, status);
+  assert.equal(response.headers.get("content-type"), "application/problem+json");
+  const body = await response.json();
+  assert.equal(body.status, status);
+  return body;
+}
+
+describe("HTTP routes", () => {
+  test("POST creates in D1 with the declared status, GET reads it back", async () => {
+    const created = await fetch(`${base}/items`, json({ id: "h1", name: "lamp", price: 1200 }));
+    assert.equal(created.status, 201);
+    assert.deepEqual(await created.json(), { id: "h1", name: "lamp", price: 1200 });
+    const read = await fetch(`${base}/items/h1`);
+    assert.equal(read.status, 200);
+    assert.equal(read.headers.get("content-type"), "application/json");
+    assert.match(read.headers.get("x-request-id"), /^[0-9a-f]{32}$/);
+    assert.deepEqual(await read.json(), { id: "h1", name: "lamp", price: 1200 });
+  });
+
+  test("query parameters bind optional arguments", async () => {
+    await fetch(`${base}/items`, json({ id: "h2", name: "cheap", price: 1 }));
+    const items = await (await fetch(`${base}/items?limit=1`)).json();
+    assert.deepEqual(items, [{ id: "h2", name: "cheap", price: 1 }]);
+  });
+
+  test("typed path segments are parsed", async () => {
+    assert.equal(await (await fetch(`${base}/numbers/21/double`)).json(), 42);
+  });
+
+  test("DELETE answers 204 without a body", async () => {
+    await fetch(`${base}/items`, json({ id: "h3", name: "gone", price: 3 }));
+    const response = await fetch(`${base}/items/h3`, { method: "DELETE" });
+    assert.equal(response.status, 204);
+    assert.equal(await response.text(), "");
+    await problem(await fetch(`${base}/items/h3`), 404);
+  });
+
+  test("the caller's X-Request-ID is echoed", async () => {
+    const response = await fetch(`${base}/numbers/1/double`, { headers: { "x-request-id": "e2e-req-1" } });
+    assert.equal(response.headers.get("x-request-id"), "e2e-req-1");
+  });
+
+  test("HEAD answers like GET without a body", async () => {
+    const get = await fetch(`${base}/items/h1`);
+    const getBody = await get.text();
+    const head = await fetch(`${base}/items/h1`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), "");
+    assert.equal(head.headers.get("content-length"), String(getBody.length));
+  });
+
+  test("OPTIONS lists the allowed methods", async () => {
+    const response = await fetch(`${base}/items/h1`, { method: "OPTIONS" });
+    assert.equal(response.status, 204);
+    assert.equal(response.headers.get("allow"), "GET, HEAD, DELETE, OPTIONS");
+  });
+
+  test("a panic answers 500 without internals and the next request succeeds", async () => {
+    const panicked = await fetch(`${base}/panic`);
+    const body = await problem(panicked, 500);
+    assert.equal(body.detail, "internal server error");
+    assert.doesNotMatch(JSON.stringify(body), /4242|panic/);
+    const next = await fetch(`${base}/numbers/2/double`);
+    assert.equal(next.status, 200);
+    assert.equal(await next.json(), 4);
+  });
+});
+
+describe("HTTP bad input", () => {
+  test("malformed JSON body is 400", async () => {
+    const body = await problem(await fetch(`${base}/items`, json('{"id": ')), 400);
+    assert.match(body.detail, /malformed JSON body/);
+  });
+
+  test("wrong JSON type for a field is 422 naming the field", async () => {
+    const body = await problem(await fetch(`${base}/items`, json({ id: "x", name: "x", price: "cheap" })), 422);
+    assert.equal(body.field, "price");
+  });
+
+  test("missing required field is 422 naming it", async () => {
+    const body = await problem(await fetch(`${base}/items`, json({ id: "x", price: 1 })), 422);
+    assert.equal(body.field, "name");
+  });
+
+  test("unparsable path segment is 400 naming it", async () => {
+    const body = await problem(await fetch(`${base}/numbers/two/double`), 400);
+    assert.equal(body.field, "n");
+  });
+
+  test("unknown path is 404", async () => {
+    await problem(await fetch(`${base}/no/such/path`), 404);
+  });
+
+  test("known path with another method is 405 with Allow", async () => {
+    const response = await fetch(`${base}/items/h1`, { method: "PUT" });
+    assert.equal(response.headers.get("allow"), "GET, HEAD, DELETE, OPTIONS");
+    await problem(response, 405);
+  });
+
+  test("a body that is not JSON is 415", async () => {
+    const response = await fetch(`${base}/items`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hi" });
+    await problem(response, 415);
+  });
+
+  test("an application error keeps its status: a duplicate id is 409", async () => {
+    await fetch(`${base}/items`, json({ id: "dup", name: "a", price: 1 }));
+    await problem(await fetch(`${base}/items`, json({ id: "dup", name: "b", price: 1 })), 409);
+  });
+});
+
+describe("JSON-RPC", () => {
+  const rpc = async (payload) => {
+    const response = await fetch(`${base}/_rpc`, json(payload));
+    assert.equal(response.status, 200);
+    return response.json();
+  };
+
+  test("a second worker calls the fixture over a service binding with the typed client", async () => {
+    const response = await fetch(`${base}/drive/rpc-check`, { method: "POST" });
+    assert.equal(response.status, 200, await response.clone().text());
+    const report = await response.json();
+    assert.deepEqual(report.created, { id: "rpc-1", name: "made over rpc", price: 7 });
+    assert.deepEqual(report.fetched, report.created);
+    assert.ok(report.listed_ids.includes("rpc-1"));
+    // Errors come back typed: the same kind, message and field.
+    assert.deepEqual(report.missing, { kind: "not_found", message: "no item `no-such-item`" });
+    assert.deepEqual(report.invalid, { kind: "invalid_field", field: "name" });
+    await problem(await fetch(`${base}/items/rpc-1`), 404);
+  });
+
+  test("unknown method is -32601, bad params -32602", async () => {
+    assert.equal((await rpc({ jsonrpc: "2.0", id: 1, method: "nope" })).error.code, -32601);
+    const bad = await rpc({ jsonrpc: "2.0", id: 2, method: "get_item", params: { id: 5 } });
+    assert.equal(bad.error.code, -32602);
+    assert.equal(bad.error.data.field, "id");
+  });
+
+  test("a payload that is not JSON is -32700, one that is not a request -32600", async () => {
+    assert.equal((await rpc("{nope")).error.code, -32700);
+    assert.equal((await rpc({ id: 1, method: "get_item" })).error.code, -32600);
+  });
+
+  test("batches answer each request", async () => {
+    const answers = await rpc([
+      { jsonrpc: "2.0", id: 1, method: "get_item", params: ["h1"] },
+      { jsonrpc: "2.0", id: 2, method: "get_item", params: ["missing"] },
+    ]);
+    assert.equal(answers[0].result.name, "lamp");
+    assert.equal(answers[1].error.data.kind, "not_found");
+  });
+});
+
+describe("MCP with the official TypeScript SDK client", () => {
+  let client;
+
+  before(async () => {
+    client = new Client({ name: "dotdo-e2e", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+  });
+
+  after(async () => {
+    await client?.close();
+  });
+
+  test("the server introduces itself", () => {
+    assert.equal(client.getServerVersion().name, "Fixture");
+    assert.equal(client.getInstructions(), "The end-to-end fixture service.");
+  });
+
+  test("tools are listed with client-friendly schemas", async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((tool) => tool.name), ["get_item", "create_item", "delete_item"]);
+    const get = tools[0];
+    assert.equal(get.title, "Get an item");
+    assert.equal(get.description, "Fetch one item by id.");
+    assert.deepEqual(get.inputSchema, {
+      type: "object",
+      properties: { id: { type: "string" } },
+      required: ["id"],
+      additionalProperties: false,
+    });
+    assert.equal(get.annotations.readOnlyHint, true);
+    assert.equal(get.outputSchema.type, "object");
+    const create = tools[1];
+    assert.equal(create.inputSchema.properties.item.properties.price.description, "Its price in cents.");
+    assert.doesNotMatch(JSON.stringify(tools), /\$ref|\$defs|\$schema/);
+  });
+
+  test("a tool call with good arguments returns structured content", async () => {
+    const result = await client.callTool({ name: "create_item", arguments: { item: { id: "mcp-1", name: "via mcp", price: 9 } } });
+    assert.equal(result.isError, false);
+    assert.deepEqual(result.structuredContent, { id: "mcp-1", name: "via mcp", price: 9 });
+    const read = await client.callTool({ name: "get_item", arguments: { id: "mcp-1" } });
+    assert.deepEqual(JSON.parse(read.content[0].text), { id: "mcp-1", name: "via mcp", price: 9 });
+  });
+
+  test("a tool call with bad arguments is an isError result saying what is wrong", async () => {
+    const result = await client.callTool({ name: "create_item", arguments: { item: { id: "x", name: "y", price: "free" } } });
+    assert.equal(result.isError, true);
+    assert.match(result.content[0].text, /item\.price/);
+    const missing = await client.callTool({ name: "get_item", arguments: {} });
+    assert.equal(missing.isError, true);
+    assert.match(missing.content[0].text, /missing required argument `id`/);
+  });
+
+  test("an unknown tool is a protocol error", async () => {
+    await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), /no_such_tool/);
+  });
+});
+
+describe("queues", () => {
+  test("N produced messages are consumed once each; a transient failure is retried; a poison message is dead-lettered", async () => {
+    const n = 20;
+    const produced = await fetch(`${base}/drive/produce?n=${n}`, { method: "POST" });
+    assert.equal(produced.status, 200, await produced.clone().text());
+    const { sent } = await produced.json();
+    assert.equal(sent.length, n + 2);
+
+    const state = await eventually(async () => {
+      const value = await (await fetch(`${base}/state`)).json();
+      return { done: value.events.length === n + 1 && value.dead_letters.length === 1, value };
+    });
+    const expected = sent.filter((id) => id !== "poison").sort();
+    assert.deepEqual(state.events.map(([id]) => id), expected, "every message but the poison one is consumed");
+    assert.ok(state.events.every(([, count]) => count === 1), `nothing is processed twice: ${JSON.stringify(state.events)}`);
+    const attempts = Object.fromEntries(state.attempts);
+    assert.equal(attempts.flaky, 2, "the flaky message succeeds on its second delivery");
+    assert.deepEqual(state.dead_letters, ["poison"]);
+    assert.equal(attempts.poison, 4, "the poison message is retried up to max_retries (3), then dead-lettered");
+  });
+});
+
+describe("cron", () => {
+  test("a scheduled trigger runs the #[cron] method", async () => {
+    const before = (await (await fetch(`${base}/state`)).json()).ticks;
+    const response = await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    assert.equal(response.status, 200);
+    const ticks = await eventually(async () => {
+      const value = (await (await fetch(`${base}/state`)).json()).ticks;
+      return { done: value === before + 1, value };
+    });
+    assert.equal(ticks, before + 1);
+  });
+});
