@@ -12,5 +12,5 @@ scripts/setup.sh
 source scripts/env.sh
 
 cargo test --workspace --locked --doc
-node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+node --test --test-concurrency=1 --test-reporter=spec 'tests/e2e/*.test.mjs'
 cargo nextest run --workspace --locked

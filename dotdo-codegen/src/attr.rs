@@ -92,6 +92,7 @@ pub struct CronAttr {
 pub struct ServiceAttr {
     pub krate: Option<syn::Path>,
     pub name: Option<LitStr>,
+    pub title: Option<LitStr>,
     pub entry: Option<Entry>,
 }
 
@@ -301,6 +302,10 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             let name = meta.value()?.parse()?;
             set_once(ctxt, &meta, &mut service.name, name);
             Ok(())
+        } else if meta.path.is_ident("title") {
+            let title = meta.value()?.parse()?;
+            set_once(ctxt, &meta, &mut service.title, title);
+            Ok(())
         } else if meta.path.is_ident("entry") {
             let entry = match meta.value()?.parse::<syn::Lit>()? {
                 syn::Lit::Bool(enabled) if !enabled.value => Some(Entry::Off),
@@ -315,7 +320,7 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             }
             Ok(())
         } else {
-            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "entry"])
+            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "title", "entry"])
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {

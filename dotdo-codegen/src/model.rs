@@ -14,6 +14,7 @@ pub struct ServiceModel {
     /// Its last path segment (`Items`), the stem of generated names (`ItemsClient`).
     pub ident: Ident,
     pub name: String,
+    pub title: String,
     pub docs: String,
     pub krate: syn::Path,
     pub entry: Option<attr::Entry>,
@@ -109,9 +110,11 @@ impl ServiceModel {
                 methods.push(MethodModel::from_fn(ctxt, function));
             }
         }
+        let name = service_attr.name.map_or_else(|| ident.to_string(), |name| name.value());
         Some(ServiceModel {
             self_ty: (*item.self_ty).clone(),
-            name: service_attr.name.map_or_else(|| ident.to_string(), |name| name.value()),
+            title: service_attr.title.map_or_else(|| name.clone(), |title| title.value()),
+            name,
             ident,
             docs: docs(&item.attrs),
             krate: service_attr.krate.unwrap_or_else(|| syn::parse_quote!(::dotdo)),

@@ -165,6 +165,8 @@ pub struct CronDesc {
 /// Everything `#[dotdo::service]` knows about a service.
 pub struct ServiceDescription<S: 'static> {
     pub name: &'static str,
+    /// A human-readable name (MCP `serverInfo.title`).
+    pub title: &'static str,
     pub version: &'static str,
     pub docs: &'static str,
     pub methods: &'static [MethodDesc<S>],
@@ -181,6 +183,7 @@ impl<S> ServiceDescription<S> {
     #[allow(clippy::too_many_arguments)]
     pub const fn new(
         name: &'static str,
+        title: &'static str,
         version: &'static str,
         docs: &'static str,
         methods: &'static [MethodDesc<S>],
@@ -192,6 +195,7 @@ impl<S> ServiceDescription<S> {
     ) -> Self {
         ServiceDescription {
             name,
+            title,
             version,
             docs,
             methods,
@@ -215,6 +219,7 @@ impl<S> ServiceDescription<S> {
     pub fn manifest(&self) -> Value {
         json!({
             "name": self.name,
+            "title": self.title,
             "version": self.version,
             "description": self.docs,
             "methods": self.methods.iter().map(|method| json!({

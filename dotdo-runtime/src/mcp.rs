@@ -1,26 +1,56 @@
-//! MCP over Streamable HTTP at `POST /mcp`: stateless, JSON responses.
+//! MCP over Streamable HTTP at `POST /mcp`, stateless, for both eras of the protocol:
 //!
-//! Served: `initialize` (version negotiation), `ping`, `tools/list` (paginated) and `tools/call`;
-//! notifications and client responses get 202. Tool failures and invalid arguments come back as
-//! `isError` results whose text tells the model what to fix.
+//! - **legacy** (2025-03-26, 2025-06-18, 2025-11-25): `initialize` negotiates the version, then
+//!   `ping`, `tools/list` (paginated) and `tools/call`; notifications and client responses get
+//!   202; batches only where 2025-03-26 allows them;
+//! - **modern** (2026-07-28): every request carries its version in `params._meta` and mirrors
+//!   it in headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`), which are checked against
+//!   the body; `server/discover` replaces the handshake; results say `resultType: "complete"` and
+//!   lists carry `ttlMs` and `cacheScope`.
+//!
+//! Tool failures and invalid arguments come back as `isError` results whose text tells the
+//! model what to fix. Answers are JSON whenever the client accepts JSON, else one SSE event.
 
-use http::StatusCode;
-use http::header::{HOST, ORIGIN};
+use base64::Engine as _;
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, ORIGIN};
+use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
 use crate::args::{Args, json_type};
 use crate::describe::{Service, ToolDesc};
-use crate::http::{Incoming, Response, empty_response, json_response, post_only, require_json_content_type};
+use crate::http::{Incoming, Response, empty_response, post_only, require_json_content_type};
+use crate::rpc::{INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR};
 use crate::{Context, Error, ErrorKind};
 
-/// Protocol revisions served, newest first.
+/// Legacy protocol revisions served, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
-/// The revision assumed when a request carries no `MCP-Protocol-Version` header.
+/// Modern (per-request metadata) revisions served.
+pub const MODERN_VERSIONS: &[&str] = &["2026-07-28"];
+/// The revision assumed when a legacy request carries no `MCP-Protocol-Version` header.
 pub const DEFAULT_VERSION: &str = "2025-03-26";
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 50;
+/// How long a modern client may cache `tools/list` and `server/discover`: the tools change only
+/// with a deploy.
+pub const LIST_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// The headers mirrored from the body do not match it, or are missing (2026-07-28).
+pub const HEADER_MISMATCH: i64 = -32020;
+/// The requested protocol version is not served (2026-07-28).
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+const METHOD_HEADER: &str = "mcp-method";
+const NAME_HEADER: &str = "mcp-name";
+const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Origins allowed to use the MCP endpoint besides localhost-class origins and the service's own
+/// host. On Workers, the `MCP_ALLOWED_ORIGINS` var (comma-separated) adds to them; in-process,
+/// insert this into the context's extensions.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedOrigins(pub Vec<String>);
 
 /// The `tools/list` entry of one tool.
 pub fn tool_json(tool: &ToolDesc) -> Value {
@@ -52,54 +82,129 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
     Value::Object(entry)
 }
 
+/// How the answer is written: what the client's `Accept` allows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    EventStream,
+}
+
+/// JSON whenever JSON is acceptable (including no `Accept`, `*/*`, `application/*`), else SSE
+/// when that is; `None` when neither is.
+fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let accepted: Vec<String> = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter(|range| !range.contains("q=0") || range.contains("q=0."))
+        .map(|range| range.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .collect();
+    let accepts = |media: &str| {
+        accepted.iter().any(|range| range == media || range == "*/*" || range == &format!("{}/*", media.split('/').next().unwrap_or_default()))
+    };
+    if accepted.is_empty() || accepts("application/json") {
+        Some(Format::Json)
+    } else if accepts("text/event-stream") {
+        Some(Format::EventStream)
+    } else {
+        None
+    }
+}
+
+fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
+    let (body, content_type) = match format {
+        Format::Json => (message.to_string(), "application/json"),
+        Format::EventStream => (format!("event: message\ndata: {message}\n\n"), "text/event-stream"),
+    };
+    let mut response = Response::new(body.into_bytes());
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn error_message(id: Value, code: i64, message: String) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
 pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Incoming) -> Response {
     if request.method != http::Method::POST {
         return post_only(&request.method, crate::http::MCP_PATH, context);
     }
-    if !origin_allowed(context.headers()) {
+    let headers = context.headers();
+    if !origin_allowed(headers, context) {
         let error = Error::forbidden("this Origin may not use the MCP endpoint");
         return crate::http::error_response(&error, context);
     }
-    if let Some(version) = context.headers().get(PROTOCOL_VERSION_HEADER) {
-        let version = version.to_str().unwrap_or_default();
-        if !SUPPORTED_VERSIONS.contains(&version) {
-            let error = Error::bad_request(format!(
-                "unsupported MCP-Protocol-Version `{version}`; supported: {}",
-                SUPPORTED_VERSIONS.join(", ")
-            ));
-            return crate::http::error_response(&error, context);
-        }
-    }
-    if let Err(error) = require_json_content_type(context.headers()) {
+    let Some(format) = negotiate(headers) else {
+        let error = Error::new(ErrorKind::BadRequest, "the MCP endpoint answers application/json or text/event-stream");
+        let mut response = crate::http::error_response(&error, context);
+        *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
+        return response;
+    };
+    if let Err(error) = require_json_content_type(headers) {
         return crate::http::error_response(&error, context);
     }
     let message: Value = match serde_json::from_slice(&request.body) {
         Ok(message) => message,
         Err(error) => {
-            let body = error_message(Value::Null, crate::rpc::PARSE_ERROR, format!("parse error: {error}"));
-            return json_response(StatusCode::BAD_REQUEST, body.to_string().into_bytes());
+            let body = error_message(Value::Null, PARSE_ERROR, format!("parse error: {error}"));
+            return answer(StatusCode::BAD_REQUEST, &body, format);
         }
     };
-    let answer = match message {
+    if let Some(requested) = modern_version(&message) {
+        let (status, body) = modern::handle(service, context, headers, requested, message).await;
+        return match body {
+            Some(body) => answer(status, &body, format),
+            None => empty_response(status),
+        };
+    }
+
+    let version = match headers.get(PROTOCOL_VERSION_HEADER).map(|value| value.to_str().unwrap_or_default()) {
+        None => DEFAULT_VERSION,
+        Some(version) if SUPPORTED_VERSIONS.contains(&version) => version,
+        Some(version) if MODERN_VERSIONS.contains(&version) => {
+            let text = format!("a {version} request carries `{META_PROTOCOL_VERSION}` in `params._meta`");
+            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, HEADER_MISMATCH, text), format);
+        }
+        Some(version) => {
+            let text = format!(
+                "unsupported MCP-Protocol-Version `{version}`; supported: {}",
+                MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect::<Vec<_>>().join(", ")
+            );
+            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, INVALID_REQUEST, text), format);
+        }
+    };
+    let reply = match message {
+        Value::Array(_) if version != DEFAULT_VERSION => {
+            let text = format!("JSON-RPC batches are not part of MCP {version} (only 2025-03-26 had them)");
+            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, INVALID_REQUEST, text), format);
+        }
         Value::Array(batch) => {
-            let mut answers = Vec::new();
+            let mut replies = Vec::new();
             for message in batch {
-                answers.extend(handle_message(service, context, message).await);
+                replies.extend(legacy_message(service, context, message).await);
             }
-            (!answers.is_empty()).then_some(Value::Array(answers))
+            (!replies.is_empty()).then_some(Value::Array(replies))
         }
-        message => handle_message(service, context, message).await,
+        message => legacy_message(service, context, message).await,
     };
-    match answer {
-        Some(answer) => json_response(StatusCode::OK, answer.to_string().into_bytes()),
+    match reply {
+        Some(reply) => answer(StatusCode::OK, &reply, format),
         None => empty_response(StatusCode::ACCEPTED),
     }
 }
 
-/// Browsers send `Origin`; a page from another site must not drive local tools (DNS
-/// rebinding). Allowed: no `Origin` (non-browser clients), localhost-class origins, and the
-/// service's own host.
-fn origin_allowed(headers: &http::HeaderMap) -> bool {
+/// The protocol version a modern request declares in `params._meta`, if it is one.
+fn modern_version(message: &Value) -> Option<String> {
+    let version = message.get("params")?.get("_meta")?.get(META_PROTOCOL_VERSION)?;
+    Some(version.as_str().map_or_else(|| version.to_string(), str::to_owned))
+}
+
+/// Browsers send `Origin`; a page from another site must not drive the tools (DNS rebinding).
+/// Allowed: no `Origin` (non-browser clients), localhost-class origins, the service's own host,
+/// and the configured [`AllowedOrigins`].
+fn origin_allowed(headers: &HeaderMap, context: &Context) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|origin| origin.to_str().ok()) else {
         return true;
     };
@@ -112,49 +217,39 @@ fn origin_allowed(headers: &http::HeaderMap) -> bool {
     if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
         return true;
     }
-    headers.get(HOST).and_then(|own| own.to_str().ok()) == Some(authority)
+    if headers.get(HOST).and_then(|own| own.to_str().ok()) == Some(authority) {
+        return true;
+    }
+    let configured = context.get::<AllowedOrigins>().map(|allowed| allowed.0.clone()).unwrap_or_default();
+    let from_env = context
+        .env()
+        .and_then(|env| env.var("MCP_ALLOWED_ORIGINS").ok())
+        .map(|var| var.to_string())
+        .unwrap_or_default();
+    configured.iter().map(String::as_str).chain(from_env.split(',').map(str::trim)).any(|allowed| allowed == origin)
 }
 
-/// Answers one message; `None` for notifications and client responses.
-async fn handle_message<S: Service>(service: &S, context: &Context, message: Value) -> Option<Value> {
+/// Answers one legacy message; `None` for notifications and client responses.
+async fn legacy_message<S: Service>(service: &S, context: &Context, message: Value) -> Option<Value> {
     let Value::Object(mut object) = message else {
         let text = format!("invalid request: expected an object, got {}", json_type(&message));
-        return Some(error_message(Value::Null, crate::rpc::INVALID_REQUEST, text));
+        return Some(error_message(Value::Null, INVALID_REQUEST, text));
     };
-    let Some(id) = object.remove("id") else {
-        return None; // a notification
-    };
-    let Some(method) = object.remove("method") else {
-        return None; // a response to a request we never make; acknowledged
-    };
+    let id = object.remove("id")?; // a notification
+    let method = object.remove("method")?; // a response to a request we never make
     let Value::String(method) = method else {
-        return Some(error_message(id, crate::rpc::INVALID_REQUEST, "`method` must be a string".into()));
+        return Some(error_message(id, INVALID_REQUEST, "`method` must be a string".into()));
     };
     let params = object.remove("params").unwrap_or(Value::Null);
-    Some(match request(service, context, &method, params).await {
-        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err((code, text)) => error_message(id, code, text),
-    })
-}
-
-fn error_message(id: Value, code: i64, message: String) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
-}
-
-type RequestResult = Result<Value, (i64, String)>;
-
-async fn request<S: Service>(service: &S, context: &Context, method: &str, params: Value) -> RequestResult {
     let description = S::description();
-    match method {
+    let result = match method.as_str() {
         "initialize" => {
             let requested = params.get("protocolVersion").and_then(Value::as_str);
-            let version = requested
-                .filter(|requested| SUPPORTED_VERSIONS.contains(requested))
-                .unwrap_or(SUPPORTED_VERSIONS[0]);
+            let version = requested.filter(|requested| SUPPORTED_VERSIONS.contains(requested)).unwrap_or(SUPPORTED_VERSIONS[0]);
             let mut result = json!({
                 "protocolVersion": version,
                 "capabilities": {"tools": {"listChanged": false}},
-                "serverInfo": {"name": description.name, "version": description.version},
+                "serverInfo": server_info(description),
             });
             if !description.docs.is_empty() {
                 result["instructions"] = description.docs.into();
@@ -162,26 +257,170 @@ async fn request<S: Service>(service: &S, context: &Context, method: &str, param
             Ok(result)
         }
         "ping" => Ok(json!({})),
-        "tools/list" => {
-            let tools = description.mcp_tools();
-            let start = match params.get("cursor") {
-                None | Some(Value::Null) => 0,
-                Some(Value::String(cursor)) => cursor
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|start| *start < tools.len())
-                    .ok_or((crate::rpc::INVALID_PARAMS, format!("invalid cursor `{cursor}`")))?,
-                Some(_) => return Err((crate::rpc::INVALID_PARAMS, "`cursor` must be a string".into())),
-            };
-            let end = (start + PAGE_SIZE).min(tools.len());
-            let mut result = json!({"tools": &tools[start..end]});
-            if end < tools.len() {
-                result["nextCursor"] = end.to_string().into();
-            }
-            Ok(result)
-        }
+        "tools/list" => list_tools(description, &params),
         "tools/call" => call_tool(service, context, params).await,
-        other => Err((crate::rpc::METHOD_NOT_FOUND, format!("method not found: `{other}`"))),
+        other => Err((METHOD_NOT_FOUND, format!("method not found: `{other}`"))),
+    };
+    Some(match result {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err((code, text)) => error_message(id, code, text),
+    })
+}
+
+fn server_info<S>(description: &crate::ServiceDescription<S>) -> Value {
+    json!({"name": description.name, "title": description.title, "version": description.version})
+}
+
+type RequestResult = Result<Value, (i64, String)>;
+
+fn list_tools<S>(description: &crate::ServiceDescription<S>, params: &Value) -> RequestResult {
+    let tools = description.mcp_tools();
+    let start = match params.get("cursor") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(cursor)) => cursor
+            .parse::<usize>()
+            .ok()
+            .filter(|start| *start < tools.len())
+            .ok_or((INVALID_PARAMS, format!("invalid cursor `{cursor}`")))?,
+        Some(_) => return Err((INVALID_PARAMS, "`cursor` must be a string".into())),
+    };
+    let end = (start + PAGE_SIZE).min(tools.len());
+    let mut result = json!({"tools": &tools[start..end]});
+    if end < tools.len() {
+        result["nextCursor"] = end.to_string().into();
+    }
+    Ok(result)
+}
+
+/// The 2026-07-28 revision: stateless requests that carry their own metadata.
+mod modern {
+    use super::*;
+
+    pub(super) async fn handle<S: Service>(
+        service: &S,
+        context: &Context,
+        headers: &HeaderMap,
+        requested: String,
+        message: Value,
+    ) -> (StatusCode, Option<Value>) {
+        let id = message.get("id").cloned();
+        let reject = |status: StatusCode, code: i64, text: String, data: Option<Value>| {
+            let mut body = error_message(id.clone().unwrap_or(Value::Null), code, text);
+            if let Some(data) = data {
+                body["error"]["data"] = data;
+            }
+            (status, Some(body))
+        };
+        let Some(method) = message.get("method").and_then(Value::as_str) else {
+            return reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, "`method` must be a string".into(), None);
+        };
+        let header = |name: &str| headers.get(name).map(|value| value.to_str().map_err(|_| ()));
+
+        match header(PROTOCOL_VERSION_HEADER) {
+            Some(Ok(version)) if version == requested => {}
+            Some(Ok(version)) => {
+                let text = format!("header mismatch: MCP-Protocol-Version `{version}` differs from `_meta` `{requested}`");
+                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+            }
+            _ => {
+                let text = format!("header mismatch: MCP-Protocol-Version must be sent, equal to `_meta` `{requested}`");
+                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+            }
+        }
+        if !MODERN_VERSIONS.contains(&requested.as_str()) {
+            let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect();
+            let data = json!({"supported": supported, "requested": requested});
+            return reject(StatusCode::BAD_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version".into(), Some(data));
+        }
+        match header(METHOD_HEADER) {
+            Some(Ok(value)) if value == method => {}
+            Some(Ok(value)) => {
+                let text = format!("header mismatch: Mcp-Method `{value}` differs from the body's method `{method}`");
+                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+            }
+            _ => {
+                let text = format!("header mismatch: Mcp-Method must be sent, equal to `{method}`");
+                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+            }
+        }
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        if !params["_meta"].get(META_CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
+            let text = format!("`params._meta` must carry `{META_CLIENT_CAPABILITIES}` (an object)");
+            return reject(StatusCode::BAD_REQUEST, INVALID_PARAMS, text, None);
+        }
+        if method == "tools/call" {
+            let body_name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+            match header(NAME_HEADER).and_then(Result::ok).map(decode_header_value) {
+                Some(Some(name)) if name == body_name => {}
+                Some(Some(name)) => {
+                    let text = format!("header mismatch: Mcp-Name `{name}` differs from the tool name `{body_name}`");
+                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+                }
+                Some(None) => {
+                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, "header mismatch: Mcp-Name is not valid base64".into(), None);
+                }
+                None => {
+                    let text = format!("header mismatch: Mcp-Name must be sent, equal to the tool name `{body_name}`");
+                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+                }
+            }
+        }
+        let Some(id) = id.clone() else {
+            return (StatusCode::ACCEPTED, None); // a notification
+        };
+
+        let description = S::description();
+        let (result, cacheable) = match method {
+            "server/discover" => {
+                let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect();
+                let mut result = json!({"supportedVersions": supported, "capabilities": {"tools": {}}});
+                if !description.docs.is_empty() {
+                    result["instructions"] = description.docs.into();
+                }
+                (Ok(result), true)
+            }
+            "tools/list" => (list_tools(description, &params), true),
+            "tools/call" => (call_tool(service, context, params).await, false),
+            other => {
+                return reject(StatusCode::NOT_FOUND, METHOD_NOT_FOUND, format!("method not found: `{other}`"), None);
+            }
+        };
+        match result {
+            Ok(mut result) => {
+                result["resultType"] = "complete".into();
+                if cacheable {
+                    result["ttlMs"] = LIST_TTL_MS.into();
+                    // The same for every caller: nothing here depends on who asks.
+                    result["cacheScope"] = "public".into();
+                }
+                result["_meta"] = json!({META_SERVER_INFO: server_info(description)});
+                (StatusCode::OK, Some(json!({"jsonrpc": "2.0", "id": id, "result": result})))
+            }
+            Err((code, text)) => reject(StatusCode::OK, code, text, None),
+        }
+    }
+
+    /// A header value as sent, or the Base64 sentinel form `=?base64?…?=` decoded.
+    fn decode_header_value(value: &str) -> Option<String> {
+        match value.strip_prefix("=?base64?").and_then(|rest| rest.strip_suffix("?=")) {
+            None => Some(value.to_owned()),
+            Some(encoded) => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok()),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::decode_header_value;
+
+        #[test]
+        fn sentinel_values_are_base64_decoded() {
+            assert_eq!(decode_header_value("get_item").as_deref(), Some("get_item"));
+            assert_eq!(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=").as_deref(), Some("Hello, 世界"));
+            assert_eq!(decode_header_value("=?base64?not*base64?="), None);
+        }
     }
 }
 
@@ -238,18 +477,39 @@ mod tests {
             .collect()
     }
 
+    fn allowed(pairs: &[(&'static str, &'static str)]) -> bool {
+        origin_allowed(&headers(pairs), &Context::new(crate::Interface::Mcp))
+    }
+
     #[test]
     fn origins_from_localhost_or_the_own_host_are_allowed() {
-        assert!(origin_allowed(&headers(&[])));
-        assert!(origin_allowed(&headers(&[("origin", "http://localhost:6274")])));
-        assert!(origin_allowed(&headers(&[("origin", "http://127.0.0.1")])));
-        assert!(origin_allowed(&headers(&[("origin", "https://api.example.com"), ("host", "api.example.com")])));
+        assert!(allowed(&[]));
+        assert!(allowed(&[("origin", "http://localhost:6274")]));
+        assert!(allowed(&[("origin", "http://127.0.0.1")]));
+        assert!(allowed(&[("origin", "https://api.example.com"), ("host", "api.example.com")]));
     }
 
     #[test]
     fn other_origins_are_refused() {
-        assert!(!origin_allowed(&headers(&[("origin", "https://evil.example")])));
-        assert!(!origin_allowed(&headers(&[("origin", "https://evil.example"), ("host", "api.example.com")])));
-        assert!(!origin_allowed(&headers(&[("origin", "null")])));
+        assert!(!allowed(&[("origin", "https://evil.example")]));
+        assert!(!allowed(&[("origin", "https://evil.example"), ("host", "api.example.com")]));
+        assert!(!allowed(&[("origin", "null")]));
+    }
+
+    #[test]
+    fn configured_origins_are_allowed() {
+        let mut context = Context::new(crate::Interface::Mcp);
+        context.extensions_mut().insert(AllowedOrigins(vec!["https://app.example.com".into()]));
+        assert!(origin_allowed(&headers(&[("origin", "https://app.example.com")]), &context));
+        assert!(!origin_allowed(&headers(&[("origin", "https://other.example.com")]), &context));
+    }
+
+    #[test]
+    fn json_is_chosen_whenever_it_is_acceptable() {
+        assert!(negotiate(&headers(&[])) == Some(Format::Json));
+        assert!(negotiate(&headers(&[("accept", "application/json, text/event-stream")])) == Some(Format::Json));
+        assert!(negotiate(&headers(&[("accept", "*/*")])) == Some(Format::Json));
+        assert!(negotiate(&headers(&[("accept", "text/event-stream")])) == Some(Format::EventStream));
+        assert!(negotiate(&headers(&[("accept", "text/html")])) == None);
     }
 }

@@ -81,12 +81,6 @@ fn client_friendly(mut schema: Schema) -> Schema {
 
 fn strip_null(schema: &mut Schema) {
     let Some(object) = schema.as_object_mut() else { return };
-    // schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
-    // formats for strings only, and validators such as Ajv warn on these. The range stays.
-    let numeric = matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
-    if numeric {
-        object.remove("format");
-    }
     if let Some(Value::Array(types)) = object.get_mut("type") {
         if types.len() > 1 {
             types.retain(|ty| ty != "null");
@@ -113,6 +107,12 @@ fn strip_null(schema: &mut Schema) {
         if values.len() > 1 {
             values.retain(|value| !value.is_null());
         }
+    }
+    // schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
+    // formats for strings only, and validators such as Ajv warn on these. The range stays.
+    let numeric = matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
+    if numeric {
+        object.remove("format");
     }
 }
 

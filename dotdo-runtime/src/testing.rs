@@ -25,15 +25,24 @@ use crate::{Context, Error, Interface};
 /// Drives one service in-process.
 pub struct TestClient<S> {
     service: S,
+    /// Put into the context of every call, as middleware or the platform would.
+    extensions: http::Extensions,
 }
 
 impl<S: Service> TestClient<S> {
     pub fn new(service: S) -> Self {
-        TestClient { service }
+        TestClient { service, extensions: http::Extensions::new() }
     }
 
     pub fn service(&self) -> &S {
         &self.service
+    }
+
+    /// Attaches `value` to the context of every HTTP call (configuration such as
+    /// [`crate::mcp::AllowedOrigins`], a principal, …).
+    pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
     }
 
     /// An HTTP request to build and send (`.await` it).
@@ -203,7 +212,11 @@ impl<'a, S: Service> TestRequest<'a, S> {
 
     pub async fn send(self) -> TestResponse {
         let request = self.builder.body(self.body).expect("a valid request");
-        let response = crate::http::serve(&self.client.service, request).await;
+        let (parts, body) = request.into_parts();
+        let mut context = Context::from_headers(Interface::Http, parts.headers);
+        context.extensions_mut().extend(self.client.extensions.clone());
+        let incoming = crate::http::Incoming { method: parts.method, uri: parts.uri, body };
+        let response = crate::http::handle(&self.client.service, context, incoming).await;
         let (parts, body) = response.into_parts();
         TestResponse { status: parts.status, headers: parts.headers, body }
     }

@@ -245,6 +245,92 @@ describe("MCP with the official TypeScript SDK client", () => {
   });
 });
 
+describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () => {
+  const meta = (version = "2026-07-28") => ({
+    "io.modelcontextprotocol/protocolVersion": version,
+    "io.modelcontextprotocol/clientCapabilities": {},
+  });
+  const post = (body, headers = {}) =>
+    fetch(`${base}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify(body),
+    });
+  const modern = (method, params = {}, headers = {}) =>
+    post(
+      { jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: meta() } },
+      { "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...headers },
+    );
+
+  test("GET and DELETE are 405 with Allow: POST", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const response = await fetch(`${base}/mcp`, { method });
+      assert.equal(response.status, 405);
+      assert.equal(response.headers.get("allow"), "POST");
+    }
+  });
+
+  test("a foreign Origin is 403", async () => {
+    const response = await post({ jsonrpc: "2.0", id: 1, method: "ping" }, { origin: "https://evil.example" });
+    assert.equal(response.status, 403);
+  });
+
+  test("an unsupported MCP-Protocol-Version is 400", async () => {
+    const response = await post({ jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-protocol-version": "2024-01-01" });
+    assert.equal(response.status, 400);
+  });
+
+  test("a notification is 202 without a body", async () => {
+    const response = await post({ jsonrpc: "2.0", method: "notifications/initialized" }, { "mcp-protocol-version": "2025-11-25" });
+    assert.equal(response.status, 202);
+    assert.equal(await response.text(), "");
+  });
+
+  test("server/discover answers statelessly with versions and cache hints", async () => {
+    const response = await modern("server/discover");
+    assert.equal(response.status, 200);
+    const { result } = await response.json();
+    assert.ok(result.supportedVersions.includes("2026-07-28") && result.supportedVersions.includes("2025-11-25"));
+    assert.equal(result.resultType, "complete");
+    assert.equal(result.cacheScope, "public");
+    assert.ok(result.ttlMs > 0);
+  });
+
+  test("tools/call with matching Mcp-Name runs the tool", async () => {
+    const response = await modern("tools/call", { name: "get_item", arguments: { id: "h1" } }, { "mcp-name": "get_item" });
+    assert.equal(response.status, 200);
+    const { result } = await response.json();
+    assert.equal(result.resultType, "complete");
+    assert.equal(result.structuredContent.name, "lamp");
+  });
+
+  test("headers that do not match the body are 400 with -32020", async () => {
+    const method = await modern("tools/list", {}, { "mcp-method": "tools/call" });
+    assert.equal(method.status, 400);
+    assert.equal((await method.json()).error.code, -32020);
+    const name = await modern("tools/call", { name: "get_item", arguments: { id: "h1" } }, { "mcp-name": "delete_item" });
+    assert.equal(name.status, 400);
+    assert.equal((await name.json()).error.code, -32020);
+  });
+
+  test("an unsupported modern version is 400 with -32022 and the supported list", async () => {
+    const response = await post(
+      { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: meta("2099-01-01") } },
+      { "mcp-protocol-version": "2099-01-01", "mcp-method": "tools/list" },
+    );
+    assert.equal(response.status, 400);
+    const { error } = await response.json();
+    assert.equal(error.code, -32022);
+    assert.ok(error.data.supported.includes("2026-07-28"));
+  });
+
+  test("an unknown method is 404 with -32601", async () => {
+    const response = await modern("resources/list");
+    assert.equal(response.status, 404);
+    assert.equal((await response.json()).error.code, -32601);
+  });
+});
+
 describe("queues", () => {
   test("N produced messages are consumed once each; a transient failure is retried; a poison message is dead-lettered", async () => {
     const n = 20;

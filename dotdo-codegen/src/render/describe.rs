@@ -27,6 +27,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let krate = &service.krate;
     let self_ty = &service.self_ty;
     let name = &service.name;
+    let title = &service.title;
     let docs = &service.docs;
     let exposed: Vec<&MethodModel> = service.exposed().collect();
 
@@ -112,6 +113,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             fn description() -> &'static #krate::ServiceDescription<Self> {
                 static DESCRIPTION: #krate::ServiceDescription<#self_ty> = #krate::ServiceDescription::new(
                     #name,
+                    #title,
                     ::core::env!("CARGO_PKG_VERSION"),
                     #docs,
                     &[#(#methods),*],

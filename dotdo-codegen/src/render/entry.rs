@@ -19,46 +19,34 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
     };
     let krate = &service.krate;
     let self_ty = &service.self_ty;
+    // One export per event: its JS name, what the runtime hands it, and the glue that serves it.
+    let export = |event: &str, input: TokenStream, context: TokenStream| {
+        let event = quote::format_ident!("{event}");
+        quote! {
+            #[wasm_bindgen]
+            pub fn #event(
+                input: #input,
+                env: #krate::worker::Env,
+                ctx: #context,
+            ) -> #krate::__private::js_sys::Promise {
+                #krate::worker::glue::#event::<#self_ty>(input, env, ctx)
+            }
+        }
+    };
+    let sys = quote! { #krate::__private::worker_sys };
+    let fetch = export("fetch", quote! { #sys::web_sys::Request }, quote! { #sys::Context });
     let has_queue = service.exposed().any(|method| !method.queue.is_empty());
+    let queue = has_queue.then(|| export("queue", quote! { #sys::MessageBatch }, quote! { #sys::Context }));
     let has_cron = service.exposed().any(|method| !method.cron.is_empty());
-    let queue = has_queue.then(|| {
-        quote! {
-            #[wasm_bindgen]
-            pub fn queue(
-                batch: #krate::__private::worker_sys::MessageBatch,
-                env: #krate::worker::Env,
-                ctx: #krate::__private::worker_sys::Context,
-            ) -> #krate::__private::js_sys::Promise {
-                #krate::worker::glue::queue::<#self_ty>(batch, env, ctx)
-            }
-        }
-    });
-    let scheduled = has_cron.then(|| {
-        quote! {
-            #[wasm_bindgen]
-            pub fn scheduled(
-                event: #krate::__private::worker_sys::ScheduledEvent,
-                env: #krate::worker::Env,
-                ctx: #krate::__private::worker_sys::ScheduleContext,
-            ) -> #krate::__private::js_sys::Promise {
-                #krate::worker::glue::scheduled::<#self_ty>(event, env, ctx)
-            }
-        }
-    });
+    let scheduled =
+        has_cron.then(|| export("scheduled", quote! { #sys::ScheduledEvent }, quote! { #sys::ScheduleContext }));
     quote! {
         #[cfg(#condition)]
         const _: () = {
             use #krate::__private::wasm_bindgen::{self, prelude::wasm_bindgen};
             use #krate::__private::js_sys;
 
-            #[wasm_bindgen]
-            pub fn fetch(
-                request: #krate::__private::worker_sys::web_sys::Request,
-                env: #krate::worker::Env,
-                ctx: #krate::__private::worker_sys::Context,
-            ) -> #krate::__private::js_sys::Promise {
-                #krate::worker::glue::fetch::<#self_ty>(request, env, ctx)
-            }
+            #fetch
             #queue
             #scheduled
         };

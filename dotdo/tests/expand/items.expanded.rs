@@ -100,6 +100,7 @@ const _: () = {
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
             static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(
                 "Items",
+                "Items",
                 "0.0.0",
                 "Items.",
                 &[
