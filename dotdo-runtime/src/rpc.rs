@@ -1,6 +1,5 @@
 //! JSON-RPC 2.0 at `POST /_rpc`: single requests, batches and notifications.
 
-use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -85,8 +84,12 @@ pub async fn handle_body<S: Service>(service: &S, context: &Context, body: &[u8]
             Some(encode(&ResponseObject::error(Value::Null, error)))
         }
         Value::Array(batch) => {
-            let calls = batch.into_iter().map(|message| call(service, context, message));
-            let responses: Vec<ResponseObject> = join_all(calls).await.into_iter().flatten().collect();
+            // In order, one at a time: a worker is single-threaded, and a join of futures would
+            // cost more wasm than it saves time.
+            let mut responses = Vec::with_capacity(batch.len());
+            for message in batch {
+                responses.extend(call(service, context, message).await);
+            }
             (!responses.is_empty()).then(|| encode(&responses))
         }
         message => call(service, context, message).await.map(|response| encode(&response)),
