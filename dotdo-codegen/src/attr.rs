@@ -9,10 +9,34 @@ use crate::ctxt::Ctxt;
 
 pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue", "cron"];
 
+/// Who may call: `auth` (any authenticated principal) or `role = "admin"`.
+#[derive(Default)]
+pub struct AccessAttr {
+    pub auth: bool,
+    pub role: Option<LitStr>,
+}
+
+impl AccessAttr {
+    /// Parses `auth` / `role = "…"`; `false` when the key is neither.
+    fn parse(&mut self, ctxt: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+        if meta.path.is_ident("auth") {
+            self.auth = flag(meta)?;
+            Ok(true)
+        } else if meta.path.is_ident("role") {
+            let role = meta.value()?.parse()?;
+            set_once(ctxt, meta, &mut self.role, role);
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+}
+
 /// `#[rpc]`, `#[rpc(name = "items.get")]`.
 pub struct RpcAttr {
     pub span: Span,
     pub name: Option<LitStr>,
+    pub access: AccessAttr,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -60,6 +84,7 @@ pub struct HttpAttr {
     pub route: Option<(Verb, LitStr)>,
     pub body: Option<LitStr>,
     pub status: Option<LitInt>,
+    pub access: AccessAttr,
 }
 
 /// `#[mcp_tool]` with `name`, `title`, `description` and the annotation flags.
@@ -73,6 +98,7 @@ pub struct McpAttr {
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
     pub open_world: Option<bool>,
+    pub access: AccessAttr,
 }
 
 /// `#[queue]`, `#[queue(type = "item.created", queue = "items")]`.
@@ -94,6 +120,7 @@ pub struct ServiceAttr {
     pub name: Option<LitStr>,
     pub title: Option<LitStr>,
     pub entry: Option<Entry>,
+    pub middleware: Option<syn::Ident>,
 }
 
 /// Whether the workers-rs entrypoint is emitted (on wasm32).
@@ -175,23 +202,27 @@ fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
 }
 
 pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
-    let mut rpc = RpcAttr { span: attr.span(), name: None };
+    let mut rpc = RpcAttr { span: attr.span(), name: None, access: AccessAttr::default() };
     parse_options(ctxt, attr, "rpc", |meta| {
-        if meta.path.is_ident("name") {
+        if rpc.access.parse(ctxt, meta)? {
+            Ok(())
+        } else if meta.path.is_ident("name") {
             let name = meta.value()?.parse()?;
             set_once(ctxt, meta, &mut rpc.name, name);
             Ok(())
         } else {
-            unknown_key(ctxt, meta, "rpc", &["name"])
+            unknown_key(ctxt, meta, "rpc", &["name", "auth", "role"])
         }
     });
     rpc
 }
 
 pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
-    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None };
+    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None, access: AccessAttr::default() };
     parse_options(ctxt, attr, "http", |meta| {
-        if let Some(&(_, verb)) = Verb::ALL.iter().find(|(key, _)| meta.path.is_ident(key)) {
+        if http.access.parse(ctxt, meta)? {
+            Ok(())
+        } else if let Some(&(_, verb)) = Verb::ALL.iter().find(|(key, _)| meta.path.is_ident(key)) {
             let path: LitStr = meta.value()?.parse()?;
             match &http.route {
                 Some((first, _)) => ctxt.error_spanned_by(
@@ -213,7 +244,7 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
             set_once(ctxt, meta, &mut http.status, status);
             Ok(())
         } else {
-            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status"])
+            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status", "auth", "role"])
         }
     });
     if http.route.is_none() {
@@ -225,6 +256,9 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
 pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
     let mut mcp = McpAttr { span: Some(attr.span()), ..McpAttr::default() };
     parse_options(ctxt, attr, "mcp_tool", |meta| {
+        if mcp.access.parse(ctxt, meta)? {
+            return Ok(());
+        }
         let text_slot = if meta.path.is_ident("name") {
             Some(&mut mcp.name)
         } else if meta.path.is_ident("title") {
@@ -252,7 +286,7 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
                 ctxt,
                 meta,
                 "mcp_tool",
-                &["name", "title", "description", "read_only", "destructive", "idempotent", "open_world"],
+                &["name", "title", "description", "read_only", "destructive", "idempotent", "open_world", "auth", "role"],
             );
         };
         let value = flag(meta)?;
@@ -306,6 +340,11 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             let title = meta.value()?.parse()?;
             set_once(ctxt, &meta, &mut service.title, title);
             Ok(())
+        } else if meta.path.is_ident("middleware") {
+            let method: LitStr = meta.value()?.parse()?;
+            let method = method.parse::<syn::Ident>()?;
+            set_once(ctxt, &meta, &mut service.middleware, method);
+            Ok(())
         } else if meta.path.is_ident("entry") {
             let entry = match meta.value()?.parse::<syn::Lit>()? {
                 syn::Lit::Bool(enabled) if !enabled.value => Some(Entry::Off),
@@ -320,7 +359,7 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             }
             Ok(())
         } else {
-            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "title", "entry"])
+            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "title", "entry", "middleware"])
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {

@@ -18,6 +18,7 @@ pub struct ServiceModel {
     pub docs: String,
     pub krate: syn::Path,
     pub entry: Option<attr::Entry>,
+    pub middleware: Option<Ident>,
     pub methods: Vec<MethodModel>,
 }
 
@@ -119,6 +120,7 @@ impl ServiceModel {
             docs: docs(&item.attrs),
             krate: service_attr.krate.unwrap_or_else(|| syn::parse_quote!(::dotdo)),
             entry: service_attr.entry,
+            middleware: service_attr.middleware,
             methods,
         })
     }

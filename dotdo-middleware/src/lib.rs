@@ -1,7 +1,35 @@
-//! Shared middleware for dotdo services.
+//! Shared middleware for dotdo services, written once for every service and template.
 //!
-//! The middleware model (CORS, request ids, structured logs, authentication with the `/_`
-//! private-path rule, rate limits, body limits) is tracked as its own piece of work; until it
-//! lands this crate re-exports the request-level types the middleware will build on.
+//! ```text
+//! #[dotdo::service(middleware = "middleware")]
+//! impl Items { … }
+//!
+//! impl Items {
+//!     fn middleware(&self) -> dotdo::Stack {
+//!         dotdo::Stack::new()
+//!             .with(RequestLog)
+//!             .with(Cors::origins(["https://app.example.com"]))
+//!             .with(BodyLimit::bytes(1 << 20))
+//!             .with(Authenticate::new().api_keys(self.keys.clone()).jwt(self.jwt.clone()))
+//!             .with(RateLimit::new(self.limits.clone()).rule("/", 100, 60))
+//!     }
+//! }
+//! ```
+//!
+//! Every path under `/_` needs an authenticated principal (the runtime enforces it after the
+//! stack has run); routes ask for more with `#[http(…, auth)]` or `#[http(…, role = "admin")]`.
 
-pub use dotdo_runtime::{Context, Error, Principal};
+mod auth;
+mod body_limit;
+mod clock;
+mod cors;
+mod rate_limit;
+mod request_log;
+
+pub use auth::{ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource};
+pub use body_limit::BodyLimit;
+pub use cors::Cors;
+pub use rate_limit::{KvStore, MemoryStore, RateLimit, RateLimitStore};
+pub use request_log::RequestLog;
+
+pub use dotdo_runtime::{Context, Error, Middleware, Next, Principal, Stack};

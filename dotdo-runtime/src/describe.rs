@@ -13,6 +13,39 @@ use crate::{Args, Context, Error};
 /// Implemented by `#[dotdo::service]` for the service's type.
 pub trait Service: Sized + 'static {
     fn description() -> &'static ServiceDescription<Self>;
+
+    /// The middleware around this service's HTTP interfaces (`middleware = "…"` on
+    /// `#[dotdo::service]`); none by default.
+    fn middleware(&self) -> crate::middleware::Stack {
+        crate::middleware::Stack::new()
+    }
+}
+
+/// Who may call a route, RPC method or tool. Paths under `/_` (and so `/_rpc`) need at least
+/// an authenticated caller whatever is declared: the platform's URI standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any authenticated principal.
+    Authenticated,
+    /// A principal with this role (or `admin`, which holds every role).
+    Role(&'static str),
+}
+
+impl Access {
+    /// Checks the call's principal: 401 without one where one is needed, 403 with the wrong role.
+    pub fn check(self, private_path: bool, context: &crate::Context) -> Result<(), Error> {
+        let needs_principal = private_path || self != Access::Public;
+        let Some(principal) = context.principal() else {
+            return if needs_principal { Err(Error::unauthorized("authentication required")) } else { Ok(()) };
+        };
+        match self {
+            Access::Role(role) if principal.role != role && principal.role != "admin" => {
+                Err(Error::forbidden(format!("this requires the `{role}` role")))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The serialized JSON of a method's successful result.
@@ -120,6 +153,7 @@ pub struct RouteDesc {
     pub path: &'static str,
     pub method: usize,
     pub body: BodyBinding,
+    pub access: Access,
     /// The success status (200 unless declared; 204 for methods that return `()`).
     pub status: Option<u16>,
 }
@@ -127,6 +161,7 @@ pub struct RouteDesc {
 pub struct RpcDesc {
     pub name: &'static str,
     pub method: usize,
+    pub access: Access,
 }
 
 /// MCP tool annotations (hints to clients; `None` means not stated).
@@ -143,6 +178,7 @@ pub struct ToolDesc {
     pub title: Option<&'static str>,
     pub description: &'static str,
     pub method: usize,
+    pub access: Access,
     pub annotations: ToolAnnotations,
     pub input_schema: SchemaFn,
     pub output_schema: SchemaFn,

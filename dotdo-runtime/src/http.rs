@@ -2,7 +2,7 @@
 //! JSON responses, and one problem+json shape for every error. `/_rpc` and `/mcp` are served
 //! here too, so a service is one `handle` call away from any HTTP host.
 
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
@@ -70,20 +70,26 @@ pub struct Incoming {
     pub body: Vec<u8>,
 }
 
-/// Serves one HTTP request, building the call's [`Context`] from its headers.
+/// Serves one HTTP request through the service's middleware, building the call's [`Context`]
+/// from its headers.
 pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let context = Context::from_headers(Interface::Http, parts.headers);
-    handle(service, context, Incoming { method: parts.method, uri: parts.uri, body }).await
+    let stack = service.middleware();
+    crate::middleware::serve(service, &stack, context, Incoming { method: parts.method, uri: parts.uri, body }).await
 }
 
 /// Serves one HTTP request with a context prepared by the caller (middleware, the platform),
-/// which holds the request's headers.
+/// which holds the request's headers. This is the innermost step: no middleware runs here.
 pub async fn handle<S: Service>(service: &S, mut context: Context, request: Incoming) -> Response {
     let mut response = match request.uri.path() {
         RPC_PATH if !S::description().rpc.is_empty() => {
             context.set_interface(Interface::Rpc);
-            crate::rpc::handle_http(service, &context, request).await
+            // `/_` paths are private: the endpoint needs a principal before any method runs.
+            match crate::Access::Public.check(true, &context) {
+                Ok(()) => crate::rpc::handle_http(service, &context, request).await,
+                Err(error) => error_response(&error, &context),
+            }
         }
         MCP_PATH if !S::description().tools.is_empty() => {
             context.set_interface(Interface::Mcp);
@@ -153,6 +159,9 @@ fn prepare_route<'a, S: Service>(
     };
     let route = &description.routes[route_index];
     let method = &description.methods[route.method];
+    if let Err(error) = route.access.check(path.starts_with("/_"), context) {
+        return Err(error_response(&error, context));
+    }
 
     let mut args = Args::new(method.params);
     if let Err(error) = bind(&mut args, route, &found.params, request.uri.query(), context.headers(), &request.body) {
@@ -263,6 +272,9 @@ pub fn error_response(error: &Error, context: &Context) -> Response {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if let Some(seconds) = error.retry_after() {
         response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if error.kind() == crate::ErrorKind::Unauthorized {
+        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
 }

@@ -9,8 +9,9 @@ pub mod cron;
 mod describe;
 mod error;
 pub mod http;
-mod log;
+pub mod log;
 pub mod mcp;
+pub mod middleware;
 pub mod queue;
 mod request_id;
 pub mod rpc;
@@ -21,9 +22,10 @@ pub mod worker;
 pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    BodyBinding, CronDesc, Invoke, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
+    Access, BodyBinding, CronDesc, Invoke, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
     ServiceDescription, ToolAnnotations, ToolDesc, Verb,
 };
+pub use middleware::{Middleware, Next, Stack};
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 
 /// What generated code names. Not a public API: it may change in any release.

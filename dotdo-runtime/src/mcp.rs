@@ -436,10 +436,10 @@ async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) ->
     let method = &description.methods[tool.method];
     let mut args = Args::new(method.params);
     let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
-    let outcome = match arguments {
+    let outcome = tool.access.check(false, context).and_then(|()| match arguments {
         Value::Null => Ok(()),
         arguments => args.push_object(arguments, "`arguments`"),
-    };
+    });
     let outcome = match outcome {
         Ok(()) => (method.invoke)(service, context, args).await,
         Err(error) => Err(error),

@@ -156,6 +156,7 @@ async fn invoke<S: Service>(
         return Err(ErrorObject::protocol(METHOD_NOT_FOUND, format!("method not found: `{method_name}`")));
     };
     let method = &description.methods[rpc.method];
+    rpc.access.check(true, context).map_err(|error| ErrorObject::from_error(&error, context))?;
     let mut args = Args::new(method.params);
     args.push_params(params).map_err(|error| ErrorObject::from_error(&error, context))?;
     match (method.invoke)(service, context, args).await {

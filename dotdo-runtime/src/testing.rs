@@ -38,6 +38,12 @@ impl<S: Service> TestClient<S> {
         &self.service
     }
 
+    /// Calls as this principal, as if authentication middleware had verified it (`/_` paths and
+    /// role-restricted methods need one).
+    pub fn as_principal(self, id: &str, role: &str) -> Self {
+        self.with_extension(crate::Principal { id: id.to_owned(), role: role.to_owned(), scopes: Vec::new() })
+    }
+
     /// Attaches `value` to the context of every HTTP call (configuration such as
     /// [`crate::mcp::AllowedOrigins`], a principal, …).
     pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
@@ -139,19 +145,22 @@ impl<S: Service> TestClient<S> {
     /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
     /// service in-process.
     pub fn transport(&self) -> InProcess<'_, S> {
-        InProcess { service: &self.service }
+        InProcess { service: &self.service, extensions: &self.extensions }
     }
 }
 
-/// A [`Transport`] that hands payloads straight to a service's JSON-RPC endpoint.
+/// A [`Transport`] that hands payloads straight to a service's JSON-RPC endpoint, with the
+/// client's context extensions (its principal).
 pub struct InProcess<'a, S> {
     service: &'a S,
+    extensions: &'a http::Extensions,
 }
 
 impl<S: Service> Transport for InProcess<'_, S> {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
-            let context = Context::new(Interface::Rpc);
+            let mut context = Context::new(Interface::Rpc);
+            context.extensions_mut().extend(self.extensions.clone());
             Ok(crate::rpc::handle_body(self.service, &context, &payload).await.unwrap_or_default())
         })
     }
@@ -216,7 +225,8 @@ impl<'a, S: Service> TestRequest<'a, S> {
         let mut context = Context::from_headers(Interface::Http, parts.headers);
         context.extensions_mut().extend(self.client.extensions.clone());
         let incoming = crate::http::Incoming { method: parts.method, uri: parts.uri, body };
-        let response = crate::http::handle(&self.client.service, context, incoming).await;
+        let stack = self.client.service.middleware();
+        let response = crate::middleware::serve(&self.client.service, &stack, context, incoming).await;
         let (parts, body) = response.into_parts();
         TestResponse { status: parts.status, headers: parts.headers, body }
     }

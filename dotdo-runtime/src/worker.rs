@@ -54,11 +54,19 @@ fn fetch_error(error: ::worker::Error) -> Error {
 /// worker to worker inside Cloudflare, never over the internet.
 pub struct ServiceBinding {
     fetcher: Fetcher,
+    bearer: Option<String>,
 }
 
 impl ServiceBinding {
     pub fn new(fetcher: Fetcher) -> Self {
-        ServiceBinding { fetcher }
+        ServiceBinding { fetcher, bearer: None }
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every call: `/_rpc` is private, so the called
+    /// service needs to know who calls (an API key or a token from the auth service).
+    pub fn with_bearer(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(token.into());
+        self
     }
 
     /// The binding named `name` in `env`.
@@ -67,9 +75,12 @@ impl ServiceBinding {
     }
 }
 
-fn rpc_init(payload: Vec<u8>) -> Result<::worker::RequestInit, Error> {
+fn rpc_init(payload: Vec<u8>, bearer: Option<&str>) -> Result<::worker::RequestInit, Error> {
     let headers = ::worker::Headers::new();
     headers.set("content-type", "application/json").map_err(fetch_error)?;
+    if let Some(token) = bearer {
+        headers.set("authorization", &format!("Bearer {token}")).map_err(fetch_error)?;
+    }
     let body = ::worker::js_sys::Uint8Array::from(payload.as_slice());
     let mut init = ::worker::RequestInit::new();
     init.with_method(::worker::Method::Post).with_headers(headers).with_body(Some(body.into()));
@@ -80,7 +91,7 @@ impl Transport for ServiceBinding {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
             // The host is ignored by service bindings; the path picks the endpoint.
-            let init = rpc_init(payload)?;
+            let init = rpc_init(payload, self.bearer.as_deref())?;
             let mut response = self.fetcher.fetch("https://service/_rpc", Some(init)).await.map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)
         })
@@ -90,18 +101,25 @@ impl Transport for ServiceBinding {
 /// A typed-client transport over HTTP to a base URL (`https://items.example.com`).
 pub struct HttpTransport {
     rpc_url: String,
+    bearer: Option<String>,
 }
 
 impl HttpTransport {
     pub fn new(base_url: &str) -> Self {
-        HttpTransport { rpc_url: format!("{}{}", base_url.trim_end_matches('/'), crate::http::RPC_PATH) }
+        HttpTransport { rpc_url: format!("{}{}", base_url.trim_end_matches('/'), crate::http::RPC_PATH), bearer: None }
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(token.into());
+        self
     }
 }
 
 impl Transport for HttpTransport {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
-            let init = rpc_init(payload)?;
+            let init = rpc_init(payload, self.bearer.as_deref())?;
             let request = ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
             let mut response = ::worker::Fetch::Request(request).send().await.map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)
@@ -245,7 +263,8 @@ pub mod glue {
             Err(error) => return crate::http::error_response(&error, &context),
         };
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
-        crate::http::handle(&service, context, Incoming { method, uri, body }).await
+        let stack = service.middleware();
+        crate::middleware::serve(&service, &stack, context, Incoming { method, uri, body }).await
     }
 
     /// `https://host/a/b?x=1#f` → `/a/b?x=1`. A WHATWG-serialized URL always has a `/` after

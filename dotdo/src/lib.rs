@@ -35,6 +35,13 @@
 pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
 pub use dotdo_runtime::*;
 
+/// The middleware model and the shared layers: CORS, request logs, authentication, rate and
+/// body limits.
+pub mod middleware {
+    pub use dotdo_middleware::*;
+    pub use dotdo_runtime::middleware::*;
+}
+
 /// Everything a service module needs: `use dotdo::prelude::*;`.
 pub mod prelude {
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};

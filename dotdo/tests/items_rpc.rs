@@ -9,7 +9,7 @@ use futures_executor::block_on;
 use serde_json::{Value, json};
 
 fn client() -> TestClient<Items> {
-    TestClient::new(Items::with_items([widget()]))
+    TestClient::new(Items::with_items([widget()])).as_principal("tester", "user")
 }
 
 async fn raw(client: &TestClient<Items>, payload: Value) -> Value {

@@ -28,9 +28,12 @@ after(async () => {
   await dev?.stop();
 });
 
-const json = (body) => ({
+// The caller worker's key (tests/e2e/caller/wrangler.toml); the fixture knows its hash.
+const API_KEY = "sk_test_e2ecaller000000000000000000000000";
+
+const json = (body, headers = {}) => ({
   method: "POST",
-  headers: { "content-type": "application/json" },
+  headers: { "content-type": "application/json", ...headers },
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
@@ -147,10 +150,16 @@ describe("HTTP bad input", () => {
 
 describe("JSON-RPC", () => {
   const rpc = async (payload) => {
-    const response = await fetch(`${base}/_rpc`, json(payload));
+    const response = await fetch(`${base}/_rpc`, json(payload, { authorization: `Bearer ${API_KEY}` }));
     assert.equal(response.status, 200);
     return response.json();
   };
+
+  test("/_rpc is private: 401 without credentials", async () => {
+    const response = await fetch(`${base}/_rpc`, json({ jsonrpc: "2.0", id: 1, method: "get_item", params: ["h1"] }));
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("www-authenticate"), /^Bearer/);
+  });
 
   test("a second worker calls the fixture over a service binding with the typed client", async () => {
     const response = await fetch(`${base}/drive/rpc-check`, { method: "POST" });
@@ -328,6 +337,59 @@ describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () 
     const response = await modern("resources/list");
     assert.equal(response.status, 404);
     assert.equal((await response.json()).error.code, -32601);
+  });
+});
+
+describe("middleware", () => {
+  test("a browser-style CORS preflight is answered for the allowed origin", async () => {
+    const response = await fetch(`${base}/items`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, authorization",
+      },
+    });
+    assert.equal(response.status, 204);
+    assert.equal(response.headers.get("access-control-allow-origin"), "https://app.example.com");
+    assert.equal(response.headers.get("access-control-allow-credentials"), "true");
+    assert.match(response.headers.get("access-control-allow-methods"), /POST/);
+    assert.equal(response.headers.get("access-control-allow-headers"), "content-type, authorization");
+    assert.match(response.headers.get("vary"), /Origin/);
+    const refused = await fetch(`${base}/items`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    assert.equal(refused.status, 403);
+  });
+
+  test("a /_ path is refused without credentials and served with them", async () => {
+    assert.equal((await fetch(`${base}/_whoami`)).status, 401);
+    assert.equal((await fetch(`${base}/_whoami`, { headers: { authorization: "Bearer sk_test_wrong00000000000000000000000000000" } })).status, 401);
+    const served = await fetch(`${base}/_whoami`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    assert.equal(served.status, 200);
+    assert.equal(await served.json(), "e2e-caller");
+  });
+
+  test("the rate limit trips at the configured count and resets", async () => {
+    const hit = () => fetch(`${base}/limited`, { headers: { "cf-connecting-ip": "203.0.113.77" } });
+    // Start at the beginning of a 5 s window, so all four requests fall in one.
+    await new Promise((resolve) => setTimeout(resolve, (5 - ((Date.now() / 1000) % 5)) * 1000 + 100));
+    const statuses = [];
+    let limited;
+    for (let i = 0; i < 4; i++) {
+      const response = await hit();
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+      else assert.equal(response.headers.get("x-ratelimit-limit"), "3");
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const retryAfter = Number(limited.headers.get("retry-after"));
+    assert.ok(retryAfter >= 1 && retryAfter <= 5, `Retry-After ${retryAfter}`);
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 500));
+    const after = await hit();
+    assert.equal(after.status, 200, "a new window admits again");
+    assert.equal(after.headers.get("x-ratelimit-remaining"), "2");
   });
 });
 

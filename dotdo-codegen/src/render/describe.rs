@@ -62,13 +62,17 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 Some(status) => quote! { ::core::option::Option::Some(#status) },
                 None => quote! { ::core::option::Option::None },
             };
+            let access = access(krate, &http.access);
             routes.push(quote! {
-                #krate::RouteDesc { verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, status: #status }
+                #krate::RouteDesc {
+                    verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, access: #access, status: #status,
+                }
             });
         }
-        if method.rpc.is_some() {
+        if let Some(attr) = &method.rpc {
             let name = method.rpc_name();
-            rpc.push(quote! { #krate::RpcDesc { name: #name, method: #index } });
+            let access = access(krate, &attr.access);
+            rpc.push(quote! { #krate::RpcDesc { name: #name, method: #index, access: #access } });
         }
         if let Some(mcp) = &method.mcp {
             let name = method.tool_name();
@@ -77,6 +81,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let [read_only, destructive, idempotent, open_world] =
                 [mcp.read_only, mcp.destructive, mcp.idempotent, mcp.open_world].map(option_bool);
             let input_schema = super::input_schema_ident(method);
+            let access = access(krate, &mcp.access);
             let output = method.output.as_ref().expect("checked: exposed methods return a value");
             tools.push(quote! {
                 #krate::ToolDesc {
@@ -84,6 +89,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                     title: #title,
                     description: #description,
                     method: #index,
+                    access: #access,
                     annotations: #krate::ToolAnnotations {
                         read_only: #read_only,
                         destructive: #destructive,
@@ -108,8 +114,17 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         }
     }
 
+    let middleware = service.middleware.as_ref().map(|method| {
+        quote! {
+            fn middleware(&self) -> #krate::Stack {
+                <#self_ty>::#method(self)
+            }
+        }
+    });
     quote! {
         impl #krate::Service for #self_ty {
+            #middleware
+
             fn description() -> &'static #krate::ServiceDescription<Self> {
                 static DESCRIPTION: #krate::ServiceDescription<#self_ty> = #krate::ServiceDescription::new(
                     #name,
@@ -161,6 +176,14 @@ fn body_binding(
         [] => quote! { #krate::BodyBinding::None },
         [only] => quote! { #krate::BodyBinding::Whole(#only) },
         _ => quote! { #krate::BodyBinding::Fields },
+    }
+}
+
+fn access(krate: &syn::Path, access: &crate::attr::AccessAttr) -> TokenStream {
+    match (&access.role, access.auth) {
+        (Some(role), _) => quote! { #krate::Access::Role(#role) },
+        (None, true) => quote! { #krate::Access::Authenticated },
+        (None, false) => quote! { #krate::Access::Public },
     }
 }
 

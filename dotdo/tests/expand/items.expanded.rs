@@ -132,6 +132,7 @@ const _: () = {
                         path: "/items/:id",
                         method: 0usize,
                         body: ::dotdo::BodyBinding::None,
+                        access: ::dotdo::Access::Public,
                         status: ::core::option::Option::None,
                     },
                     ::dotdo::RouteDesc {
@@ -139,6 +140,7 @@ const _: () = {
                         path: "/items",
                         method: 1usize,
                         body: ::dotdo::BodyBinding::Whole("name"),
+                        access: ::dotdo::Access::Public,
                         status: ::core::option::Option::Some(201),
                     },
                 ],
@@ -146,10 +148,12 @@ const _: () = {
                     ::dotdo::RpcDesc {
                         name: "get_item",
                         method: 0usize,
+                        access: ::dotdo::Access::Public,
                     },
                     ::dotdo::RpcDesc {
                         name: "create_item",
                         method: 1usize,
+                        access: ::dotdo::Access::Public,
                     },
                 ],
                 &[
@@ -158,6 +162,7 @@ const _: () = {
                         title: ::core::option::Option::None,
                         description: "Fetch one item by id.",
                         method: 0usize,
+                        access: ::dotdo::Access::Public,
                         annotations: ::dotdo::ToolAnnotations {
                             read_only: ::core::option::Option::Some(true),
                             destructive: ::core::option::Option::None,

@@ -6,7 +6,7 @@ use serde_json::json;
 #[test]
 fn the_renamed_service_serves_all_interfaces() {
     block_on(async {
-        let client = TestClient::new(Hygienic);
+        let client = TestClient::new(Hygienic).as_principal("tester", "user");
         let response = client.post("/echo").json(&json!({"text": "hi", "times": 2})).await;
         assert_eq!(response.json::<serde_json::Value>(), json!({"text": "hi", "times": 2}));
 

@@ -23,7 +23,8 @@ fn failed(error: dotdo::Error) -> worker::Error {
 
 /// Calls every RPC method of the fixture and reports what came back, errors included.
 async fn rpc_check(env: &Env) -> Result<serde_json::Value> {
-    let fixture = FixtureClient::new(ServiceBinding::from_env(env, "FIXTURE").map_err(failed)?);
+    let key = env.var("FIXTURE_API_KEY")?.to_string();
+    let fixture = FixtureClient::new(ServiceBinding::from_env(env, "FIXTURE").map_err(failed)?.with_bearer(key));
     let created = fixture
         .create_item(NewItem { id: "rpc-1".into(), name: "made over rpc".into(), price: 7 })
         .await
