@@ -111,7 +111,7 @@ struct Claims {
 
 impl Jwt {
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
-        Jwt { key: Rc::new(secret.as_ref().to_vec()), issuer: None, audience: None, leeway: 30, clock: crate::clock::now_seconds }
+        Jwt { key: Rc::new(secret.as_ref().to_vec()), issuer: None, audience: None, leeway: 30, clock: dotdo_runtime::clock::now_seconds }
     }
 
     pub fn issuer(mut self, issuer: &str) -> Self {

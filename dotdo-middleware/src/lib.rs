@@ -21,7 +21,6 @@
 
 mod auth;
 mod body_limit;
-mod clock;
 mod cors;
 mod rate_limit;
 mod request_log;

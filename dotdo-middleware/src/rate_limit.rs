@@ -87,7 +87,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn new(store: impl RateLimitStore + 'static) -> Self {
-        RateLimit { store: Box::new(store), rules: Vec::new(), clock: crate::clock::now_seconds }
+        RateLimit { store: Box::new(store), rules: Vec::new(), clock: dotdo_runtime::clock::now_seconds }
     }
 
     /// At most `limit` requests per `window_seconds` under `prefix` (`"/"` for everything).

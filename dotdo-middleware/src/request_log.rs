@@ -13,7 +13,7 @@ pub struct RequestLog;
 impl Middleware for RequestLog {
     fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
-            let started = crate::clock::now_millis();
+            let started = dotdo_runtime::clock::now_millis();
             let request_id = context.request_id().to_owned();
             let method = request.method.to_string();
             let path = request.uri.path().to_owned();
@@ -27,7 +27,7 @@ impl Middleware for RequestLog {
                 "method": method,
                 "path": path,
                 "status": status,
-                "duration_ms": crate::clock::now_millis().saturating_sub(started),
+                "duration_ms": dotdo_runtime::clock::now_millis().saturating_sub(started),
                 "principal": principal,
             });
             let level = if status >= 500 { "error" } else { "info" };

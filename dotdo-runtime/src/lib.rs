@@ -4,6 +4,7 @@
 
 mod args;
 pub mod client;
+pub mod clock;
 mod context;
 pub mod cron;
 mod describe;

@@ -70,22 +70,8 @@ impl Envelope {
             message_type: message_type.to_owned(),
             data,
             id: Some(crate::request_id::generate()),
-            timestamp: Some(Value::from(now_millis())),
+            timestamp: Some(Value::from(crate::clock::now_millis())),
         }
-    }
-}
-
-/// Milliseconds since the Unix epoch (the JS clock on Workers, where `SystemTime` panics).
-fn now_millis() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        worker::js_sys::Date::now() as u64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis() as u64)
     }
 }
 

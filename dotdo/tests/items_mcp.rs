@@ -1,4 +1,5 @@
-//! The MCP interface, driven in-process.
+//! MCP tools of a generated service, driven in-process (the transport and lifecycle rules are
+//! in `mcp_protocol.rs`).
 
 mod fixtures;
 
@@ -27,32 +28,6 @@ fn initialize_negotiates_the_version_and_describes_the_server() {
         assert_eq!(result["serverInfo"]["name"], "Items");
         assert!(result["capabilities"]["tools"].is_object());
         assert_eq!(result["instructions"], "Items: a catalogue of things with prices.");
-    });
-}
-
-#[test]
-fn initialize_with_an_unknown_version_answers_with_the_latest() {
-    block_on(async {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "1999-01-01"}});
-        let answer: Value = client().mcp(request).await.json();
-        assert_eq!(answer["result"]["protocolVersion"], dotdo::mcp::SUPPORTED_VERSIONS[0]);
-    });
-}
-
-#[test]
-fn notifications_get_202_without_a_body() {
-    block_on(async {
-        let response = client().mcp(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
-        assert_eq!(response.status(), 202);
-        assert!(response.bytes().is_empty());
-    });
-}
-
-#[test]
-fn ping_gets_an_empty_result() {
-    block_on(async {
-        let answer: Value = client().mcp(json!({"jsonrpc": "2.0", "id": "p", "method": "ping"})).await.json();
-        assert_eq!(answer, json!({"jsonrpc": "2.0", "id": "p", "result": {}}));
     });
 }
 
@@ -145,41 +120,6 @@ fn an_unknown_tool_is_a_32602_error() {
         let error = client().mcp_call("nope", json!({})).await.unwrap_err();
         assert_eq!(error["code"], -32602);
         assert!(error["message"].as_str().unwrap().contains("nope"));
-    });
-}
-
-#[test]
-fn get_and_delete_are_405_with_allow_post() {
-    block_on(async {
-        for method in [http::Method::GET, http::Method::DELETE] {
-            let response = client().request(method, "/mcp").await;
-            assert_eq!(response.status(), 405);
-            assert_eq!(response.header("allow"), Some("POST"));
-        }
-    });
-}
-
-#[test]
-fn an_unsupported_protocol_version_header_is_400() {
-    block_on(async {
-        let response = client()
-            .post("/mcp")
-            .header("mcp-protocol-version", "2020-01-01")
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
-            .await;
-        assert_eq!(response.status(), 400);
-    });
-}
-
-#[test]
-fn a_foreign_origin_is_403() {
-    block_on(async {
-        let response = client()
-            .post("/mcp")
-            .header("origin", "https://evil.example")
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
-            .await;
-        assert_eq!(response.status(), 403);
     });
 }
 

@@ -281,13 +281,6 @@ mod tools {
             assert!(!text.contains("uint32") && !text.contains("int64"), "{text}");
         });
     }
-
-    #[test]
-    fn an_unknown_tool_is_32602() {
-        block_on(async {
-            assert_eq!(client().mcp_call("nope", json!({})).await.unwrap_err()["code"], -32602);
-        });
-    }
 }
 
 mod modern_era {

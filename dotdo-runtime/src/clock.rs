@@ -1,9 +1,6 @@
-//! Wall-clock seconds: the JS clock on Workers (where `SystemTime` panics), the system's natively.
+//! Wall-clock time: the JS clock on Workers (where `SystemTime` panics), the system's natively.
 
-pub fn now_seconds() -> u64 {
-    now_millis() / 1000
-}
-
+/// Milliseconds since the Unix epoch.
 pub fn now_millis() -> u64 {
     #[cfg(target_arch = "wasm32")]
     {
@@ -13,4 +10,9 @@ pub fn now_millis() -> u64 {
     {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
     }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_seconds() -> u64 {
+    now_millis() / 1000
 }
