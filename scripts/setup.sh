@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Versions that must match something else are pinned here.
 CARGO_EXPAND_VERSION=1.0.127   # expansion snapshots (macrotest) are formatted by this version
 WORKER_BUILD_VERSION=0.8.7     # must share its minor version with the `worker` crate (0.8)
+CARGO_GENERATE_VERSION=0.23.3  # newer releases need a newer rustc than the machine's
 # wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 
@@ -29,6 +30,7 @@ fi
 
 cargo_install cargo-expand "$CARGO_EXPAND_VERSION" cargo-expand --locked
 cargo_install worker-build "$WORKER_BUILD_VERSION" worker-build --locked
+cargo_install cargo-generate "$CARGO_GENERATE_VERSION" cargo-generate --locked
 # Not --locked: the lockfile published with wasm-bindgen-cli pins a webpki-roots release the
 # registry no longer serves; the CLI itself is pinned exactly.
 cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen

@@ -3,7 +3,8 @@
 #   1. doc tests;
 #   2. end to end: the workers under `wrangler dev` (workerd) with local D1 and queues, driven by
 #      fetch, the MCP TypeScript SDK, a second worker and a real queue; then `wrangler deploy
-#      --dry-run` for every worker, and the release wasm sizes;
+#      --dry-run` for every worker, and the release wasm sizes; each cargo-generate template
+#      generated into services/, tested, run under `wrangler dev` and dry-run deployed;
 #   3. unit, UI (trybuild), expansion snapshot (macrotest) and in-process interface tests, with
 #      nextest, whose summary line closes the run.
 set -euo pipefail

@@ -37,19 +37,32 @@ export function runWrangler(args, options = {}) {
 /**
  * Starts `wrangler dev` with `configs` (the first is exposed on the port, the others are reached
  * through service bindings), after applying `migrations` ({ database, config }) to a fresh local
- * state. Resolves once `readyPath` answers 200.
+ * state, with `vars` overriding the configs' vars. Resolves once `readyPath` answers `readyStatus`.
  */
-export async function startDev({ configs, migrations = [], readyPath = "/", timeoutMs = 20 * 60_000 }) {
+export async function startDev({
+  configs,
+  migrations = [],
+  readyPath = "/",
+  readyStatus = 200,
+  cwd = root,
+  vars = {},
+  compatibilityDate,
+  env,
+  timeoutMs = 20 * 60_000,
+}) {
   const persist = mkdtempSync(join(tmpdir(), "dotdo-e2e-"));
   for (const { database, config } of migrations) {
-    runWrangler(["d1", "migrations", "apply", database, "--local", "-c", config, "--persist-to", persist]);
+    runWrangler(["d1", "migrations", "apply", database, "--local", "-c", config, "--persist-to", persist], { cwd });
   }
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = ["dev", ...configs.flatMap((config) => ["-c", config])];
   args.push("--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort));
   args.push("--persist-to", persist, "--test-scheduled", "--show-interactive-dev-session=false");
-  const child = spawn(wrangler, args, { cwd: root, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  if (compatibilityDate) args.push("--compatibility-date", compatibilityDate);
+  if (env) args.push("--env", env);
+  const child = spawn(wrangler, args, { cwd, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => {
     output += chunk;
@@ -93,12 +106,18 @@ export async function startDev({ configs, migrations = [], readyPath = "/", time
     }
     try {
       const response = await fetch(dev.base + readyPath);
-      if (response.status === 200) return dev;
+      if (response.status === readyStatus) return dev;
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   await dev.stop();
   throw new Error(`wrangler dev was not ready in ${timeoutMs / 1000} s:\n${output.slice(-8000)}`);
+}
+
+/** The date of the installed workerd (`workerd 2026-11-17`): a compatibility date it always supports. */
+export function workerdDate() {
+  const output = spawnSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).stdout;
+  return output.match(/\d{4}-\d{2}-\d{2}/)[0];
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */

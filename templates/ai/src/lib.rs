@@ -1,0 +1,174 @@
+//! {{description}}
+
+use std::rc::Rc;
+
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, binding_error};
+use serde::{Deserialize, Serialize};
+
+mod model;
+
+pub use model::{LocalModel, Model, WorkersAi};
+
+/// Generated text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Generation {
+    pub text: String,
+    /// The model that wrote it.
+    pub model: String,
+}
+
+/// An embedding vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Embedding {
+    pub values: Vec<f32>,
+    pub model: String,
+}
+
+/// A batch job: embed these texts and keep the vectors under their ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedJob {
+    pub items: Vec<EmbedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbedItem {
+    pub id: String,
+    pub text: String,
+}
+
+/// Where embeddings of batch jobs are kept: KV on Workers, memory in tests.
+pub enum Vectors {
+    Kv(worker::KvStore),
+    Memory(std::cell::RefCell<std::collections::BTreeMap<String, Vec<f32>>>),
+}
+
+impl Vectors {
+    async fn put(&self, id: &str, values: &[f32]) -> dotdo::Result<()> {
+        match self {
+            Vectors::Kv(kv) => {
+                let store = |error: worker::kv::KvError| Error::upstream(format!("KV: {error}"));
+                kv.put(id, serde_json::to_string(values)?).map_err(store)?.execute().await.map_err(store)
+            }
+            Vectors::Memory(memory) => {
+                memory.borrow_mut().insert(id.to_owned(), values.to_vec());
+                Ok(())
+            }
+        }
+    }
+
+    async fn get(&self, id: &str) -> dotdo::Result<Option<Vec<f32>>> {
+        match self {
+            Vectors::Kv(kv) => kv.get(id).json().await.map_err(|error| Error::upstream(format!("KV: {error}"))),
+            Vectors::Memory(memory) => Ok(memory.borrow().get(id).cloned()),
+        }
+    }
+}
+
+pub const MAX_PROMPT_CHARS: usize = 8_000;
+
+pub struct {{crate_name | pascal_case}} {
+    model: Rc<dyn Model>,
+    vectors: Vectors,
+    keys: HashedKeys,
+}
+
+impl FromEnv for {{crate_name | pascal_case}} {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let var = |name: &str| env.var(name).map(|value| value.to_string()).map_err(binding_error);
+        let model: Rc<dyn Model> = match var("AI_MODE")?.as_str() {
+            "local" => Rc::new(LocalModel),
+            _ => Rc::new(WorkersAi::new(env.ai("AI").map_err(binding_error)?, var("TEXT_MODEL")?, var("EMBEDDING_MODEL")?)),
+        };
+        Ok({{crate_name | pascal_case}} {
+            model,
+            vectors: Vectors::Kv(env.kv("EMBEDDINGS").map_err(binding_error)?),
+            keys: HashedKeys::parse(&var("API_KEYS")?)?,
+        })
+    }
+}
+
+impl {{crate_name | pascal_case}} {
+    /// The service on `model`, keeping vectors in memory: for tests.
+    pub fn with_model(model: Rc<dyn Model>, keys: HashedKeys) -> Self {
+        {{crate_name | pascal_case}} { model, vectors: Vectors::Memory(Default::default()), keys }
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(BodyLimit::bytes(256 * 1024))
+            .with(Authenticate::new().api_keys(self.keys.clone()))
+    }
+}
+
+fn check_text(field: &str, text: &str) -> dotdo::Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid_field(field, format!("{field} must not be empty")));
+    }
+    if text.chars().count() > MAX_PROMPT_CHARS {
+        return Err(Error::invalid_field(field, format!("{field} is longer than {MAX_PROMPT_CHARS} characters")));
+    }
+    Ok(())
+}
+
+/// {{description}}
+#[dotdo::service(entry = "worker", middleware = "middleware")]
+impl {{crate_name | pascal_case}} {
+    /// Generate text from a prompt.
+    #[rpc]
+    #[http(post = "/generate")]
+    {%- if with_mcp %}
+    #[mcp_tool(read_only, open_world)]
+    {%- endif %}
+    async fn generate(&self, prompt: String, max_tokens: Option<u32>) -> Result<Generation, dotdo::Error> {
+        check_text("prompt", &prompt)?;
+        let max_tokens = max_tokens.unwrap_or(256);
+        if !(1..=2048).contains(&max_tokens) {
+            return Err(Error::invalid_field("max_tokens", "max_tokens is 1 to 2048"));
+        }
+        self.model.generate(&prompt, max_tokens).await
+    }
+
+    /// Embed a text as a vector.
+    #[rpc]
+    #[http(post = "/embed")]
+    {%- if with_mcp %}
+    #[mcp_tool(read_only)]
+    {%- endif %}
+    async fn embed(&self, text: String) -> Result<Embedding, dotdo::Error> {
+        check_text("text", &text)?;
+        let mut vectors = self.model.embed(&[text]).await?;
+        let values = vectors.pop().ok_or_else(|| Error::upstream("the model returned no vector"))?;
+        Ok(Embedding { values, model: self.model.embedding_model() })
+    }
+
+    /// A stored embedding of a batch job, by id.
+    #[http(get = "/embeddings/:id")]
+    #[rpc]
+    async fn embedding(&self, id: String) -> Result<Vec<f32>, dotdo::Error> {
+        self.vectors.get(&id).await?.ok_or_else(|| Error::not_found(format!("no embedding `{id}`")))
+    }
+
+    /// Embed a batch of texts and store the vectors (a job from the queue).
+    {%- if with_queue %}
+    #[queue(type = "embed.batch")]
+    {%- else %}
+    #[rpc]
+    {%- endif %}
+    async fn embed_batch(&self, job: EmbedJob) -> Result<(), dotdo::Error> {
+        for item in &job.items {
+            check_text("text", &item.text).map_err(|error| error.with_field(format!("items.{}", item.id)))?;
+        }
+        let texts: Vec<String> = job.items.iter().map(|item| item.text.clone()).collect();
+        let vectors = self.model.embed(&texts).await?;
+        if vectors.len() != job.items.len() {
+            return Err(Error::upstream("the model returned a vector count that does not match"));
+        }
+        for (item, values) in job.items.iter().zip(vectors) {
+            self.vectors.put(&item.id, &values).await?;
+        }
+        Ok(())
+    }
+}

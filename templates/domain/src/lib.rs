@@ -1,0 +1,185 @@
+//! {{description}}
+
+mod store;
+
+use std::rc::Rc;
+
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, binding_error};
+use serde::{Deserialize, Serialize};
+
+pub use store::Store;
+
+/// An item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Item {
+    pub id: String,
+    pub name: String,
+    /// Price in cents.
+    pub price: u32,
+    /// Creation time, milliseconds since the epoch.
+    pub created_at: u64,
+}
+
+/// What a caller sends to create an item.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NewItem {
+    /// A unique id: letters, digits, `-` and `_`.
+    pub id: String,
+    /// What the item is called.
+    pub name: String,
+    /// Price in cents.
+    pub price: u32,
+}
+
+/// A page of items and the cursor of the next one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next_cursor: Option<String>,
+}
+
+/// Published when an item changes; consumed by `item_event`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemEvent {
+    pub event_id: String,
+    pub item_id: String,
+    pub kind: String,
+}
+
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+pub struct {{crate_name | pascal_case}} {
+    store: Store,
+    events: Option<Rc<dyn dotdo::queue::Producer>>,
+    keys: HashedKeys,
+}
+
+impl FromEnv for {{crate_name | pascal_case}} {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
+        Ok({{crate_name | pascal_case}} {
+            store: Store::D1(env.d1("DB").map_err(binding_error)?),
+            {%- if with_queue %}
+            events: Some(Rc::new(env.queue("EVENTS").map_err(binding_error)?)),
+            {%- else %}
+            events: None,
+            {%- endif %}
+            keys: HashedKeys::parse(&keys)?,
+        })
+    }
+}
+
+impl {{crate_name | pascal_case}} {
+    /// The service on in-memory storage, publishing events to `events`: for tests.
+    pub fn in_memory(events: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys) -> Self {
+        {{crate_name | pascal_case}} { store: Store::memory(), events, keys }
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(BodyLimit::bytes(64 * 1024))
+            .with(Authenticate::new().api_keys(self.keys.clone()))
+    }
+
+    /// Tells the queue (when there is one) that an item changed.
+    async fn publish(&self, item_id: &str, kind: &str) -> dotdo::Result<()> {
+        let Some(events) = &self.events else { return Ok(()) };
+        let event_id = format!("{item_id}:{kind}:{}", dotdo::clock::now_millis());
+        let event = ItemEvent { event_id, item_id: item_id.into(), kind: kind.into() };
+        {%- if with_queue %}
+        {{crate_name | pascal_case}}Queue::item_event(events.as_ref(), &event).await
+        {%- else %}
+        let _ = (events, event);
+        Ok(())
+        {%- endif %}
+    }
+}
+
+fn valid_id(id: &str) -> dotdo::Result<()> {
+    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(Error::invalid_field("id", "ids are 1 to 64 letters, digits, `-` or `_`")) }
+}
+
+/// {{description}}
+#[dotdo::service(entry = "worker", middleware = "middleware")]
+impl {{crate_name | pascal_case}} {
+    /// Fetch one item by id.
+    #[rpc]
+    #[http(get = "/items/:id")]
+    {%- if with_mcp %}
+    #[mcp_tool(read_only)]
+    {%- endif %}
+    async fn get_item(&self, id: String) -> Result<Item, dotdo::Error> {
+        self.store.get(&id).await?.ok_or_else(|| Error::not_found(format!("no item `{id}`")))
+    }
+
+    /// List items in id order, a page at a time (at most 100).
+    #[rpc]
+    #[http(get = "/items")]
+    {%- if with_mcp %}
+    #[mcp_tool(read_only)]
+    {%- endif %}
+    async fn list_items(&self, limit: Option<u32>, cursor: Option<String>) -> Result<Page, dotdo::Error> {
+        let limit = limit.unwrap_or(20);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(Error::invalid_field("limit", format!("limit is 1 to {MAX_PAGE_SIZE}")));
+        }
+        let mut items = self.store.list(cursor.as_deref(), limit + 1).await?;
+        let next_cursor = (items.len() > limit as usize).then(|| {
+            items.truncate(limit as usize);
+            items.last().map(|item| item.id.clone()).unwrap_or_default()
+        });
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Create an item.
+    #[rpc]
+    #[http(post = "/items", status = 201)]
+    {%- if with_mcp %}
+    #[mcp_tool(idempotent = false)]
+    {%- endif %}
+    async fn create_item(&self, item: NewItem) -> Result<Item, dotdo::Error> {
+        valid_id(&item.id)?;
+        if item.name.trim().is_empty() {
+            return Err(Error::invalid_field("name", "name must not be empty"));
+        }
+        let item = Item { id: item.id, name: item.name, price: item.price, created_at: dotdo::clock::now_millis() };
+        if !self.store.insert(&item).await? {
+            return Err(Error::conflict(format!("item `{}` exists", item.id)));
+        }
+        self.publish(&item.id, "created").await?;
+        Ok(item)
+    }
+
+    /// Delete an item.
+    #[rpc]
+    #[http(delete = "/items/:id")]
+    {%- if with_mcp %}
+    #[mcp_tool(destructive)]
+    {%- endif %}
+    async fn delete_item(&self, id: String) -> Result<(), dotdo::Error> {
+        if !self.store.delete(&id).await? {
+            return Err(Error::not_found(format!("no item `{id}`")));
+        }
+        self.publish(&id, "deleted").await
+    }
+
+    /// Record an item event (idempotent by event id).
+    {%- if with_queue %}
+    #[queue(type = "item.event")]
+    {%- else %}
+    #[rpc]
+    {%- endif %}
+    async fn item_event(&self, event: ItemEvent) -> Result<(), dotdo::Error> {
+        self.store.record_event(&event).await
+    }
+
+    /// The item events recorded so far (admins only).
+    #[http(get = "/_events", role = "admin")]
+    async fn events(&self) -> Result<Vec<ItemEvent>, dotdo::Error> {
+        self.store.events().await
+    }
+}

@@ -1,0 +1,131 @@
+//! {{description}}
+
+mod upstream;
+
+use std::rc::Rc;
+
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, binding_error};
+use serde::{Deserialize, Serialize};
+
+pub use upstream::{FetchClient, HttpClient, MAX_ATTEMPTS, Upstream, UpstreamRequest, UpstreamResponse};
+
+/// A record of the external API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Record {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+/// What a caller sends to create a record.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NewRecord {
+    /// A short title.
+    pub title: String,
+}
+
+/// A webhook the external API sends when a record changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookEvent {
+    /// The record that changed.
+    pub record_id: String,
+    /// What happened (`updated`, `closed`, …).
+    pub action: String,
+}
+
+pub struct {{crate_name | pascal_case}} {
+    upstream: Upstream,
+    webhooks: Option<Rc<dyn dotdo::queue::Producer>>,
+    keys: HashedKeys,
+}
+
+impl FromEnv for {{crate_name | pascal_case}} {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let var = |name: &str| env.var(name).map(|value| value.to_string()).map_err(binding_error);
+        let api_key = env.secret("UPSTREAM_API_KEY").map(|key| key.to_string()).unwrap_or_default();
+        let timeout_ms = var("UPSTREAM_TIMEOUT_MS")?.parse().map_err(|_| Error::internal("UPSTREAM_TIMEOUT_MS is not a number"))?;
+        Ok({{crate_name | pascal_case}} {
+            upstream: Upstream::new(&var("UPSTREAM_BASE_URL")?, &api_key, timeout_ms, Rc::new(FetchClient)),
+            {%- if with_queue %}
+            webhooks: Some(Rc::new(env.queue("WEBHOOKS").map_err(binding_error)?)),
+            {%- else %}
+            webhooks: None,
+            {%- endif %}
+            keys: HashedKeys::parse(&var("API_KEYS")?)?,
+        })
+    }
+}
+
+impl {{crate_name | pascal_case}} {
+    /// The service over `upstream`, sending webhooks to `webhooks`: for tests.
+    pub fn new(upstream: Upstream, webhooks: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys) -> Self {
+        {{crate_name | pascal_case}} { upstream, webhooks, keys }
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(BodyLimit::bytes(64 * 1024))
+            .with(Authenticate::new().api_keys(self.keys.clone()))
+    }
+}
+
+/// {{description}}
+#[dotdo::service(entry = "worker", middleware = "middleware")]
+impl {{crate_name | pascal_case}} {
+    /// Fetch a record from the external API.
+    #[rpc]
+    #[http(get = "/records/:id")]
+    {%- if with_mcp %}
+    #[mcp_tool(read_only, open_world)]
+    {%- endif %}
+    async fn get_record(&self, id: String) -> Result<Record, dotdo::Error> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(Error::invalid_field("id", "record ids are letters, digits, `-` and `_`"));
+        }
+        self.upstream.get(&format!("/v1/records/{id}")).await
+    }
+
+    /// Create a record in the external API.
+    #[rpc]
+    #[http(post = "/records", status = 201)]
+    {%- if with_mcp %}
+    #[mcp_tool(open_world)]
+    {%- endif %}
+    async fn create_record(&self, record: NewRecord) -> Result<Record, dotdo::Error> {
+        if record.title.trim().is_empty() {
+            return Err(Error::invalid_field("title", "title must not be empty"));
+        }
+        self.upstream.post("/v1/records", &record).await
+    }
+
+    /// Receive a webhook from the external API: queued, so the sender gets its answer at once
+    /// and a slow or failing API is retried later.
+    #[http(post = "/webhooks", status = 202)]
+    async fn receive_webhook(&self, event: WebhookEvent) -> Result<(), dotdo::Error> {
+        match &self.webhooks {
+            {%- if with_queue %}
+            Some(queue) => {{crate_name | pascal_case}}Queue::process_webhook(queue.as_ref(), &event).await,
+            {%- else %}
+            Some(_) => Err(Error::internal("webhooks have no queue")),
+            {%- endif %}
+            None => self.process_webhook(event).await,
+        }
+    }
+
+    /// Process a webhook: acknowledge the change upstream. Upstream failures are retried.
+    {%- if with_queue %}
+    #[queue(type = "webhook.received")]
+    {%- else %}
+    #[rpc]
+    {%- endif %}
+    async fn process_webhook(&self, event: WebhookEvent) -> Result<(), dotdo::Error> {
+        let acknowledged: serde_json::Value =
+            self.upstream.post(&format!("/v1/records/{}/ack", event.record_id), &serde_json::json!({"action": event.action})).await?;
+        let _ = acknowledged;
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+// Each cargo-generate template, generated into services/ (so it joins the workspace with no
+// hand edits), built and tested natively, run under `wrangler dev` and called once on each
+// interface, then `wrangler deploy --dry-run`. The generated services are removed afterwards.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { eventually, root, runWrangler, startDev, workerdDate } from "./harness.mjs";
+
+// Templates stamp today's date as compatibility_date; the workerd pinned in package-lock.json
+// may predate it, and workerd refuses dates newer than it knows. Dev runs here use the installed
+// workerd's own date instead; the stamped date is checked above, and deploys use it.
+const compatibilityDate = workerdDate();
+
+const DEV_KEY = "sk_test_dotdo_dev_key_00000000000000000000";
+const auth = { authorization: `Bearer ${DEV_KEY}` };
+// Generating and building adds the services to Cargo.lock (and cargo-generate may list them in
+// the workspace): both are put back afterwards.
+const backup = mkdtempSync(join(tmpdir(), "dotdo-manifests-"));
+const manifests = ["Cargo.lock", "Cargo.toml"];
+
+before(() => manifests.forEach((file) => copyFileSync(join(root, file), join(backup, file))));
+after(() => manifests.forEach((file) => copyFileSync(join(backup, file), join(root, file))));
+
+function generate(kind, extra = []) {
+  const name = `tpl-${kind}`;
+  const dir = join(root, "services", name);
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync(
+    "cargo",
+    ["generate", "--path", join(root, "templates", kind), "--name", name, "--destination", join(root, "services"), "--vcs", "none", "--silent", ...extra],
+    { cwd: root, stdio: "inherit" },
+  );
+  return { name, dir, config: join(dir, "wrangler.toml") };
+}
+
+const post = (url, body, headers = {}) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+async function mcpCall(base, name, args) {
+  const response = await post(`${base}/mcp`, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }, {
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": "2025-11-25",
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).result;
+}
+
+async function rpc(base, method, params) {
+  const response = await post(`${base}/_rpc`, { jsonrpc: "2.0", id: 1, method, params }, auth);
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+function cargoTest(name) {
+  execFileSync("cargo", ["test", "-p", name], { cwd: root, stdio: "inherit" });
+}
+
+function dryRun(dir) {
+  const outdir = mkdtempSync(join(tmpdir(), "dotdo-tpl-deploy-"));
+  try {
+    const output = runWrangler(["deploy", "--dry-run", "--outdir", outdir], { cwd: dir });
+    assert.match(output, /--dry-run: exiting now/);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe("templates/domain", () => {
+  let service;
+  let dev;
+  before(async () => {
+    service = generate("domain", ["--define", "description=Items of the e2e run."]);
+  });
+  after(async () => {
+    await dev?.stop();
+    rmSync(service.dir, { recursive: true, force: true });
+  });
+
+  test("generated with its name in every form and today's compatibility date", () => {
+    const wrangler = readFileSync(service.config, "utf8");
+    assert.match(wrangler, /name = "tpl-domain"/);
+    assert.match(wrangler, new RegExp(`compatibility_date = "${new Date().toISOString().slice(0, 10)}"`));
+    assert.match(readFileSync(join(service.dir, "src", "lib.rs"), "utf8"), /pub struct TplDomain/);
+    assert.match(readFileSync(join(service.dir, "Cargo.toml"), "utf8"), /dotdo = \{ path = "\.\.\/\.\.\/dotdo" \}/);
+  });
+
+  test("its in-process tests pass", () => cargoTest(service.name));
+
+  test("under wrangler dev: a route, an RPC call, an MCP tool call and a queue message", async () => {
+    dev = await startDev({
+      configs: [service.config],
+      migrations: [{ database: service.name, config: service.config }],
+      readyPath: "/items",
+      cwd: service.dir,
+      compatibilityDate,
+    });
+    const created = await post(`${dev.base}/items`, { id: "i1", name: "lamp", price: 5 });
+    assert.equal(created.status, 201);
+    assert.equal((await (await fetch(`${dev.base}/items/i1`)).json()).name, "lamp");
+    assert.equal((await rpc(dev.base, "get_item", ["i1"])).result.price, 5);
+    const tool = await mcpCall(dev.base, "list_items", { limit: 10 });
+    assert.equal(tool.structuredContent.items[0].id, "i1");
+    const events = await eventually(async () => {
+      const value = await (await fetch(`${dev.base}/_events`, { headers: auth })).json();
+      return { done: Array.isArray(value) && value.length === 1, value };
+    });
+    assert.equal(events[0].item_id, "i1", "the item.event message was consumed");
+  });
+
+  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+});
+
+describe("templates/integration", () => {
+  let service;
+  let dev;
+  let api;
+  const seen = [];
+  before(async () => {
+    service = generate("integration");
+    api = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => (body += chunk));
+      request.on("end", () => {
+        seen.push(`${request.method} ${request.url}`);
+        response.setHeader("content-type", "application/json");
+        if (request.url === "/v1/records") {
+          response.statusCode = 201;
+          response.end(JSON.stringify({ id: "new-1", ...JSON.parse(body) }));
+        } else if (request.url.endsWith("/ack")) {
+          response.end('{"ok":true}');
+        } else {
+          response.end(JSON.stringify({ id: request.url.split("/").pop(), title: "From the fake API" }));
+        }
+      });
+    });
+    await new Promise((resolve) => api.listen(0, "127.0.0.1", resolve));
+  });
+  after(async () => {
+    await dev?.stop();
+    api?.close();
+    rmSync(service.dir, { recursive: true, force: true });
+  });
+
+  test("its in-process tests pass (against a loopback API)", () => cargoTest(service.name));
+
+  test("under wrangler dev: a route, an RPC call, an MCP tool call and a queue message", async () => {
+    dev = await startDev({
+      configs: [service.config],
+      readyPath: "/records/probe",
+      cwd: service.dir,
+      compatibilityDate,
+      vars: { UPSTREAM_BASE_URL: `http://127.0.0.1:${api.address().port}` },
+    });
+    assert.equal((await (await fetch(`${dev.base}/records/r1`)).json()).title, "From the fake API");
+    assert.equal((await rpc(dev.base, "create_record", { record: { title: "Made" } })).result.id, "new-1");
+    assert.equal((await mcpCall(dev.base, "get_record", { id: "r2" })).structuredContent.id, "r2");
+    const accepted = await post(`${dev.base}/webhooks`, { record_id: "r3", action: "closed" });
+    assert.equal(accepted.status, 202);
+    const acked = await eventually(async () => ({ done: seen.includes("POST /v1/records/r3/ack"), value: seen.includes("POST /v1/records/r3/ack") }));
+    assert.ok(acked, `the webhook message was processed: ${seen}`);
+  });
+
+  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+});
+
+describe("templates/ai", () => {
+  let service;
+  let dev;
+  before(async () => {
+    service = generate("ai");
+  });
+  after(async () => {
+    await dev?.stop();
+    rmSync(service.dir, { recursive: true, force: true });
+  });
+
+  test("its in-process tests pass (on the deterministic local model)", () => cargoTest(service.name));
+
+  test("under wrangler dev --env offline (local model): a route, an RPC call, an MCP tool call and a queue message", async () => {
+    dev = await startDev({ configs: [service.config], readyPath: "/embeddings/none-yet", readyStatus: 404, cwd: service.dir, env: "offline", compatibilityDate });
+    const generated = await (await post(`${dev.base}/generate`, { prompt: "hello edge" })).json();
+    assert.equal(generated.text, "local: hello edge");
+    assert.equal((await rpc(dev.base, "embed", { text: "x" })).result.model, "local");
+    assert.equal((await mcpCall(dev.base, "generate", { prompt: "one" })).structuredContent.text, "local: one");
+    assert.ok(existsSync(service.config));
+  });
+
+  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+});
