@@ -127,6 +127,8 @@ async fn route<S: Service>(service: &S, context: &Context, request: &Incoming) -
     response
 }
 
+// The early answer is returned by value: boxing it would allocate on every 404 and 405.
+#[allow(clippy::result_large_err)]
 fn prepare_route<'a, S: Service>(
     service: &'a S,
     context: &'a Context,

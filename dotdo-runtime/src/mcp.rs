@@ -510,6 +510,6 @@ mod tests {
         assert!(negotiate(&headers(&[("accept", "application/json, text/event-stream")])) == Some(Format::Json));
         assert!(negotiate(&headers(&[("accept", "*/*")])) == Some(Format::Json));
         assert!(negotiate(&headers(&[("accept", "text/event-stream")])) == Some(Format::EventStream));
-        assert!(negotiate(&headers(&[("accept", "text/html")])) == None);
+        assert!(negotiate(&headers(&[("accept", "text/html")])).is_none());
     }
 }
