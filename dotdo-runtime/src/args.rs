@@ -116,7 +116,7 @@ impl<'a> Args<'a> {
     /// error naming the argument for anything else.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
         let Some(index) = self.entries.iter().rposition(|entry| entry.name == name) else {
-            return T::deserialize(Value::Null).map_err(|_| missing(name));
+            return accepts_absence::<T>().ok_or_else(|| missing(name));
         };
         let entry = self.entries.swap_remove(index);
         // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
@@ -174,6 +174,13 @@ impl<'a> Args<'a> {
     fn expected_list(&self) -> String {
         self.expected.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// The value of `T` for an absent argument (`None` for an `Option`), if `T` has one. Decoded
+/// through the same path-tracking deserializer as present values, so each argument type's
+/// decoding code is compiled once for JSON, not twice: this is worker size.
+pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
+    serde_path_to_error::deserialize::<_, T>(Value::Null).ok()
 }
 
 fn missing(name: &str) -> Error {

@@ -32,7 +32,7 @@ impl ArgSchema {
         ArgSchema {
             name,
             schema: client_friendly(generator.subschema_for::<T>()),
-            required: T::deserialize(Value::Null).is_err(),
+            required: crate::args::accepts_absence::<T>().is_none(),
         }
     }
 }
