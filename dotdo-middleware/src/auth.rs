@@ -58,12 +58,13 @@ impl HashedKeys {
 
     /// The entry line for `key`, for setting up the secret.
     pub fn entry_for(key: &str, id: &str, role: &str) -> String {
-        format!("{}={id}:{role}", hex(&Sha256::digest(key.as_bytes())))
+        format!("{}={id}:{role}", key_hash(key))
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+/// The SHA-256 of an API key, hex: how keys are stored and looked up, never the key itself.
+pub fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 impl ApiKeyVerifier for HashedKeys {
@@ -142,6 +143,12 @@ impl Jwt {
 
     /// The principal a token stands for, or why it does not.
     pub fn verify(&self, token: &str) -> Result<Principal, Error> {
+        self.verify_claims(token).map(|(principal, _)| principal)
+    }
+
+    /// The principal and all the claims of a valid token (for `jti`, `sid` and other claims of
+    /// the issuer's own).
+    pub fn verify_claims(&self, token: &str) -> Result<(Principal, Value), Error> {
         let invalid = |why: &str| Error::unauthorized(format!("invalid token: {why}"));
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -159,11 +166,12 @@ impl Jwt {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(&token.as_bytes()[..header_and_payload_len(token)]);
         mac.verify_slice(&signature).map_err(|_| invalid("bad signature"))?;
-        let claims: Claims = URL_SAFE_NO_PAD
+        let raw: Value = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| invalid("malformed claims"))?;
+        let claims = Claims::deserialize(&raw).map_err(|_| invalid("malformed claims"))?;
         let now = (self.clock)();
         match claims.exp {
             Some(exp) if now > exp + self.leeway => return Err(invalid("expired")),
@@ -189,11 +197,12 @@ impl Jwt {
             }
         }
         let id = claims.sub.filter(|sub| !sub.is_empty()).ok_or_else(|| invalid("no subject"))?;
-        Ok(Principal {
+        let principal = Principal {
             id,
             role: claims.role.unwrap_or_else(|| "user".to_owned()),
             scopes: claims.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
-        })
+        };
+        Ok((principal, raw))
     }
 }
 

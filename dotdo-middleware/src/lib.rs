@@ -25,7 +25,7 @@ mod cors;
 mod rate_limit;
 mod request_log;
 
-pub use auth::{ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource};
+pub use auth::{ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource, key_hash};
 pub use body_limit::BodyLimit;
 pub use cors::Cors;
 pub use rate_limit::{KvStore, MemoryStore, RateLimit, RateLimitStore};

@@ -14,6 +14,7 @@ pub mod log;
 pub mod mcp;
 pub mod middleware;
 pub mod queue;
+pub mod random;
 mod request_id;
 pub mod rpc;
 pub mod schema;
@@ -27,6 +28,8 @@ pub use describe::{
     ServiceDescription, ToolAnnotations, ToolDesc, Verb,
 };
 pub use middleware::{Middleware, Next, Stack};
+/// The boxed, single-threaded future that verifiers, transports and middleware return.
+pub use futures_util::future::LocalBoxFuture;
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 
 /// What generated code names. Not a public API: it may change in any release.

@@ -1,0 +1,340 @@
+//! The platform's auth service: API keys (created once, stored as hashes, revocable), sessions
+//! with JWT access tokens and rotating refresh tokens, role-based permissions with grants, and
+//! the verifier that other services' middleware uses over the typed client.
+
+mod store;
+
+use std::rc::Rc;
+
+use dotdo::client::Transport;
+use dotdo::middleware::{ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, key_hash};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, binding_error};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use store::{KeyRow, SessionRow, Store};
+
+pub const ISSUER: &str = "dotdo-auth";
+pub const AUDIENCE: &str = "dotdo";
+const REFRESH_AUDIENCE: &str = "dotdo-refresh";
+pub const ACCESS_TTL_SECONDS: u64 = 60 * 60;
+pub const REFRESH_TTL_SECONDS: u64 = 30 * 24 * 60 * 60;
+pub const ROLES: &[&str] = &["admin", "user", "viewer", "service"];
+
+/// A key as created: the only time the key itself is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CreatedKey {
+    pub id: String,
+    /// `sk_live_…` or `sk_test_…`: store it now, it cannot be shown again.
+    pub key: String,
+    pub owner: String,
+    pub role: String,
+}
+
+/// A key as listed: never the key or its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyInfo {
+    pub id: String,
+    pub prefix: String,
+    pub owner: String,
+    pub role: String,
+    pub scopes: Vec<String>,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+    pub revoked: bool,
+}
+
+/// Who a valid key belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifiedKey {
+    pub id: String,
+    pub role: String,
+    pub scopes: Vec<String>,
+}
+
+/// The body of `POST /auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Tokens of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds the access token is valid.
+    pub expires_in: u64,
+    pub session_id: String,
+}
+
+pub struct Auth {
+    store: Rc<Store>,
+    jwt_secret: Rc<String>,
+    bootstrap_hash: Option<String>,
+    clock: fn() -> u64,
+}
+
+impl FromEnv for Auth {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let text = |name: &str| env.secret(name).or_else(|_| env.var(name)).map(|value| value.to_string());
+        let jwt_secret = text("JWT_SECRET").map_err(binding_error)?;
+        if jwt_secret.len() < 32 {
+            return Err(Error::internal("JWT_SECRET must be at least 32 characters"));
+        }
+        Ok(Auth {
+            store: Rc::new(Store::D1(env.d1("DB").map_err(binding_error)?)),
+            jwt_secret: Rc::new(jwt_secret),
+            bootstrap_hash: text("BOOTSTRAP_ADMIN_KEY").ok().filter(|key| !key.is_empty()).map(|key| key_hash(&key)),
+            clock: dotdo::clock::now_seconds,
+        })
+    }
+}
+
+impl Auth {
+    /// The service on in-memory storage: for tests.
+    pub fn in_memory(jwt_secret: &str, bootstrap_admin_key: Option<&str>, clock: fn() -> u64) -> Self {
+        Auth { store: Rc::new(Store::memory()), jwt_secret: Rc::new(jwt_secret.to_owned()), bootstrap_hash: bootstrap_admin_key.map(key_hash), clock }
+    }
+
+    /// Verifies access tokens this service issued.
+    pub fn access_jwt(&self) -> Jwt {
+        Jwt::hs256(self.jwt_secret.as_bytes()).issuer(ISSUER).audience(AUDIENCE).with_clock(self.clock)
+    }
+
+    fn refresh_jwt(&self) -> Jwt {
+        Jwt::hs256(self.jwt_secret.as_bytes()).issuer(ISSUER).audience(REFRESH_AUDIENCE).with_clock(self.clock)
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        let keys = LocalKeys { store: self.store.clone(), bootstrap_hash: self.bootstrap_hash.clone(), clock: self.clock };
+        dotdo::Stack::new().with(RequestLog).with(BodyLimit::bytes(16 * 1024)).with(Authenticate::new().api_keys(keys).jwt(self.access_jwt()))
+    }
+
+    async fn new_session(&self, user_id: &str, role: &str, session_id: String) -> dotdo::Result<Tokens> {
+        let now = (self.clock)();
+        let jti = dotdo::random::alphanumeric(24)?;
+        let access = json!({"sub": user_id, "role": role, "sid": session_id, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + ACCESS_TTL_SECONDS});
+        let refresh = json!({"sub": user_id, "role": role, "sid": session_id, "jti": jti, "iss": ISSUER, "aud": REFRESH_AUDIENCE, "iat": now, "exp": now + REFRESH_TTL_SECONDS});
+        self.store.insert_refresh(&jti, &session_id, (now + REFRESH_TTL_SECONDS) as f64).await?;
+        Ok(Tokens {
+            access_token: self.access_jwt().sign(&access),
+            refresh_token: self.refresh_jwt().sign(&refresh),
+            token_type: "Bearer".into(),
+            expires_in: ACCESS_TTL_SECONDS,
+            session_id,
+        })
+    }
+}
+
+/// This service's own key check: the bootstrap admin key from its secret, then the keys in D1.
+struct LocalKeys {
+    store: Rc<Store>,
+    bootstrap_hash: Option<String>,
+    clock: fn() -> u64,
+}
+
+impl ApiKeyVerifier for LocalKeys {
+    fn verify<'a>(&'a self, key: &'a str) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
+        Box::pin(async move { verify_key(&self.store, self.bootstrap_hash.as_deref(), key, (self.clock)()).await })
+    }
+}
+
+async fn verify_key(store: &Store, bootstrap_hash: Option<&str>, key: &str, now: u64) -> dotdo::Result<Option<Principal>> {
+    let hash = key_hash(key);
+    if bootstrap_hash.is_some_and(|bootstrap| constant_time_eq(bootstrap.as_bytes(), hash.as_bytes())) {
+        return Ok(Some(Principal { id: "bootstrap".into(), role: "admin".into(), scopes: Vec::new() }));
+    }
+    let row = store.use_key(&hash, now as f64).await?;
+    Ok(row.map(|row| Principal { id: row.owner, role: row.role, scopes: split_scopes(&row.scopes) }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
+}
+
+fn split_scopes(scopes: &str) -> Vec<String> {
+    scopes.split_whitespace().map(str::to_owned).collect()
+}
+
+fn check_role(role: &str) -> dotdo::Result<()> {
+    if ROLES.contains(&role) { Ok(()) } else { Err(Error::invalid_field("role", format!("role is one of {}", ROLES.join(", ")))) }
+}
+
+fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
+    let ok = (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@:".contains(&b));
+    if ok { Ok(()) } else { Err(Error::invalid_field(field, format!("{field} is 1 to 128 letters, digits or `-_.@:`"))) }
+}
+
+/// Whether `resource` is covered by a grant pattern: exact, `*`, or a `prefix:*` wildcard.
+pub fn pattern_matches(pattern: &str, resource: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) if prefix.ends_with(':') => resource.starts_with(prefix),
+        _ => pattern == resource,
+    }
+}
+
+/// The built-in permissions of each role: admin may do anything; user may read and write
+/// anything outside `admin:`; viewer may read; service may read (services act through RPC).
+pub fn role_allows(role: &str, resource: &str, action: &str) -> bool {
+    match role {
+        "admin" => true,
+        "user" => !resource.starts_with("admin:") && matches!(action, "read" | "write"),
+        "viewer" | "service" => action == "read" && !resource.starts_with("admin:"),
+        _ => false,
+    }
+}
+
+/// The platform's identity and access service.
+#[dotdo::service(entry = "worker", middleware = "middleware")]
+impl Auth {
+    /// Create an API key. The key is returned once; only its hash is kept.
+    #[rpc(role = "admin")]
+    #[http(post = "/_keys", role = "admin", status = 201)]
+    async fn create_api_key(&self, owner: String, role: String, live: Option<bool>, scopes: Option<Vec<String>>) -> Result<CreatedKey, dotdo::Error> {
+        check_name("owner", &owner)?;
+        check_role(&role)?;
+        let prefix = if live.unwrap_or(false) { "sk_live_" } else { "sk_test_" };
+        let key = format!("{prefix}{}", dotdo::random::alphanumeric(32)?);
+        let id = format!("key_{}", dotdo::random::alphanumeric(16)?);
+        let row = KeyRow {
+            id: id.clone(),
+            key_hash: key_hash(&key),
+            prefix: prefix.trim_end_matches('_').to_owned(),
+            owner: owner.clone(),
+            role: role.clone(),
+            scopes: scopes.unwrap_or_default().join(" "),
+            created_at: (self.clock)() as f64,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.store.insert_key(&row).await?;
+        Ok(CreatedKey { id, key, owner, role })
+    }
+
+    /// List API keys (never the keys themselves), optionally of one owner.
+    #[rpc(role = "admin")]
+    #[http(get = "/_keys", role = "admin")]
+    async fn list_api_keys(&self, owner: Option<String>) -> Result<Vec<KeyInfo>, dotdo::Error> {
+        let rows = self.store.list_keys(owner.as_deref()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| KeyInfo {
+                scopes: split_scopes(&row.scopes),
+                id: row.id,
+                prefix: row.prefix,
+                owner: row.owner,
+                role: row.role,
+                created_at: row.created_at as u64,
+                last_used_at: row.last_used_at.map(|at| at as u64),
+                revoked: row.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Revoke an API key: it stops working at once.
+    #[rpc(role = "admin")]
+    #[http(delete = "/_keys/:id", role = "admin")]
+    async fn revoke_api_key(&self, id: String) -> Result<(), dotdo::Error> {
+        if self.store.revoke_key(&id, (self.clock)() as f64).await? { Ok(()) } else { Err(Error::not_found(format!("no active key `{id}`"))) }
+    }
+
+    /// Who a key belongs to, for other services' middleware; `null` for an unknown or revoked
+    /// key. Records when the key was last used.
+    #[rpc(role = "service")]
+    async fn verify_api_key(&self, key: String) -> Result<Option<VerifiedKey>, dotdo::Error> {
+        let principal = verify_key(&self.store, self.bootstrap_hash.as_deref(), &key, (self.clock)()).await?;
+        Ok(principal.map(|principal| VerifiedKey { id: principal.id, role: principal.role, scopes: principal.scopes }))
+    }
+
+    /// Start a session for a user: an access token (1 h) and a refresh token (30 days).
+    #[rpc(role = "admin")]
+    #[http(post = "/_sessions", role = "admin", status = 201)]
+    async fn issue_session(&self, user_id: String, role: String) -> Result<Tokens, dotdo::Error> {
+        check_name("user_id", &user_id)?;
+        check_role(&role)?;
+        let session_id = format!("ses_{}", dotdo::random::alphanumeric(16)?);
+        let session = SessionRow { id: session_id.clone(), user_id: user_id.clone(), role: role.clone(), revoked_at: None };
+        self.store.insert_session(&session, (self.clock)() as f64).await?;
+        self.new_session(&user_id, &role, session_id).await
+    }
+
+    /// Trade a refresh token for new tokens. Each refresh token works once: a second use means
+    /// it was stolen, and the whole session is revoked.
+    #[http(post = "/auth/refresh")]
+    async fn refresh(&self, request: RefreshRequest) -> Result<Tokens, dotdo::Error> {
+        let (_, claims) = self.refresh_jwt().verify_claims(&request.refresh_token)?;
+        let (Some(jti), Some(session_id)) = (claims["jti"].as_str(), claims["sid"].as_str()) else {
+            return Err(Error::unauthorized("invalid token: not a refresh token"));
+        };
+        let now = (self.clock)() as f64;
+        let session = self.store.session(session_id).await?.filter(|session| session.revoked_at.is_none());
+        let Some(session) = session else {
+            return Err(Error::unauthorized("the session was revoked"));
+        };
+        if !self.store.use_refresh(jti, now).await? {
+            self.store.revoke_session(session_id, now).await?;
+            return Err(Error::unauthorized("refresh token reused: the session is revoked"));
+        }
+        self.new_session(&session.user_id, &session.role, session.id).await
+    }
+
+    /// Revoke a session: its refresh tokens stop working.
+    #[rpc(role = "admin")]
+    #[http(delete = "/_sessions/:session_id", role = "admin")]
+    async fn revoke_session(&self, session_id: String) -> Result<(), dotdo::Error> {
+        if self.store.revoke_session(&session_id, (self.clock)() as f64).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("no active session `{session_id}`")))
+        }
+    }
+
+    /// Grant a user an action on a resource (`items:42`, or `items:*` for all items).
+    #[rpc(role = "admin")]
+    #[http(post = "/_grants", role = "admin", status = 201)]
+    async fn grant(&self, user_id: String, resource: String, action: String) -> Result<(), dotdo::Error> {
+        check_name("user_id", &user_id)?;
+        check_name("resource", resource.trim_end_matches('*'))?;
+        check_name("action", &action)?;
+        self.store.add_grant(&user_id, &resource, &action).await
+    }
+
+    /// Whether a user with a role may do an action on a resource: the role's permissions, then
+    /// the user's grants.
+    #[rpc]
+    #[http(post = "/_permissions/check")]
+    #[mcp_tool(read_only, auth)]
+    async fn check_permission(&self, user_id: String, role: String, resource: String, action: String) -> Result<bool, dotdo::Error> {
+        check_role(&role)?;
+        if role_allows(&role, &resource, &action) {
+            return Ok(true);
+        }
+        let grants = self.store.grants(&user_id).await?;
+        Ok(grants.iter().any(|(pattern, granted)| (granted == &action || granted == "*") && pattern_matches(pattern, &resource)))
+    }
+}
+
+/// The `ApiKeyVerifier` other services give their `Authenticate` layer: asks this service over
+/// its typed client (a service binding with the calling service's own key).
+pub struct RemoteVerifier<T> {
+    client: AuthClient<T>,
+}
+
+impl<T: Transport> RemoteVerifier<T> {
+    pub fn new(transport: T) -> Self {
+        RemoteVerifier { client: AuthClient::new(transport) }
+    }
+}
+
+impl<T: Transport> ApiKeyVerifier for RemoteVerifier<T> {
+    fn verify<'a>(&'a self, key: &'a str) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
+        Box::pin(async move {
+            let verified = self.client.verify_api_key(key.to_owned()).await?;
+            Ok(verified.map(|verified| Principal { id: verified.id, role: verified.role, scopes: verified.scopes }))
+        })
+    }
+}
