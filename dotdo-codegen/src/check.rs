@@ -64,7 +64,52 @@ fn route_shape(verb: Verb, segments: &[Segment]) -> String {
     format!("{} /{}", verb.upper(), path.join("/"))
 }
 
+/// The pattern the runtime's router gives a route: parameters by position, so routes of one
+/// shape share it.
+fn matchit_pattern(segments: &[Segment]) -> String {
+    let mut position = 0;
+    let mut parts = Vec::with_capacity(segments.len());
+    for segment in segments {
+        parts.push(match segment {
+            Segment::Literal(text) => text.replace('{', "{{").replace('}', "}}"),
+            Segment::Param(_) => {
+                position += 1;
+                format!("{{p{}}}", position - 1)
+            }
+            Segment::Wildcard(_) => {
+                position += 1;
+                format!("{{*p{}}}", position - 1)
+            }
+        });
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Routes the runtime's router could not hold together (a parameter and a wildcard at one
+/// position, say): found here, at compile time, rather than as a 500 on every request.
+fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
+    let mut router = matchit::Router::new();
+    let mut inserted = std::collections::HashSet::new();
+    for method in service.exposed() {
+        for http in &method.http {
+            let Some((_, path)) = &http.route else { continue };
+            let Ok(segments) = parse_path(&path.value()) else { continue };
+            let pattern = matchit_pattern(&segments);
+            if !inserted.insert(pattern.clone()) {
+                continue;
+            }
+            if let Err(error) = router.insert(pattern, ()) {
+                ctxt.error_spanned_by(
+                    path,
+                    format!("route `{}` conflicts with another route of this service: {error}", path.value()),
+                );
+            }
+        }
+    }
+}
+
 pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
+    check_router(ctxt, service);
     let mut rpc_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut tool_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut routes: HashMap<String, &MethodModel> = HashMap::new();
@@ -230,7 +275,7 @@ fn check_route(
     let mut path_params = Vec::new();
     for segment in &segments {
         if let Segment::Param(name) | Segment::Wildcard(name) = segment {
-            if !method.params().any(|arg| arg.ident == name) {
+            if !method.params().any(|arg| arg.name == *name) {
                 ctxt.error_spanned_by(
                     path,
                     format!("path parameter `{name}` has no argument of that name in `{}`", method.ident),
@@ -248,7 +293,7 @@ fn check_route(
             );
         } else if path_params.contains(&name) {
             ctxt.error_spanned_by(body, format!("`{name}` is a path parameter, it cannot also be the body"));
-        } else if !method.params().any(|arg| arg.ident == name) {
+        } else if !method.params().any(|arg| arg.name == name) {
             ctxt.error_spanned_by(body, format!("body argument `{name}` is not an argument of `{}`", method.ident));
         }
     }

@@ -40,6 +40,8 @@ pub struct MethodModel {
 
 pub struct ArgModel {
     pub ident: Ident,
+    /// Its name on every wire: the identifier without `r#` (`r#type` is `type`).
+    pub name: String,
     pub ty: Type,
     pub is_context: bool,
 }
@@ -63,11 +65,11 @@ impl MethodModel {
     }
 
     pub fn rpc_name(&self) -> String {
-        self.rpc.as_ref().and_then(|rpc| rpc.name.as_ref()).map_or_else(|| self.ident.to_string(), |name| name.value())
+        self.rpc.as_ref().and_then(|rpc| rpc.name.as_ref()).map_or_else(|| unraw(&self.ident), |name| name.value())
     }
 
     pub fn tool_name(&self) -> String {
-        self.mcp.as_ref().and_then(|mcp| mcp.name.as_ref()).map_or_else(|| self.ident.to_string(), |name| name.value())
+        self.mcp.as_ref().and_then(|mcp| mcp.name.as_ref()).map_or_else(|| unraw(&self.ident), |name| name.value())
     }
 
     pub fn tool_description(&self) -> String {
@@ -80,7 +82,7 @@ impl MethodModel {
 
 impl QueueAttr {
     pub fn message_type(&self, method: &MethodModel) -> String {
-        self.message_type.as_ref().map_or_else(|| method.ident.to_string(), syn::LitStr::value)
+        self.message_type.as_ref().map_or_else(|| unraw(&method.ident), syn::LitStr::value)
     }
 }
 
@@ -173,7 +175,8 @@ impl MethodModel {
                     syn::Ident::new("__dotdo_unnamed", other.span())
                 }
             };
-            args.push(ArgModel { ident, ty: (*typed.ty).clone(), is_context: is_context_type(&typed.ty) });
+            let name = unraw(&ident);
+            args.push(ArgModel { ident, name, ty: (*typed.ty).clone(), is_context: is_context_type(&typed.ty) });
         }
         let output = match &function.sig.output {
             ReturnType::Default => None,
@@ -193,6 +196,11 @@ impl MethodModel {
             cron,
         }
     }
+}
+
+/// An identifier as a name on the wire: `r#type` is `type`.
+pub fn unraw(ident: &Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
 }
 
 /// `&Context`, `&dotdo::Context`, `&crate::Context`: the per-call context, in no schema.

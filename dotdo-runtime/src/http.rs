@@ -22,16 +22,22 @@ pub const RPC_PATH: &str = "/_rpc";
 /// The path of the MCP endpoint.
 pub const MCP_PATH: &str = "/mcp";
 
-/// The routes of one service, matched by path, then by method.
+/// The routes of one service, matched by path, then by method. Routes whose paths differ only
+/// in parameter names (`GET /things/:ns/*selector`, `PUT /things/:ns/*id`) share one pattern;
+/// each route keeps its own names for binding.
 pub struct Router {
     paths: matchit::Router<Vec<(Verb, usize)>>,
+    /// Per route, its parameter names in path order.
+    names: Vec<Vec<&'static str>>,
 }
 
 impl Router {
     pub fn new(routes: &[RouteDesc]) -> Result<Self, String> {
         let mut grouped: Vec<(String, Vec<(Verb, usize)>)> = Vec::new();
+        let mut names = Vec::with_capacity(routes.len());
         for (index, route) in routes.iter().enumerate() {
-            let pattern = matchit_pattern(route.path);
+            let (pattern, route_names) = matchit_pattern(route.path);
+            names.push(route_names);
             match grouped.iter_mut().find(|(existing, _)| *existing == pattern) {
                 Some((_, verbs)) => verbs.push((route.verb, index)),
                 None => grouped.push((pattern, vec![(route.verb, index)])),
@@ -43,24 +49,30 @@ impl Router {
                 .insert(pattern.clone(), verbs)
                 .map_err(|error| format!("route `{pattern}` cannot be added: {error}"))?;
         }
-        Ok(Router { paths })
+        Ok(Router { paths, names })
     }
 }
 
-/// `/items/:id/*rest` → `/items/{id}/{*rest}`, escaping literal braces.
-pub fn matchit_pattern(path: &str) -> String {
-    path.split('/')
+/// `/items/:id/*rest` → (`/items/{p0}/{*p1}`, [`id`, `rest`]): positional names, so routes of
+/// one shape share a pattern; literal braces escaped.
+pub fn matchit_pattern(path: &'static str) -> (String, Vec<&'static str>) {
+    let mut names = Vec::new();
+    let pattern = path
+        .split('/')
         .map(|segment| {
             if let Some(name) = segment.strip_prefix(':') {
-                format!("{{{name}}}")
+                names.push(name);
+                format!("{{p{}}}", names.len() - 1)
             } else if let Some(name) = segment.strip_prefix('*') {
-                format!("{{*{name}}}")
+                names.push(name);
+                format!("{{*p{}}}", names.len() - 1)
             } else {
                 segment.replace('{', "{{").replace('}', "}}")
             }
         })
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    (pattern, names)
 }
 
 /// What routing needs of a request once its headers have moved into the [`Context`].
@@ -166,7 +178,8 @@ fn prepare_route<'a, S: Service>(
     }
 
     let mut args = Args::new(method.params);
-    if let Err(error) = bind(&mut args, route, &found.params, request.uri.query(), context.headers(), &request.body) {
+    let names = &router.names[route_index];
+    if let Err(error) = bind(&mut args, route, names, &found.params, request.uri.query(), context.headers(), &request.body) {
         return Err(error_response(&error, context));
     }
     let status = route.status.unwrap_or(if method.returns_unit { 204 } else { 200 });
@@ -180,6 +193,7 @@ fn prepare_route<'a, S: Service>(
 fn bind<'a>(
     args: &mut Args<'a>,
     route: &RouteDesc,
+    names: &[&'static str],
     path_params: &matchit::Params<'a, 'a>,
     query: Option<&'a str>,
     headers: &HeaderMap,
@@ -200,7 +214,8 @@ fn bind<'a>(
             BodyBinding::None => {}
         }
     }
-    for (name, raw) in path_params.iter() {
+    for (position, (_, raw)) in path_params.iter().enumerate() {
+        let name = names[position];
         let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
             Error::bad_request(format!("path segment `{name}` is not valid UTF-8")).with_field(name)
         })?;
@@ -300,10 +315,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn declared_paths_become_matchit_patterns() {
-        assert_eq!(matchit_pattern("/items/:id"), "/items/{id}");
-        assert_eq!(matchit_pattern("/files/*path"), "/files/{*path}");
-        assert_eq!(matchit_pattern("/a{b}/:c"), "/a{{b}}/{c}");
+    fn declared_paths_become_positional_matchit_patterns() {
+        assert_eq!(matchit_pattern("/items/:id"), ("/items/{p0}".to_owned(), vec!["id"]));
+        assert_eq!(matchit_pattern("/files/:dir/*path"), ("/files/{p0}/{*p1}".to_owned(), vec!["dir", "path"]));
+        assert_eq!(matchit_pattern("/a{b}/:c"), ("/a{{b}}/{p0}".to_owned(), vec!["c"]));
+    }
+
+    #[test]
+    fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
+        let route = |verb, path| RouteDesc { verb, path, method: 0, body: BodyBinding::None, access: crate::Access::Public, status: None };
+        let router = Router::new(&[route(Verb::Get, "/t/:ns/*selector"), route(Verb::Put, "/t/:ns/*id")]).unwrap();
+        let found = router.paths.at("/t/a/b").unwrap();
+        assert_eq!(found.value.len(), 2);
+        assert_eq!(router.names[1], ["ns", "id"]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn render_client(service: &ServiceModel) -> TokenStream {
         });
         let named = method.params().map(|arg| {
             let ident = &arg.ident;
-            let name = ident.to_string();
+            let name = &arg.name;
             quote! { (#name, #krate::__private::serde_json::to_value(&#ident)) }
         });
         let ok = match (&method.ok_type, &method.output) {

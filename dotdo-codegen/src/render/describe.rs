@@ -12,7 +12,7 @@ pub fn render_input_schema(service: &ServiceModel, method: &MethodModel) -> Toke
     let ident = super::input_schema_ident(method);
     let args = method.params().map(|arg| {
         let ty = &arg.ty;
-        let name = arg.ident.to_string();
+        let name = &arg.name;
         quote! { #krate::__private::ArgSchema::of::<#ty>(__generator, #name) }
     });
     quote! {
@@ -32,9 +32,9 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let exposed: Vec<&MethodModel> = service.exposed().collect();
 
     let methods = exposed.iter().map(|method| {
-        let name = method.ident.to_string();
+        let name = crate::model::unraw(&method.ident);
         let docs = &method.docs;
-        let params = method.params().map(|arg| arg.ident.to_string());
+        let params = method.params().map(|arg| &arg.name);
         let returns_unit = method.returns_unit();
         let invoker = super::invoker_ident(method);
         quote! {
@@ -169,7 +169,7 @@ fn body_binding(
         .collect();
     let rest: Vec<String> = method
         .params()
-        .map(|arg| arg.ident.to_string())
+        .map(|arg| arg.name.clone())
         .filter(|name| !path_params.contains(name))
         .collect();
     match rest.as_slice() {

@@ -14,7 +14,7 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
     let takes = method.params().map(|arg| {
         let ident = &arg.ident;
         let ty = &arg.ty;
-        let name = ident.to_string();
+        let name = &arg.name;
         quote! { let #ident: #ty = __args.take(#name)?; }
     });
     let call_args = method.args.iter().map(|arg| {

@@ -1,0 +1,504 @@
+//! The platform's data service: "things" `{ns, id, type, data, version}` with every previous
+//! version kept, relationships between them, full-text search (SQLite FTS5), glob selection and
+//! the platform URI standard, on D1.
+
+mod sql;
+
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, binding_error};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+pub use sql::{Db, Row};
+
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A stored thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Thing {
+    pub ns: String,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub thing_type: String,
+    /// A JSON object.
+    pub data: Value,
+    pub version: u32,
+    /// Milliseconds since the epoch.
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+/// A thing to write.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ThingInput {
+    pub ns: String,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub thing_type: String,
+    /// A JSON object.
+    pub data: Value,
+    /// For bulk upserts from the queue: the version this write creates (applied only when newer).
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Page {
+    pub things: Vec<Thing>,
+    pub next_cursor: Option<String>,
+}
+
+/// A relationship `from —predicate→ to`, with refs written `ns/id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Relationship {
+    pub from: String,
+    pub predicate: String,
+    pub to: String,
+    pub data: Value,
+}
+
+pub struct DbService {
+    db: Db,
+    keys: HashedKeys,
+}
+
+impl FromEnv for DbService {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
+        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), keys: HashedKeys::parse(&keys)? })
+    }
+}
+
+fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
+    let ok = (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok { Ok(()) } else { Err(Error::invalid_field(field, format!("{field} is 1 to 128 of `A-Z a-z 0-9 _ . -`, got `{value}`"))) }
+}
+
+fn check_glob(pattern: &str) -> dotdo::Result<()> {
+    let ok = (1..=128).contains(&pattern.len()) && pattern.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-*?".contains(&b));
+    if ok { Ok(()) } else { Err(Error::invalid_field("pattern", "globs use `A-Z a-z 0-9 _ . -` with `*`, `**` and `?`")) }
+}
+
+fn thing(row: Row) -> dotdo::Result<Thing> {
+    let text = |name: &str| row.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let number = |name: &str| row.get(name).and_then(Value::as_f64).unwrap_or(0.0) as u64;
+    Ok(Thing {
+        ns: text("ns"),
+        id: text("id"),
+        thing_type: text("type"),
+        data: serde_json::from_str(&text("data")).map_err(|error| Error::internal(format!("stored data is not JSON: {error}")))?,
+        version: number("version") as u32,
+        created_at: number("created_at"),
+        updated_at: number("updated_at"),
+    })
+}
+
+/// The words of the data, for full-text search.
+fn search_text(data: &Value) -> String {
+    match data {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(search_text).collect::<Vec<_>>().join(" "),
+        Value::Object(fields) => fields.values().map(search_text).collect::<Vec<_>>().join(" "),
+        Value::Number(number) => number.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A user's words as an FTS5 query that matches them all: each word quoted, so no input is read
+/// as FTS syntax.
+fn fts_query(query: &str) -> String {
+    query.split_whitespace().map(|word| format!("\"{}\"", word.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
+}
+
+const THING_COLUMNS: &str = "ns, id, type, data, version, created_at, updated_at";
+
+impl DbService {
+    /// The service on an in-memory SQLite database with the migrations applied: for tests.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn in_memory(keys: HashedKeys) -> Self {
+        DbService { db: Db::sqlite_in_memory(), keys }
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        dotdo::Stack::new().with(RequestLog).with(BodyLimit::bytes(1 << 20)).with(Authenticate::new().api_keys(self.keys.clone()))
+    }
+
+    async fn current(&self, ns: &str, id: &str) -> dotdo::Result<Option<Thing>> {
+        let sql = format!("SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id = ?2");
+        self.db.query(&sql, &[ns.into(), id.into()]).await?.into_iter().next().map(thing).transpose()
+    }
+
+    async fn at_version(&self, ns: &str, id: &str, version: u32) -> dotdo::Result<Thing> {
+        let current = self.current(ns, id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
+        if current.version == version {
+            return Ok(current);
+        }
+        let sql = "SELECT ns, id, type, data, version, updated_at FROM thing_versions WHERE ns = ?1 AND id = ?2 AND version = ?3";
+        let row = self.db.query(sql, &[ns.into(), id.into(), version.into()]).await?.into_iter().next();
+        let mut old = thing(row.ok_or_else(|| Error::not_found(format!("`{ns}/{id}` has no version {version}")))?)?;
+        old.created_at = current.created_at;
+        Ok(old)
+    }
+
+    /// The version that was current at an ISO date or time.
+    async fn at_date(&self, ns: &str, id: &str, date: &str) -> dotdo::Result<Thing> {
+        let parsed = self.db.query("SELECT unixepoch(?1) * 1000 AS at", &[date.into()]).await?;
+        let at = parsed.first().and_then(|row| row.get("at")).and_then(Value::as_f64).ok_or_else(|| {
+            Error::bad_request(format!("`{date}` is not an ISO date or time")).with_field("version")
+        })?;
+        let current = self.current(ns, id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
+        if current.updated_at as f64 <= at {
+            return Ok(current);
+        }
+        let sql = "SELECT version FROM thing_versions WHERE ns = ?1 AND id = ?2 AND updated_at <= ?3 ORDER BY version DESC LIMIT 1";
+        let row = self.db.query(sql, &[ns.into(), id.into(), at.into()]).await?.into_iter().next();
+        let version = row.and_then(|row| row.get("version").and_then(Value::as_u64)).ok_or_else(|| {
+            Error::not_found(format!("`{ns}/{id}` did not exist at {date}"))
+        })?;
+        self.at_version(ns, id, version as u32).await
+    }
+
+    /// A JSON schema inferred from the stored things of a type: each top-level field with the
+    /// JSON types seen, required when every thing has it.
+    async fn type_schema(&self, ns: &str, thing_type: &str) -> dotdo::Result<Value> {
+        let rows = self.db.query("SELECT data FROM things WHERE ns = ?1 AND type = ?2 LIMIT 500", &[ns.into(), thing_type.into()]).await?;
+        if rows.is_empty() {
+            return Err(Error::not_found(format!("no things of type `{thing_type}` in `{ns}`")));
+        }
+        let mut fields: Map<String, Value> = Map::new();
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for row in &rows {
+            let data: Value = serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}")).unwrap_or_default();
+            for (name, value) in data.as_object().into_iter().flatten() {
+                *counts.entry(name.clone()).or_default() += 1;
+                let kind = match value {
+                    Value::Null => "null",
+                    Value::Bool(_) => "boolean",
+                    Value::Number(number) if number.is_i64() || number.is_u64() => "integer",
+                    Value::Number(_) => "number",
+                    Value::String(_) => "string",
+                    Value::Array(_) => "array",
+                    Value::Object(_) => "object",
+                };
+                let types = fields.entry(name.clone()).or_insert_with(|| json!([]));
+                if let Some(types) = types.as_array_mut().filter(|types| !types.contains(&json!(kind))) {
+                    types.push(json!(kind));
+                }
+            }
+        }
+        let properties: Map<String, Value> = fields
+            .into_iter()
+            .map(|(name, types)| {
+                let types = types.as_array().cloned().unwrap_or_default();
+                let ty = if types.len() == 1 { types[0].clone() } else { Value::Array(types) };
+                (name, json!({"type": ty}))
+            })
+            .collect();
+        let required: Vec<&String> = counts.iter().filter(|(_, count)| **count == rows.len()).map(|(name, _)| name).collect();
+        Ok(json!({"title": thing_type, "type": "object", "properties": properties, "required": required}))
+    }
+
+    async fn write(&self, input: ThingInput, expected_version: Option<u32>) -> dotdo::Result<Option<Thing>> {
+        check_name("ns", &input.ns)?;
+        check_name("id", &input.id)?;
+        check_name("type", &input.thing_type)?;
+        if !input.data.is_object() {
+            return Err(Error::invalid_field("data", "data must be a JSON object"));
+        }
+        let current = self.current(&input.ns, &input.id).await?;
+        let current_version = current.as_ref().map_or(0, |thing| thing.version);
+        if let Some(expected) = expected_version {
+            if expected != current_version {
+                return Err(Error::conflict(format!("`{}/{}` is at version {current_version}, not {expected}", input.ns, input.id)));
+            }
+        }
+        let version = match input.version {
+            // A bulk write that is not newer than what is stored was applied already.
+            Some(version) if version <= current_version => return Ok(None),
+            Some(version) => version,
+            None => current_version + 1,
+        };
+        let now = dotdo::clock::now_millis();
+        let (ns, id) = (Value::from(input.ns.as_str()), Value::from(input.id.as_str()));
+        let data = input.data.to_string();
+        let archive = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
+        let upsert = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+                      ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
+        self.db
+            .batch(vec![
+                (archive, vec![ns.clone(), id.clone()]),
+                (upsert, vec![ns.clone(), id.clone(), input.thing_type.as_str().into(), data.as_str().into(), version.into(), (now as f64).into()]),
+                ("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", vec![ns.clone(), id.clone()]),
+                ("INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)", vec![ns, id, search_text(&input.data).into()]),
+            ])
+            .await?;
+        self.current(&input.ns, &input.id).await
+    }
+}
+
+/// The platform's data service.
+#[dotdo::service(name = "db", entry = "worker", middleware = "middleware")]
+impl DbService {
+    /// Fetch a thing by namespace and id.
+    #[rpc]
+    #[mcp_tool(read_only)]
+    async fn get_thing(&self, ns: String, id: String, version: Option<u32>) -> Result<Thing, dotdo::Error> {
+        check_name("ns", &ns)?;
+        check_name("id", &id)?;
+        match version {
+            Some(version) => self.at_version(&ns, &id, version).await,
+            None => self.current(&ns, &id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`"))),
+        }
+    }
+
+    /// The platform URI standard: `/things/:ns/<id>`, `<id>@<version>`, `<id>@<ISO date>`,
+    /// a glob (`*`, `**`, `?`) selecting ids, or `<Type>::schema` for a stored type's schema.
+    #[http(get = "/things/:ns/*selector")]
+    async fn select(&self, ns: String, selector: String) -> Result<Value, dotdo::Error> {
+        check_name("ns", &ns)?;
+        if let Some(thing_type) = selector.strip_suffix("::schema") {
+            check_name("type", thing_type)?;
+            return self.type_schema(&ns, thing_type).await;
+        }
+        if selector.contains(['*', '?']) {
+            check_glob(&selector)?;
+            // Ids hold no `/`, so `**` and `*` select alike.
+            let pattern = selector.replace("**", "*");
+            let sql = format!("SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id GLOB ?2 ORDER BY id LIMIT {MAX_PAGE_SIZE}");
+            let rows = self.db.query(&sql, &[ns.as_str().into(), pattern.into()]).await?;
+            let things = rows.into_iter().map(thing).collect::<dotdo::Result<Vec<_>>>()?;
+            return Ok(serde_json::to_value(things)?);
+        }
+        let thing = match selector.split_once('@') {
+            Some((id, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => {
+                check_name("id", id)?;
+                let version = version.parse().map_err(|_| Error::invalid_field("version", "versions are whole numbers"))?;
+                self.at_version(&ns, id, version).await?
+            }
+            Some((id, date)) => {
+                check_name("id", id)?;
+                self.at_date(&ns, id, date).await?
+            }
+            None => {
+                check_name("id", &selector)?;
+                self.current(&ns, &selector).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{selector}`")))?
+            }
+        };
+        Ok(serde_json::to_value(thing)?)
+    }
+
+    /// List things of a namespace in id order: by type, by a top-level data field's value, a
+    /// page at a time (at most 100); `sort = "-id"` for descending.
+    #[rpc]
+    #[http(get = "/things/:ns")]
+    #[mcp_tool(read_only)]
+    async fn list_things(
+        &self,
+        ns: String,
+        r#type: Option<String>,
+        field: Option<String>,
+        value: Option<String>,
+        sort: Option<String>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page, dotdo::Error> {
+        check_name("ns", &ns)?;
+        let limit = limit.unwrap_or(20);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(Error::invalid_field("limit", format!("limit is 1 to {MAX_PAGE_SIZE}")));
+        }
+        let descending = match sort.as_deref() {
+            None | Some("id") => false,
+            Some("-id") => true,
+            Some(other) => return Err(Error::invalid_field("sort", format!("sort is `id` or `-id`, got `{other}`"))),
+        };
+        let mut conditions = vec!["ns = ?1".to_owned()];
+        let mut params: Vec<Value> = vec![ns.as_str().into()];
+        if let Some(thing_type) = &r#type {
+            check_name("type", thing_type)?;
+            params.push(thing_type.as_str().into());
+            conditions.push(format!("type = ?{}", params.len()));
+        }
+        match (&field, &value) {
+            (Some(field), Some(value)) => {
+                // The field becomes part of a JSON path: only names, never SQL.
+                if !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || field.is_empty() {
+                    return Err(Error::invalid_field("field", "fields are names of `A-Z a-z 0-9 _`"));
+                }
+                params.push(format!("$.{field}").into());
+                let path = params.len();
+                params.push(value.as_str().into());
+                conditions.push(format!("CAST(json_extract(data, ?{path}) AS TEXT) = ?{}", params.len()));
+            }
+            (None, None) => {}
+            _ => return Err(Error::invalid_field("value", "filter with both `field` and `value`")),
+        }
+        if let Some(cursor) = &cursor {
+            params.push(cursor.as_str().into());
+            conditions.push(format!("id {} ?{}", if descending { "<" } else { ">" }, params.len()));
+        }
+        let sql = format!(
+            "SELECT {THING_COLUMNS} FROM things WHERE {} ORDER BY id {} LIMIT {}",
+            conditions.join(" AND "),
+            if descending { "DESC" } else { "ASC" },
+            limit + 1
+        );
+        let mut things = self.db.query(&sql, &params).await?.into_iter().map(thing).collect::<dotdo::Result<Vec<_>>>()?;
+        let next_cursor = (things.len() > limit as usize).then(|| {
+            things.truncate(limit as usize);
+            things.last().map(|thing| thing.id.clone()).unwrap_or_default()
+        });
+        Ok(Page { things, next_cursor })
+    }
+
+    /// Create or replace a thing; the replaced version is kept. With `expected_version`, the
+    /// write happens only if the thing is still at that version.
+    #[rpc]
+    #[http(put = "/things/:ns/*id")]
+    #[mcp_tool(idempotent)]
+    async fn upsert_thing(&self, ns: String, id: String, r#type: String, data: Value, expected_version: Option<u32>) -> Result<Thing, dotdo::Error> {
+        let input = ThingInput { ns, id, thing_type: r#type, data, version: None };
+        self.write(input, expected_version).await?.ok_or_else(|| Error::internal("a write without a version always applies"))
+    }
+
+    /// Delete a thing (its versions stay).
+    #[rpc]
+    #[http(delete = "/things/:ns/*id")]
+    #[mcp_tool(destructive)]
+    async fn delete_thing(&self, ns: String, id: String) -> Result<(), dotdo::Error> {
+        check_name("ns", &ns)?;
+        check_name("id", &id)?;
+        let params = [Value::from(ns.as_str()), Value::from(id.as_str())];
+        if self.db.execute("DELETE FROM things WHERE ns = ?1 AND id = ?2", &params).await? == 0 {
+            return Err(Error::not_found(format!("no thing `{ns}/{id}`")));
+        }
+        self.db.execute("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", &params).await?;
+        Ok(())
+    }
+
+    /// How many things a namespace holds, optionally of one type.
+    #[rpc]
+    #[http(get = "/count/:ns")]
+    async fn count_things(&self, ns: String, r#type: Option<String>) -> Result<u64, dotdo::Error> {
+        check_name("ns", &ns)?;
+        let rows = match &r#type {
+            Some(thing_type) => {
+                check_name("type", thing_type)?;
+                self.db.query("SELECT count(*) AS n FROM things WHERE ns = ?1 AND type = ?2", &[ns.as_str().into(), thing_type.as_str().into()]).await?
+            }
+            None => self.db.query("SELECT count(*) AS n FROM things WHERE ns = ?1", &[ns.as_str().into()]).await?,
+        };
+        Ok(rows.first().and_then(|row| row.get("n")).and_then(Value::as_u64).unwrap_or(0))
+    }
+
+    /// Full-text search over the things' data: every word must match.
+    #[rpc]
+    #[http(get = "/search")]
+    #[mcp_tool(read_only)]
+    async fn search(&self, query: String, ns: Option<String>, limit: Option<u32>) -> Result<Vec<Thing>, dotdo::Error> {
+        let limit = limit.unwrap_or(20).min(MAX_PAGE_SIZE);
+        let words = fts_query(&query);
+        if words.is_empty() {
+            return Err(Error::invalid_field("query", "search for at least one word"));
+        }
+        let mut params: Vec<Value> = vec![words.into()];
+        let mut sql = format!(
+            "SELECT t.ns, t.id, t.type, t.data, t.version, t.created_at, t.updated_at FROM things_fts f \
+             JOIN things t ON t.ns = f.ns AND t.id = f.id WHERE things_fts MATCH ?1"
+        );
+        if let Some(ns) = &ns {
+            check_name("ns", ns)?;
+            params.push(ns.as_str().into());
+            sql.push_str(" AND t.ns = ?2");
+        }
+        sql.push_str(&format!(" ORDER BY rank LIMIT {limit}"));
+        self.db.query(&sql, &params).await?.into_iter().map(thing).collect()
+    }
+
+    /// Relate two things: `from —predicate→ to` (refs `ns/id`).
+    #[rpc]
+    #[http(post = "/relationships")]
+    #[mcp_tool]
+    async fn relate(&self, from: String, predicate: String, to: String, data: Option<Value>) -> Result<Relationship, dotdo::Error> {
+        for (field, reference) in [("from", &from), ("to", &to)] {
+            let (ns, id) = reference.split_once('/').ok_or_else(|| Error::invalid_field(field, "refs are `ns/id`"))?;
+            check_name(field, ns)?;
+            check_name(field, id)?;
+        }
+        check_name("predicate", &predicate)?;
+        let data = data.unwrap_or_else(|| json!({}));
+        if !data.is_object() {
+            return Err(Error::invalid_field("data", "data must be a JSON object"));
+        }
+        let sql = "INSERT INTO relationships (from_ref, predicate, to_ref, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET data = excluded.data";
+        self.db.execute(sql, &[from.as_str().into(), predicate.as_str().into(), to.as_str().into(), data.to_string().into()]).await?;
+        Ok(Relationship { from, predicate, to, data })
+    }
+
+    /// Remove a relationship.
+    #[rpc]
+    #[http(delete = "/relationships")]
+    #[mcp_tool(destructive)]
+    async fn unrelate(&self, from: String, predicate: String, to: String) -> Result<(), dotdo::Error> {
+        let sql = "DELETE FROM relationships WHERE from_ref = ?1 AND predicate = ?2 AND to_ref = ?3";
+        match self.db.execute(sql, &[from.into(), predicate.into(), to.into()]).await? {
+            0 => Err(Error::not_found("no such relationship")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Relationships of a thing: outgoing (`direction = "out"`, the default) or incoming,
+    /// optionally of one predicate.
+    #[rpc]
+    #[http(get = "/relationships/:ns/:id")]
+    #[mcp_tool(read_only)]
+    async fn relationships(&self, ns: String, id: String, direction: Option<String>, predicate: Option<String>) -> Result<Vec<Relationship>, dotdo::Error> {
+        check_name("ns", &ns)?;
+        check_name("id", &id)?;
+        let column = match direction.as_deref() {
+            None | Some("out") => "from_ref",
+            Some("in") => "to_ref",
+            Some(other) => return Err(Error::invalid_field("direction", format!("direction is `out` or `in`, got `{other}`"))),
+        };
+        let mut params: Vec<Value> = vec![format!("{ns}/{id}").into()];
+        let mut sql = format!("SELECT from_ref, predicate, to_ref, data FROM relationships WHERE {column} = ?1");
+        if let Some(predicate) = &predicate {
+            params.push(predicate.as_str().into());
+            sql.push_str(" AND predicate = ?2");
+        }
+        sql.push_str(" ORDER BY predicate, from_ref, to_ref");
+        let rows = self.db.query(&sql, &params).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Relationship {
+                from: row.get("from_ref").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                predicate: row.get("predicate").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                to: row.get("to_ref").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                data: serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}")).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Bulk upserts from the queue: each thing carries the version it creates and is applied
+    /// only if newer, so redelivered batches change nothing.
+    #[queue(type = "things.upsert")]
+    async fn bulk_upsert(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
+        for (index, input) in things.into_iter().enumerate() {
+            if input.version.is_none() {
+                return Err(Error::invalid_field(format!("[{index}].version"), "bulk upserts carry the version they create"));
+            }
+            self.write(input, None).await.map_err(|error| match error.field() {
+                Some(field) => Error::invalid_field(format!("[{index}].{field}"), error.message().to_owned()),
+                None => error,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Raw SQL, for administrators only (a private `/_` path).
+    #[http(post = "/_sql", role = "admin")]
+    async fn sql(&self, query: String, params: Option<Vec<Value>>) -> Result<Vec<Row>, dotdo::Error> {
+        self.db.query(&query, &params.unwrap_or_default()).await
+    }
+}
