@@ -292,7 +292,8 @@ impl Middleware for Authenticate {
             }
             let authorization = context.headers().get(AUTHORIZATION).map(|value| value.to_str().unwrap_or_default().to_owned());
             let principal = match authorization {
-                None => None,
+                // A principal set before this layer (forwarded by a trusted gateway) stands.
+                None => context.principal().cloned(),
                 Some(authorization) => match self.principal(&authorization).await {
                     Ok(principal) => Some(principal),
                     Err(error) => return error_response(&error, &context),

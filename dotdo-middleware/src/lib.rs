@@ -24,11 +24,13 @@ mod body_limit;
 mod cors;
 mod rate_limit;
 mod request_log;
+mod trust;
 
 pub use auth::{ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource, key_hash};
 pub use body_limit::BodyLimit;
 pub use cors::Cors;
 pub use rate_limit::{KvStore, MemoryStore, RateLimit, RateLimitStore};
 pub use request_log::RequestLog;
+pub use trust::{ForwardedPrincipal, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway};
 
 pub use dotdo_runtime::{Context, Error, Middleware, Next, Principal, Stack};

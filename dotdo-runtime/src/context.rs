@@ -56,6 +56,10 @@ impl Context {
     pub fn request_id(&self) -> &str {
         self.request_id.to_str().expect("request ids are validated ASCII")
     }
+    /// The request id as a header value, to propagate to the services this call reaches.
+    pub fn request_id_header(&self) -> &HeaderValue {
+        &self.request_id
+    }
     /// Ends the context, giving its request id as the `X-Request-ID` value of the response.
     pub fn into_request_id_header(self) -> HeaderValue {
         self.request_id

@@ -7,7 +7,7 @@ mod store;
 use std::rc::Rc;
 
 use dotdo::client::Transport;
-use dotdo::middleware::{ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, key_hash};
+use dotdo::middleware::{ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TrustGateway, key_hash};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,7 @@ pub struct VerifiedKey {
     pub scopes: Vec<String>,
 }
 
-/// The body of `POST /auth/refresh`.
+/// The body of `POST /refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -72,6 +72,8 @@ pub struct Tokens {
 
 pub struct Auth {
     store: Rc<Store>,
+    /// Shared with the gateway: requests carrying it may carry the caller's principal.
+    gateway_secret: String,
     jwt_secret: Rc<String>,
     bootstrap_hash: Option<String>,
     clock: fn() -> u64,
@@ -86,6 +88,7 @@ impl FromEnv for Auth {
         }
         Ok(Auth {
             store: Rc::new(Store::D1(env.d1("DB").map_err(binding_error)?)),
+            gateway_secret: text("GATEWAY_SECRET").unwrap_or_default(),
             jwt_secret: Rc::new(jwt_secret),
             bootstrap_hash: text("BOOTSTRAP_ADMIN_KEY").ok().filter(|key| !key.is_empty()).map(|key| key_hash(&key)),
             clock: dotdo::clock::now_seconds,
@@ -96,7 +99,7 @@ impl FromEnv for Auth {
 impl Auth {
     /// The service on in-memory storage: for tests.
     pub fn in_memory(jwt_secret: &str, bootstrap_admin_key: Option<&str>, clock: fn() -> u64) -> Self {
-        Auth { store: Rc::new(Store::memory()), jwt_secret: Rc::new(jwt_secret.to_owned()), bootstrap_hash: bootstrap_admin_key.map(key_hash), clock }
+        Auth { store: Rc::new(Store::memory()), gateway_secret: String::new(), jwt_secret: Rc::new(jwt_secret.to_owned()), bootstrap_hash: bootstrap_admin_key.map(key_hash), clock }
     }
 
     /// Verifies access tokens this service issued.
@@ -110,7 +113,11 @@ impl Auth {
 
     fn middleware(&self) -> dotdo::Stack {
         let keys = LocalKeys { store: self.store.clone(), bootstrap_hash: self.bootstrap_hash.clone(), clock: self.clock };
-        dotdo::Stack::new().with(RequestLog).with(BodyLimit::bytes(16 * 1024)).with(Authenticate::new().api_keys(keys).jwt(self.access_jwt()))
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(BodyLimit::bytes(16 * 1024))
+            .with(TrustGateway::new(self.gateway_secret.clone()))
+            .with(Authenticate::new().api_keys(keys).jwt(self.access_jwt()))
     }
 
     async fn new_session(&self, user_id: &str, role: &str, session_id: String) -> dotdo::Result<Tokens> {
@@ -264,7 +271,7 @@ impl Auth {
 
     /// Trade a refresh token for new tokens. Each refresh token works once: a second use means
     /// it was stolen, and the whole session is revoked.
-    #[http(post = "/auth/refresh")]
+    #[http(post = "/refresh")]
     async fn refresh(&self, request: RefreshRequest) -> Result<Tokens, dotdo::Error> {
         let (_, claims) = self.refresh_jwt().verify_claims(&request.refresh_token)?;
         let (Some(jti), Some(session_id)) = (claims["jti"].as_str(), claims["sid"].as_str()) else {

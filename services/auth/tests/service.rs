@@ -104,14 +104,14 @@ fn sessions_issue_tokens_and_refresh_tokens_rotate() {
         assert_eq!(tokens["expires_in"], 3600);
 
         let first = tokens["refresh_token"].as_str().unwrap().to_owned();
-        let rotated = client.post("/auth/refresh").json(&json!({"refresh_token": first})).await;
+        let rotated = client.post("/refresh").json(&json!({"refresh_token": first})).await;
         assert_eq!(rotated.status(), 200);
         let second = rotated.json::<Value>()["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(first, second);
 
-        let replay = client.post("/auth/refresh").json(&json!({"refresh_token": first})).await;
+        let replay = client.post("/refresh").json(&json!({"refresh_token": first})).await;
         assert_eq!(replay.status(), 401, "a used refresh token cannot be used again");
-        let after_replay = client.post("/auth/refresh").json(&json!({"refresh_token": second})).await;
+        let after_replay = client.post("/refresh").json(&json!({"refresh_token": second})).await;
         assert_eq!(after_replay.status(), 401, "the replay revoked the whole session");
     });
 }
@@ -135,7 +135,7 @@ fn revoked_sessions_cannot_refresh() {
         let tokens: Value = client.post("/_sessions").header("authorization", &bearer(BOOTSTRAP)).json(&json!({"user_id": "gus", "role": "viewer"})).await.json();
         let revoked = client.delete(&format!("/_sessions/{}", tokens["session_id"].as_str().unwrap())).header("authorization", &bearer(BOOTSTRAP)).await;
         assert_eq!(revoked.status(), 204);
-        let refresh = client.post("/auth/refresh").json(&json!({"refresh_token": tokens["refresh_token"]})).await;
+        let refresh = client.post("/refresh").json(&json!({"refresh_token": tokens["refresh_token"]})).await;
         assert_eq!(refresh.status(), 401);
     });
 }

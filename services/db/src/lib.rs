@@ -4,7 +4,7 @@
 
 mod sql;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog, TrustGateway};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -61,12 +61,15 @@ pub struct Relationship {
 pub struct DbService {
     db: Db,
     keys: HashedKeys,
+    /// Shared with the gateway: requests carrying it may carry the caller's principal.
+    gateway_secret: String,
 }
 
 impl FromEnv for DbService {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
-        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), keys: HashedKeys::parse(&keys)? })
+        let gateway_secret = env.secret("GATEWAY_SECRET").or_else(|_| env.var("GATEWAY_SECRET")).map(|secret| secret.to_string()).unwrap_or_default();
+        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), keys: HashedKeys::parse(&keys)?, gateway_secret })
     }
 }
 
@@ -117,11 +120,21 @@ impl DbService {
     /// The service on an in-memory SQLite database with the migrations applied: for tests.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn in_memory(keys: HashedKeys) -> Self {
-        DbService { db: Db::sqlite_in_memory(), keys }
+        DbService { db: Db::sqlite_in_memory(), keys, gateway_secret: String::new() }
+    }
+
+    /// Trusts principals forwarded by a gateway holding `secret`.
+    pub fn with_gateway_secret(mut self, secret: &str) -> Self {
+        self.gateway_secret = secret.to_owned();
+        self
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new().with(RequestLog).with(BodyLimit::bytes(1 << 20)).with(Authenticate::new().api_keys(self.keys.clone()))
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(BodyLimit::bytes(1 << 20))
+            .with(TrustGateway::new(self.gateway_secret.clone()))
+            .with(Authenticate::new().api_keys(self.keys.clone()))
     }
 
     async fn current(&self, ns: &str, id: &str) -> dotdo::Result<Option<Thing>> {

@@ -1,0 +1,260 @@
+//! The platform's public entry. Requests are routed by path prefix (or host) to the services
+//! behind it over service bindings — prefix stripped as configured, `X-Request-ID` propagated,
+//! the authenticated principal forwarded in a header the backends trust only from the gateway —
+//! with CORS, logs, authentication (API keys verified by the auth service, its JWTs) and
+//! per-prefix rate limits in front. A backend that fails or is missing gets 502/503, never a
+//! hang; `GET /health` reports each backend.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use dotdo::middleware::{
+    Authenticate, BodyLimit, Cors, ForwardedPrincipal, GATEWAY_HEADER, Jwt, KvStore, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
+    RequestLog,
+};
+use dotdo::http::{Incoming, Response, error_response};
+use dotdo::prelude::*;
+use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
+use dotdo::{LocalBoxFuture, Middleware, Next};
+use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+/// A service behind the gateway.
+pub trait Backend {
+    /// Sends a request; `Err` when no answer came (the backend is down, or too slow).
+    fn send(&self, request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<Response>>;
+}
+
+/// A backend over a Workers service binding, with a timeout.
+pub struct Binding {
+    fetcher: worker::Fetcher,
+    timeout_ms: u64,
+}
+
+impl Backend for Binding {
+    fn send(&self, request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<Response>> {
+        Box::pin(async move {
+            use futures_util::future::{Either, select};
+            let failed = |error: worker::Error| Error::upstream(format!("backend: {error}"));
+            let (parts, body) = request.into_parts();
+            let headers = worker::Headers::new();
+            for (name, value) in &parts.headers {
+                headers.append(name.as_str(), value.to_str().unwrap_or_default()).map_err(failed)?;
+            }
+            let mut init = worker::RequestInit::new();
+            init.with_method(worker::Method::from(parts.method.to_string())).with_headers(headers);
+            if !body.is_empty() {
+                init.with_body(Some(worker::js_sys::Uint8Array::from(body.as_slice()).into()));
+            }
+            let url = format!("https://backend{}", parts.uri.path_and_query().map_or("/", |pq| pq.as_str()));
+            let outgoing = worker::Request::new_with_init(&url, &init).map_err(failed)?;
+            let call = Box::pin(self.fetcher.fetch_request(outgoing));
+            let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(self.timeout_ms)));
+            let mut answer = match select(call, timeout).await {
+                Either::Left((answer, _)) => answer.map_err(failed)?,
+                Either::Right(_) => return Err(Error::upstream(format!("backend: no answer in {} ms", self.timeout_ms))),
+            };
+            let mut response = Response::new(answer.bytes().await.map_err(failed)?);
+            *response.status_mut() = http::StatusCode::from_u16(answer.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY);
+            for (name, value) in answer.headers().entries() {
+                if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Where a prefix (or host) goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Route {
+    /// `/db`: requests under it go to `backend`.
+    pub prefix: String,
+    /// When set, only requests for this `Host`.
+    #[serde(default)]
+    pub host: Option<String>,
+    pub backend: String,
+    /// Whether the backend sees the path without the prefix (default: yes).
+    #[serde(default = "yes")]
+    pub strip: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub struct Gateway {
+    routes: Rc<Vec<Route>>,
+    backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
+    gateway_secret: Rc<String>,
+    authenticate: Rc<dyn Fn() -> Authenticate>,
+    limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
+}
+
+impl FromEnv for Gateway {
+    fn from_env(env: &Env) -> dotdo::Result<Self> {
+        let text = |name: &str| env.secret(name).or_else(|_| env.var(name)).map(|value| value.to_string()).map_err(binding_error);
+        let routes: Vec<Route> = serde_json::from_str(&text("ROUTES")?).map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
+        let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
+        for route in &routes {
+            // A binding that is not configured stays out: its routes answer 503.
+            if let Ok(fetcher) = env.service(&route.backend) {
+                backends.insert(route.backend.clone(), Rc::new(Binding { fetcher, timeout_ms: 10_000 }));
+            }
+        }
+        let service_key = text("SERVICE_KEY")?;
+        let auth = env.service("AUTH").map_err(binding_error)?;
+        let jwt = Jwt::hs256(text("JWT_SECRET")?.as_bytes()).issuer(dotdo_auth::ISSUER).audience(dotdo_auth::AUDIENCE);
+        let kv = env.kv("RATE_LIMITS").map_err(binding_error)?;
+        Ok(Gateway {
+            routes: Rc::new(routes),
+            backends: Rc::new(backends),
+            gateway_secret: Rc::new(text("GATEWAY_SECRET")?),
+            authenticate: Rc::new(move || {
+                let verifier = dotdo_auth::RemoteVerifier::new(ServiceBinding::new(auth.clone()).with_bearer(service_key.clone()));
+                Authenticate::new().api_keys(verifier).jwt(jwt.clone())
+            }),
+            limits: Rc::new(move || Box::new(KvStore::new(kv.clone()))),
+        })
+    }
+}
+
+impl Gateway {
+    /// A gateway over the given backends and authentication: for tests.
+    pub fn new(
+        routes: Vec<Route>,
+        backends: BTreeMap<String, Rc<dyn Backend>>,
+        gateway_secret: &str,
+        authenticate: Rc<dyn Fn() -> Authenticate>,
+        limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
+    ) -> Self {
+        Gateway { routes: Rc::new(routes), backends: Rc::new(backends), gateway_secret: Rc::new(gateway_secret.to_owned()), authenticate, limits }
+    }
+
+    fn middleware(&self) -> dotdo::Stack {
+        dotdo::Stack::new()
+            .with(RequestLog)
+            .with(Cors::any())
+            .with(BodyLimit::bytes(1 << 20))
+            .with((self.authenticate)())
+            .with(RateLimit::new(BoxedStore((self.limits)())).rule("/", 600, 60).rule("/auth", 20, 60))
+            .with(Forward { routes: self.routes.clone(), backends: self.backends.clone(), secret: self.gateway_secret.clone() })
+    }
+}
+
+struct BoxedStore(Box<dyn RateLimitStore>);
+
+impl RateLimitStore for BoxedStore {
+    fn hit<'a>(&'a self, key: &'a str, window_start: u64, window_seconds: u32) -> LocalBoxFuture<'a, dotdo::Result<u32>> {
+        self.0.hit(key, window_start, window_seconds)
+    }
+}
+
+/// The last layer: requests under a route go to its backend; the rest (`/health`) to the
+/// gateway's own routes.
+struct Forward {
+    routes: Rc<Vec<Route>>,
+    backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
+    secret: Rc<String>,
+}
+
+impl Forward {
+    fn route_for(&self, host: Option<&str>, path: &str) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|route| route.host.as_deref().is_none_or(|wanted| Some(wanted) == host))
+            .filter(|route| path == route.prefix || path.starts_with(&format!("{}/", route.prefix)))
+            .max_by_key(|route| (route.host.is_some(), route.prefix.len()))
+    }
+}
+
+impl Middleware for Forward {
+    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+        Box::pin(async move {
+            let path = request.uri.path().to_owned();
+            let Some(route) = self.route_for(context.header("host"), &path) else {
+                return next.run(request, context).await;
+            };
+            let Some(backend) = self.backends.get(&route.backend) else {
+                let error = Error::unavailable(format!("the `{}` service is not available", route.backend));
+                return error_response(&error, &context);
+            };
+            let forwarded_path = if route.strip { path.strip_prefix(&route.prefix).filter(|rest| !rest.is_empty()).unwrap_or("/") } else { &path };
+            let path_and_query = match request.uri.query() {
+                Some(query) => format!("{forwarded_path}?{query}"),
+                None => forwarded_path.to_owned(),
+            };
+            let mut outgoing = http::Request::new(request.body);
+            *outgoing.method_mut() = request.method.clone();
+            *outgoing.uri_mut() = path_and_query.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
+            let headers = outgoing.headers_mut();
+            for (name, value) in context.headers() {
+                // The gateway speaks for the caller: its credentials and any claim to be the
+                // gateway stop here.
+                let name_text = name.as_str();
+                if name == AUTHORIZATION || name == HOST || name_text == GATEWAY_HEADER || name_text == PRINCIPAL_HEADER {
+                    continue;
+                }
+                headers.append(name.clone(), value.clone());
+            }
+            headers.insert("x-request-id", context.request_id_header().clone());
+            if let Ok(secret) = HeaderValue::from_str(&self.secret) {
+                headers.insert(GATEWAY_HEADER, secret);
+            }
+            if let Some(principal) = context.principal() {
+                let forwarded = serde_json::to_string(&ForwardedPrincipal::from(principal)).unwrap_or_default();
+                if let Ok(value) = HeaderValue::from_str(&forwarded) {
+                    headers.insert(PRINCIPAL_HEADER, value);
+                }
+            }
+            match backend.send(outgoing).await {
+                Ok(response) => response,
+                Err(error) => {
+                    dotdo::log::error(&context, "backend failed", &error);
+                    error_response(&Error::upstream(format!("the `{}` service did not answer", route.backend)), &context)
+                }
+            }
+        })
+    }
+}
+
+/// One backend's health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BackendHealth {
+    pub up: bool,
+    pub status: Option<u16>,
+}
+
+/// The gateway's health and each backend's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// `ok` when every backend answers, else `degraded`.
+    pub status: String,
+    pub backends: BTreeMap<String, BackendHealth>,
+}
+
+/// The platform's gateway.
+#[dotdo::service(name = "gateway", entry = "worker", middleware = "middleware")]
+impl Gateway {
+    /// Each backend's health: up when it answers at all.
+    #[http(get = "/health")]
+    async fn health(&self) -> Result<Health, dotdo::Error> {
+        let mut backends = BTreeMap::new();
+        for route in self.routes.iter() {
+            let health = match self.backends.get(&route.backend) {
+                None => BackendHealth { up: false, status: None },
+                Some(backend) => {
+                    let probe = http::Request::get("/").body(Vec::new()).expect("a valid probe");
+                    match backend.send(probe).await {
+                        Ok(response) => BackendHealth { up: true, status: Some(response.status().as_u16()) },
+                        Err(_) => BackendHealth { up: false, status: None },
+                    }
+                }
+            };
+            backends.insert(route.backend.clone(), health);
+        }
+        let status = if backends.values().all(|health| health.up) { "ok" } else { "degraded" };
+        Ok(Health { status: status.into(), backends })
+    }
+}

@@ -1,0 +1,145 @@
+//! The gateway in-process, with the real db service behind it.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use dotdo::middleware::{Authenticate, HashedKeys, MemoryStore, RateLimitStore};
+use dotdo::testing::TestClient;
+use dotdo::{Error, LocalBoxFuture, Service};
+use dotdo_db::DbService;
+use dotdo_gateway::{Backend, Gateway, Route};
+use futures_executor::block_on;
+use serde_json::{Value, json};
+
+const SECRET: &str = "gateway-secret-for-tests";
+const ADMIN: &str = "sk_test_gateway_admin_00000000000000000000";
+const USER: &str = "sk_test_gateway_user_000000000000000000000";
+
+/// A service in this process, as a backend.
+struct Local<S>(S);
+
+impl<S: Service> Backend for Local<S> {
+    fn send(&self, request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
+        Box::pin(async move { Ok(dotdo::http::serve(&self.0, request).await) })
+    }
+}
+
+/// A backend that never answers.
+struct Down;
+
+impl Backend for Down {
+    fn send(&self, _request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
+        Box::pin(async { Err(Error::upstream("connection refused")) })
+    }
+}
+
+fn gateway() -> TestClient<Gateway> {
+    let routes = vec![
+        Route { prefix: "/db".into(), host: None, backend: "DB".into(), strip: true },
+        Route { prefix: "/down".into(), host: None, backend: "DOWN".into(), strip: true },
+        Route { prefix: "/missing".into(), host: None, backend: "MISSING".into(), strip: true },
+    ];
+    let db = DbService::in_memory(HashedKeys::default()).with_gateway_secret(SECRET);
+    let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
+    backends.insert("DB".into(), Rc::new(Local(db)));
+    backends.insert("DOWN".into(), Rc::new(Down));
+    let keys = HashedKeys::parse(&[HashedKeys::entry_for(ADMIN, "root", "admin"), HashedKeys::entry_for(USER, "ann", "user")].join("\n")).unwrap();
+    let limits: Rc<MemoryStore> = Rc::new(MemoryStore::default());
+    TestClient::new(Gateway::new(
+        routes,
+        backends,
+        SECRET,
+        Rc::new(move || Authenticate::new().api_keys(keys.clone())),
+        Rc::new(move || Box::new(limits.clone()) as Box<dyn RateLimitStore>),
+    ))
+}
+
+fn bearer(key: &str) -> String {
+    format!("Bearer {key}")
+}
+
+#[test]
+fn requests_are_routed_by_prefix_with_the_prefix_stripped() {
+    block_on(async {
+        let client = gateway();
+        let written = client.put("/db/things/acme/t1").json(&json!({"type": "T", "data": {"a": 1}})).await;
+        assert_eq!(written.status(), 200, "{}", written.text());
+        let read: Value = client.get("/db/things/acme/t1").await.json();
+        assert_eq!(read["data"]["a"], 1);
+    });
+}
+
+#[test]
+fn the_principal_is_forwarded_and_trusted_only_from_the_gateway() {
+    block_on(async {
+        let client = gateway();
+        let sql = json!({"query": "SELECT 1 AS one"});
+        let admin = client.post("/db/_sql").header("authorization", &bearer(ADMIN)).json(&sql).await;
+        assert_eq!(admin.status(), 200, "an admin reaches the db's private route: {}", admin.text());
+        let user = client.post("/db/_sql").header("authorization", &bearer(USER)).json(&sql).await;
+        assert_eq!(user.status(), 403);
+        let anonymous = client.post("/db/_sql").json(&sql).await;
+        assert_eq!(anonymous.status(), 401);
+        // A client claiming to be the gateway, with a forged principal, gets nowhere.
+        let forged = client
+            .post("/db/_sql")
+            .header("x-dotdo-gateway", "guess")
+            .header("x-dotdo-principal", r#"{"id":"me","role":"admin"}"#)
+            .json(&sql)
+            .await;
+        assert_eq!(forged.status(), 401);
+    });
+}
+
+#[test]
+fn the_request_id_is_propagated() {
+    block_on(async {
+        let response = gateway().get("/db/count/acme").header("x-request-id", "gw-req-1").await;
+        assert_eq!(response.header("x-request-id"), Some("gw-req-1"));
+    });
+}
+
+#[test]
+fn failing_and_missing_backends_get_502_and_503() {
+    block_on(async {
+        let client = gateway();
+        let down = client.get("/down/anything").await;
+        assert_eq!(down.status(), 502);
+        assert!(!down.text().contains("connection refused"), "no internals: {}", down.text());
+        assert_eq!(client.get("/missing/anything").await.status(), 503);
+        assert_eq!(client.get("/nowhere").await.status(), 404);
+    });
+}
+
+#[test]
+fn health_reports_each_backend() {
+    block_on(async {
+        let health: Value = gateway().get("/health").await.json();
+        assert_eq!(health["status"], "degraded");
+        assert_eq!(health["backends"]["DB"]["up"], true);
+        assert_eq!(health["backends"]["DOWN"]["up"], false);
+        assert_eq!(health["backends"]["MISSING"]["up"], false);
+    });
+}
+
+#[test]
+fn mcp_reaches_a_service_through_its_prefix() {
+    block_on(async {
+        let tools = gateway()
+            .post("/db/mcp")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .await;
+        assert_eq!(tools.status(), 200, "{}", tools.text());
+        assert!(tools.json::<Value>()["result"]["tools"].as_array().unwrap().len() >= 8);
+    });
+}
+
+#[test]
+fn auth_routes_have_a_stricter_rate_limit() {
+    block_on(async {
+        let client = gateway();
+        let limit = client.get("/auth/anything").await;
+        assert_eq!(limit.header("x-ratelimit-limit"), Some("20"));
+        assert_eq!(client.get("/db/count/x").await.header("x-ratelimit-limit"), Some("600"));
+    });
+}
