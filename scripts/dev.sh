@@ -11,14 +11,16 @@ source scripts/env.sh
 
 PORT="${PORT:-8787}"
 STATE=.wrangler/state
-# The workers of the platform, the served one first.
+# The workers of the platform, the served one (the gateway) first.
 CONFIGS=(
-  tests/e2e/fixture/wrangler.toml
-  tests/e2e/caller/wrangler.toml
+  services/gateway/wrangler.toml
+  services/auth/wrangler.toml
+  services/db/wrangler.toml
 )
 # D1 databases to migrate before starting: "<database> <config>".
 MIGRATIONS=(
-  "dotdo-e2e tests/e2e/fixture/wrangler.toml"
+  "dotdo-auth services/auth/wrangler.toml"
+  "dotdo-db services/db/wrangler.toml"
 )
 
 for migration in "${MIGRATIONS[@]}"; do
@@ -28,11 +30,13 @@ done
 
 cat <<TXT
 
-  Starting on http://127.0.0.1:$PORT (first start builds the wasm, a few minutes):
-    HTTP routes   http://127.0.0.1:$PORT/items/<id>
-    JSON-RPC      POST http://127.0.0.1:$PORT/_rpc
-    MCP           http://127.0.0.1:$PORT/mcp   (point an MCP client here)
-    cron          http://127.0.0.1:$PORT/__scheduled?cron=*/5+*+*+*+*
+  The platform on http://127.0.0.1:$PORT (first start builds the wasm, a few minutes):
+    gateway       http://127.0.0.1:$PORT/health
+    db            http://127.0.0.1:$PORT/db/things/<ns>/<id>     MCP: http://127.0.0.1:$PORT/db/mcp
+    auth          http://127.0.0.1:$PORT/auth/_keys               MCP: http://127.0.0.1:$PORT/auth/mcp
+  Admin key (development only): sk_test_bootstrap_admin_dev_only_000000000
+    curl -H "Authorization: Bearer sk_test_bootstrap_admin_dev_only_000000000" \
+         -H "content-type: application/json" -d '{"owner":"me","role":"user"}' http://127.0.0.1:$PORT/auth/_keys
   Ctrl-C stops it.
 
 TXT
