@@ -250,6 +250,46 @@ impl<S> ServiceDescription<S> {
         self.tool_list.get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
     }
 
+    /// A markdown table of every interface: what a service's README carries between
+    /// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`, checked by
+    /// [`crate::testing::check_readme`] so the two cannot drift.
+    pub fn interfaces_markdown(&self) -> String {
+        // The first sentence of the doc comment.
+        let summary = |method: usize| {
+            let docs = self.methods[method].docs.split_whitespace().collect::<Vec<_>>().join(" ");
+            let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
+            docs[..end].replace('|', "\\|")
+        };
+        let access = |access: Access, private: bool| match access {
+            Access::Role(role) => format!("role `{role}`"),
+            Access::Authenticated => "authenticated".to_owned(),
+            Access::Public if private => "authenticated".to_owned(),
+            Access::Public => "public".to_owned(),
+        };
+        let mut rows = vec!["| interface | name | who | what |".to_owned(), "| --- | --- | --- | --- |".to_owned()];
+        for route in self.routes {
+            let name = format!("`{} {}`", route.verb.as_str(), route.path);
+            rows.push(format!("| HTTP | {name} | {} | {} |", access(route.access, route.path.starts_with("/_")), summary(route.method)));
+        }
+        for rpc in self.rpc {
+            rows.push(format!("| RPC | `{}` | {} | {} |", rpc.name, access(rpc.access, true), summary(rpc.method)));
+        }
+        for tool in self.tools {
+            rows.push(format!("| MCP tool | `{}` | {} | {} |", tool.name, access(tool.access, false), summary(tool.method)));
+        }
+        for queue in self.queues {
+            let name = match queue.queue {
+                Some(queue_name) => format!("`{}` on `{queue_name}`", queue.message_type),
+                None => format!("`{}`", queue.message_type),
+            };
+            rows.push(format!("| queue | {name} | producers | {} |", summary(queue.method)));
+        }
+        for cron in self.crons {
+            rows.push(format!("| cron | `{}` | the schedule | {} |", cron.schedule, summary(cron.method)));
+        }
+        rows.join("\n") + "\n"
+    }
+
     /// A JSON document of the whole service: methods, HTTP routes, RPC methods, MCP tools with
     /// their schemas, and queue message types.
     pub fn manifest(&self) -> Value {

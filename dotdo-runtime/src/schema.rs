@@ -3,7 +3,7 @@
 //! `["T", "null"]` union (which several clients cannot render or fill in).
 
 use schemars::generate::SchemaSettings;
-use schemars::transform::{RecursiveTransform, Transform};
+use schemars::transform::{RecursiveTransform, ReplaceBoolSchemas, Transform};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -76,6 +76,11 @@ pub fn output_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// the non-standard width formats.
 fn client_friendly(mut schema: Schema) -> Schema {
     RecursiveTransform(strip_null).transform(&mut schema);
+    // `true` (any JSON, as for `serde_json::Value`) as `{}`: clients such as the MCP SDKs read
+    // every property schema as an object. `additionalProperties: false` stays as it is.
+    let mut replace = ReplaceBoolSchemas::default();
+    replace.skip_additional_properties = true;
+    replace.transform(&mut schema);
     schema
 }
 
@@ -175,6 +180,14 @@ mod tests {
         assert!(!text.contains("$defs"), "{text}");
         assert!(!text.contains("null"), "{text}");
         assert!(text.contains("The street."), "{text}");
+    }
+
+    #[test]
+    fn any_json_is_an_empty_object_schema_not_true() {
+        let mut generator = generator();
+        let schema = args_schema([ArgSchema::of::<serde_json::Value>(&mut generator, "data")]).to_value();
+        assert_eq!(schema["properties"]["data"], json!({}));
+        assert_eq!(schema["additionalProperties"], json!(false));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { startDev } from "./harness.mjs";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+import { eventually, startDev } from "./harness.mjs";
 
 const BOOTSTRAP = "sk_test_bootstrap_admin_dev_only_000000000";
 let dev;
@@ -44,19 +47,36 @@ test("health reports each backend", async () => {
   assert.equal(health.status, "degraded");
 });
 
-test("a key made through the gateway writes and reads data through the gateway", async () => {
-  const created = await call("POST", "/auth/_keys", { key: BOOTSTRAP, body: { owner: "alice", role: "user" } });
+async function newKey(owner, role) {
+  const created = await call("POST", "/auth/_keys", { key: BOOTSTRAP, body: { owner, role } });
   assert.equal(created.status, 201, await created.clone().text());
-  const { key, id } = await created.json();
+  return created.json();
+}
+
+test("a key made through the gateway writes and reads data through the gateway", async () => {
+  const { key, id } = await newKey("alice", "user");
   assert.match(key, /^sk_test_[A-Za-z0-9]{32}$/);
 
   const written = await call("PUT", "/db/things/acme/order-1", { key, body: { type: "Order", data: { total: 42, note: "first order" } } });
   assert.equal(written.status, 200, await written.clone().text());
   assert.equal((await written.json()).version, 1);
-  const read = await (await call("GET", "/db/things/acme/order-1")).json();
-  assert.equal(read.data.total, 42);
-  const found = await (await call("GET", "/db/search?query=first")).json();
+  const rewritten = await call("PUT", "/db/things/acme/order-1", { key, body: { type: "Order", data: { total: 50, note: "first order, amended" } } });
+  assert.equal((await rewritten.json()).version, 2);
+  await call("PUT", "/db/things/acme/order-2", { key, body: { type: "Order", data: { total: 7 } } });
+  await call("PUT", "/db/things/acme/invoice-1", { key, body: { type: "Invoice", data: { total: 50 } } });
+
+  const read = await (await call("GET", "/db/things/acme/order-1", { key })).json();
+  assert.equal(read.data.total, 50);
+  const old = await (await call("GET", "/db/things/acme/order-1@1", { key })).json();
+  assert.equal(old.data.total, 42, "the old version is kept");
+  const listed = await (await call("GET", "/db/things/acme?type=Order", { key })).json();
+  assert.deepEqual(listed.things.map((thing) => thing.id), ["order-1", "order-2"]);
+  const globbed = await (await call("GET", "/db/things/acme/order-*", { key })).json();
+  assert.equal(globbed.length, 2);
+  const found = await (await call("GET", "/db/search?query=amended", { key })).json();
   assert.deepEqual(found.map((thing) => thing.id), ["order-1"]);
+  assert.equal((await call("DELETE", "/db/things/acme/order-2", { key })).status, 204);
+  assert.equal((await call("GET", "/db/things/acme/order-2", { key })).status, 404);
 
   // Roles travel with the forwarded principal: alice is a user, raw SQL is for admins.
   assert.equal((await call("POST", "/db/_sql", { body: { query: "SELECT 1" } })).status, 401);
@@ -66,6 +86,43 @@ test("a key made through the gateway writes and reads data through the gateway",
   // Revoked: the same key stops working at once.
   assert.equal((await call("DELETE", `/auth/_keys/${id}`, { key: BOOTSTRAP })).status, 204);
   assert.equal((await call("GET", "/db/things/acme/order-1", { key })).status, 401);
+});
+
+test("a viewer may read but not write", async () => {
+  const { key } = await newKey("vera", "viewer");
+  assert.equal((await call("GET", "/db/count/acme", { key })).status, 200);
+  const write = await call("PUT", "/db/things/acme/nope", { key, body: { type: "T", data: {} } });
+  assert.equal(write.status, 403);
+  assert.equal((await call("PUT", "/db/things/acme/nope", { body: { type: "T", data: {} } })).status, 401, "no key");
+});
+
+test("a bulk-upsert message through the queue lands in db", async () => {
+  const { key } = await newKey("bulk-loader", "user");
+  const things = Array.from({ length: 5 }, (_, index) => ({ ns: "imported", id: `row-${index}`, type: "Row", data: { index }, version: 1 }));
+  const accepted = await call("POST", "/db/_bulk", { key, body: things });
+  assert.equal(accepted.status, 202, await accepted.clone().text());
+  const count = await eventually(async () => {
+    const value = await (await call("GET", "/db/count/imported", { key })).json();
+    return { done: value === 5, value };
+  });
+  assert.equal(count, 5);
+});
+
+test("db's MCP tools through the gateway, with the official TypeScript SDK client", async () => {
+  const { key } = await newKey("model", "user");
+  const client = new Client({ name: "dotdo-platform-e2e", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/db/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    assert.ok(["get_thing", "list_things", "search", "upsert_thing"].every((name) => tools.some((tool) => tool.name === name)));
+    const written = await client.callTool({ name: "upsert_thing", arguments: { ns: "mcp", id: "note-1", type: "Note", data: { text: "from a model" } } });
+    assert.equal(written.isError, false, JSON.stringify(written));
+    const read = await client.callTool({ name: "get_thing", arguments: { ns: "mcp", id: "note-1" } });
+    assert.equal(read.structuredContent.data.text, "from a model");
+  } finally {
+    await client.close();
+  }
 });
 
 test("a client cannot forge the gateway's principal header", async () => {
@@ -88,12 +145,21 @@ test("MCP reaches a service through its prefix", async () => {
   assert.ok(result.tools.some((tool) => tool.name === "search"));
 });
 
-test("auth routes have a stricter rate limit, and a missing backend is 503", async () => {
-  const auth = await call("GET", "/auth/nothing");
-  assert.equal(auth.headers.get("x-ratelimit-limit"), "20");
+test("a missing backend is 503", async () => {
+  assert.equal((await call("GET", "/email/send")).status, 503);
+});
+
+test("auth routes have a stricter rate limit: too many requests get 429 with Retry-After", async () => {
   const db = await call("GET", "/db/count/acme");
   assert.equal(db.headers.get("x-ratelimit-limit"), "600");
-  assert.equal((await call("GET", "/email/send")).status, 503);
+  let limited;
+  for (let attempt = 0; attempt < 25 && !limited; attempt++) {
+    const response = await call("GET", "/auth/nothing");
+    assert.equal(response.headers.get("x-ratelimit-limit"), "20");
+    if (response.status === 429) limited = response;
+  }
+  assert.ok(limited, "the 21st anonymous request in a minute is refused");
+  assert.ok(Number(limited.headers.get("retry-after")) > 0);
 });
 
 test("the request id is propagated to the backend and back", async () => {

@@ -191,3 +191,8 @@ fn verifying_keys_is_for_services_only() {
         assert_eq!(error.kind(), dotdo::ErrorKind::Forbidden);
     });
 }
+
+#[test]
+fn the_readme_lists_every_interface() {
+    dotdo::testing::check_readme::<Auth>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+}

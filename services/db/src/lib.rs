@@ -60,6 +60,8 @@ pub struct Relationship {
 
 pub struct DbService {
     db: Db,
+    /// The bulk-upsert queue this service consumes, to enqueue imports.
+    bulk: Option<std::rc::Rc<dyn dotdo::queue::Producer>>,
     keys: HashedKeys,
     /// Shared with the gateway: requests carrying it may carry the caller's principal.
     gateway_secret: String,
@@ -69,7 +71,8 @@ impl FromEnv for DbService {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
         let gateway_secret = env.secret("GATEWAY_SECRET").or_else(|_| env.var("GATEWAY_SECRET")).map(|secret| secret.to_string()).unwrap_or_default();
-        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), keys: HashedKeys::parse(&keys)?, gateway_secret })
+        let bulk = env.queue("BULK").ok().map(|queue| std::rc::Rc::new(queue) as std::rc::Rc<dyn dotdo::queue::Producer>);
+        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), bulk, keys: HashedKeys::parse(&keys)?, gateway_secret })
     }
 }
 
@@ -120,7 +123,13 @@ impl DbService {
     /// The service on an in-memory SQLite database with the migrations applied: for tests.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn in_memory(keys: HashedKeys) -> Self {
-        DbService { db: Db::sqlite_in_memory(), keys, gateway_secret: String::new() }
+        DbService { db: Db::sqlite_in_memory(), bulk: None, keys, gateway_secret: String::new() }
+    }
+
+    /// Enqueues bulk imports to `producer`: for tests.
+    pub fn with_bulk_queue(mut self, producer: std::rc::Rc<dyn dotdo::queue::Producer>) -> Self {
+        self.bulk = Some(producer);
+        self
     }
 
     /// Trusts principals forwarded by a gateway holding `secret`.
@@ -367,18 +376,18 @@ impl DbService {
 
     /// Create or replace a thing; the replaced version is kept. With `expected_version`, the
     /// write happens only if the thing is still at that version.
-    #[rpc]
-    #[http(put = "/things/:ns/*id")]
-    #[mcp_tool(idempotent)]
+    #[rpc(role = "user")]
+    #[http(put = "/things/:ns/*id", role = "user")]
+    #[mcp_tool(idempotent, role = "user")]
     async fn upsert_thing(&self, ns: String, id: String, r#type: String, data: Value, expected_version: Option<u32>) -> Result<Thing, dotdo::Error> {
         let input = ThingInput { ns, id, thing_type: r#type, data, version: None };
         self.write(input, expected_version).await?.ok_or_else(|| Error::internal("a write without a version always applies"))
     }
 
     /// Delete a thing (its versions stay).
-    #[rpc]
-    #[http(delete = "/things/:ns/*id")]
-    #[mcp_tool(destructive)]
+    #[rpc(role = "user")]
+    #[http(delete = "/things/:ns/*id", role = "user")]
+    #[mcp_tool(destructive, role = "user")]
     async fn delete_thing(&self, ns: String, id: String) -> Result<(), dotdo::Error> {
         check_name("ns", &ns)?;
         check_name("id", &id)?;
@@ -430,9 +439,9 @@ impl DbService {
     }
 
     /// Relate two things: `from —predicate→ to` (refs `ns/id`).
-    #[rpc]
-    #[http(post = "/relationships")]
-    #[mcp_tool]
+    #[rpc(role = "user")]
+    #[http(post = "/relationships", role = "user")]
+    #[mcp_tool(role = "user")]
     async fn relate(&self, from: String, predicate: String, to: String, data: Option<Value>) -> Result<Relationship, dotdo::Error> {
         for (field, reference) in [("from", &from), ("to", &to)] {
             let (ns, id) = reference.split_once('/').ok_or_else(|| Error::invalid_field(field, "refs are `ns/id`"))?;
@@ -450,9 +459,9 @@ impl DbService {
     }
 
     /// Remove a relationship.
-    #[rpc]
-    #[http(delete = "/relationships")]
-    #[mcp_tool(destructive)]
+    #[rpc(role = "user")]
+    #[http(delete = "/relationships", role = "user")]
+    #[mcp_tool(destructive, role = "user")]
     async fn unrelate(&self, from: String, predicate: String, to: String) -> Result<(), dotdo::Error> {
         let sql = "DELETE FROM relationships WHERE from_ref = ?1 AND predicate = ?2 AND to_ref = ?3";
         match self.db.execute(sql, &[from.into(), predicate.into(), to.into()]).await? {
@@ -491,6 +500,19 @@ impl DbService {
                 data: serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}")).unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// Import things in bulk: validated, then queued (answered 202 at once) for `bulk_upsert`.
+    #[http(post = "/_bulk", role = "user", status = 202)]
+    async fn import(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
+        for (index, input) in things.iter().enumerate() {
+            if input.version.is_none() {
+                return Err(Error::invalid_field(format!("[{index}].version"), "bulk upserts carry the version they create"));
+            }
+            check_name("ns", &input.ns).and(check_name("id", &input.id)).map_err(|error| error.with_field(format!("[{index}]")))?;
+        }
+        let queue = self.bulk.as_ref().ok_or_else(|| Error::unavailable("bulk imports have no queue here"))?;
+        DbServiceQueue::bulk_upsert(queue.as_ref(), &things).await
     }
 
     /// Bulk upserts from the queue: each thing carries the version it creates and is applied

@@ -14,7 +14,7 @@ fn db() -> TestClient<DbService> {
 }
 
 async fn put(client: &TestClient<DbService>, ns: &str, id: &str, ty: &str, data: Value) -> TestResponse {
-    client.put(&format!("/things/{ns}/{id}")).json(&json!({"type": ty, "data": data})).await
+    client.put(&format!("/things/{ns}/{id}")).header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": ty, "data": data})).await
 }
 
 async fn count_rows(client: &TestClient<DbService>) -> u64 {
@@ -45,9 +45,9 @@ fn expected_versions_guard_concurrent_writes() {
     block_on(async {
         let client = db();
         put(&client, "acme", "doc", "Doc", json!({"v": 1})).await;
-        let stale = client.put("/things/acme/doc").json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 5})).await;
+        let stale = client.put("/things/acme/doc").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 5})).await;
         assert_eq!(stale.status(), 409);
-        let fresh = client.put("/things/acme/doc").json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 1})).await;
+        let fresh = client.put("/things/acme/doc").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 1})).await;
         assert_eq!(fresh.status(), 200);
     });
 }
@@ -109,14 +109,14 @@ fn full_text_search_finds_things_by_their_words() {
 fn relationships_go_both_ways_by_predicate() {
     block_on(async {
         let client = db();
-        let rel = client.post("/relationships").json(&json!({"from": "acme/user-1", "predicate": "memberOf", "to": "acme/team-1"})).await;
+        let rel = client.post("/relationships").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"from": "acme/user-1", "predicate": "memberOf", "to": "acme/team-1"})).await;
         assert_eq!(rel.status(), 200, "{}", rel.text());
-        client.post("/relationships").json(&json!({"from": "acme/user-1", "predicate": "owns", "to": "acme/doc-1"})).await;
+        client.post("/relationships").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"from": "acme/user-1", "predicate": "owns", "to": "acme/doc-1"})).await;
         let out: Value = client.get("/relationships/acme/user-1").await.json();
         assert_eq!(out.as_array().unwrap().len(), 2);
         let members: Value = client.get("/relationships/acme/team-1?direction=in&predicate=memberOf").await.json();
         assert_eq!(members[0]["from"], "acme/user-1");
-        let removed = client.delete("/relationships?from=acme%2Fuser-1&predicate=owns&to=acme%2Fdoc-1").await;
+        let removed = client.delete("/relationships?from=acme%2Fuser-1&predicate=owns&to=acme%2Fdoc-1").header("authorization", &format!("Bearer {ADMIN}")).await;
         assert_eq!(removed.status(), 204);
         assert_eq!(client.get("/relationships/acme/user-1").await.json::<Value>().as_array().unwrap().len(), 1);
     });
@@ -176,7 +176,7 @@ fn raw_sql_is_private_and_for_admins() {
 #[test]
 fn mcp_exposes_the_data_tools() {
     block_on(async {
-        let client = db();
+        let client = db().as_principal("tester", "user");
         let names: Vec<String> = client.mcp_tools().await.iter().map(|tool| tool["name"].as_str().unwrap().to_owned()).collect();
         assert_eq!(names, ["get_thing", "list_things", "upsert_thing", "delete_thing", "search", "relate", "unrelate", "relationships"]);
         let written = client.mcp_call("upsert_thing", json!({"ns": "m", "id": "one", "type": "Note", "data": {"text": "hi"}})).await.unwrap();
@@ -184,4 +184,37 @@ fn mcp_exposes_the_data_tools() {
         let read = client.mcp_call("get_thing", json!({"ns": "m", "id": "one"})).await.unwrap();
         assert_eq!(read["structuredContent"]["data"]["text"], "hi");
     });
+}
+
+#[test]
+fn writes_need_a_user_and_viewers_are_refused() {
+    block_on(async {
+        let keys = [HashedKeys::entry_for(ADMIN, "root", "admin"), HashedKeys::entry_for("sk_test_viewer_0000000000000000000000000000", "vic", "viewer")].join("\n");
+        let client = TestClient::new(DbService::in_memory(HashedKeys::parse(&keys).unwrap()));
+        let body = json!({"type": "T", "data": {}});
+        assert_eq!(client.put("/things/a/b").json(&body).await.status(), 401);
+        let viewer = client.put("/things/a/b").header("authorization", "Bearer sk_test_viewer_0000000000000000000000000000").json(&body).await;
+        assert_eq!(viewer.status(), 403);
+        assert_eq!(client.get("/count/a").await.json::<u64>(), 0);
+    });
+}
+
+#[test]
+fn bulk_imports_are_queued_then_applied() {
+    block_on(async {
+        let recorder = std::rc::Rc::new(dotdo::testing::QueueRecorder::default());
+        let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
+        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()));
+        let things = json!([{"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1}]);
+        let accepted = client.post("/_bulk").header("authorization", &format!("Bearer {ADMIN}")).json(&things).await;
+        assert_eq!(accepted.status(), 202, "{}", accepted.text());
+        assert_eq!(client.get("/count/imp").await.json::<u64>(), 0, "queued, not yet applied");
+        assert_eq!(client.queue("dotdo-db-bulk", recorder.bodies()).await, [Outcome::Ack]);
+        assert_eq!(client.get("/count/imp").await.json::<u64>(), 1);
+    });
+}
+
+#[test]
+fn the_readme_lists_every_interface() {
+    dotdo::testing::check_readme::<DbService>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }

@@ -62,7 +62,7 @@ fn bearer(key: &str) -> String {
 fn requests_are_routed_by_prefix_with_the_prefix_stripped() {
     block_on(async {
         let client = gateway();
-        let written = client.put("/db/things/acme/t1").json(&json!({"type": "T", "data": {"a": 1}})).await;
+        let written = client.put("/db/things/acme/t1").header("authorization", &bearer(USER)).json(&json!({"type": "T", "data": {"a": 1}})).await;
         assert_eq!(written.status(), 200, "{}", written.text());
         let read: Value = client.get("/db/things/acme/t1").await.json();
         assert_eq!(read["data"]["a"], 1);
@@ -142,4 +142,9 @@ fn auth_routes_have_a_stricter_rate_limit() {
         assert_eq!(limit.header("x-ratelimit-limit"), Some("20"));
         assert_eq!(client.get("/db/count/x").await.header("x-ratelimit-limit"), Some("600"));
     });
+}
+
+#[test]
+fn the_readme_lists_every_interface() {
+    dotdo::testing::check_readme::<Gateway>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
