@@ -85,6 +85,8 @@ pub struct HttpAttr {
     pub body: Option<LitStr>,
     pub status: Option<LitInt>,
     pub access: AccessAttr,
+    /// `middleware = "method"`: this route's own layers.
+    pub middleware: Option<syn::Ident>,
 }
 
 /// `#[mcp_tool]` with `name`, `title`, `description` and the annotation flags.
@@ -218,7 +220,7 @@ pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
 }
 
 pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
-    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None, access: AccessAttr::default() };
+    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None, access: AccessAttr::default(), middleware: None };
     parse_options(ctxt, attr, "http", |meta| {
         if http.access.parse(ctxt, meta)? {
             Ok(())
@@ -243,8 +245,13 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
             let status = meta.value()?.parse()?;
             set_once(ctxt, meta, &mut http.status, status);
             Ok(())
+        } else if meta.path.is_ident("middleware") {
+            let method: LitStr = meta.value()?.parse()?;
+            let method = method.parse::<syn::Ident>()?;
+            set_once(ctxt, meta, &mut http.middleware, method);
+            Ok(())
         } else {
-            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status", "auth", "role"])
+            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status", "auth", "role", "middleware"])
         }
     });
     if http.route.is_none() {

@@ -69,9 +69,42 @@ impl Guarded {
     }
 }
 
+/// Marks the responses of the routes it is given to.
+struct Special;
+
+impl dotdo::Middleware for Special {
+    fn call<'a>(
+        &'a self,
+        request: dotdo::http::Incoming,
+        context: Context,
+        next: dotdo::Next<'a>,
+    ) -> LocalBoxFuture<'a, dotdo::http::Response> {
+        Box::pin(async move {
+            if context.header("x-block").is_some() {
+                return dotdo::http::error_response(&Error::forbidden("blocked by the route's layer"), &context);
+            }
+            let mut response = next.run(request, context).await;
+            response.headers_mut().insert("x-special", http::HeaderValue::from_static("yes"));
+            response
+        })
+    }
+}
+
+impl Guarded {
+    fn special_layers(&self) -> dotdo::Stack {
+        dotdo::Stack::new().with(Special)
+    }
+}
+
 /// A guarded service.
 #[dotdo::service(middleware = "stack")]
 impl Guarded {
+    /// A route with middleware of its own.
+    #[http(get = "/special", middleware = "special_layers")]
+    async fn special(&self, ctx: &Context) -> Result<String, dotdo::Error> {
+        Ok(ctx.request_id().to_owned())
+    }
+
     /// Anyone.
     #[http(get = "/public")]
     async fn public(&self) -> Result<String, dotdo::Error> {
@@ -360,5 +393,21 @@ fn a_body_over_the_limit_is_413_before_parsing() {
         assert_eq!(declared.status(), 413, "the declared length is enough");
         let small = client().post("/echo").json(&"hi").await;
         assert_eq!(small.status(), 200);
+    });
+}
+
+#[test]
+fn a_route_can_have_middleware_of_its_own() {
+    block_on(async {
+        let client = client();
+        let special = client.get("/special").header("x-request-id", "route-layer-1").await;
+        assert_eq!(special.status(), 200);
+        assert_eq!(special.header("x-special"), Some("yes"));
+        assert_eq!(special.json::<String>(), "route-layer-1", "the context passes through the route's layers");
+        assert_eq!(special.header("x-request-id"), Some("route-layer-1"));
+        assert!(special.header("x-ratelimit-limit").is_some(), "the service's layers ran too");
+        assert!(client.get("/public").await.header("x-special").is_none(), "other routes are untouched");
+        let blocked = client.get("/special").header("x-block", "1").await;
+        assert_eq!(blocked.status(), 403);
     });
 }

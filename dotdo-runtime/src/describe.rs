@@ -154,6 +154,8 @@ pub struct RouteDesc {
     pub method: usize,
     pub body: BodyBinding,
     pub access: Access,
+    /// This route's own middleware: an index into [`ServiceDescription::layers`].
+    pub layer: Option<usize>,
     /// The success status (200 unless declared; 204 for methods that return `()`).
     pub status: Option<u16>,
 }
@@ -192,6 +194,9 @@ pub struct QueueDesc {
     pub method: usize,
 }
 
+/// Builds a route's own middleware from the service (`#[http(…, middleware = "method")]`).
+pub type Layer<S> = fn(&S) -> crate::middleware::Stack;
+
 pub struct CronDesc {
     /// The cron expression, exactly as in wrangler.toml's `[triggers] crons`.
     pub schedule: &'static str,
@@ -211,6 +216,7 @@ pub struct ServiceDescription<S: 'static> {
     pub tools: &'static [ToolDesc],
     pub queues: &'static [QueueDesc],
     pub crons: &'static [CronDesc],
+    pub layers: &'static [Layer<S>],
     pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
     pub(crate) tool_list: OnceLock<Vec<Value>>,
 }
@@ -228,6 +234,7 @@ impl<S> ServiceDescription<S> {
         tools: &'static [ToolDesc],
         queues: &'static [QueueDesc],
         crons: &'static [CronDesc],
+        layers: &'static [Layer<S>],
     ) -> Self {
         ServiceDescription {
             name,
@@ -240,6 +247,7 @@ impl<S> ServiceDescription<S> {
             tools,
             queues,
             crons,
+            layers,
             router: OnceLock::new(),
             tool_list: OnceLock::new(),
         }

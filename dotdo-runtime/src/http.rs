@@ -98,19 +98,48 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
         RPC_PATH if !S::description().rpc.is_empty() => {
             context.set_interface(Interface::Rpc);
             // `/_` paths are private: the endpoint needs a principal before any method runs.
+            // Boxed (here and for MCP): their large states would otherwise size every request's.
             match crate::Access::Public.check(true, &context) {
-                Ok(()) => crate::rpc::handle_http(service, &context, request).await,
+                Ok(()) => Box::pin(crate::rpc::handle_http(service, &context, request)).await,
                 Err(error) => error_response(&error, &context),
             }
         }
         MCP_PATH if !S::description().tools.is_empty() => {
             context.set_interface(Interface::Mcp);
-            crate::mcp::handle_http(service, &context, request).await
+            Box::pin(crate::mcp::handle_http(service, &context, request)).await
         }
-        _ => route(service, &context, &request).await,
+        _ => match route_layer(service, &request) {
+            None => route(service, &context, &request).await,
+            // Boxed, so the common path's state stays small.
+            Some(stack) => return Box::pin(route_with_layers(service, stack, context, request)).await,
+        },
     };
     response.headers_mut().insert(crate::request_id::HEADER, context.into_request_id_header());
     response
+}
+
+/// A route with middleware of its own: the layers run around it and take the context with them.
+async fn route_with_layers<S: Service>(service: &S, stack: crate::middleware::Stack, context: Context, request: Incoming) -> Response {
+    let request_id = context.request_id_header().clone();
+    let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
+        Box::pin(async move { route(service, &context, &request).await })
+    };
+    let mut response = crate::middleware::run(&stack, context, request, &endpoint).await;
+    response.headers_mut().insert(crate::request_id::HEADER, request_id);
+    response
+}
+
+/// The middleware of the route this request is for, if it declares any.
+fn route_layer<S: Service>(service: &S, request: &Incoming) -> Option<crate::middleware::Stack> {
+    let description = S::description();
+    if description.layers.is_empty() {
+        return None;
+    }
+    let router = description.router.get_or_init(|| Router::new(description.routes)).as_ref().ok()?;
+    let found = router.paths.at(request.uri.path()).ok()?;
+    let wanted = if request.method == Method::HEAD { Verb::Get } else { Verb::from_method(&request.method)? };
+    let &(_, index) = found.value.iter().find(|(verb, _)| *verb == wanted)?;
+    description.routes[index].layer.map(|layer| (description.layers[layer])(service))
 }
 
 /// A request matched to a route: the method's call, ready to be awaited.
@@ -323,7 +352,7 @@ mod tests {
 
     #[test]
     fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
-        let route = |verb, path| RouteDesc { verb, path, method: 0, body: BodyBinding::None, access: crate::Access::Public, status: None };
+        let route = |verb, path| RouteDesc { verb, path, method: 0, body: BodyBinding::None, access: crate::Access::Public, layer: None, status: None };
         let router = Router::new(&[route(Verb::Get, "/t/:ns/*selector"), route(Verb::Put, "/t/:ns/*id")]).unwrap();
         let found = router.paths.at("/t/a/b").unwrap();
         assert_eq!(found.value.len(), 2);

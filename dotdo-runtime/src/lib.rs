@@ -24,7 +24,7 @@ pub mod worker;
 pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    Access, BodyBinding, CronDesc, Invoke, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
+    Access, BodyBinding, CronDesc, Invoke, Layer, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
     ServiceDescription, ToolAnnotations, ToolDesc, Verb,
 };
 pub use middleware::{Middleware, Next, Stack};

@@ -16,7 +16,8 @@ pub trait Middleware {
     fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response>;
 }
 
-type Endpoint<'a> = dyn Fn(Context, Incoming) -> LocalBoxFuture<'a, Response> + 'a;
+/// What a stack wraps: the service's handling of the request.
+pub type Endpoint<'a> = dyn Fn(Context, Incoming) -> LocalBoxFuture<'a, Response> + 'a;
 
 /// The rest of the stack, then the service.
 pub struct Next<'a> {
@@ -59,10 +60,19 @@ impl Stack {
 
 /// Serves one request through `stack`, then the service.
 pub async fn serve<S: Service>(service: &S, stack: &Stack, context: Context, request: Incoming) -> Response {
+    // Without layers the service is called directly: no boxed endpoint on the hot path.
+    if stack.is_empty() {
+        return crate::http::handle(service, context, request).await;
+    }
     let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
         Box::pin(crate::http::handle(service, context, request))
     };
-    Next { rest: &stack.layers, endpoint: &endpoint }.run(request, context).await
+    run(stack, context, request, &endpoint).await
+}
+
+/// Runs `stack` around `endpoint`.
+pub async fn run<'a>(stack: &'a Stack, context: Context, request: Incoming, endpoint: &'a Endpoint<'a>) -> Response {
+    Next { rest: &stack.layers, endpoint }.run(request, context).await
 }
 
 #[cfg(test)]
@@ -97,7 +107,7 @@ mod tests {
     impl Service for Nothing {
         fn description() -> &'static crate::ServiceDescription<Self> {
             static DESCRIPTION: crate::ServiceDescription<Nothing> =
-                crate::ServiceDescription::new("Nothing", "Nothing", "0", "", &[], &[], &[], &[], &[], &[]);
+                crate::ServiceDescription::new("Nothing", "Nothing", "0", "", &[], &[], &[], &[], &[], &[], &[]);
             &DESCRIPTION
         }
     }

@@ -53,6 +53,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let mut tools = Vec::new();
     let mut queues = Vec::new();
     let mut crons = Vec::new();
+    let mut layers: Vec<&syn::Ident> = Vec::new();
     for (index, method) in exposed.iter().enumerate() {
         for http in &method.http {
             let Some((verb, path)) = &http.route else { continue };
@@ -63,9 +64,19 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 None => quote! { ::core::option::Option::None },
             };
             let access = access(krate, &http.access);
+            let layer = match &http.middleware {
+                Some(layer) => {
+                    let position = layers.iter().position(|known| *known == layer).unwrap_or_else(|| {
+                        layers.push(layer);
+                        layers.len() - 1
+                    });
+                    quote! { ::core::option::Option::Some(#position) }
+                }
+                None => quote! { ::core::option::Option::None },
+            };
             routes.push(quote! {
                 #krate::RouteDesc {
-                    verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, access: #access, status: #status,
+                    verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, access: #access, layer: #layer, status: #status,
                 }
             });
         }
@@ -137,6 +148,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                     &[#(#tools),*],
                     &[#(#queues),*],
                     &[#(#crons),*],
+                    &[#(<#self_ty>::#layers),*],
                 );
                 &DESCRIPTION
             }

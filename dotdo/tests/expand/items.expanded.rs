@@ -133,6 +133,7 @@ const _: () = {
                         method: 0usize,
                         body: ::dotdo::BodyBinding::None,
                         access: ::dotdo::Access::Public,
+                        layer: ::core::option::Option::None,
                         status: ::core::option::Option::None,
                     },
                     ::dotdo::RouteDesc {
@@ -141,6 +142,7 @@ const _: () = {
                         method: 1usize,
                         body: ::dotdo::BodyBinding::Whole("name"),
                         access: ::dotdo::Access::Public,
+                        layer: ::core::option::Option::None,
                         status: ::core::option::Option::Some(201),
                     },
                 ],
@@ -182,6 +184,7 @@ const _: () = {
                         method: 2usize,
                     },
                 ],
+                &[],
                 &[],
             );
             &DESCRIPTION
