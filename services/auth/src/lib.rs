@@ -12,6 +12,7 @@ use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 pub use store::{KeyRow, SessionRow, Store};
 
@@ -151,15 +152,11 @@ impl ApiKeyVerifier for LocalKeys {
 
 async fn verify_key(store: &Store, bootstrap_hash: Option<&str>, key: &str, now: u64) -> dotdo::Result<Option<Principal>> {
     let hash = key_hash(key);
-    if bootstrap_hash.is_some_and(|bootstrap| constant_time_eq(bootstrap.as_bytes(), hash.as_bytes())) {
+    if bootstrap_hash.is_some_and(|bootstrap| bool::from(bootstrap.as_bytes().ct_eq(hash.as_bytes()))) {
         return Ok(Some(Principal { id: "bootstrap".into(), role: "admin".into(), scopes: Vec::new() }));
     }
     let row = store.use_key(&hash, now as f64).await?;
     Ok(row.map(|row| Principal { id: row.owner, role: row.role, scopes: split_scopes(&row.scopes) }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
 }
 
 fn split_scopes(scopes: &str) -> Vec<String> {
