@@ -170,7 +170,7 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
         Some(version) => {
             let text = format!(
                 "unsupported MCP-Protocol-Version `{version}`; supported: {}",
-                MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect::<Vec<_>>().join(", ")
+                all_versions().join(", ")
             );
             return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, INVALID_REQUEST, text), format);
         }
@@ -193,6 +193,11 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
         Some(reply) => answer(StatusCode::OK, &reply, format),
         None => empty_response(StatusCode::ACCEPTED),
     }
+}
+
+/// Every version served, modern first.
+fn all_versions() -> Vec<&'static str> {
+    MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect()
 }
 
 /// The protocol version a modern request declares in `params._meta`, if it is one.
@@ -314,34 +319,15 @@ mod modern {
         let Some(method) = message.get("method").and_then(Value::as_str) else {
             return reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, "`method` must be a string".into(), None);
         };
-        let header = |name: &str| headers.get(name).map(|value| value.to_str().map_err(|_| ()));
-
-        match header(PROTOCOL_VERSION_HEADER) {
-            Some(Ok(version)) if version == requested => {}
-            Some(Ok(version)) => {
-                let text = format!("header mismatch: MCP-Protocol-Version `{version}` differs from `_meta` `{requested}`");
-                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-            }
-            _ => {
-                let text = format!("header mismatch: MCP-Protocol-Version must be sent, equal to `_meta` `{requested}`");
-                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-            }
+        if let Err(text) = mirrored(headers, PROTOCOL_VERSION_HEADER, "MCP-Protocol-Version", &requested, false) {
+            return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
         }
         if !MODERN_VERSIONS.contains(&requested.as_str()) {
-            let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect();
-            let data = json!({"supported": supported, "requested": requested});
+            let data = json!({"supported": all_versions(), "requested": requested});
             return reject(StatusCode::BAD_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version".into(), Some(data));
         }
-        match header(METHOD_HEADER) {
-            Some(Ok(value)) if value == method => {}
-            Some(Ok(value)) => {
-                let text = format!("header mismatch: Mcp-Method `{value}` differs from the body's method `{method}`");
-                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-            }
-            _ => {
-                let text = format!("header mismatch: Mcp-Method must be sent, equal to `{method}`");
-                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-            }
+        if let Err(text) = mirrored(headers, METHOD_HEADER, "Mcp-Method", method, false) {
+            return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
         }
         let params = message.get("params").cloned().unwrap_or(Value::Null);
         if !params["_meta"].get(META_CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
@@ -350,19 +336,8 @@ mod modern {
         }
         if method == "tools/call" {
             let body_name = params.get("name").and_then(Value::as_str).unwrap_or_default();
-            match header(NAME_HEADER).and_then(Result::ok).map(decode_header_value) {
-                Some(Some(name)) if name == body_name => {}
-                Some(Some(name)) => {
-                    let text = format!("header mismatch: Mcp-Name `{name}` differs from the tool name `{body_name}`");
-                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-                }
-                Some(None) => {
-                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, "header mismatch: Mcp-Name is not valid base64".into(), None);
-                }
-                None => {
-                    let text = format!("header mismatch: Mcp-Name must be sent, equal to the tool name `{body_name}`");
-                    return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
-                }
+            if let Err(text) = mirrored(headers, NAME_HEADER, "Mcp-Name", body_name, true) {
+                return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
             }
         }
         let Some(id) = id.clone() else {
@@ -372,8 +347,7 @@ mod modern {
         let description = S::description();
         let (result, cacheable) = match method {
             "server/discover" => {
-                let supported: Vec<&str> = MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect();
-                let mut result = json!({"supportedVersions": supported, "capabilities": {"tools": {}}});
+                let mut result = json!({"supportedVersions": all_versions(), "capabilities": {"tools": {}}});
                 if !description.docs.is_empty() {
                     result["instructions"] = description.docs.into();
                 }
@@ -397,6 +371,21 @@ mod modern {
                 (StatusCode::OK, Some(json!({"jsonrpc": "2.0", "id": id, "result": result})))
             }
             Err((code, text)) => reject(StatusCode::OK, code, text, None),
+        }
+    }
+
+    /// Checks that a header mirroring a body value was sent and equals it (`decode`: the header
+    /// may use the Base64 sentinel form); the error says which and how it differs.
+    fn mirrored(headers: &HeaderMap, header: &str, label: &str, body_value: &str, decode: bool) -> Result<(), String> {
+        let sent = headers.get(header).map(|value| {
+            let text = value.to_str().ok();
+            if decode { text.and_then(decode_header_value) } else { text.map(str::to_owned) }
+        });
+        match sent {
+            Some(Some(sent)) if sent == body_value => Ok(()),
+            Some(Some(sent)) => Err(format!("header mismatch: {label} `{sent}` differs from the body's `{body_value}`")),
+            Some(None) => Err(format!("header mismatch: {label} is not a valid header value")),
+            None => Err(format!("header mismatch: {label} must be sent, equal to `{body_value}`")),
         }
     }
 
