@@ -31,7 +31,10 @@ fn service_with(methods: usize) -> TokenStream {
 fn bench(c: &mut Criterion) {
     let item = service_with(200);
     let expanded = dotdo_codegen::expand_service(TokenStream::new(), item.clone()).to_string();
-    assert!(!expanded.contains("compile_error"), "the benchmark input must be valid");
+    assert!(
+        !expanded.contains("compile_error"),
+        "the benchmark input must be valid"
+    );
     c.bench_function("expand_200_methods", |b| {
         b.iter(|| dotdo_codegen::expand_service(TokenStream::new(), black_box(item.clone())))
     });

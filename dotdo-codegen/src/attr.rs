@@ -49,8 +49,13 @@ pub enum Verb {
 }
 
 impl Verb {
-    const ALL: [(&'static str, Verb); 5] =
-        [("get", Verb::Get), ("post", Verb::Post), ("put", Verb::Put), ("patch", Verb::Patch), ("delete", Verb::Delete)];
+    const ALL: [(&'static str, Verb); 5] = [
+        ("get", Verb::Get),
+        ("post", Verb::Post),
+        ("put", Verb::Put),
+        ("patch", Verb::Patch),
+        ("delete", Verb::Delete),
+    ];
 
     pub fn upper(self) -> &'static str {
         match self {
@@ -140,10 +145,22 @@ pub fn marker_name(attr: &Attribute) -> Option<&'static str> {
     MARKERS.iter().copied().find(|marker| last.ident == marker)
 }
 
-fn unknown_key(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, marker: &str, expected: &[&str]) -> syn::Result<()> {
+fn unknown_key(
+    ctxt: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    marker: &str,
+    expected: &[&str],
+) -> syn::Result<()> {
     let key = meta.path.to_token_stream_string();
-    let expected = expected.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ");
-    ctxt.error_spanned_by(&meta.path, format!("unknown key `{key}` in `#[{marker}]`, expected one of {expected}"));
+    let expected = expected
+        .iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctxt.error_spanned_by(
+        &meta.path,
+        format!("unknown key `{key}` in `#[{marker}]`, expected one of {expected}"),
+    );
     skip_value(meta)
 }
 
@@ -165,7 +182,9 @@ trait PathString {
 
 impl PathString for syn::Path {
     fn to_token_stream_string(&self) -> String {
-        quote::ToTokens::to_token_stream(self).to_string().replace(' ', "")
+        quote::ToTokens::to_token_stream(self)
+            .to_string()
+            .replace(' ', "")
     }
 }
 
@@ -192,7 +211,10 @@ fn parse_options(
 
 fn set_once<T>(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<T>, value: T) {
     if slot.is_some() {
-        ctxt.error_spanned_by(&meta.path, format!("duplicate key `{}`", meta.path.to_token_stream_string()));
+        ctxt.error_spanned_by(
+            &meta.path,
+            format!("duplicate key `{}`", meta.path.to_token_stream_string()),
+        );
     } else {
         *slot = Some(value);
     }
@@ -200,11 +222,19 @@ fn set_once<T>(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<T>, va
 
 /// A flag (`read_only`) or an explicit boolean (`read_only = false`).
 fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
-    if meta.input.peek(Token![=]) { Ok(meta.value()?.parse::<LitBool>()?.value) } else { Ok(true) }
+    if meta.input.peek(Token![=]) {
+        Ok(meta.value()?.parse::<LitBool>()?.value)
+    } else {
+        Ok(true)
+    }
 }
 
 pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
-    let mut rpc = RpcAttr { span: attr.span(), name: None, access: AccessAttr::default() };
+    let mut rpc = RpcAttr {
+        span: attr.span(),
+        name: None,
+        access: AccessAttr::default(),
+    };
     parse_options(ctxt, attr, "rpc", |meta| {
         if rpc.access.parse(ctxt, meta)? {
             Ok(())
@@ -220,7 +250,14 @@ pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
 }
 
 pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
-    let mut http = HttpAttr { span: attr.span(), route: None, body: None, status: None, access: AccessAttr::default(), middleware: None };
+    let mut http = HttpAttr {
+        span: attr.span(),
+        route: None,
+        body: None,
+        status: None,
+        access: AccessAttr::default(),
+        middleware: None,
+    };
     parse_options(ctxt, attr, "http", |meta| {
         if http.access.parse(ctxt, meta)? {
             Ok(())
@@ -251,17 +288,39 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
             set_once(ctxt, meta, &mut http.middleware, method);
             Ok(())
         } else {
-            unknown_key(ctxt, meta, "http", &["get", "post", "put", "patch", "delete", "body", "status", "auth", "role", "middleware"])
+            unknown_key(
+                ctxt,
+                meta,
+                "http",
+                &[
+                    "get",
+                    "post",
+                    "put",
+                    "patch",
+                    "delete",
+                    "body",
+                    "status",
+                    "auth",
+                    "role",
+                    "middleware",
+                ],
+            )
         }
     });
     if http.route.is_none() {
-        ctxt.error_spanned_by(attr, "`#[http]` needs a verb and a path, e.g. `#[http(get = \"/items/:id\")]`");
+        ctxt.error_spanned_by(
+            attr,
+            "`#[http]` needs a verb and a path, e.g. `#[http(get = \"/items/:id\")]`",
+        );
     }
     http
 }
 
 pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
-    let mut mcp = McpAttr { span: Some(attr.span()), ..McpAttr::default() };
+    let mut mcp = McpAttr {
+        span: Some(attr.span()),
+        ..McpAttr::default()
+    };
     parse_options(ctxt, attr, "mcp_tool", |meta| {
         if mcp.access.parse(ctxt, meta)? {
             return Ok(());
@@ -293,7 +352,17 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
                 ctxt,
                 meta,
                 "mcp_tool",
-                &["name", "title", "description", "read_only", "destructive", "idempotent", "open_world", "auth", "role"],
+                &[
+                    "name",
+                    "title",
+                    "description",
+                    "read_only",
+                    "destructive",
+                    "idempotent",
+                    "open_world",
+                    "auth",
+                    "role",
+                ],
             );
         };
         let value = flag(meta)?;
@@ -304,7 +373,11 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
 }
 
 pub fn parse_queue(ctxt: &Ctxt, attr: &Attribute) -> QueueAttr {
-    let mut queue = QueueAttr { span: attr.span(), message_type: None, queue: None };
+    let mut queue = QueueAttr {
+        span: attr.span(),
+        message_type: None,
+        queue: None,
+    };
     parse_options(ctxt, attr, "queue", |meta| {
         if meta.path.is_ident("type") {
             let value = meta.value()?.parse()?;
@@ -325,7 +398,10 @@ pub fn parse_cron(ctxt: &Ctxt, attr: &Attribute) -> Option<CronAttr> {
     match attr.parse_args::<LitStr>() {
         Ok(schedule) => Some(CronAttr { schedule }),
         Err(_) => {
-            ctxt.error_spanned_by(attr, "expected a cron expression: `#[cron(\"*/5 * * * *\")]`");
+            ctxt.error_spanned_by(
+                attr,
+                "expected a cron expression: `#[cron(\"*/5 * * * *\")]`",
+            );
             None
         }
     }
@@ -357,7 +433,10 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
                 syn::Lit::Bool(enabled) if !enabled.value => Some(Entry::Off),
                 syn::Lit::Str(feature) => Some(Entry::Feature(feature)),
                 other => {
-                    ctxt.error_spanned_by(other, "`entry` is `false` or the name of a feature of this crate");
+                    ctxt.error_spanned_by(
+                        other,
+                        "`entry` is `false` or the name of a feature of this crate",
+                    );
                     None
                 }
             };
@@ -366,7 +445,12 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             }
             Ok(())
         } else {
-            unknown_key(ctxt, &meta, "dotdo::service", &["crate", "name", "title", "entry", "middleware"])
+            unknown_key(
+                ctxt,
+                &meta,
+                "dotdo::service",
+                &["crate", "name", "title", "entry", "middleware"],
+            )
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {

@@ -31,17 +31,29 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     let mut segments = Vec::with_capacity(raw.len());
     for (index, segment) in raw.iter().enumerate() {
         let named = |name: &str, kind: &str| {
-            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            if !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+            {
                 Ok(name.to_owned())
             } else {
-                Err(format!("`{kind}{name}` in `{path}`: a {} needs a Rust identifier as its name", if kind == ":" { "path parameter" } else { "wildcard" }))
+                Err(format!(
+                    "`{kind}{name}` in `{path}`: a {} needs a Rust identifier as its name",
+                    if kind == ":" {
+                        "path parameter"
+                    } else {
+                        "wildcard"
+                    }
+                ))
             }
         };
         segments.push(if let Some(name) = segment.strip_prefix(':') {
             Segment::Param(named(name, ":")?)
         } else if let Some(name) = segment.strip_prefix('*') {
             if index + 1 != raw.len() {
-                return Err(format!("`*{name}` in `{path}`: a wildcard must be the last segment"));
+                return Err(format!(
+                    "`*{name}` in `{path}`: a wildcard must be the last segment"
+                ));
             }
             Segment::Wildcard(named(name, "*")?)
         } else {
@@ -92,8 +104,12 @@ fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
     let mut inserted = std::collections::HashSet::new();
     for method in service.exposed() {
         for http in &method.http {
-            let Some((_, path)) = &http.route else { continue };
-            let Ok(segments) = parse_path(&path.value()) else { continue };
+            let Some((_, path)) = &http.route else {
+                continue;
+            };
+            let Ok(segments) = parse_path(&path.value()) else {
+                continue;
+            };
             let pattern = matchit_pattern(&segments);
             if !inserted.insert(pattern.clone()) {
                 continue;
@@ -101,7 +117,10 @@ fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
             if let Err(error) = router.insert(pattern, ()) {
                 ctxt.error_spanned_by(
                     path,
-                    format!("route `{}` conflicts with another route of this service: {error}", path.value()),
+                    format!(
+                        "route `{}` conflicts with another route of this service: {error}",
+                        path.value()
+                    ),
                 );
             }
         }
@@ -123,18 +142,38 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
             let name = method.rpc_name();
             if let Some(first) = rpc_names.insert(name.clone(), method) {
                 let span = rpc.name.as_ref().map_or(rpc.span, LitStr::span);
-                ctxt.syn_error(syn::Error::new(span, format!("duplicate RPC name `{name}`, also used by `{}`", first.ident)));
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!(
+                        "duplicate RPC name `{name}`, also used by `{}`",
+                        first.ident
+                    ),
+                ));
             }
         }
 
         for http in &method.http {
-            let Some((verb, path)) = &http.route else { continue };
-            check_route(ctxt, method, *verb, path, http.body.as_ref(), http.status.as_ref());
+            let Some((verb, path)) = &http.route else {
+                continue;
+            };
+            check_route(
+                ctxt,
+                method,
+                *verb,
+                path,
+                http.body.as_ref(),
+                http.status.as_ref(),
+            );
             if let Ok(segments) = parse_path(&path.value()) {
                 if let Some(first) = routes.insert(route_shape(*verb, &segments), method) {
                     ctxt.error_spanned_by(
                         path,
-                        format!("duplicate route `{} {}`, also declared on `{}`", verb.upper(), path.value(), first.ident),
+                        format!(
+                            "duplicate route `{} {}`, also declared on `{}`",
+                            verb.upper(),
+                            path.value(),
+                            first.ident
+                        ),
                     );
                 }
             }
@@ -145,11 +184,15 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
             let name = method.tool_name();
             let name_span = mcp.name.as_ref().map_or(span, LitStr::span);
             if !(1..=64).contains(&name.len())
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
             {
                 ctxt.syn_error(syn::Error::new(
                     name_span,
-                    format!("MCP tool name `{name}` must be 1 to 64 characters of `A-Z a-z 0-9 _ - .`"),
+                    format!(
+                        "MCP tool name `{name}` must be 1 to 64 characters of `A-Z a-z 0-9 _ - .`"
+                    ),
                 ));
             }
             if method.tool_description().trim().is_empty() {
@@ -162,7 +205,13 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                 ));
             }
             if let Some(first) = tool_names.insert(name.clone(), method) {
-                ctxt.syn_error(syn::Error::new(name_span, format!("duplicate MCP tool name `{name}`, also used by `{}`", first.ident)));
+                ctxt.syn_error(syn::Error::new(
+                    name_span,
+                    format!(
+                        "duplicate MCP tool name `{name}`, also used by `{}`",
+                        first.ident
+                    ),
+                ));
             }
         }
 
@@ -171,7 +220,11 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
             if let Some(first) = schedules.insert(cron.schedule.value(), method) {
                 ctxt.error_spanned_by(
                     &cron.schedule,
-                    format!("duplicate cron schedule `{}`, also run by `{}`", cron.schedule.value(), first.ident),
+                    format!(
+                        "duplicate cron schedule `{}`, also run by `{}`",
+                        cron.schedule.value(),
+                        first.ident
+                    ),
                 );
             }
         }
@@ -188,12 +241,18 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                 ));
             }
             let message_type = queue.message_type(method);
-            let key = (message_type.clone(), queue.queue.as_ref().map(LitStr::value));
+            let key = (
+                message_type.clone(),
+                queue.queue.as_ref().map(LitStr::value),
+            );
             if let Some(first) = queue_types.insert(key, method) {
                 let span = queue.message_type.as_ref().map_or(queue.span, LitStr::span);
                 ctxt.syn_error(syn::Error::new(
                     span,
-                    format!("duplicate queue message type `{message_type}`, also consumed by `{}`", first.ident),
+                    format!(
+                        "duplicate queue message type `{message_type}`, also consumed by `{}`",
+                        first.ident
+                    ),
                 ));
             }
         }
@@ -215,17 +274,24 @@ fn check_cron(ctxt: &Ctxt, method: &MethodModel, schedule: &LitStr) {
             format!("`{expression}` has {fields} fields; Workers cron triggers have 5: minute hour day-of-month month day-of-week"),
         );
     } else if let Err(error) = croner::parser::CronParser::new().parse(&expression) {
-        ctxt.error_spanned_by(schedule, format!("`{expression}` is not a valid cron expression: {error}"));
+        ctxt.error_spanned_by(
+            schedule,
+            format!("`{expression}` is not a valid cron expression: {error}"),
+        );
     }
 }
 
 fn check_signature(ctxt: &Ctxt, method: &MethodModel) {
     let sig = &method.sig;
     if sig.asyncness.is_none() {
-        ctxt.error_spanned_by(sig.fn_token, format!("service method `{}` must be `async fn`", method.ident));
+        ctxt.error_spanned_by(
+            sig.fn_token,
+            format!("service method `{}` must be `async fn`", method.ident),
+        );
     }
     match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(FnArg::Receiver(receiver))
+            if receiver.reference.is_some() && receiver.mutability.is_none() => {}
         Some(FnArg::Receiver(receiver)) => ctxt.error_spanned_by(
             receiver,
             "service methods take `&self`: a service is shared by concurrent calls",
@@ -238,7 +304,10 @@ fn check_signature(ctxt: &Ctxt, method: &MethodModel) {
     if method.output.is_none() {
         ctxt.error_spanned_by(
             &sig.ident,
-            format!("service method `{}` must return `Result<T, dotdo::Error>`", method.ident),
+            format!(
+                "service method `{}` must return `Result<T, dotdo::Error>`",
+                method.ident
+            ),
         );
     }
     let mut contexts = method.args.iter().filter(|arg| arg.is_context);
@@ -266,7 +335,10 @@ fn check_route(
 ) {
     let value = path.value();
     if RESERVED_PATHS.contains(&value.as_str()) {
-        ctxt.error_spanned_by(path, format!("`{value}` is served by dotdo itself (JSON-RPC and MCP); choose another path"));
+        ctxt.error_spanned_by(
+            path,
+            format!("`{value}` is served by dotdo itself (JSON-RPC and MCP); choose another path"),
+        );
     }
     let segments = match parse_path(&value) {
         Ok(segments) => segments,
@@ -278,7 +350,10 @@ fn check_route(
             if !method.params().any(|arg| arg.name == *name) {
                 ctxt.error_spanned_by(
                     path,
-                    format!("path parameter `{name}` has no argument of that name in `{}`", method.ident),
+                    format!(
+                        "path parameter `{name}` has no argument of that name in `{}`",
+                        method.ident
+                    ),
                 );
             }
             path_params.push(name.clone());
@@ -292,9 +367,18 @@ fn check_route(
                 format!("a body argument on `{}`: GET and DELETE requests carry no body; take `{name}` from the query", verb.upper()),
             );
         } else if path_params.contains(&name) {
-            ctxt.error_spanned_by(body, format!("`{name}` is a path parameter, it cannot also be the body"));
+            ctxt.error_spanned_by(
+                body,
+                format!("`{name}` is a path parameter, it cannot also be the body"),
+            );
         } else if !method.params().any(|arg| arg.name == name) {
-            ctxt.error_spanned_by(body, format!("body argument `{name}` is not an argument of `{}`", method.ident));
+            ctxt.error_spanned_by(
+                body,
+                format!(
+                    "body argument `{name}` is not an argument of `{}`",
+                    method.ident
+                ),
+            );
         }
     }
     if let Some(status) = status {
@@ -313,7 +397,11 @@ mod tests {
     fn paths_split_into_literals_params_and_wildcards() {
         assert_eq!(
             parse_path("/items/:id/*rest").unwrap(),
-            vec![Segment::Literal("items".into()), Segment::Param("id".into()), Segment::Wildcard("rest".into())]
+            vec![
+                Segment::Literal("items".into()),
+                Segment::Param("id".into()),
+                Segment::Wildcard("rest".into())
+            ]
         );
         assert!(parse_path("items").is_err());
         assert!(parse_path("/a/*rest/b").is_err());

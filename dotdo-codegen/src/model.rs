@@ -65,11 +65,17 @@ impl MethodModel {
     }
 
     pub fn rpc_name(&self) -> String {
-        self.rpc.as_ref().and_then(|rpc| rpc.name.as_ref()).map_or_else(|| unraw(&self.ident), |name| name.value())
+        self.rpc
+            .as_ref()
+            .and_then(|rpc| rpc.name.as_ref())
+            .map_or_else(|| unraw(&self.ident), |name| name.value())
     }
 
     pub fn tool_name(&self) -> String {
-        self.mcp.as_ref().and_then(|mcp| mcp.name.as_ref()).map_or_else(|| unraw(&self.ident), |name| name.value())
+        self.mcp
+            .as_ref()
+            .and_then(|mcp| mcp.name.as_ref())
+            .map_or_else(|| unraw(&self.ident), |name| name.value())
     }
 
     pub fn tool_description(&self) -> String {
@@ -82,13 +88,19 @@ impl MethodModel {
 
 impl QueueAttr {
     pub fn message_type(&self, method: &MethodModel) -> String {
-        self.message_type.as_ref().map_or_else(|| unraw(&method.ident), syn::LitStr::value)
+        self.message_type
+            .as_ref()
+            .map_or_else(|| unraw(&method.ident), syn::LitStr::value)
     }
 }
 
 impl ServiceModel {
     /// Reads the impl into a model, removing the markers so the impl compiles as plain Rust.
-    pub fn from_impl(ctxt: &Ctxt, service_attr: ServiceAttr, item: &mut ItemImpl) -> Option<ServiceModel> {
+    pub fn from_impl(
+        ctxt: &Ctxt,
+        service_attr: ServiceAttr,
+        item: &mut ItemImpl,
+    ) -> Option<ServiceModel> {
         if let Some((_, trait_path, _)) = &item.trait_ {
             ctxt.error_spanned_by(
                 trait_path,
@@ -96,14 +108,24 @@ impl ServiceModel {
             );
         }
         if !item.generics.params.is_empty() {
-            ctxt.error_spanned_by(&item.generics, "`#[dotdo::service]` does not support generic services");
+            ctxt.error_spanned_by(
+                &item.generics,
+                "`#[dotdo::service]` does not support generic services",
+            );
         }
         let ident = match &*item.self_ty {
-            Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|segment| segment.ident.clone()),
+            Type::Path(path) if path.qself.is_none() => path
+                .path
+                .segments
+                .last()
+                .map(|segment| segment.ident.clone()),
             _ => None,
         };
         let Some(ident) = ident else {
-            ctxt.error_spanned_by(&item.self_ty, "`#[dotdo::service]` needs a named type, e.g. `impl Items`");
+            ctxt.error_spanned_by(
+                &item.self_ty,
+                "`#[dotdo::service]` needs a named type, e.g. `impl Items`",
+            );
             return None;
         };
 
@@ -113,14 +135,20 @@ impl ServiceModel {
                 methods.push(MethodModel::from_fn(ctxt, function));
             }
         }
-        let name = service_attr.name.map_or_else(|| ident.to_string(), |name| name.value());
+        let name = service_attr
+            .name
+            .map_or_else(|| ident.to_string(), |name| name.value());
         Some(ServiceModel {
             self_ty: (*item.self_ty).clone(),
-            title: service_attr.title.map_or_else(|| name.clone(), |title| title.value()),
+            title: service_attr
+                .title
+                .map_or_else(|| name.clone(), |title| title.value()),
             name,
             ident,
             docs: docs(&item.attrs),
-            krate: service_attr.krate.unwrap_or_else(|| syn::parse_quote!(::dotdo)),
+            krate: service_attr
+                .krate
+                .unwrap_or_else(|| syn::parse_quote!(::dotdo)),
             entry: service_attr.entry,
             middleware: service_attr.middleware,
             methods,
@@ -171,12 +199,20 @@ impl MethodModel {
             let ident = match &*typed.pat {
                 Pat::Ident(pat) => pat.ident.clone(),
                 other => {
-                    ctxt.error_spanned_by(other, "arguments of service methods must be plain names (`id: String`)");
+                    ctxt.error_spanned_by(
+                        other,
+                        "arguments of service methods must be plain names (`id: String`)",
+                    );
                     syn::Ident::new("__dotdo_unnamed", other.span())
                 }
             };
             let name = unraw(&ident);
-            args.push(ArgModel { ident, name, ty: (*typed.ty).clone(), is_context: is_context_type(&typed.ty) });
+            args.push(ArgModel {
+                ident,
+                name,
+                ty: (*typed.ty).clone(),
+                is_context: is_context_type(&typed.ty),
+            });
         }
         let output = match &function.sig.output {
             ReturnType::Default => None,
@@ -205,7 +241,9 @@ pub fn unraw(ident: &Ident) -> String {
 
 /// `&Context`, `&dotdo::Context`, `&crate::Context`: the per-call context, in no schema.
 fn is_context_type(ty: &Type) -> bool {
-    let Type::Reference(reference) = ty else { return false };
+    let Type::Reference(reference) = ty else {
+        return false;
+    };
     matches!(&*reference.elem, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Context"))
 }
 
@@ -216,7 +254,9 @@ fn result_ok_type(ty: &Type) -> Option<Type> {
     if last.ident != "Result" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
     match arguments.args.first()? {
         syn::GenericArgument::Type(ok) => Some(ok.clone()),
         _ => None,
@@ -230,7 +270,11 @@ pub fn docs(attrs: &[Attribute]) -> String {
         .filter(|attribute| attribute.path().is_ident("doc"))
         .filter_map(|attribute| match &attribute.meta {
             syn::Meta::NameValue(syn::MetaNameValue {
-                value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }),
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
                 ..
             }) => Some(text.value()),
             _ => None,

@@ -38,22 +38,49 @@ impl HashedKeys {
     /// Parses the secret's text; a malformed entry is an error naming its position, not its text.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let mut keys = Vec::new();
-        for (index, entry) in text.split([',', '\n']).map(str::trim).filter(|entry| !entry.is_empty()).enumerate() {
-            let malformed = || Error::internal(format!("API key entry {} is not `<sha256 hex>=<id>:<role>[:<scopes>]`", index + 1));
+        for (index, entry) in text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .enumerate()
+        {
+            let malformed = || {
+                Error::internal(format!(
+                    "API key entry {} is not `<sha256 hex>=<id>:<role>[:<scopes>]`",
+                    index + 1
+                ))
+            };
             let (hash, who) = entry.split_once('=').ok_or_else(malformed)?;
             let mut digest = [0u8; 32];
             let bytes = (0..32)
-                .map(|i| hash.get(i * 2..i * 2 + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+                .map(|i| {
+                    hash.get(i * 2..i * 2 + 2)
+                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                })
                 .collect::<Option<Vec<u8>>>()
                 .filter(|_| hash.len() == 64)
                 .ok_or_else(malformed)?;
             digest.copy_from_slice(&bytes);
             let mut parts = who.splitn(3, ':');
-            let (Some(id), Some(role)) = (parts.next(), parts.next()) else { return Err(malformed()) };
-            let scopes = parts.next().map(|scopes| scopes.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-            keys.push((digest, Principal { id: id.to_owned(), role: role.to_owned(), scopes }));
+            let (Some(id), Some(role)) = (parts.next(), parts.next()) else {
+                return Err(malformed());
+            };
+            let scopes = parts
+                .next()
+                .map(|scopes| scopes.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+            keys.push((
+                digest,
+                Principal {
+                    id: id.to_owned(),
+                    role: role.to_owned(),
+                    scopes,
+                },
+            ));
         }
-        Ok(HashedKeys { keys: Rc::new(keys) })
+        Ok(HashedKeys {
+            keys: Rc::new(keys),
+        })
     }
 
     /// The entry line for `key`, for setting up the secret.
@@ -64,7 +91,10 @@ impl HashedKeys {
 
 /// The SHA-256 of an API key, hex: how keys are stored and looked up, never the key itself.
 pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 impl ApiKeyVerifier for HashedKeys {
@@ -112,7 +142,13 @@ struct Claims {
 
 impl Jwt {
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
-        Jwt { key: Rc::new(secret.as_ref().to_vec()), issuer: None, audience: None, leeway: 30, clock: dotdo_runtime::clock::now_seconds }
+        Jwt {
+            key: Rc::new(secret.as_ref().to_vec()),
+            issuer: None,
+            audience: None,
+            leeway: 30,
+            clock: dotdo_runtime::clock::now_seconds,
+        }
     }
 
     pub fn issuer(mut self, issuer: &str) -> Self {
@@ -136,9 +172,13 @@ impl Jwt {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{payload}");
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(signing_input.as_bytes());
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
     }
 
     /// The principal a token stands for, or why it does not.
@@ -151,7 +191,9 @@ impl Jwt {
     pub fn verify_claims(&self, token: &str) -> Result<(Principal, Value), Error> {
         let invalid = |why: &str| Error::unauthorized(format!("invalid token: {why}"));
         let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(invalid("not a JWT"));
         };
         let header: JwtHeader = URL_SAFE_NO_PAD
@@ -162,10 +204,14 @@ impl Jwt {
         if header.alg != "HS256" {
             return Err(invalid("unsupported algorithm"));
         }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid("malformed signature"))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| invalid("malformed signature"))?;
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(&token.as_bytes()[..header_and_payload_len(token)]);
-        mac.verify_slice(&signature).map_err(|_| invalid("bad signature"))?;
+        mac.verify_slice(&signature)
+            .map_err(|_| invalid("bad signature"))?;
         let raw: Value = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
@@ -196,11 +242,17 @@ impl Jwt {
                 return Err(invalid("wrong audience"));
             }
         }
-        let id = claims.sub.filter(|sub| !sub.is_empty()).ok_or_else(|| invalid("no subject"))?;
+        let id = claims
+            .sub
+            .filter(|sub| !sub.is_empty())
+            .ok_or_else(|| invalid("no subject"))?;
         let principal = Principal {
             id,
             role: claims.role.unwrap_or_else(|| "user".to_owned()),
-            scopes: claims.scope.map(|scope| scope.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+            scopes: claims
+                .scope
+                .map(|scope| scope.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
         };
         Ok((principal, raw))
     }
@@ -258,10 +310,18 @@ impl Authenticate {
             .or_else(|| authorization.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| Error::unauthorized("malformed Authorization header: expected `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                Error::unauthorized("malformed Authorization header: expected `Bearer <token>`")
+            })?;
         if token.starts_with("sk_live_") || token.starts_with("sk_test_") {
-            let verifier = self.api_keys.as_ref().ok_or_else(|| Error::unauthorized("API keys are not accepted here"))?;
-            return verifier.verify(token).await?.ok_or_else(|| Error::unauthorized("invalid API key"));
+            let verifier = self
+                .api_keys
+                .as_ref()
+                .ok_or_else(|| Error::unauthorized("API keys are not accepted here"))?;
+            return verifier
+                .verify(token)
+                .await?
+                .ok_or_else(|| Error::unauthorized("invalid API key"));
         }
         match &self.jwt {
             Some(jwt) if token.matches('.').count() == 2 => jwt.verify(token),
@@ -276,13 +336,20 @@ impl Authenticate {
             "bearer_methods_supported": ["header"],
         });
         let mut response = Response::new(body.to_string().into_bytes());
-        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response
     }
 }
 
 impl Middleware for Authenticate {
-    fn call<'a>(&'a self, request: Incoming, mut context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        mut context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
             let path = request.uri.path();
             if let Some(protected) = &self.protected {
@@ -290,7 +357,10 @@ impl Middleware for Authenticate {
                     return self.metadata(protected);
                 }
             }
-            let authorization = context.headers().get(AUTHORIZATION).map(|value| value.to_str().unwrap_or_default().to_owned());
+            let authorization = context
+                .headers()
+                .get(AUTHORIZATION)
+                .map(|value| value.to_str().unwrap_or_default().to_owned());
             let principal = match authorization {
                 // A principal set before this layer (forwarded by a trusted gateway) stands.
                 None => context.principal().cloned(),
@@ -301,7 +371,8 @@ impl Middleware for Authenticate {
             };
             if principal.is_none() && path == dotdo_runtime::http::MCP_PATH {
                 if let Some(protected) = &self.protected {
-                    let mut response = error_response(&Error::unauthorized("authentication required"), &context);
+                    let mut response =
+                        error_response(&Error::unauthorized("authentication required"), &context);
                     let challenge = format!(
                         "Bearer resource_metadata=\"{}{METADATA_PATH}\"",
                         protected.resource.trim_end_matches('/')

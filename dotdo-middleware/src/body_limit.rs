@@ -18,7 +18,12 @@ impl BodyLimit {
 }
 
 impl Middleware for BodyLimit {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         // The declared length is checked first, so an honest client learns without sending.
         let declared = context
             .headers()

@@ -4,8 +4,9 @@
 use futures_util::future::LocalBoxFuture;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
-    ACCESS_CONTROL_REQUEST_METHOD, HeaderMap, HeaderValue, ORIGIN, VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, HeaderMap, HeaderValue, ORIGIN,
+    VARY,
 };
 use http::{Method, StatusCode};
 
@@ -71,14 +72,21 @@ impl Cors {
     fn allowed(&self, origin: &str) -> Option<HeaderValue> {
         match &self.origins {
             Origins::Any => Some(HeaderValue::from_static("*")),
-            Origins::List(list) => list.iter().any(|allowed| allowed == origin).then(|| HeaderValue::from_str(origin).ok()).flatten(),
+            Origins::List(list) => list
+                .iter()
+                .any(|allowed| allowed == origin)
+                .then(|| HeaderValue::from_str(origin).ok())
+                .flatten(),
         }
     }
 
     fn decorate(&self, headers: &mut HeaderMap, allow_origin: HeaderValue) {
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         if self.credentials {
-            headers.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            headers.insert(
+                ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
         }
         if matches!(self.origins, Origins::List(_)) {
             headers.append(VARY, HeaderValue::from_static("Origin"));
@@ -91,10 +99,21 @@ fn header_value(text: &str) -> HeaderValue {
 }
 
 impl Middleware for Cors {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
-        let origin = context.headers().get(ORIGIN).and_then(|value| value.to_str().ok()).map(str::to_owned);
-        let is_preflight =
-            request.method == Method::OPTIONS && context.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
+        let origin = context
+            .headers()
+            .get(ORIGIN)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let is_preflight = request.method == Method::OPTIONS
+            && context
+                .headers()
+                .contains_key(ACCESS_CONTROL_REQUEST_METHOD);
         Box::pin(async move {
             let Some(origin) = origin else {
                 return next.run(request, context).await; // not a cross-origin browser request
@@ -110,28 +129,44 @@ impl Middleware for Cors {
                 let headers = response.headers_mut();
                 self.decorate(headers, allow_origin);
                 headers.insert(ACCESS_CONTROL_ALLOW_METHODS, header_value(&self.methods));
-                let requested = context.headers().get(ACCESS_CONTROL_REQUEST_HEADERS).and_then(|value| value.to_str().ok());
+                let requested = context
+                    .headers()
+                    .get(ACCESS_CONTROL_REQUEST_HEADERS)
+                    .and_then(|value| value.to_str().ok());
                 // Asked-for headers are answered from the allowed list only.
                 let headers_allowed = match requested {
                     Some(requested) => requested
                         .split(',')
                         .map(|name| name.trim().to_ascii_lowercase())
-                        .filter(|name| self.headers.split(',').any(|allowed| allowed.trim() == name))
+                        .filter(|name| {
+                            self.headers
+                                .split(',')
+                                .any(|allowed| allowed.trim() == name)
+                        })
                         .collect::<Vec<_>>()
                         .join(", "),
                     None => self.headers.clone(),
                 };
                 headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, header_value(&headers_allowed));
                 headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(self.max_age));
-                headers.append(VARY, HeaderValue::from_static("Access-Control-Request-Method, Access-Control-Request-Headers"));
+                headers.append(
+                    VARY,
+                    HeaderValue::from_static(
+                        "Access-Control-Request-Method, Access-Control-Request-Headers",
+                    ),
+                );
                 return response;
             }
             let mut response = next.run(request, context).await;
             if let Some(allow_origin) = allowed {
                 self.decorate(response.headers_mut(), allow_origin);
-                response.headers_mut().insert(ACCESS_CONTROL_EXPOSE_HEADERS, header_value(&self.expose));
+                response
+                    .headers_mut()
+                    .insert(ACCESS_CONTROL_EXPOSE_HEADERS, header_value(&self.expose));
             } else if matches!(self.origins, Origins::List(_)) {
-                response.headers_mut().append(VARY, HeaderValue::from_static("Origin"));
+                response
+                    .headers_mut()
+                    .append(VARY, HeaderValue::from_static("Origin"));
             }
             response
         })

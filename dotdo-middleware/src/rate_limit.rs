@@ -20,11 +20,21 @@ use dotdo_runtime::{Context, Error, Middleware, Next};
 pub trait RateLimitStore {
     /// Counts one more request for `key` in the window starting at `window_start`, returning the
     /// count including this one.
-    fn hit<'a>(&'a self, key: &'a str, window_start: u64, window_seconds: u32) -> LocalBoxFuture<'a, Result<u32, Error>>;
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window_start: u64,
+        window_seconds: u32,
+    ) -> LocalBoxFuture<'a, Result<u32, Error>>;
 }
 
 impl<T: RateLimitStore + ?Sized> RateLimitStore for std::rc::Rc<T> {
-    fn hit<'a>(&'a self, key: &'a str, window_start: u64, window_seconds: u32) -> LocalBoxFuture<'a, Result<u32, Error>> {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window_start: u64,
+        window_seconds: u32,
+    ) -> LocalBoxFuture<'a, Result<u32, Error>> {
         (**self).hit(key, window_start, window_seconds)
     }
 }
@@ -36,7 +46,12 @@ pub struct MemoryStore {
 }
 
 impl RateLimitStore for MemoryStore {
-    fn hit<'a>(&'a self, key: &'a str, window_start: u64, _window_seconds: u32) -> LocalBoxFuture<'a, Result<u32, Error>> {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window_start: u64,
+        _window_seconds: u32,
+    ) -> LocalBoxFuture<'a, Result<u32, Error>> {
         let mut counts = self.counts.borrow_mut();
         counts.retain(|(_, start), _| *start >= window_start);
         let count = counts.entry((key.to_owned(), window_start)).or_default();
@@ -58,15 +73,34 @@ impl KvStore {
 }
 
 impl RateLimitStore for KvStore {
-    fn hit<'a>(&'a self, key: &'a str, window_start: u64, window_seconds: u32) -> LocalBoxFuture<'a, Result<u32, Error>> {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window_start: u64,
+        window_seconds: u32,
+    ) -> LocalBoxFuture<'a, Result<u32, Error>> {
         Box::pin(async move {
             let name = format!("ratelimit:{key}:{window_start}");
-            let store_error = |error: worker::kv::KvError| Error::internal(format!("rate limit store: {error}"));
-            let current: u32 = self.kv.get(&name).text().await.map_err(store_error)?.and_then(|text| text.parse().ok()).unwrap_or(0);
+            let store_error =
+                |error: worker::kv::KvError| Error::internal(format!("rate limit store: {error}"));
+            let current: u32 = self
+                .kv
+                .get(&name)
+                .text()
+                .await
+                .map_err(store_error)?
+                .and_then(|text| text.parse().ok())
+                .unwrap_or(0);
             let count = current + 1;
             // KV keeps keys for at least 60 s; the window start in the key makes old ones unused.
             let ttl = u64::from(window_seconds).max(60);
-            self.kv.put(&name, count.to_string()).map_err(store_error)?.expiration_ttl(ttl).execute().await.map_err(store_error)?;
+            self.kv
+                .put(&name, count.to_string())
+                .map_err(store_error)?
+                .expiration_ttl(ttl)
+                .execute()
+                .await
+                .map_err(store_error)?;
             Ok(count)
         })
     }
@@ -87,12 +121,20 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn new(store: impl RateLimitStore + 'static) -> Self {
-        RateLimit { store: Box::new(store), rules: Vec::new(), clock: dotdo_runtime::clock::now_seconds }
+        RateLimit {
+            store: Box::new(store),
+            rules: Vec::new(),
+            clock: dotdo_runtime::clock::now_seconds,
+        }
     }
 
     /// At most `limit` requests per `window_seconds` under `prefix` (`"/"` for everything).
     pub fn rule(mut self, prefix: &str, limit: u32, window_seconds: u32) -> Self {
-        self.rules.push(Rule { prefix: prefix.to_owned(), limit, window_seconds: window_seconds.max(1) });
+        self.rules.push(Rule {
+            prefix: prefix.to_owned(),
+            limit,
+            window_seconds: window_seconds.max(1),
+        });
         self
     }
 
@@ -103,7 +145,10 @@ impl RateLimit {
     }
 
     fn rule_for(&self, path: &str) -> Option<&Rule> {
-        self.rules.iter().filter(|rule| path.starts_with(&rule.prefix)).max_by_key(|rule| rule.prefix.len())
+        self.rules
+            .iter()
+            .filter(|rule| path.starts_with(&rule.prefix))
+            .max_by_key(|rule| rule.prefix.len())
     }
 }
 
@@ -112,12 +157,20 @@ impl RateLimit {
 fn client_key(context: &Context) -> String {
     match context.principal() {
         Some(principal) => format!("principal:{}", principal.id),
-        None => format!("ip:{}", context.header("cf-connecting-ip").unwrap_or("unknown")),
+        None => format!(
+            "ip:{}",
+            context.header("cf-connecting-ip").unwrap_or("unknown")
+        ),
     }
 }
 
 impl Middleware for RateLimit {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
             let Some(rule) = self.rule_for(request.uri.path()) else {
                 return next.run(request, context).await;
@@ -127,11 +180,19 @@ impl Middleware for RateLimit {
             let window_start = now - now % window;
             let reset = (window_start + window - now) as u32;
             let key = format!("{}:{}", rule.prefix, client_key(&context));
-            let count = match self.store.hit(&key, window_start, rule.window_seconds).await {
+            let count = match self
+                .store
+                .hit(&key, window_start, rule.window_seconds)
+                .await
+            {
                 Ok(count) => count,
                 // An unavailable store must not take the service down: serve, and log why.
                 Err(error) => {
-                    dotdo_runtime::log::error(&context, "rate limit store failed; request served", &error);
+                    dotdo_runtime::log::error(
+                        &context,
+                        "rate limit store failed; request served",
+                        &error,
+                    );
                     return next.run(request, context).await;
                 }
             };
@@ -142,7 +203,10 @@ impl Middleware for RateLimit {
             };
             let headers = response.headers_mut();
             headers.insert("x-ratelimit-limit", HeaderValue::from(rule.limit));
-            headers.insert("x-ratelimit-remaining", HeaderValue::from(rule.limit.saturating_sub(count)));
+            headers.insert(
+                "x-ratelimit-remaining",
+                HeaderValue::from(rule.limit.saturating_sub(count)),
+            );
             headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
             response
         })

@@ -11,7 +11,12 @@ use dotdo_runtime::{Context, Middleware, Next, Principal};
 pub struct RequestLog;
 
 impl Middleware for RequestLog {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
             let started = dotdo_runtime::clock::now_millis();
             let request_id = context.request_id().to_owned();
@@ -21,7 +26,10 @@ impl Middleware for RequestLog {
             let status = response.status().as_u16();
             // Authentication below records who called on the response, since the context
             // moved on with the request.
-            let principal = response.extensions().get::<Principal>().map(|principal| principal.id.clone());
+            let principal = response
+                .extensions()
+                .get::<Principal>()
+                .map(|principal| principal.id.clone());
             let fields = json!({
                 "request_id": request_id,
                 "method": method,
@@ -31,7 +39,11 @@ impl Middleware for RequestLog {
                 "principal": principal,
             });
             let level = if status >= 500 { "error" } else { "info" };
-            dotdo_runtime::log::emit(level, "request", fields.as_object().cloned().unwrap_or_default());
+            dotdo_runtime::log::emit(
+                level,
+                "request",
+                fields.as_object().cloned().unwrap_or_default(),
+            );
             response
         })
     }

@@ -23,7 +23,11 @@ pub struct ForwardedPrincipal {
 
 impl From<&Principal> for ForwardedPrincipal {
     fn from(principal: &Principal) -> Self {
-        ForwardedPrincipal { id: principal.id.clone(), role: principal.role.clone(), scopes: principal.scopes.clone() }
+        ForwardedPrincipal {
+            id: principal.id.clone(),
+            role: principal.role.clone(),
+            scopes: principal.scopes.clone(),
+        }
     }
 }
 
@@ -36,20 +40,33 @@ pub struct TrustGateway {
 
 impl TrustGateway {
     pub fn new(secret: impl Into<String>) -> Self {
-        TrustGateway { secret: secret.into() }
+        TrustGateway {
+            secret: secret.into(),
+        }
     }
 }
 
 impl Middleware for TrustGateway {
-    fn call<'a>(&'a self, request: Incoming, mut context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        mut context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         let from_gateway = !self.secret.is_empty()
             && context
                 .header(GATEWAY_HEADER)
                 .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(self.secret.as_bytes())));
         if from_gateway {
-            let forwarded = context.header(PRINCIPAL_HEADER).and_then(|text| serde_json::from_str::<ForwardedPrincipal>(text).ok());
+            let forwarded = context
+                .header(PRINCIPAL_HEADER)
+                .and_then(|text| serde_json::from_str::<ForwardedPrincipal>(text).ok());
             if let Some(forwarded) = forwarded {
-                context.set_principal(Principal { id: forwarded.id, role: forwarded.role, scopes: forwarded.scopes });
+                context.set_principal(Principal {
+                    id: forwarded.id,
+                    role: forwarded.role,
+                    scopes: forwarded.scopes,
+                });
             }
         }
         next.run(request, context)

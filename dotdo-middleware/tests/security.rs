@@ -6,7 +6,8 @@ use std::rc::Rc;
 use dotdo::prelude::*;
 use dotdo::testing::{TestClient, TestResponse};
 use dotdo_middleware::{
-    ApiKeyVerifier, Authenticate, BodyLimit, Cors, HashedKeys, Jwt, MemoryStore, ProtectedResource, RateLimit, RequestLog,
+    ApiKeyVerifier, Authenticate, BodyLimit, Cors, HashedKeys, Jwt, MemoryStore, ProtectedResource,
+    RateLimit, RequestLog,
 };
 use futures_executor::block_on;
 use futures_util::future::LocalBoxFuture;
@@ -45,27 +46,40 @@ struct Guarded {
 
 impl Guarded {
     fn stack(&self) -> dotdo::Stack {
-        let keys = HashedKeys::parse(&[
-            HashedKeys::entry_for(ADMIN_KEY, "root", "admin"),
-            HashedKeys::entry_for(USER_KEY, "alice", "user"),
-        ]
-        .join("\n"))
+        let keys = HashedKeys::parse(
+            &[
+                HashedKeys::entry_for(ADMIN_KEY, "root", "admin"),
+                HashedKeys::entry_for(USER_KEY, "alice", "user"),
+            ]
+            .join("\n"),
+        )
         .unwrap();
-        let jwt = Jwt::hs256(SECRET).issuer("https://auth.example.com").audience("items").with_clock(now);
+        let jwt = Jwt::hs256(SECRET)
+            .issuer("https://auth.example.com")
+            .audience("items")
+            .with_clock(now);
         dotdo::Stack::new()
             .with(RequestLog)
             .with(Cors::origins(["https://app.example.com"]).allow_credentials())
             .with(BodyLimit::bytes(256))
             .with(
                 Authenticate::new()
-                    .api_keys(KeyTable { active: keys, revoked: vec![REVOKED_KEY] })
+                    .api_keys(KeyTable {
+                        active: keys,
+                        revoked: vec![REVOKED_KEY],
+                    })
                     .jwt(jwt)
                     .protect_mcp(ProtectedResource {
                         resource: "https://items.example.com".into(),
                         authorization_servers: vec!["https://auth.example.com".into()],
                     }),
             )
-            .with(RateLimit::new(self.limits.clone()).rule("/", 1000, 60).rule("/limited", 3, 60).with_clock(now))
+            .with(
+                RateLimit::new(self.limits.clone())
+                    .rule("/", 1000, 60)
+                    .rule("/limited", 3, 60)
+                    .with_clock(now),
+            )
     }
 }
 
@@ -81,10 +95,15 @@ impl dotdo::Middleware for Special {
     ) -> LocalBoxFuture<'a, dotdo::http::Response> {
         Box::pin(async move {
             if context.header("x-block").is_some() {
-                return dotdo::http::error_response(&Error::forbidden("blocked by the route's layer"), &context);
+                return dotdo::http::error_response(
+                    &Error::forbidden("blocked by the route's layer"),
+                    &context,
+                );
             }
             let mut response = next.run(request, context).await;
-            response.headers_mut().insert("x-special", http::HeaderValue::from_static("yes"));
+            response
+                .headers_mut()
+                .insert("x-special", http::HeaderValue::from_static("yes"));
             response
         })
     }
@@ -114,7 +133,10 @@ impl Guarded {
     /// Private by the URI standard.
     #[http(get = "/_private")]
     async fn private(&self, ctx: &Context) -> Result<String, dotdo::Error> {
-        Ok(ctx.principal().map(|principal| principal.id.clone()).unwrap_or_default())
+        Ok(ctx
+            .principal()
+            .map(|principal| principal.id.clone())
+            .unwrap_or_default())
     }
 
     /// Any signed-in caller.
@@ -147,7 +169,9 @@ impl Guarded {
 }
 
 fn client() -> TestClient<Guarded> {
-    TestClient::new(Guarded { limits: Rc::new(MemoryStore::default()) })
+    TestClient::new(Guarded {
+        limits: Rc::new(MemoryStore::default()),
+    })
 }
 
 fn jwt() -> Jwt {
@@ -166,7 +190,11 @@ fn claims(extra: Value) -> Value {
     claims
 }
 
-async fn get_with(client: &TestClient<Guarded>, path: &str, authorization: Option<&str>) -> TestResponse {
+async fn get_with(
+    client: &TestClient<Guarded>,
+    path: &str,
+    authorization: Option<&str>,
+) -> TestResponse {
     let mut request = client.get(path);
     if let Some(authorization) = authorization {
         request = request.header("authorization", authorization);
@@ -181,33 +209,117 @@ fn the_security_table() {
         let (head, _) = token.rsplit_once('.').unwrap();
         let forged_claims = base64_url(&claims(json!({"role": "admin"})).to_string());
         let header = head.split('.').next().unwrap();
-        format!("{header}.{forged_claims}.{}", token.rsplit('.').next().unwrap())
+        format!(
+            "{header}.{forged_claims}.{}",
+            token.rsplit('.').next().unwrap()
+        )
     };
-    let alg_none = format!("{}.{}.", base64_url(r#"{"alg":"none","typ":"JWT"}"#), base64_url(&claims(json!({})).to_string()));
+    let alg_none = format!(
+        "{}.{}.",
+        base64_url(r#"{"alg":"none","typ":"JWT"}"#),
+        base64_url(&claims(json!({})).to_string())
+    );
     let other_secret = Jwt::hs256("another-secret").sign(&claims(json!({})));
     let cases: Vec<(&str, String, &str, u16)> = vec![
         ("missing header", String::new(), "/_private", 401),
         ("malformed header", "Basic abc".into(), "/_private", 401),
-        ("unknown key", "Bearer sk_live_nope0000000000000000000000000000".into(), "/_private", 401),
-        ("revoked key", format!("Bearer {REVOKED_KEY}"), "/_private", 401),
-        ("expired JWT", format!("Bearer {}", jwt().sign(&claims(json!({"exp": NOW - 3600})))), "/_private", 401),
-        ("not-yet-valid JWT", format!("Bearer {}", jwt().sign(&claims(json!({"nbf": NOW + 3600})))), "/_private", 401),
-        ("wrong audience", format!("Bearer {}", jwt().sign(&claims(json!({"aud": "billing"})))), "/_private", 401),
-        ("wrong issuer", format!("Bearer {}", jwt().sign(&claims(json!({"iss": "https://evil.example"})))), "/_private", 401),
-        ("no expiry", format!("Bearer {}", jwt().sign(&claims(json!({"exp": null})))), "/_private", 401),
-        ("tampered signature", format!("Bearer {tampered}"), "/_private", 401),
+        (
+            "unknown key",
+            "Bearer sk_live_nope0000000000000000000000000000".into(),
+            "/_private",
+            401,
+        ),
+        (
+            "revoked key",
+            format!("Bearer {REVOKED_KEY}"),
+            "/_private",
+            401,
+        ),
+        (
+            "expired JWT",
+            format!("Bearer {}", jwt().sign(&claims(json!({"exp": NOW - 3600})))),
+            "/_private",
+            401,
+        ),
+        (
+            "not-yet-valid JWT",
+            format!("Bearer {}", jwt().sign(&claims(json!({"nbf": NOW + 3600})))),
+            "/_private",
+            401,
+        ),
+        (
+            "wrong audience",
+            format!("Bearer {}", jwt().sign(&claims(json!({"aud": "billing"})))),
+            "/_private",
+            401,
+        ),
+        (
+            "wrong issuer",
+            format!(
+                "Bearer {}",
+                jwt().sign(&claims(json!({"iss": "https://evil.example"})))
+            ),
+            "/_private",
+            401,
+        ),
+        (
+            "no expiry",
+            format!("Bearer {}", jwt().sign(&claims(json!({"exp": null})))),
+            "/_private",
+            401,
+        ),
+        (
+            "tampered signature",
+            format!("Bearer {tampered}"),
+            "/_private",
+            401,
+        ),
         ("alg none", format!("Bearer {alg_none}"), "/_private", 401),
-        ("HS256 with another secret", format!("Bearer {other_secret}"), "/_private", 401),
-        ("correct key, wrong role", format!("Bearer {USER_KEY}"), "/admin/purge", 403),
-        ("correct JWT, wrong role", format!("Bearer {}", jwt().sign(&claims(json!({})))), "/admin/purge", 403),
-        ("correct key", format!("Bearer {USER_KEY}"), "/_private", 200),
-        ("correct JWT", format!("Bearer {}", jwt().sign(&claims(json!({})))), "/_private", 200),
-        ("admin key, admin route", format!("Bearer {ADMIN_KEY}"), "/admin/purge", 204),
+        (
+            "HS256 with another secret",
+            format!("Bearer {other_secret}"),
+            "/_private",
+            401,
+        ),
+        (
+            "correct key, wrong role",
+            format!("Bearer {USER_KEY}"),
+            "/admin/purge",
+            403,
+        ),
+        (
+            "correct JWT, wrong role",
+            format!("Bearer {}", jwt().sign(&claims(json!({})))),
+            "/admin/purge",
+            403,
+        ),
+        (
+            "correct key",
+            format!("Bearer {USER_KEY}"),
+            "/_private",
+            200,
+        ),
+        (
+            "correct JWT",
+            format!("Bearer {}", jwt().sign(&claims(json!({})))),
+            "/_private",
+            200,
+        ),
+        (
+            "admin key, admin route",
+            format!("Bearer {ADMIN_KEY}"),
+            "/admin/purge",
+            204,
+        ),
     ];
     block_on(async {
         let client = client();
         for (name, authorization, path, status) in cases {
-            let mut request = if path == "/admin/purge" { client.post(path) } else { client.get(path) };
+            let mut request = if path == "/admin/purge" {
+                client.post(path)
+            } else {
+                client.get(path)
+            };
             if !authorization.is_empty() {
                 request = request.header("authorization", &authorization);
             }
@@ -215,10 +327,18 @@ fn the_security_table() {
             assert_eq!(response.status(), status, "{name}: {}", response.text());
             let body = response.text();
             for secret in [SECRET, ADMIN_KEY, USER_KEY, REVOKED_KEY, "another-secret"] {
-                assert!(!body.contains(secret), "{name}: the answer names a secret: {body}");
+                assert!(
+                    !body.contains(secret),
+                    "{name}: the answer names a secret: {body}"
+                );
             }
             if status == 401 {
-                assert!(response.header("www-authenticate").is_some_and(|value| value.starts_with("Bearer")), "{name}");
+                assert!(
+                    response
+                        .header("www-authenticate")
+                        .is_some_and(|value| value.starts_with("Bearer")),
+                    "{name}"
+                );
             }
         }
     });
@@ -234,7 +354,10 @@ fn a_jwt_becomes_the_principal_with_its_role_and_scopes() {
     block_on(async {
         let token = jwt().sign(&claims(json!({"scope": "items:read items:write"})));
         let response = get_with(&client(), "/me", Some(&format!("Bearer {token}"))).await;
-        assert_eq!(response.json::<Value>(), json!({"id": "bob", "role": "user", "scopes": ["items:read", "items:write"]}));
+        assert_eq!(
+            response.json::<Value>(),
+            json!({"id": "bob", "role": "user", "scopes": ["items:read", "items:write"]})
+        );
     });
 }
 
@@ -250,8 +373,13 @@ fn public_routes_need_no_credentials_and_auth_routes_do() {
 fn rpc_is_private_and_roles_apply_per_method() {
     block_on(async {
         let client = client();
-        let call = |method: &'static str| json!({"jsonrpc": "2.0", "id": 1, "method": method}).to_string();
-        let anonymous = client.post("/_rpc").header("content-type", "application/json").body(call("me")).await;
+        let call =
+            |method: &'static str| json!({"jsonrpc": "2.0", "id": 1, "method": method}).to_string();
+        let anonymous = client
+            .post("/_rpc")
+            .header("content-type", "application/json")
+            .body(call("me"))
+            .await;
         assert_eq!(anonymous.status(), 401);
         let user = client
             .post("/_rpc")
@@ -266,15 +394,25 @@ fn rpc_is_private_and_roles_apply_per_method() {
 #[test]
 fn mcp_without_credentials_gets_401_with_resource_metadata() {
     block_on(async {
-        let response = client().mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).await;
+        let response = client()
+            .mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .await;
         assert_eq!(response.status(), 401);
         assert_eq!(
             response.header("www-authenticate"),
-            Some("Bearer resource_metadata=\"https://items.example.com/.well-known/oauth-protected-resource\"")
+            Some(
+                "Bearer resource_metadata=\"https://items.example.com/.well-known/oauth-protected-resource\""
+            )
         );
-        let metadata: Value = client().get("/.well-known/oauth-protected-resource").await.json();
+        let metadata: Value = client()
+            .get("/.well-known/oauth-protected-resource")
+            .await
+            .json();
         assert_eq!(metadata["resource"], "https://items.example.com/mcp");
-        assert_eq!(metadata["authorization_servers"], json!(["https://auth.example.com"]));
+        assert_eq!(
+            metadata["authorization_servers"],
+            json!(["https://auth.example.com"])
+        );
         let authorized = client()
             .post("/mcp")
             .header("authorization", &format!("Bearer {USER_KEY}"))
@@ -291,15 +429,38 @@ fn cors_preflight_is_answered_for_allowed_origins() {
             .request(http::Method::OPTIONS, "/echo")
             .header("origin", "https://app.example.com")
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "Content-Type, Authorization, X-Unknown")
+            .header(
+                "access-control-request-headers",
+                "Content-Type, Authorization, X-Unknown",
+            )
             .await;
         assert_eq!(response.status(), 204);
-        assert_eq!(response.header("access-control-allow-origin"), Some("https://app.example.com"));
-        assert_eq!(response.header("access-control-allow-credentials"), Some("true"));
-        assert_eq!(response.header("access-control-allow-headers"), Some("content-type, authorization"));
-        assert!(response.header("access-control-allow-methods").unwrap().contains("POST"));
+        assert_eq!(
+            response.header("access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            response.header("access-control-allow-credentials"),
+            Some("true")
+        );
+        assert_eq!(
+            response.header("access-control-allow-headers"),
+            Some("content-type, authorization")
+        );
+        assert!(
+            response
+                .header("access-control-allow-methods")
+                .unwrap()
+                .contains("POST")
+        );
         assert_eq!(response.header("access-control-max-age"), Some("600"));
-        assert!(response.headers().get_all("vary").iter().any(|vary| vary == "Origin"));
+        assert!(
+            response
+                .headers()
+                .get_all("vary")
+                .iter()
+                .any(|vary| vary == "Origin")
+        );
     });
 }
 
@@ -319,10 +480,25 @@ fn cors_preflight_from_another_origin_is_refused() {
 #[test]
 fn cors_headers_go_on_actual_responses_with_vary() {
     block_on(async {
-        let response = client().get("/public").header("origin", "https://app.example.com").await;
-        assert_eq!(response.header("access-control-allow-origin"), Some("https://app.example.com"));
-        assert!(response.headers().get_all("vary").iter().any(|vary| vary == "Origin"));
-        let other = client().get("/public").header("origin", "https://evil.example").await;
+        let response = client()
+            .get("/public")
+            .header("origin", "https://app.example.com")
+            .await;
+        assert_eq!(
+            response.header("access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
+        assert!(
+            response
+                .headers()
+                .get_all("vary")
+                .iter()
+                .any(|vary| vary == "Origin")
+        );
+        let other = client()
+            .get("/public")
+            .header("origin", "https://evil.example")
+            .await;
         assert!(other.header("access-control-allow-origin").is_none());
     });
 }
@@ -344,9 +520,16 @@ fn cors_any_origin_never_allows_credentials() {
         }
     }
     block_on(async {
-        let response = TestClient::new(Open).get("/x").header("origin", "https://anywhere.example").await;
+        let response = TestClient::new(Open)
+            .get("/x")
+            .header("origin", "https://anywhere.example")
+            .await;
         assert_eq!(response.header("access-control-allow-origin"), Some("*"));
-        assert!(response.header("access-control-allow-credentials").is_none());
+        assert!(
+            response
+                .header("access-control-allow-credentials")
+                .is_none()
+        );
     });
 }
 
@@ -355,18 +538,33 @@ fn the_rate_limit_trips_at_the_configured_count_with_headers() {
     block_on(async {
         let client = client();
         for expected_remaining in ["2", "1", "0"] {
-            let response = client.get("/limited").header("cf-connecting-ip", "203.0.113.9").await;
+            let response = client
+                .get("/limited")
+                .header("cf-connecting-ip", "203.0.113.9")
+                .await;
             assert_eq!(response.status(), 200);
             assert_eq!(response.header("x-ratelimit-limit"), Some("3"));
-            assert_eq!(response.header("x-ratelimit-remaining"), Some(expected_remaining));
+            assert_eq!(
+                response.header("x-ratelimit-remaining"),
+                Some(expected_remaining)
+            );
         }
-        let limited = client.get("/limited").header("cf-connecting-ip", "203.0.113.9").await;
+        let limited = client
+            .get("/limited")
+            .header("cf-connecting-ip", "203.0.113.9")
+            .await;
         assert_eq!(limited.status(), 429);
         let retry_after: u32 = limited.header("retry-after").unwrap().parse().unwrap();
         assert!(retry_after > 0 && retry_after <= 60);
-        assert_eq!(limited.header("x-ratelimit-reset"), Some(retry_after.to_string().as_str()));
+        assert_eq!(
+            limited.header("x-ratelimit-reset"),
+            Some(retry_after.to_string().as_str())
+        );
         // Another client has its own window.
-        let other = client.get("/limited").header("cf-connecting-ip", "203.0.113.10").await;
+        let other = client
+            .get("/limited")
+            .header("cf-connecting-ip", "203.0.113.10")
+            .await;
         assert_eq!(other.status(), 200);
     });
 }
@@ -376,10 +574,21 @@ fn the_rate_limit_is_keyed_by_principal_when_authenticated() {
     block_on(async {
         let client = client();
         for _ in 0..3 {
-            client.get("/limited").header("authorization", &format!("Bearer {USER_KEY}")).await;
+            client
+                .get("/limited")
+                .header("authorization", &format!("Bearer {USER_KEY}"))
+                .await;
         }
-        let fourth = client.get("/limited").header("authorization", &format!("Bearer {USER_KEY}")).header("cf-connecting-ip", "198.51.100.1").await;
-        assert_eq!(fourth.status(), 429, "a new IP does not reset a principal's window");
+        let fourth = client
+            .get("/limited")
+            .header("authorization", &format!("Bearer {USER_KEY}"))
+            .header("cf-connecting-ip", "198.51.100.1")
+            .await;
+        assert_eq!(
+            fourth.status(),
+            429,
+            "a new IP does not reset a principal's window"
+        );
     });
 }
 
@@ -387,9 +596,17 @@ fn the_rate_limit_is_keyed_by_principal_when_authenticated() {
 fn a_body_over_the_limit_is_413_before_parsing() {
     block_on(async {
         let big = format!("\"{}\"", "x".repeat(300));
-        let response = client().post("/echo").header("content-type", "application/json").body(big).await;
+        let response = client()
+            .post("/echo")
+            .header("content-type", "application/json")
+            .body(big)
+            .await;
         assert_eq!(response.status(), 413);
-        let declared = client().post("/echo").header("content-length", "100000").body("{").await;
+        let declared = client()
+            .post("/echo")
+            .header("content-length", "100000")
+            .body("{")
+            .await;
         assert_eq!(declared.status(), 413, "the declared length is enough");
         let small = client().post("/echo").json(&"hi").await;
         assert_eq!(small.status(), 200);
@@ -400,13 +617,26 @@ fn a_body_over_the_limit_is_413_before_parsing() {
 fn a_route_can_have_middleware_of_its_own() {
     block_on(async {
         let client = client();
-        let special = client.get("/special").header("x-request-id", "route-layer-1").await;
+        let special = client
+            .get("/special")
+            .header("x-request-id", "route-layer-1")
+            .await;
         assert_eq!(special.status(), 200);
         assert_eq!(special.header("x-special"), Some("yes"));
-        assert_eq!(special.json::<String>(), "route-layer-1", "the context passes through the route's layers");
+        assert_eq!(
+            special.json::<String>(),
+            "route-layer-1",
+            "the context passes through the route's layers"
+        );
         assert_eq!(special.header("x-request-id"), Some("route-layer-1"));
-        assert!(special.header("x-ratelimit-limit").is_some(), "the service's layers ran too");
-        assert!(client.get("/public").await.header("x-special").is_none(), "other routes are untouched");
+        assert!(
+            special.header("x-ratelimit-limit").is_some(),
+            "the service's layers ran too"
+        );
+        assert!(
+            client.get("/public").await.header("x-special").is_none(),
+            "other routes are untouched"
+        );
         let blocked = client.get("/special").header("x-block", "1").await;
         assert_eq!(blocked.status(), 403);
     });

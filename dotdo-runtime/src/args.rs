@@ -51,18 +51,34 @@ pub struct Args<'a> {
 impl<'a> Args<'a> {
     /// Empty arguments for a method whose parameters are `expected`.
     pub fn new(expected: &'static [&'static str]) -> Self {
-        Args { expected, entries: Vec::new() }
+        Args {
+            expected,
+            entries: Vec::new(),
+        }
     }
 
     /// Adds a text value (path segment or query parameter). Later additions win over earlier
     /// ones of the same name, so callers add the weakest source first.
-    pub fn push_text(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>, source: Source) {
-        self.entries.push(Entry { name: name.into(), raw: Raw::Text(value.into()), source });
+    pub fn push_text(
+        &mut self,
+        name: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+        source: Source,
+    ) {
+        self.entries.push(Entry {
+            name: name.into(),
+            raw: Raw::Text(value.into()),
+            source,
+        });
     }
 
     /// Adds a JSON value.
     pub fn push_json(&mut self, name: impl Into<Cow<'a, str>>, value: Value, source: Source) {
-        self.entries.push(Entry { name: name.into(), raw: Raw::Json(value), source });
+        self.entries.push(Entry {
+            name: name.into(),
+            raw: Raw::Json(value),
+            source,
+        });
     }
 
     /// Adds every field of a JSON object; anything else is an error that names what was sent.
@@ -105,7 +121,10 @@ impl<'a> Args<'a> {
             Some(object @ Value::Object(_)) => self.push_object(object, "params"),
             Some(other) => Err(Error::invalid_field(
                 "params",
-                format!("params must be an object or an array, got {}", json_type(&other)),
+                format!(
+                    "params must be an object or an array, got {}",
+                    json_type(&other)
+                ),
             )),
         }
     }
@@ -133,7 +152,11 @@ impl<'a> Args<'a> {
                 let mut inner = error.path().to_string();
                 // serde reports a missing or unknown field in its message, not in the path.
                 if let Some(key) = named_field(&error.inner().to_string()) {
-                    inner = if inner == "." { key.to_owned() } else { format!("{inner}.{key}") };
+                    inner = if inner == "." {
+                        key.to_owned()
+                    } else {
+                        format!("{inner}.{key}")
+                    };
                 }
                 let field = match (entry.source, inner.as_str()) {
                     (Source::Body | Source::Message, ".") => None,
@@ -158,21 +181,36 @@ impl<'a> Args<'a> {
     /// Checks that nothing is left but query parameters: an unknown named argument is an error
     /// that lists the expected ones, so a caller (or a model) can correct itself.
     pub fn finish(self) -> Result<(), Error> {
-        match self.entries.iter().find(|entry| entry.source == Source::Field) {
+        match self
+            .entries
+            .iter()
+            .find(|entry| entry.source == Source::Field)
+        {
             None => Ok(()),
             Some(entry) => Err(Error::invalid_field(
                 entry.name.clone().into_owned(),
                 if self.expected.is_empty() {
-                    format!("unknown argument `{}`: this method takes no arguments", entry.name)
+                    format!(
+                        "unknown argument `{}`: this method takes no arguments",
+                        entry.name
+                    )
                 } else {
-                    format!("unknown argument `{}`, expected one of {}", entry.name, self.expected_list())
+                    format!(
+                        "unknown argument `{}`, expected one of {}",
+                        entry.name,
+                        self.expected_list()
+                    )
                 },
             )),
         }
     }
 
     fn expected_list(&self) -> String {
-        self.expected.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+        self.expected
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -189,7 +227,9 @@ fn missing(name: &str) -> Error {
 
 /// The field named by serde's "missing field `x`" and "unknown field `x`, expected …" errors.
 fn named_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"))?;
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
     rest.split_once('`').map(|(field, _)| field)
 }
 
@@ -272,10 +312,15 @@ mod tests {
     #[test]
     fn nested_json_errors_name_the_path_inside_the_argument() {
         let mut args = Args::new(&["item"]);
-        args.push_params(Some(json!({"item": {"name": "a", "price": "x"}}))).unwrap();
+        args.push_params(Some(json!({"item": {"name": "a", "price": "x"}})))
+            .unwrap();
         let error = args.take::<Item>("item").unwrap_err();
         assert_eq!(error.field(), Some("item.price"));
-        assert!(error.message().contains("item.price"), "{}", error.message());
+        assert!(
+            error.message().contains("item.price"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
@@ -301,12 +346,17 @@ mod tests {
     #[test]
     fn unknown_named_arguments_are_reported_with_the_expected_ones() {
         let mut args = Args::new(PARAMS);
-        args.push_params(Some(json!({"id": "a", "lmit": 3}))).unwrap();
+        args.push_params(Some(json!({"id": "a", "lmit": 3})))
+            .unwrap();
         args.take::<String>("id").unwrap();
         args.take::<Option<u32>>("limit").unwrap();
         let error = args.finish().unwrap_err();
         assert_eq!(error.field(), Some("lmit"));
-        assert!(error.message().contains("expected one of `id`, `limit`"), "{}", error.message());
+        assert!(
+            error.message().contains("expected one of `id`, `limit`"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
@@ -320,6 +370,10 @@ mod tests {
     fn params_of_the_wrong_shape_are_rejected() {
         let mut args = Args::new(PARAMS);
         let error = args.push_params(Some(json!("id"))).unwrap_err();
-        assert!(error.message().contains("object or an array"), "{}", error.message());
+        assert!(
+            error.message().contains("object or an array"),
+            "{}",
+            error.message()
+        );
     }
 }

@@ -30,7 +30,10 @@ pub struct RpcClient<T> {
 
 impl<T: Transport> RpcClient<T> {
     pub fn new(transport: T) -> Self {
-        RpcClient { transport, next_id: Cell::new(1) }
+        RpcClient {
+            transport,
+            next_id: Cell::new(1),
+        }
     }
 
     pub fn transport(&self) -> &T {
@@ -39,19 +42,36 @@ impl<T: Transport> RpcClient<T> {
 
     /// Calls `method` with `params` (an object of named arguments) and decodes its result. An
     /// error the service returned comes back as the same [`Error`] kind, message and field.
-    pub async fn call<P: Serialize, R: DeserializeOwned>(&self, method: &str, params: &P) -> Result<R, Error> {
+    pub async fn call<P: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<R, Error> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let payload = serde_json::to_vec(&Request { jsonrpc: "2.0", id, method, params })
-            .map_err(|error| Error::bad_request(format!("encoding params of `{method}`: {error}")))?;
+        let payload = serde_json::to_vec(&Request {
+            jsonrpc: "2.0",
+            id,
+            method,
+            params,
+        })
+        .map_err(|error| Error::bad_request(format!("encoding params of `{method}`: {error}")))?;
         let answer = self.transport.send(payload).await?;
-        let answer: Response = serde_json::from_slice(&answer)
-            .map_err(|error| Error::upstream(format!("`{method}` answered with invalid JSON-RPC: {error}")))?;
+        let answer: Response = serde_json::from_slice(&answer).map_err(|error| {
+            Error::upstream(format!(
+                "`{method}` answered with invalid JSON-RPC: {error}"
+            ))
+        })?;
         if let Some(error) = answer.error {
-            return Err(Error::from_jsonrpc(error.code, error.message, error.data.as_ref()));
+            return Err(Error::from_jsonrpc(
+                error.code,
+                error.message,
+                error.data.as_ref(),
+            ));
         }
-        R::deserialize(answer.result.unwrap_or(Value::Null))
-            .map_err(|error| Error::upstream(format!("`{method}` returned an unexpected result: {error}")))
+        R::deserialize(answer.result.unwrap_or(Value::Null)).map_err(|error| {
+            Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
+        })
     }
 }
 

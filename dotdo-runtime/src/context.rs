@@ -48,13 +48,22 @@ impl Context {
             .remove(crate::request_id::HEADER)
             .filter(|id| id.to_str().is_ok_and(crate::request_id::is_valid))
             .unwrap_or_else(|| {
-                HeaderValue::from_str(&crate::request_id::generate()).expect("generated ids are valid header values")
+                HeaderValue::from_str(&crate::request_id::generate())
+                    .expect("generated ids are valid header values")
             });
-        Context { request_id, interface, headers, extensions: http::Extensions::new(), env: None }
+        Context {
+            request_id,
+            interface,
+            headers,
+            extensions: http::Extensions::new(),
+            env: None,
+        }
     }
 
     pub fn request_id(&self) -> &str {
-        self.request_id.to_str().expect("request ids are validated ASCII")
+        self.request_id
+            .to_str()
+            .expect("request ids are validated ASCII")
     }
     /// The request id as a header value, to propagate to the services this call reaches.
     pub fn request_id_header(&self) -> &HeaderValue {

@@ -37,7 +37,11 @@ impl Access {
     pub fn check(self, private_path: bool, context: &crate::Context) -> Result<(), Error> {
         let needs_principal = private_path || self != Access::Public;
         let Some(principal) = context.principal() else {
-            return if needs_principal { Err(Error::unauthorized("authentication required")) } else { Ok(()) };
+            return if needs_principal {
+                Err(Error::unauthorized("authentication required"))
+            } else {
+                Ok(())
+            };
         };
         match self {
             Access::Role(role) if principal.role != role && principal.role != "admin" => {
@@ -87,7 +91,8 @@ impl<T: serde::Serialize, E: Into<Error>> MethodOutput for Result<T, E> {
 }
 
 /// Calls one method with its arguments: generated per method.
-pub type Invoke<S> = for<'a> fn(&'a S, &'a Context, Args<'a>) -> LocalBoxFuture<'a, Result<Reply, Error>>;
+pub type Invoke<S> =
+    for<'a> fn(&'a S, &'a Context, Args<'a>) -> LocalBoxFuture<'a, Result<Reply, Error>>;
 
 /// Builds a JSON schema with the service's schema settings.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -255,7 +260,8 @@ impl<S> ServiceDescription<S> {
 
     /// The MCP `tools/list` entries, built once.
     pub fn mcp_tools(&self) -> &[Value] {
-        self.tool_list.get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
+        self.tool_list
+            .get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
     }
 
     /// A markdown table of every interface: what a service's README carries between
@@ -264,7 +270,11 @@ impl<S> ServiceDescription<S> {
     pub fn interfaces_markdown(&self) -> String {
         // The first sentence of the doc comment.
         let summary = |method: usize| {
-            let docs = self.methods[method].docs.split_whitespace().collect::<Vec<_>>().join(" ");
+            let docs = self.methods[method]
+                .docs
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
             docs[..end].replace('|', "\\|")
         };
@@ -274,26 +284,50 @@ impl<S> ServiceDescription<S> {
             Access::Public if private => "authenticated".to_owned(),
             Access::Public => "public".to_owned(),
         };
-        let mut rows = vec!["| interface | name | who | what |".to_owned(), "| --- | --- | --- | --- |".to_owned()];
+        let mut rows = vec![
+            "| interface | name | who | what |".to_owned(),
+            "| --- | --- | --- | --- |".to_owned(),
+        ];
         for route in self.routes {
             let name = format!("`{} {}`", route.verb.as_str(), route.path);
-            rows.push(format!("| HTTP | {name} | {} | {} |", access(route.access, route.path.starts_with("/_")), summary(route.method)));
+            rows.push(format!(
+                "| HTTP | {name} | {} | {} |",
+                access(route.access, route.path.starts_with("/_")),
+                summary(route.method)
+            ));
         }
         for rpc in self.rpc {
-            rows.push(format!("| RPC | `{}` | {} | {} |", rpc.name, access(rpc.access, true), summary(rpc.method)));
+            rows.push(format!(
+                "| RPC | `{}` | {} | {} |",
+                rpc.name,
+                access(rpc.access, true),
+                summary(rpc.method)
+            ));
         }
         for tool in self.tools {
-            rows.push(format!("| MCP tool | `{}` | {} | {} |", tool.name, access(tool.access, false), summary(tool.method)));
+            rows.push(format!(
+                "| MCP tool | `{}` | {} | {} |",
+                tool.name,
+                access(tool.access, false),
+                summary(tool.method)
+            ));
         }
         for queue in self.queues {
             let name = match queue.queue {
                 Some(queue_name) => format!("`{}` on `{queue_name}`", queue.message_type),
                 None => format!("`{}`", queue.message_type),
             };
-            rows.push(format!("| queue | {name} | producers | {} |", summary(queue.method)));
+            rows.push(format!(
+                "| queue | {name} | producers | {} |",
+                summary(queue.method)
+            ));
         }
         for cron in self.crons {
-            rows.push(format!("| cron | `{}` | the schedule | {} |", cron.schedule, summary(cron.method)));
+            rows.push(format!(
+                "| cron | `{}` | the schedule | {} |",
+                cron.schedule,
+                summary(cron.method)
+            ));
         }
         rows.join("\n") + "\n"
     }

@@ -98,7 +98,10 @@ impl ErrorKind {
     pub const fn is_transient(self) -> bool {
         matches!(
             self,
-            ErrorKind::RateLimited | ErrorKind::Upstream | ErrorKind::Unavailable | ErrorKind::Internal
+            ErrorKind::RateLimited
+                | ErrorKind::Upstream
+                | ErrorKind::Unavailable
+                | ErrorKind::Internal
         )
     }
 
@@ -167,7 +170,13 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with a message for the caller.
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Error { kind, message: message.into(), field: None, retry_after: None, retryable: None }
+        Error {
+            kind,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+            retryable: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
@@ -360,7 +369,9 @@ pub struct Problem<'a> {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Error");
-        debug.field("kind", &self.kind).field("message", &self.message);
+        debug
+            .field("kind", &self.kind)
+            .field("message", &self.message);
         if let Some(field) = &self.field {
             debug.field("field", field);
         }
@@ -430,9 +441,18 @@ mod tests {
     #[test]
     fn queue_decision_follows_the_kind_unless_overridden() {
         assert_eq!(Error::upstream("x").queue_decision(), QueueDecision::Retry);
-        assert_eq!(Error::not_found("x").queue_decision(), QueueDecision::GiveUp);
-        assert_eq!(Error::not_found("x").retryable().queue_decision(), QueueDecision::Retry);
-        assert_eq!(Error::upstream("x").permanent().queue_decision(), QueueDecision::GiveUp);
+        assert_eq!(
+            Error::not_found("x").queue_decision(),
+            QueueDecision::GiveUp
+        );
+        assert_eq!(
+            Error::not_found("x").retryable().queue_decision(),
+            QueueDecision::Retry
+        );
+        assert_eq!(
+            Error::upstream("x").permanent().queue_decision(),
+            QueueDecision::GiveUp
+        );
     }
 
     #[test]

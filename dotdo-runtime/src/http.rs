@@ -2,7 +2,9 @@
 //! JSON responses, and one problem+json shape for every error. `/_rpc` and `/mcp` are served
 //! here too, so a service is one `handle` call away from any HTTP host.
 
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{
+    ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
@@ -38,7 +40,10 @@ impl Router {
         for (index, route) in routes.iter().enumerate() {
             let (pattern, route_names) = matchit_pattern(route.path);
             names.push(route_names);
-            match grouped.iter_mut().find(|(existing, _)| *existing == pattern) {
+            match grouped
+                .iter_mut()
+                .find(|(existing, _)| *existing == pattern)
+            {
                 Some((_, verbs)) => verbs.push((route.verb, index)),
                 None => grouped.push((pattern, vec![(route.verb, index)])),
             }
@@ -88,7 +93,17 @@ pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let context = Context::from_headers(Interface::Http, parts.headers);
     let stack = service.middleware();
-    crate::middleware::serve(service, &stack, context, Incoming { method: parts.method, uri: parts.uri, body }).await
+    crate::middleware::serve(
+        service,
+        &stack,
+        context,
+        Incoming {
+            method: parts.method,
+            uri: parts.uri,
+            body,
+        },
+    )
+    .await
 }
 
 /// Serves one HTTP request with a context prepared by the caller (middleware, the platform),
@@ -111,21 +126,32 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
         _ => match route_layer(service, &request) {
             None => route(service, &context, &request).await,
             // Boxed, so the common path's state stays small.
-            Some(stack) => return Box::pin(route_with_layers(service, stack, context, request)).await,
+            Some(stack) => {
+                return Box::pin(route_with_layers(service, stack, context, request)).await;
+            }
         },
     };
-    response.headers_mut().insert(crate::request_id::HEADER, context.into_request_id_header());
+    response
+        .headers_mut()
+        .insert(crate::request_id::HEADER, context.into_request_id_header());
     response
 }
 
 /// A route with middleware of its own: the layers run around it and take the context with them.
-async fn route_with_layers<S: Service>(service: &S, stack: crate::middleware::Stack, context: Context, request: Incoming) -> Response {
+async fn route_with_layers<S: Service>(
+    service: &S,
+    stack: crate::middleware::Stack,
+    context: Context,
+    request: Incoming,
+) -> Response {
     let request_id = context.request_id_header().clone();
     let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
         Box::pin(async move { route(service, &context, &request).await })
     };
     let mut response = crate::middleware::run(&stack, context, request, &endpoint).await;
-    response.headers_mut().insert(crate::request_id::HEADER, request_id);
+    response
+        .headers_mut()
+        .insert(crate::request_id::HEADER, request_id);
     response
 }
 
@@ -135,11 +161,21 @@ fn route_layer<S: Service>(service: &S, request: &Incoming) -> Option<crate::mid
     if description.layers.is_empty() {
         return None;
     }
-    let router = description.router.get_or_init(|| Router::new(description.routes)).as_ref().ok()?;
+    let router = description
+        .router
+        .get_or_init(|| Router::new(description.routes))
+        .as_ref()
+        .ok()?;
     let found = router.paths.at(request.uri.path()).ok()?;
-    let wanted = if request.method == Method::HEAD { Verb::Get } else { Verb::from_method(&request.method)? };
+    let wanted = if request.method == Method::HEAD {
+        Verb::Get
+    } else {
+        Verb::from_method(&request.method)?
+    };
     let &(_, index) = found.value.iter().find(|(verb, _)| *verb == wanted)?;
-    description.routes[index].layer.map(|layer| (description.layers[layer])(service))
+    description.routes[index]
+        .layer
+        .map(|layer| (description.layers[layer])(service))
 }
 
 /// A request matched to a route: the method's call, ready to be awaited.
@@ -151,7 +187,11 @@ struct RouteCall<'a> {
 
 async fn route<S: Service>(service: &S, context: &Context, request: &Incoming) -> Response {
     // Matching and binding are synchronous, so the awaited state holds only the call.
-    let RouteCall { call, status, is_head } = match prepare_route(service, context, request) {
+    let RouteCall {
+        call,
+        status,
+        is_head,
+    } = match prepare_route(service, context, request) {
         Ok(prepared) => prepared,
         Err(response) => return response,
     };
@@ -163,7 +203,9 @@ async fn route<S: Service>(service: &S, context: &Context, request: &Incoming) -
     if is_head {
         let length = response.body().len();
         response.body_mut().clear();
-        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(length));
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
     response
 }
@@ -176,26 +218,40 @@ fn prepare_route<'a, S: Service>(
     request: &'a Incoming,
 ) -> Result<RouteCall<'a>, Response> {
     let description = S::description();
-    let router = match description.router.get_or_init(|| Router::new(description.routes)) {
+    let router = match description
+        .router
+        .get_or_init(|| Router::new(description.routes))
+    {
         Ok(router) => router,
         Err(detail) => return Err(error_response(&Error::internal(detail.clone()), context)),
     };
     let path = request.uri.path();
     let Ok(found) = router.paths.at(path) else {
-        return Err(error_response(&Error::not_found(format!("no route for `{path}`")), context));
+        return Err(error_response(
+            &Error::not_found(format!("no route for `{path}`")),
+            context,
+        ));
     };
     let verbs = found.value;
     let allow = || allow_header(verbs.iter().map(|(verb, _)| *verb));
 
     let is_head = request.method == Method::HEAD;
-    let wanted = if is_head { Some(Verb::Get) } else { Verb::from_method(&request.method) };
-    let Some(&(_, route_index)) = wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
+    let wanted = if is_head {
+        Some(Verb::Get)
+    } else {
+        Verb::from_method(&request.method)
+    };
+    let Some(&(_, route_index)) =
+        wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
     else {
         let mut response = if request.method == Method::OPTIONS {
             empty_response(StatusCode::NO_CONTENT)
         } else {
             let message = format!("`{path}` does not accept {}", request.method);
-            error_response(&Error::new(crate::ErrorKind::MethodNotAllowed, message), context)
+            error_response(
+                &Error::new(crate::ErrorKind::MethodNotAllowed, message),
+                context,
+            )
         };
         response.headers_mut().insert(ALLOW, allow());
         return Err(response);
@@ -208,10 +264,20 @@ fn prepare_route<'a, S: Service>(
 
     let mut args = Args::new(method.params);
     let names = &router.names[route_index];
-    if let Err(error) = bind(&mut args, route, names, &found.params, request.uri.query(), context.headers(), &request.body) {
+    if let Err(error) = bind(
+        &mut args,
+        route,
+        names,
+        &found.params,
+        request.uri.query(),
+        context.headers(),
+        &request.body,
+    ) {
         return Err(error_response(&error, context));
     }
-    let status = route.status.unwrap_or(if method.returns_unit { 204 } else { 200 });
+    let status = route
+        .status
+        .unwrap_or(if method.returns_unit { 204 } else { 200 });
     Ok(RouteCall {
         call: (method.invoke)(service, context, args),
         status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -298,7 +364,9 @@ pub(crate) fn empty_response(status: StatusCode) -> Response {
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -310,17 +378,23 @@ pub fn error_response(error: &Error, context: &Context) -> Response {
     }
     let body = serde_json::to_vec(&error.problem(Some(context.request_id())))
         .expect("a problem document always serializes");
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if let Some(seconds) = error.retry_after() {
-        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     if error.kind() == crate::ErrorKind::Unauthorized {
-        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
 }
@@ -331,11 +405,16 @@ pub(crate) fn post_only(method: &Method, path: &str, context: &Context) -> Respo
         empty_response(StatusCode::NO_CONTENT)
     } else {
         error_response(
-            &Error::new(crate::ErrorKind::MethodNotAllowed, format!("`{path}` accepts only POST")),
+            &Error::new(
+                crate::ErrorKind::MethodNotAllowed,
+                format!("`{path}` accepts only POST"),
+            ),
             context,
         )
     };
-    response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
     response
 }
 
@@ -345,15 +424,36 @@ mod tests {
 
     #[test]
     fn declared_paths_become_positional_matchit_patterns() {
-        assert_eq!(matchit_pattern("/items/:id"), ("/items/{p0}".to_owned(), vec!["id"]));
-        assert_eq!(matchit_pattern("/files/:dir/*path"), ("/files/{p0}/{*p1}".to_owned(), vec!["dir", "path"]));
-        assert_eq!(matchit_pattern("/a{b}/:c"), ("/a{{b}}/{p0}".to_owned(), vec!["c"]));
+        assert_eq!(
+            matchit_pattern("/items/:id"),
+            ("/items/{p0}".to_owned(), vec!["id"])
+        );
+        assert_eq!(
+            matchit_pattern("/files/:dir/*path"),
+            ("/files/{p0}/{*p1}".to_owned(), vec!["dir", "path"])
+        );
+        assert_eq!(
+            matchit_pattern("/a{b}/:c"),
+            ("/a{{b}}/{p0}".to_owned(), vec!["c"])
+        );
     }
 
     #[test]
     fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
-        let route = |verb, path| RouteDesc { verb, path, method: 0, body: BodyBinding::None, access: crate::Access::Public, layer: None, status: None };
-        let router = Router::new(&[route(Verb::Get, "/t/:ns/*selector"), route(Verb::Put, "/t/:ns/*id")]).unwrap();
+        let route = |verb, path| RouteDesc {
+            verb,
+            path,
+            method: 0,
+            body: BodyBinding::None,
+            access: crate::Access::Public,
+            layer: None,
+            status: None,
+        };
+        let router = Router::new(&[
+            route(Verb::Get, "/t/:ns/*selector"),
+            route(Verb::Put, "/t/:ns/*id"),
+        ])
+        .unwrap();
         let found = router.paths.at("/t/a/b").unwrap();
         assert_eq!(found.value.len(), 2);
         assert_eq!(router.names[1], ["ns", "id"]);
@@ -363,9 +463,15 @@ mod tests {
     fn json_content_types_are_recognised() {
         let mut headers = HeaderMap::new();
         assert!(require_json_content_type(&headers).is_ok());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert!(require_json_content_type(&headers).is_ok());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/merge-patch+json"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/merge-patch+json"),
+        );
         assert!(require_json_content_type(&headers).is_ok());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         let error = require_json_content_type(&headers).unwrap_err();

@@ -24,24 +24,24 @@ pub mod worker;
 pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    Access, BodyBinding, CronDesc, Invoke, Layer, MethodDesc, MethodOutput, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service,
-    ServiceDescription, ToolAnnotations, ToolDesc, Verb,
+    Access, BodyBinding, CronDesc, Invoke, Layer, MethodDesc, MethodOutput, QueueDesc, Reply,
+    RouteDesc, RpcDesc, SchemaFn, Service, ServiceDescription, ToolAnnotations, ToolDesc, Verb,
 };
-pub use middleware::{Middleware, Next, Stack};
+pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
 pub use futures_util::future::LocalBoxFuture;
-pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
+pub use middleware::{Middleware, Next, Stack};
 
 /// What generated code names. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::schema::{ArgSchema, args_schema, output_schema};
+    pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
     pub use futures_util::future::LocalBoxFuture;
     pub use schemars::{JsonSchema, Schema, SchemaGenerator};
     pub use serde;
     pub use serde_json;
     pub use std;
-    pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
 
     /// The named params of a typed client call, or the error of the first that fails to encode.
     pub fn named_params<const N: usize>(

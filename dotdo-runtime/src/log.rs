@@ -21,7 +21,11 @@ pub fn error(context: &Context, message: &str, error: &Error) {
         "detail": error.message(),
         "field": error.field(),
     });
-    emit("error", message, fields.as_object().cloned().unwrap_or_default());
+    emit(
+        "error",
+        message,
+        fields.as_object().cloned().unwrap_or_default(),
+    );
 }
 
 /// On Workers the console is the log (`wrangler tail`, Workers Logs); natively, stderr.

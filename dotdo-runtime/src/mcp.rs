@@ -61,7 +61,10 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
         entry.insert("title".into(), title.into());
     }
     entry.insert("description".into(), tool.description.into());
-    entry.insert("inputSchema".into(), (tool.input_schema)(&mut generator).to_value());
+    entry.insert(
+        "inputSchema".into(),
+        (tool.input_schema)(&mut generator).to_value(),
+    );
     let output = (tool.output_schema)(&mut generator).to_value();
     if output.is_object() {
         entry.insert("outputSchema".into(), output);
@@ -98,10 +101,21 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .filter(|range| !range.contains("q=0") || range.contains("q=0."))
-        .map(|range| range.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .collect();
     let accepts = |media: &str| {
-        accepted.iter().any(|range| range == media || range == "*/*" || range == &format!("{}/*", media.split('/').next().unwrap_or_default()))
+        accepted.iter().any(|range| {
+            range == media
+                || range == "*/*"
+                || range == &format!("{}/*", media.split('/').next().unwrap_or_default())
+        })
     };
     if accepted.is_empty() || accepts("application/json") {
         Some(Format::Json)
@@ -115,11 +129,16 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
 fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
     let (body, content_type) = match format {
         Format::Json => (message.to_string(), "application/json"),
-        Format::EventStream => (format!("event: message\ndata: {message}\n\n"), "text/event-stream"),
+        Format::EventStream => (
+            format!("event: message\ndata: {message}\n\n"),
+            "text/event-stream",
+        ),
     };
     let mut response = Response::new(body.into_bytes());
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -127,7 +146,11 @@ fn error_message(id: Value, code: i64, message: String) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
-pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Incoming) -> Response {
+pub(crate) async fn handle_http<S: Service>(
+    service: &S,
+    context: &Context,
+    request: Incoming,
+) -> Response {
     if request.method != http::Method::POST {
         return post_only(&request.method, crate::http::MCP_PATH, context);
     }
@@ -137,7 +160,10 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
         return crate::http::error_response(&error, context);
     }
     let Some(format) = negotiate(headers) else {
-        let error = Error::new(ErrorKind::BadRequest, "the MCP endpoint answers application/json or text/event-stream");
+        let error = Error::new(
+            ErrorKind::BadRequest,
+            "the MCP endpoint answers application/json or text/event-stream",
+        );
         let mut response = crate::http::error_response(&error, context);
         *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
         return response;
@@ -160,25 +186,43 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
         };
     }
 
-    let version = match headers.get(PROTOCOL_VERSION_HEADER).map(|value| value.to_str().unwrap_or_default()) {
+    let version = match headers
+        .get(PROTOCOL_VERSION_HEADER)
+        .map(|value| value.to_str().unwrap_or_default())
+    {
         None => DEFAULT_VERSION,
         Some(version) if SUPPORTED_VERSIONS.contains(&version) => version,
         Some(version) if MODERN_VERSIONS.contains(&version) => {
-            let text = format!("a {version} request carries `{META_PROTOCOL_VERSION}` in `params._meta`");
-            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, HEADER_MISMATCH, text), format);
+            let text =
+                format!("a {version} request carries `{META_PROTOCOL_VERSION}` in `params._meta`");
+            return answer(
+                StatusCode::BAD_REQUEST,
+                &error_message(Value::Null, HEADER_MISMATCH, text),
+                format,
+            );
         }
         Some(version) => {
             let text = format!(
                 "unsupported MCP-Protocol-Version `{version}`; supported: {}",
                 all_versions().join(", ")
             );
-            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, INVALID_REQUEST, text), format);
+            return answer(
+                StatusCode::BAD_REQUEST,
+                &error_message(Value::Null, INVALID_REQUEST, text),
+                format,
+            );
         }
     };
     let reply = match message {
         Value::Array(_) if version != DEFAULT_VERSION => {
-            let text = format!("JSON-RPC batches are not part of MCP {version} (only 2025-03-26 had them)");
-            return answer(StatusCode::BAD_REQUEST, &error_message(Value::Null, INVALID_REQUEST, text), format);
+            let text = format!(
+                "JSON-RPC batches are not part of MCP {version} (only 2025-03-26 had them)"
+            );
+            return answer(
+                StatusCode::BAD_REQUEST,
+                &error_message(Value::Null, INVALID_REQUEST, text),
+                format,
+            );
         }
         Value::Array(batch) => {
             let mut replies = Vec::new();
@@ -197,13 +241,24 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
 
 /// Every version served, modern first.
 fn all_versions() -> Vec<&'static str> {
-    MODERN_VERSIONS.iter().chain(SUPPORTED_VERSIONS).copied().collect()
+    MODERN_VERSIONS
+        .iter()
+        .chain(SUPPORTED_VERSIONS)
+        .copied()
+        .collect()
 }
 
 /// The protocol version a modern request declares in `params._meta`, if it is one.
 fn modern_version(message: &Value) -> Option<String> {
-    let version = message.get("params")?.get("_meta")?.get(META_PROTOCOL_VERSION)?;
-    Some(version.as_str().map_or_else(|| version.to_string(), str::to_owned))
+    let version = message
+        .get("params")?
+        .get("_meta")?
+        .get(META_PROTOCOL_VERSION)?;
+    Some(
+        version
+            .as_str()
+            .map_or_else(|| version.to_string(), str::to_owned),
+    )
 }
 
 /// Browsers send `Origin`; a page from another site must not drive the tools (DNS rebinding).
@@ -216,41 +271,67 @@ fn origin_allowed(headers: &HeaderMap, context: &Context) -> bool {
     let Some(authority) = origin.split_once("://").map(|(_, rest)| rest) else {
         return false;
     };
-    let host = authority.rsplit_once(':').map_or(authority, |(host, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { host } else { authority }
-    });
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                host
+            } else {
+                authority
+            }
+        });
     if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
         return true;
     }
     if headers.get(HOST).and_then(|own| own.to_str().ok()) == Some(authority) {
         return true;
     }
-    let configured = context.get::<AllowedOrigins>().map(|allowed| allowed.0.clone()).unwrap_or_default();
+    let configured = context
+        .get::<AllowedOrigins>()
+        .map(|allowed| allowed.0.clone())
+        .unwrap_or_default();
     let from_env = context
         .env()
         .and_then(|env| env.var("MCP_ALLOWED_ORIGINS").ok())
         .map(|var| var.to_string())
         .unwrap_or_default();
-    configured.iter().map(String::as_str).chain(from_env.split(',').map(str::trim)).any(|allowed| allowed == origin)
+    configured
+        .iter()
+        .map(String::as_str)
+        .chain(from_env.split(',').map(str::trim))
+        .any(|allowed| allowed == origin)
 }
 
 /// Answers one legacy message; `None` for notifications and client responses.
-async fn legacy_message<S: Service>(service: &S, context: &Context, message: Value) -> Option<Value> {
+async fn legacy_message<S: Service>(
+    service: &S,
+    context: &Context,
+    message: Value,
+) -> Option<Value> {
     let Value::Object(mut object) = message else {
-        let text = format!("invalid request: expected an object, got {}", json_type(&message));
+        let text = format!(
+            "invalid request: expected an object, got {}",
+            json_type(&message)
+        );
         return Some(error_message(Value::Null, INVALID_REQUEST, text));
     };
     let id = object.remove("id")?; // a notification
     let method = object.remove("method")?; // a response to a request we never make
     let Value::String(method) = method else {
-        return Some(error_message(id, INVALID_REQUEST, "`method` must be a string".into()));
+        return Some(error_message(
+            id,
+            INVALID_REQUEST,
+            "`method` must be a string".into(),
+        ));
     };
     let params = object.remove("params").unwrap_or(Value::Null);
     let description = S::description();
     let result = match method.as_str() {
         "initialize" => {
             let requested = params.get("protocolVersion").and_then(Value::as_str);
-            let version = requested.filter(|requested| SUPPORTED_VERSIONS.contains(requested)).unwrap_or(SUPPORTED_VERSIONS[0]);
+            let version = requested
+                .filter(|requested| SUPPORTED_VERSIONS.contains(requested))
+                .unwrap_or(SUPPORTED_VERSIONS[0]);
             let mut result = json!({
                 "protocolVersion": version,
                 "capabilities": {"tools": {"listChanged": false}},
@@ -317,25 +398,48 @@ mod modern {
             (status, Some(body))
         };
         let Some(method) = message.get("method").and_then(Value::as_str) else {
-            return reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, "`method` must be a string".into(), None);
+            return reject(
+                StatusCode::BAD_REQUEST,
+                INVALID_REQUEST,
+                "`method` must be a string".into(),
+                None,
+            );
         };
-        if let Err(text) = mirrored(headers, PROTOCOL_VERSION_HEADER, "MCP-Protocol-Version", &requested, false) {
+        if let Err(text) = mirrored(
+            headers,
+            PROTOCOL_VERSION_HEADER,
+            "MCP-Protocol-Version",
+            &requested,
+            false,
+        ) {
             return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
         }
         if !MODERN_VERSIONS.contains(&requested.as_str()) {
             let data = json!({"supported": all_versions(), "requested": requested});
-            return reject(StatusCode::BAD_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version".into(), Some(data));
+            return reject(
+                StatusCode::BAD_REQUEST,
+                UNSUPPORTED_PROTOCOL_VERSION,
+                "Unsupported protocol version".into(),
+                Some(data),
+            );
         }
         if let Err(text) = mirrored(headers, METHOD_HEADER, "Mcp-Method", method, false) {
             return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
         }
         let params = message.get("params").cloned().unwrap_or(Value::Null);
-        if !params["_meta"].get(META_CLIENT_CAPABILITIES).is_some_and(Value::is_object) {
-            let text = format!("`params._meta` must carry `{META_CLIENT_CAPABILITIES}` (an object)");
+        if !params["_meta"]
+            .get(META_CLIENT_CAPABILITIES)
+            .is_some_and(Value::is_object)
+        {
+            let text =
+                format!("`params._meta` must carry `{META_CLIENT_CAPABILITIES}` (an object)");
             return reject(StatusCode::BAD_REQUEST, INVALID_PARAMS, text, None);
         }
         if method == "tools/call" {
-            let body_name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+            let body_name = params
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if let Err(text) = mirrored(headers, NAME_HEADER, "Mcp-Name", body_name, true) {
                 return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
             }
@@ -347,7 +451,8 @@ mod modern {
         let description = S::description();
         let (result, cacheable) = match method {
             "server/discover" => {
-                let mut result = json!({"supportedVersions": all_versions(), "capabilities": {"tools": {}}});
+                let mut result =
+                    json!({"supportedVersions": all_versions(), "capabilities": {"tools": {}}});
                 if !description.docs.is_empty() {
                     result["instructions"] = description.docs.into();
                 }
@@ -356,7 +461,12 @@ mod modern {
             "tools/list" => (list_tools(description, &params), true),
             "tools/call" => (call_tool(service, context, params).await, false),
             other => {
-                return reject(StatusCode::NOT_FOUND, METHOD_NOT_FOUND, format!("method not found: `{other}`"), None);
+                return reject(
+                    StatusCode::NOT_FOUND,
+                    METHOD_NOT_FOUND,
+                    format!("method not found: `{other}`"),
+                    None,
+                );
             }
         };
         match result {
@@ -368,7 +478,10 @@ mod modern {
                     result["cacheScope"] = "public".into();
                 }
                 result["_meta"] = json!({META_SERVER_INFO: server_info(description)});
-                (StatusCode::OK, Some(json!({"jsonrpc": "2.0", "id": id, "result": result})))
+                (
+                    StatusCode::OK,
+                    Some(json!({"jsonrpc": "2.0", "id": id, "result": result})),
+                )
             }
             Err((code, text)) => reject(StatusCode::OK, code, text, None),
         }
@@ -376,22 +489,41 @@ mod modern {
 
     /// Checks that a header mirroring a body value was sent and equals it (`decode`: the header
     /// may use the Base64 sentinel form); the error says which and how it differs.
-    fn mirrored(headers: &HeaderMap, header: &str, label: &str, body_value: &str, decode: bool) -> Result<(), String> {
+    fn mirrored(
+        headers: &HeaderMap,
+        header: &str,
+        label: &str,
+        body_value: &str,
+        decode: bool,
+    ) -> Result<(), String> {
         let sent = headers.get(header).map(|value| {
             let text = value.to_str().ok();
-            if decode { text.and_then(decode_header_value) } else { text.map(str::to_owned) }
+            if decode {
+                text.and_then(decode_header_value)
+            } else {
+                text.map(str::to_owned)
+            }
         });
         match sent {
             Some(Some(sent)) if sent == body_value => Ok(()),
-            Some(Some(sent)) => Err(format!("header mismatch: {label} `{sent}` differs from the body's `{body_value}`")),
-            Some(None) => Err(format!("header mismatch: {label} is not a valid header value")),
-            None => Err(format!("header mismatch: {label} must be sent, equal to `{body_value}`")),
+            Some(Some(sent)) => Err(format!(
+                "header mismatch: {label} `{sent}` differs from the body's `{body_value}`"
+            )),
+            Some(None) => Err(format!(
+                "header mismatch: {label} is not a valid header value"
+            )),
+            None => Err(format!(
+                "header mismatch: {label} must be sent, equal to `{body_value}`"
+            )),
         }
     }
 
     /// A header value as sent, or the Base64 sentinel form `=?base64?…?=` decoded.
     fn decode_header_value(value: &str) -> Option<String> {
-        match value.strip_prefix("=?base64?").and_then(|rest| rest.strip_suffix("?=")) {
+        match value
+            .strip_prefix("=?base64?")
+            .and_then(|rest| rest.strip_suffix("?="))
+        {
             None => Some(value.to_owned()),
             Some(encoded) => base64::engine::general_purpose::STANDARD
                 .decode(encoded)
@@ -407,7 +539,10 @@ mod modern {
         #[test]
         fn sentinel_values_are_base64_decoded() {
             assert_eq!(decode_header_value("get_item").as_deref(), Some("get_item"));
-            assert_eq!(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=").as_deref(), Some("Hello, 世界"));
+            assert_eq!(
+                decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=").as_deref(),
+                Some("Hello, 世界")
+            );
             assert_eq!(decode_header_value("=?base64?not*base64?="), None);
         }
     }
@@ -416,7 +551,10 @@ mod modern {
 async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) -> RequestResult {
     let description = S::description();
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err((crate::rpc::INVALID_PARAMS, "`name` must be the tool's name".into()));
+        return Err((
+            crate::rpc::INVALID_PARAMS,
+            "`name` must be the tool's name".into(),
+        ));
     };
     let Some(index) = description.tools.iter().position(|tool| tool.name == name) else {
         return Err((crate::rpc::INVALID_PARAMS, format!("unknown tool `{name}`")));
@@ -425,10 +563,13 @@ async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) ->
     let method = &description.methods[tool.method];
     let mut args = Args::new(method.params);
     let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
-    let outcome = tool.access.check(false, context).and_then(|()| match arguments {
-        Value::Null => Ok(()),
-        arguments => args.push_object(arguments, "`arguments`"),
-    });
+    let outcome = tool
+        .access
+        .check(false, context)
+        .and_then(|()| match arguments {
+            Value::Null => Ok(()),
+            arguments => args.push_object(arguments, "`arguments`"),
+        });
     let outcome = match outcome {
         Ok(()) => (method.invoke)(service, context, args).await,
         Err(error) => Err(error),
@@ -438,7 +579,8 @@ async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) ->
             let text = reply.json().to_owned();
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if description.mcp_tools()[index].get("outputSchema").is_some() {
-                result["structuredContent"] = serde_json::from_str(reply.json()).unwrap_or(Value::Null);
+                result["structuredContent"] =
+                    serde_json::from_str(reply.json()).unwrap_or(Value::Null);
             }
             result
         }
@@ -447,7 +589,11 @@ async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) ->
                 crate::log::error(context, "internal error in MCP tool", &error);
             }
             let text = match error.field() {
-                Some(field) => format!("{} (field `{field}`): {}", error.kind(), error.public_message()),
+                Some(field) => format!(
+                    "{} (field `{field}`): {}",
+                    error.kind(),
+                    error.public_message()
+                ),
                 None => format!("{}: {}", error.kind(), error.public_message()),
             };
             json!({"content": [{"type": "text", "text": text}], "isError": true})
@@ -462,7 +608,12 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
         pairs
             .iter()
-            .map(|(name, value)| (http::HeaderName::from_static(name), http::HeaderValue::from_static(value)))
+            .map(|(name, value)| {
+                (
+                    http::HeaderName::from_static(name),
+                    http::HeaderValue::from_static(value),
+                )
+            })
             .collect()
     }
 
@@ -475,30 +626,51 @@ mod tests {
         assert!(allowed(&[]));
         assert!(allowed(&[("origin", "http://localhost:6274")]));
         assert!(allowed(&[("origin", "http://127.0.0.1")]));
-        assert!(allowed(&[("origin", "https://api.example.com"), ("host", "api.example.com")]));
+        assert!(allowed(&[
+            ("origin", "https://api.example.com"),
+            ("host", "api.example.com")
+        ]));
     }
 
     #[test]
     fn other_origins_are_refused() {
         assert!(!allowed(&[("origin", "https://evil.example")]));
-        assert!(!allowed(&[("origin", "https://evil.example"), ("host", "api.example.com")]));
+        assert!(!allowed(&[
+            ("origin", "https://evil.example"),
+            ("host", "api.example.com")
+        ]));
         assert!(!allowed(&[("origin", "null")]));
     }
 
     #[test]
     fn configured_origins_are_allowed() {
         let mut context = Context::new(crate::Interface::Mcp);
-        context.extensions_mut().insert(AllowedOrigins(vec!["https://app.example.com".into()]));
-        assert!(origin_allowed(&headers(&[("origin", "https://app.example.com")]), &context));
-        assert!(!origin_allowed(&headers(&[("origin", "https://other.example.com")]), &context));
+        context
+            .extensions_mut()
+            .insert(AllowedOrigins(vec!["https://app.example.com".into()]));
+        assert!(origin_allowed(
+            &headers(&[("origin", "https://app.example.com")]),
+            &context
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "https://other.example.com")]),
+            &context
+        ));
     }
 
     #[test]
     fn json_is_chosen_whenever_it_is_acceptable() {
         assert!(negotiate(&headers(&[])) == Some(Format::Json));
-        assert!(negotiate(&headers(&[("accept", "application/json, text/event-stream")])) == Some(Format::Json));
+        assert!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/json, text/event-stream"
+            )])) == Some(Format::Json)
+        );
         assert!(negotiate(&headers(&[("accept", "*/*")])) == Some(Format::Json));
-        assert!(negotiate(&headers(&[("accept", "text/event-stream")])) == Some(Format::EventStream));
+        assert!(
+            negotiate(&headers(&[("accept", "text/event-stream")])) == Some(Format::EventStream)
+        );
         assert!(negotiate(&headers(&[("accept", "text/html")])).is_none());
     }
 }

@@ -13,7 +13,12 @@ use crate::{Context, Service};
 
 /// One layer of a [`Stack`].
 pub trait Middleware {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response>;
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response>;
 }
 
 /// What a stack wraps: the service's handling of the request.
@@ -29,7 +34,14 @@ impl<'a> Next<'a> {
     /// Passes the request on.
     pub fn run(self, request: Incoming, context: Context) -> LocalBoxFuture<'a, Response> {
         match self.rest.split_first() {
-            Some((layer, rest)) => layer.call(request, context, Next { rest, endpoint: self.endpoint }),
+            Some((layer, rest)) => layer.call(
+                request,
+                context,
+                Next {
+                    rest,
+                    endpoint: self.endpoint,
+                },
+            ),
             None => (self.endpoint)(context, request),
         }
     }
@@ -59,7 +71,12 @@ impl Stack {
 }
 
 /// Serves one request through `stack`, then the service.
-pub async fn serve<S: Service>(service: &S, stack: &Stack, context: Context, request: Incoming) -> Response {
+pub async fn serve<S: Service>(
+    service: &S,
+    stack: &Stack,
+    context: Context,
+    request: Incoming,
+) -> Response {
     // Without layers the service is called directly: no boxed endpoint on the hot path.
     if stack.is_empty() {
         return crate::http::handle(service, context, request).await;
@@ -71,8 +88,18 @@ pub async fn serve<S: Service>(service: &S, stack: &Stack, context: Context, req
 }
 
 /// Runs `stack` around `endpoint`.
-pub async fn run<'a>(stack: &'a Stack, context: Context, request: Incoming, endpoint: &'a Endpoint<'a>) -> Response {
-    Next { rest: &stack.layers, endpoint }.run(request, context).await
+pub async fn run<'a>(
+    stack: &'a Stack,
+    context: Context,
+    request: Incoming,
+    endpoint: &'a Endpoint<'a>,
+) -> Response {
+    Next {
+        rest: &stack.layers,
+        endpoint,
+    }
+    .run(request, context)
+    .await
 }
 
 #[cfg(test)]
@@ -87,7 +114,12 @@ mod tests {
     }
 
     impl Middleware for Probe {
-        fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+        fn call<'a>(
+            &'a self,
+            request: Incoming,
+            context: Context,
+            next: Next<'a>,
+        ) -> LocalBoxFuture<'a, Response> {
             Box::pin(async move {
                 self.seen.borrow_mut().push(format!("{} in", self.name));
                 if self.answer {
@@ -97,7 +129,9 @@ mod tests {
                 }
                 let mut response = next.run(request, context).await;
                 self.seen.borrow_mut().push(format!("{} out", self.name));
-                response.headers_mut().append("x-layer", http::HeaderValue::from_static(self.name));
+                response
+                    .headers_mut()
+                    .append("x-layer", http::HeaderValue::from_static(self.name));
                 response
             })
         }
@@ -106,26 +140,52 @@ mod tests {
     struct Nothing;
     impl Service for Nothing {
         fn description() -> &'static crate::ServiceDescription<Self> {
-            static DESCRIPTION: crate::ServiceDescription<Nothing> =
-                crate::ServiceDescription::new("Nothing", "Nothing", "0", "", &[], &[], &[], &[], &[], &[], &[]);
+            static DESCRIPTION: crate::ServiceDescription<Nothing> = crate::ServiceDescription::new(
+                "Nothing",
+                "Nothing",
+                "0",
+                "",
+                &[],
+                &[],
+                &[],
+                &[],
+                &[],
+                &[],
+                &[],
+            );
             &DESCRIPTION
         }
     }
 
     fn request() -> Incoming {
-        Incoming { method: http::Method::GET, uri: http::Uri::from_static("/x"), body: Vec::new() }
+        Incoming {
+            method: http::Method::GET,
+            uri: http::Uri::from_static("/x"),
+            body: Vec::new(),
+        }
     }
 
     #[test]
     fn layers_run_in_order_around_the_service() {
         let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let stack = Stack::new()
-            .with(Probe { name: "outer", answer: false, seen: seen.clone() })
-            .with(Probe { name: "inner", answer: false, seen: seen.clone() });
+            .with(Probe {
+                name: "outer",
+                answer: false,
+                seen: seen.clone(),
+            })
+            .with(Probe {
+                name: "inner",
+                answer: false,
+                seen: seen.clone(),
+            });
         let context = Context::new(crate::Interface::Http);
         let response = futures_executor::block_on(serve(&Nothing, &stack, context, request()));
         assert_eq!(response.status(), 404, "the service answered");
-        assert_eq!(*seen.borrow(), ["outer in", "inner in", "inner out", "outer out"]);
+        assert_eq!(
+            *seen.borrow(),
+            ["outer in", "inner in", "inner out", "outer out"]
+        );
         let layers: Vec<_> = response.headers().get_all("x-layer").iter().collect();
         assert_eq!(layers, ["inner", "outer"]);
     }
@@ -134,8 +194,16 @@ mod tests {
     fn a_layer_can_answer_without_calling_the_rest() {
         let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let stack = Stack::new()
-            .with(Probe { name: "guard", answer: true, seen: seen.clone() })
-            .with(Probe { name: "never", answer: false, seen: seen.clone() });
+            .with(Probe {
+                name: "guard",
+                answer: true,
+                seen: seen.clone(),
+            })
+            .with(Probe {
+                name: "never",
+                answer: false,
+                seen: seen.clone(),
+            });
         let context = Context::new(crate::Interface::Http);
         let response = futures_executor::block_on(serve(&Nothing, &stack, context, request()));
         assert_eq!(response.status(), 418);

@@ -23,7 +23,11 @@ pub struct QueueMessage {
 impl QueueMessage {
     /// A first delivery of `body` with a generated id.
     pub fn new(body: Value) -> Self {
-        QueueMessage { id: crate::request_id::generate(), body, attempts: 1 }
+        QueueMessage {
+            id: crate::request_id::generate(),
+            body,
+            attempts: 1,
+        }
     }
 }
 
@@ -47,7 +51,9 @@ pub const MAX_RETRY_DELAY_SECONDS: u32 = 15 * 60;
 /// Exponential backoff for a message on its `attempts`-th delivery.
 pub fn retry_delay(attempts: u32) -> u32 {
     let exponent = attempts.saturating_sub(1).min(16);
-    BASE_RETRY_DELAY_SECONDS.saturating_mul(1 << exponent).min(MAX_RETRY_DELAY_SECONDS)
+    BASE_RETRY_DELAY_SECONDS
+        .saturating_mul(1 << exponent)
+        .min(MAX_RETRY_DELAY_SECONDS)
 }
 
 /// The envelope of a queue message.
@@ -78,7 +84,10 @@ impl Envelope {
 /// Sends envelopes to a queue: a Workers queue binding, or a recorder in tests. Generated
 /// typed producers (`ItemsQueue::item_created(&queue, &event)`) send through it.
 pub trait Producer {
-    fn send_envelope<'a>(&'a self, envelope: Envelope) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>>;
+    fn send_envelope<'a>(
+        &'a self,
+        envelope: Envelope,
+    ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>>;
 }
 
 /// Serializes `data` into an envelope of `message_type` and sends it.
@@ -87,13 +96,22 @@ pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
     message_type: &str,
     data: &T,
 ) -> Result<(), Error> {
-    let data = serde_json::to_value(data)
-        .map_err(|error| Error::bad_request(format!("message data of `{message_type}` cannot be encoded: {error}")))?;
-    producer.send_envelope(Envelope::new(message_type, data)).await
+    let data = serde_json::to_value(data).map_err(|error| {
+        Error::bad_request(format!(
+            "message data of `{message_type}` cannot be encoded: {error}"
+        ))
+    })?;
+    producer
+        .send_envelope(Envelope::new(message_type, data))
+        .await
 }
 
 /// Dispatches a batch from `queue`, one outcome per message, in order.
-pub async fn dispatch_batch<S: Service>(service: &S, queue: &str, messages: &[QueueMessage]) -> Vec<Outcome> {
+pub async fn dispatch_batch<S: Service>(
+    service: &S,
+    queue: &str,
+    messages: &[QueueMessage],
+) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(messages.len());
     for message in messages {
         outcomes.push(dispatch(service, queue, message).await);
@@ -109,13 +127,21 @@ pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessa
         Ok(()) => Outcome::Ack,
         Err(error) => match error.queue_decision() {
             QueueDecision::Retry => Outcome::Retry {
-                delay_seconds: error.retry_after().unwrap_or_else(|| retry_delay(message.attempts)),
+                delay_seconds: error
+                    .retry_after()
+                    .unwrap_or_else(|| retry_delay(message.attempts)),
             },
-            QueueDecision::GiveUp => Outcome::DeadLetter { reason: error.to_string() },
+            QueueDecision::GiveUp => Outcome::DeadLetter {
+                reason: error.to_string(),
+            },
         },
     };
     if let Err(error) = &result {
-        let level = if matches!(outcome, Outcome::DeadLetter { .. }) { "error" } else { "warn" };
+        let level = if matches!(outcome, Outcome::DeadLetter { .. }) {
+            "error"
+        } else {
+            "warn"
+        };
         let fields = json!({
             "request_id": context.request_id(),
             "queue": queue,
@@ -125,25 +151,44 @@ pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessa
             "kind": error.kind(),
             "detail": error.message(),
         });
-        crate::log::emit(level, "queue message failed", fields.as_object().cloned().unwrap_or_default());
+        crate::log::emit(
+            level,
+            "queue message failed",
+            fields.as_object().cloned().unwrap_or_default(),
+        );
     }
     outcome
 }
 
-async fn run<S: Service>(service: &S, context: &Context, queue: &str, message: &QueueMessage) -> Result<(), Error> {
+async fn run<S: Service>(
+    service: &S,
+    context: &Context,
+    queue: &str,
+    message: &QueueMessage,
+) -> Result<(), Error> {
     let envelope = Envelope::deserialize_from(&message.body)?;
     let description = S::description();
-    let matching = |consumer: &&crate::describe::QueueDesc| consumer.message_type == envelope.message_type;
+    let matching =
+        |consumer: &&crate::describe::QueueDesc| consumer.message_type == envelope.message_type;
     // A consumer bound to this queue wins over one that takes the type from any queue.
     let consumer = description
         .queues
         .iter()
         .filter(matching)
         .find(|consumer| consumer.queue == Some(queue))
-        .or_else(|| description.queues.iter().filter(matching).find(|consumer| consumer.queue.is_none()))
+        .or_else(|| {
+            description
+                .queues
+                .iter()
+                .filter(matching)
+                .find(|consumer| consumer.queue.is_none())
+        })
         .ok_or_else(|| {
-            Error::bad_request(format!("no consumer for message type `{}` on queue `{queue}`", envelope.message_type))
-                .permanent()
+            Error::bad_request(format!(
+                "no consumer for message type `{}` on queue `{queue}`",
+                envelope.message_type
+            ))
+            .permanent()
         })?;
     let method = &description.methods[consumer.method];
     let mut args = Args::new(method.params);
@@ -161,7 +206,10 @@ async fn run<S: Service>(service: &S, context: &Context, queue: &str, message: &
 impl Envelope {
     fn deserialize_from(body: &Value) -> Result<Self, Error> {
         Envelope::deserialize(body).map_err(|error| {
-            Error::bad_request(format!("not a dotdo queue envelope ({{\"type\", \"data\"}}): {error}")).permanent()
+            Error::bad_request(format!(
+                "not a dotdo queue envelope ({{\"type\", \"data\"}}): {error}"
+            ))
+            .permanent()
         })
     }
 }

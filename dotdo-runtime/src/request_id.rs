@@ -8,7 +8,9 @@ pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 /// headers and log lines.
 pub fn is_valid(id: &str) -> bool {
     (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// A new random id: 128 bits from the operating system's CSPRNG (Web Crypto on Workers), hex.

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 
 use crate::args::{Args, json_type};
 use crate::describe::Service;
-use crate::http::{Incoming, Response, empty_response, json_response, post_only, require_json_content_type};
+use crate::http::{
+    Incoming, Response, empty_response, json_response, post_only, require_json_content_type,
+};
 use crate::{Context, Error};
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -25,7 +27,11 @@ pub struct ErrorObject {
 
 impl ErrorObject {
     fn protocol(code: i64, message: impl Into<String>) -> Self {
-        ErrorObject { code, message: message.into(), data: None }
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     fn from_error(error: &Error, context: &Context) -> Self {
@@ -52,11 +58,20 @@ struct ResponseObject {
 
 impl ResponseObject {
     fn error(id: Value, error: ErrorObject) -> Self {
-        ResponseObject { jsonrpc: "2.0", result: None, error: Some(error), id }
+        ResponseObject {
+            jsonrpc: "2.0",
+            result: None,
+            error: Some(error),
+            id,
+        }
     }
 }
 
-pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, request: Incoming) -> Response {
+pub(crate) async fn handle_http<S: Service>(
+    service: &S,
+    context: &Context,
+    request: Incoming,
+) -> Response {
     if request.method != http::Method::POST {
         return post_only(&request.method, crate::http::RPC_PATH, context);
     }
@@ -70,7 +85,11 @@ pub(crate) async fn handle_http<S: Service>(service: &S, context: &Context, requ
 }
 
 /// Answers a JSON-RPC payload; `None` when it held only notifications.
-pub async fn handle_body<S: Service>(service: &S, context: &Context, body: &[u8]) -> Option<Vec<u8>> {
+pub async fn handle_body<S: Service>(
+    service: &S,
+    context: &Context,
+    body: &[u8],
+) -> Option<Vec<u8>> {
     let message: Value = match serde_json::from_slice(body) {
         Ok(message) => message,
         Err(error) => {
@@ -92,7 +111,9 @@ pub async fn handle_body<S: Service>(service: &S, context: &Context, body: &[u8]
             }
             (!responses.is_empty()).then(|| encode(&responses))
         }
-        message => call(service, context, message).await.map(|response| encode(&response)),
+        message => call(service, context, message)
+            .await
+            .map(|response| encode(&response)),
     }
 }
 
@@ -101,11 +122,18 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// Runs one request; `None` for a notification (no `id`), which gets no response.
-async fn call<S: Service>(service: &S, context: &Context, message: Value) -> Option<ResponseObject> {
+async fn call<S: Service>(
+    service: &S,
+    context: &Context,
+    message: Value,
+) -> Option<ResponseObject> {
     let Value::Object(mut object) = message else {
         let error = ErrorObject::protocol(
             INVALID_REQUEST,
-            format!("invalid request: expected an object, got {}", json_type(&message)),
+            format!(
+                "invalid request: expected an object, got {}",
+                json_type(&message)
+            ),
         );
         return Some(ResponseObject::error(Value::Null, error));
     };
@@ -113,15 +141,24 @@ async fn call<S: Service>(service: &S, context: &Context, message: Value) -> Opt
     let is_notification = id.is_none();
     let id = id.unwrap_or(Value::Null);
     if !matches!(id, Value::Null | Value::String(_) | Value::Number(_)) {
-        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `id` must be a string, a number or null");
+        let error = ErrorObject::protocol(
+            INVALID_REQUEST,
+            "invalid request: `id` must be a string, a number or null",
+        );
         return Some(ResponseObject::error(Value::Null, error));
     }
     if object.get("jsonrpc") != Some(&json!("2.0")) {
-        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `jsonrpc` must be \"2.0\"");
+        let error = ErrorObject::protocol(
+            INVALID_REQUEST,
+            "invalid request: `jsonrpc` must be \"2.0\"",
+        );
         return Some(ResponseObject::error(id, error));
     }
     let Some(Value::String(method_name)) = object.remove("method") else {
-        let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: `method` must be a string");
+        let error = ErrorObject::protocol(
+            INVALID_REQUEST,
+            "invalid request: `method` must be a string",
+        );
         return Some(ResponseObject::error(id, error));
     };
 
@@ -140,7 +177,12 @@ async fn call<S: Service>(service: &S, context: &Context, message: Value) -> Opt
         return None;
     }
     Some(match result {
-        Ok(result) => ResponseObject { jsonrpc: "2.0", result: Some(result), error: None, id },
+        Ok(result) => ResponseObject {
+            jsonrpc: "2.0",
+            result: Some(result),
+            error: None,
+            id,
+        },
         Err(error) => ResponseObject::error(id, error),
     })
 }
@@ -153,12 +195,18 @@ async fn invoke<S: Service>(
 ) -> Result<Box<RawValue>, ErrorObject> {
     let description = S::description();
     let Some(rpc) = description.rpc.iter().find(|rpc| rpc.name == method_name) else {
-        return Err(ErrorObject::protocol(METHOD_NOT_FOUND, format!("method not found: `{method_name}`")));
+        return Err(ErrorObject::protocol(
+            METHOD_NOT_FOUND,
+            format!("method not found: `{method_name}`"),
+        ));
     };
     let method = &description.methods[rpc.method];
-    rpc.access.check(true, context).map_err(|error| ErrorObject::from_error(&error, context))?;
+    rpc.access
+        .check(true, context)
+        .map_err(|error| ErrorObject::from_error(&error, context))?;
     let mut args = Args::new(method.params);
-    args.push_params(params).map_err(|error| ErrorObject::from_error(&error, context))?;
+    args.push_params(params)
+        .map_err(|error| ErrorObject::from_error(&error, context))?;
     match (method.invoke)(service, context, args).await {
         Ok(reply) => Ok(reply.into_raw()),
         Err(error) => Err(ErrorObject::from_error(&error, context)),

@@ -28,7 +28,10 @@ pub struct ArgSchema {
 impl ArgSchema {
     /// The schema of argument `name` of type `T`. It is required unless `T` accepts absence
     /// (decodes from `null`, as `Option` does): the same rule [`crate::Args::take`] applies.
-    pub fn of<T: JsonSchema + DeserializeOwned>(generator: &mut SchemaGenerator, name: &'static str) -> Self {
+    pub fn of<T: JsonSchema + DeserializeOwned>(
+        generator: &mut SchemaGenerator,
+        name: &'static str,
+    ) -> Self {
         ArgSchema {
             name,
             schema: client_friendly(generator.subschema_for::<T>()),
@@ -42,10 +45,15 @@ pub fn args_schema<const N: usize>(args: [ArgSchema; N]) -> Schema {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
     if !args.is_empty() {
-        let required: Vec<Value> =
-            args.iter().filter(|arg| arg.required).map(|arg| Value::from(arg.name)).collect();
-        let properties: Map<String, Value> =
-            args.into_iter().map(|arg| (arg.name.to_owned(), arg.schema.to_value())).collect();
+        let required: Vec<Value> = args
+            .iter()
+            .filter(|arg| arg.required)
+            .map(|arg| Value::from(arg.name))
+            .collect();
+        let properties: Map<String, Value> = args
+            .into_iter()
+            .map(|arg| (arg.name.to_owned(), arg.schema.to_value()))
+            .collect();
         object.insert("properties".into(), Value::Object(properties));
         if !required.is_empty() {
             object.insert("required".into(), Value::Array(required));
@@ -85,7 +93,9 @@ fn client_friendly(mut schema: Schema) -> Schema {
 }
 
 fn strip_null(schema: &mut Schema) {
-    let Some(object) = schema.as_object_mut() else { return };
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
     if let Some(Value::Array(types)) = object.get_mut("type") {
         if types.len() > 1 {
             types.retain(|ty| ty != "null");
@@ -115,7 +125,8 @@ fn strip_null(schema: &mut Schema) {
     }
     // schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
     // formats for strings only, and validators such as Ajv warn on these. The range stays.
-    let numeric = matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
+    let numeric =
+        matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
     if numeric {
         object.remove("format");
     }
@@ -185,7 +196,8 @@ mod tests {
     #[test]
     fn any_json_is_an_empty_object_schema_not_true() {
         let mut generator = generator();
-        let schema = args_schema([ArgSchema::of::<serde_json::Value>(&mut generator, "data")]).to_value();
+        let schema =
+            args_schema([ArgSchema::of::<serde_json::Value>(&mut generator, "data")]).to_value();
         assert_eq!(schema["properties"]["data"], json!({}));
         assert_eq!(schema["additionalProperties"], json!(false));
     }
@@ -196,6 +208,9 @@ mod tests {
         let person = output_schema::<Person>(&mut generator).to_value();
         assert_eq!(person["type"], "object");
         assert!(person.get("$schema").is_none());
-        assert_eq!(output_schema::<Vec<String>>(&mut generator).to_value(), json!(false));
+        assert_eq!(
+            output_schema::<Vec<String>>(&mut generator).to_value(),
+            json!(false)
+        );
     }
 }

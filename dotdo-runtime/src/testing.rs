@@ -31,7 +31,10 @@ pub struct TestClient<S> {
 
 impl<S: Service> TestClient<S> {
     pub fn new(service: S) -> Self {
-        TestClient { service, extensions: http::Extensions::new() }
+        TestClient {
+            service,
+            extensions: http::Extensions::new(),
+        }
     }
 
     pub fn service(&self) -> &S {
@@ -41,7 +44,11 @@ impl<S: Service> TestClient<S> {
     /// Calls as this principal, as if authentication middleware had verified it (`/_` paths and
     /// role-restricted methods need one).
     pub fn as_principal(self, id: &str, role: &str) -> Self {
-        self.with_extension(crate::Principal { id: id.to_owned(), role: role.to_owned(), scopes: Vec::new() })
+        self.with_extension(crate::Principal {
+            id: id.to_owned(),
+            role: role.to_owned(),
+            scopes: Vec::new(),
+        })
     }
 
     /// Attaches `value` to the context of every HTTP call (configuration such as
@@ -53,7 +60,11 @@ impl<S: Service> TestClient<S> {
 
     /// An HTTP request to build and send (`.await` it).
     pub fn request(&self, method: Method, path: &str) -> TestRequest<'_, S> {
-        TestRequest { client: self, builder: http::Request::builder().method(method).uri(path), body: Vec::new() }
+        TestRequest {
+            client: self,
+            builder: http::Request::builder().method(method).uri(path),
+            body: Vec::new(),
+        }
     }
     pub fn get(&self, path: &str) -> TestRequest<'_, S> {
         self.request(Method::GET, path)
@@ -79,7 +90,10 @@ impl<S: Service> TestClient<S> {
 
     /// Posts any JSON (a request, a batch, garbage) to `/_rpc`.
     pub async fn rpc_raw(&self, payload: &[u8]) -> TestResponse {
-        self.post(crate::http::RPC_PATH).header("content-type", "application/json").body(payload.to_vec()).await
+        self.post(crate::http::RPC_PATH)
+            .header("content-type", "application/json")
+            .body(payload.to_vec())
+            .await
     }
 
     /// Posts one MCP message to `/mcp` as a current client would.
@@ -101,7 +115,9 @@ impl<S: Service> TestClient<S> {
                 Some(cursor) => json!({"cursor": cursor}),
                 None => json!({}),
             };
-            let page = self.mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params})).await;
+            let page = self
+                .mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params}))
+                .await;
             let page: Value = page.json();
             let result = &page["result"];
             tools.extend(result["tools"].as_array().cloned().unwrap_or_default());
@@ -145,7 +161,10 @@ impl<S: Service> TestClient<S> {
     /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
     /// service in-process.
     pub fn transport(&self) -> InProcess<'_, S> {
-        InProcess { service: &self.service, extensions: &self.extensions }
+        InProcess {
+            service: &self.service,
+            extensions: &self.extensions,
+        }
     }
 }
 
@@ -161,7 +180,9 @@ impl<S: Service> Transport for InProcess<'_, S> {
         Box::pin(async move {
             let mut context = Context::new(Interface::Rpc);
             context.extensions_mut().extend(self.extensions.clone());
-            Ok(crate::rpc::handle_body(self.service, &context, &payload).await.unwrap_or_default())
+            Ok(crate::rpc::handle_body(self.service, &context, &payload)
+                .await
+                .unwrap_or_default())
         })
     }
 }
@@ -181,12 +202,19 @@ impl QueueRecorder {
 
     /// The sent envelopes as message bodies, ready for [`TestClient::queue`].
     pub fn bodies(&self) -> Vec<Value> {
-        self.sent.borrow().iter().map(|envelope| serde_json::to_value(envelope).expect("envelopes serialize")).collect()
+        self.sent
+            .borrow()
+            .iter()
+            .map(|envelope| serde_json::to_value(envelope).expect("envelopes serialize"))
+            .collect()
     }
 }
 
 impl crate::queue::Producer for QueueRecorder {
-    fn send_envelope<'a>(&'a self, envelope: crate::queue::Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
+    fn send_envelope<'a>(
+        &'a self,
+        envelope: crate::queue::Envelope,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
         self.sent.borrow_mut().push(envelope);
         Box::pin(async { Ok(()) })
     }
@@ -223,12 +251,23 @@ impl<'a, S: Service> TestRequest<'a, S> {
         let request = self.builder.body(self.body).expect("a valid request");
         let (parts, body) = request.into_parts();
         let mut context = Context::from_headers(Interface::Http, parts.headers);
-        context.extensions_mut().extend(self.client.extensions.clone());
-        let incoming = crate::http::Incoming { method: parts.method, uri: parts.uri, body };
+        context
+            .extensions_mut()
+            .extend(self.client.extensions.clone());
+        let incoming = crate::http::Incoming {
+            method: parts.method,
+            uri: parts.uri,
+            body,
+        };
         let stack = self.client.service.middleware();
-        let response = crate::middleware::serve(&self.client.service, &stack, context, incoming).await;
+        let response =
+            crate::middleware::serve(&self.client.service, &stack, context, incoming).await;
         let (parts, body) = response.into_parts();
-        TestResponse { status: parts.status, headers: parts.headers, body }
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 }
 
@@ -266,8 +305,12 @@ impl TestResponse {
     }
     /// The body decoded as JSON; panics with the body when it is not.
     pub fn json<T: DeserializeOwned>(&self) -> T {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("response is not the expected JSON ({error}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "response is not the expected JSON ({error}): {}",
+                self.text()
+            )
+        })
     }
 }
 
@@ -293,5 +336,7 @@ pub fn check_readme<S: Service>(path: &str) {
         std::fs::write(path, updated).unwrap_or_else(|error| panic!("{path}: {error}"));
         return;
     }
-    panic!("{path} lists other interfaces than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}\nfound:\n{current}");
+    panic!(
+        "{path} lists other interfaces than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}\nfound:\n{current}"
+    );
 }

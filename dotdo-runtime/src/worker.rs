@@ -13,9 +13,9 @@ use futures_util::future::LocalBoxFuture;
 pub use ::worker as sdk;
 pub use ::worker::{D1Database, Env, Fetcher, KvStore, Queue};
 
+use crate::Error;
 use crate::client::Transport;
 use crate::queue::{Envelope, Producer};
-use crate::Error;
 
 /// Builds a service from the worker's bindings (D1, KV, queues, service bindings, secrets,
 /// vars), once per request.
@@ -59,7 +59,10 @@ pub struct ServiceBinding {
 
 impl ServiceBinding {
     pub fn new(fetcher: Fetcher) -> Self {
-        ServiceBinding { fetcher, bearer: None }
+        ServiceBinding {
+            fetcher,
+            bearer: None,
+        }
     }
 
     /// Sends `Authorization: Bearer <token>` with every call: `/_rpc` is private, so the called
@@ -77,13 +80,19 @@ impl ServiceBinding {
 
 fn rpc_init(payload: Vec<u8>, bearer: Option<&str>) -> Result<::worker::RequestInit, Error> {
     let headers = ::worker::Headers::new();
-    headers.set("content-type", "application/json").map_err(fetch_error)?;
+    headers
+        .set("content-type", "application/json")
+        .map_err(fetch_error)?;
     if let Some(token) = bearer {
-        headers.set("authorization", &format!("Bearer {token}")).map_err(fetch_error)?;
+        headers
+            .set("authorization", &format!("Bearer {token}"))
+            .map_err(fetch_error)?;
     }
     let body = ::worker::js_sys::Uint8Array::from(payload.as_slice());
     let mut init = ::worker::RequestInit::new();
-    init.with_method(::worker::Method::Post).with_headers(headers).with_body(Some(body.into()));
+    init.with_method(::worker::Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
     Ok(init)
 }
 
@@ -92,7 +101,11 @@ impl Transport for ServiceBinding {
         Box::pin(async move {
             // The host is ignored by service bindings; the path picks the endpoint.
             let init = rpc_init(payload, self.bearer.as_deref())?;
-            let mut response = self.fetcher.fetch("https://service/_rpc", Some(init)).await.map_err(fetch_error)?;
+            let mut response = self
+                .fetcher
+                .fetch("https://service/_rpc", Some(init))
+                .await
+                .map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)
         })
     }
@@ -106,7 +119,14 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new(base_url: &str) -> Self {
-        HttpTransport { rpc_url: format!("{}{}", base_url.trim_end_matches('/'), crate::http::RPC_PATH), bearer: None }
+        HttpTransport {
+            rpc_url: format!(
+                "{}{}",
+                base_url.trim_end_matches('/'),
+                crate::http::RPC_PATH
+            ),
+            bearer: None,
+        }
     }
 
     /// Sends `Authorization: Bearer <token>` with every call.
@@ -120,8 +140,12 @@ impl Transport for HttpTransport {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
             let init = rpc_init(payload, self.bearer.as_deref())?;
-            let request = ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
-            let mut response = ::worker::Fetch::Request(request).send().await.map_err(fetch_error)?;
+            let request =
+                ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
+            let mut response = ::worker::Fetch::Request(request)
+                .send()
+                .await
+                .map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)
         })
     }
@@ -134,8 +158,11 @@ impl Producer for Queue {
             let json = serde_json::to_string(&envelope)?;
             let value = ::worker::js_sys::JSON::parse(&json)
                 .map_err(|_| Error::internal("the envelope is not valid JSON"))?;
-            let message = ::worker::RawMessageBuilder::new(value).build_with_content_type(::worker::QueueContentType::Json);
-            self.send_raw(message).await.map_err(|error| Error::upstream(format!("queue send: {error}")))
+            let message = ::worker::RawMessageBuilder::new(value)
+                .build_with_content_type(::worker::QueueContentType::Json);
+            self.send_raw(message)
+                .await
+                .map_err(|error| Error::upstream(format!("queue send: {error}")))
         })
     }
 }
@@ -183,20 +210,30 @@ pub mod glue {
                 crate::log::emit(
                     "error",
                     "panic",
-                    serde_json::json!({"detail": info.to_string()}).as_object().cloned().unwrap_or_default(),
+                    serde_json::json!({"detail": info.to_string()})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
                 );
-                let pending = PENDING.with(|pending| pending.try_borrow_mut().map(|mut all| std::mem::take(&mut *all)));
+                let pending = PENDING.with(|pending| {
+                    pending
+                        .try_borrow_mut()
+                        .map(|mut all| std::mem::take(&mut *all))
+                });
                 for (_, settle) in pending.unwrap_or_default() {
                     let _ = match settle {
                         Pending::Fetch(resolve) => {
                             let context = Context::new(Interface::Http);
-                            let response = crate::http::error_response(&Error::internal("panic"), &context);
+                            let response =
+                                crate::http::error_response(&Error::internal("panic"), &context);
                             match to_worker_response(response) {
                                 Ok(response) => resolve.call1(&JsValue::UNDEFINED, &response),
                                 Err(_) => Ok(JsValue::UNDEFINED),
                             }
                         }
-                        Pending::Event(reject) => reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("panic")),
+                        Pending::Event(reject) => {
+                            reject.call1(&JsValue::UNDEFINED, &JsValue::from_str("panic"))
+                        }
                     };
                 }
             }));
@@ -217,11 +254,19 @@ pub mod glue {
         let mut event = Some(event);
         Promise::new(&mut |resolve, reject| {
             let event = event.take().expect("a promise executor runs once");
-            let on_panic = if is_fetch { Pending::Fetch(resolve.clone()) } else { Pending::Event(reject.clone()) };
+            let on_panic = if is_fetch {
+                Pending::Fetch(resolve.clone())
+            } else {
+                Pending::Event(reject.clone())
+            };
             PENDING.with(|pending| pending.borrow_mut().push((id, on_panic)));
             let task = async move {
                 let outcome = event.await;
-                PENDING.with(|pending| pending.borrow_mut().retain(|(pending_id, _)| *pending_id != id));
+                PENDING.with(|pending| {
+                    pending
+                        .borrow_mut()
+                        .retain(|(pending_id, _)| *pending_id != id)
+                });
                 let _ = match outcome {
                     Ok(value) => resolve.call1(&JsValue::UNDEFINED, &value),
                     Err(error) => reject.call1(&JsValue::UNDEFINED, &error),
@@ -231,19 +276,26 @@ pub mod glue {
         })
     }
 
-    pub fn fetch<S: Service + FromEnv>(request: web_sys::Request, env: Env, _ctx: worker_sys::Context) -> Promise {
+    pub fn fetch<S: Service + FromEnv>(
+        request: web_sys::Request,
+        env: Env,
+        _ctx: worker_sys::Context,
+    ) -> Promise {
         settled(true, async move {
             let response = serve::<S>(::worker::Request::from(request), env).await;
-            to_worker_response(response).map(JsValue::from).map_err(|error| JsValue::from_str(&error.to_string()))
+            to_worker_response(response)
+                .map(JsValue::from)
+                .map_err(|error| JsValue::from_str(&error.to_string()))
         })
     }
 
     async fn serve<S: Service + FromEnv>(mut request: ::worker::Request, env: Env) -> Response {
         let mut headers = http::HeaderMap::new();
         for (name, value) in request.headers().entries() {
-            if let (Ok(name), Ok(value)) =
-                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value))
-            {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
                 headers.append(name, value);
             }
         }
@@ -252,7 +304,8 @@ pub mod glue {
         // The path and query straight from the serialized URL: parsing it again with the `url`
         // crate would link its Unicode tables into every worker.
         let uri = path_and_query(&request.inner().url());
-        let method = http::Method::from_bytes(request.method().to_string().as_bytes()).unwrap_or(http::Method::GET);
+        let method = http::Method::from_bytes(request.method().to_string().as_bytes())
+            .unwrap_or(http::Method::GET);
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
             Vec::new()
         } else {
@@ -271,7 +324,9 @@ pub mod glue {
     /// the host, and percent-encodes `?` and `#` inside the path.
     fn path_and_query(url: &str) -> String {
         let after_scheme = url.find("://").map_or(0, |index| index + 3);
-        let path = url[after_scheme..].find('/').map_or("/", |index| &url[after_scheme + index..]);
+        let path = url[after_scheme..]
+            .find('/')
+            .map_or("/", |index| &url[after_scheme + index..]);
         path.split('#').next().unwrap_or("/").to_owned()
     }
 
@@ -282,11 +337,22 @@ pub mod glue {
             headers.append(name.as_str(), value.to_str().unwrap_or_default())?;
         }
         // A null-body status (204, 304) must not carry a body, not even an empty one.
-        let response = if body.is_empty() { ::worker::Response::empty()? } else { ::worker::Response::from_bytes(body)? };
-        Ok(response.with_status(parts.status.as_u16()).with_headers(headers).into())
+        let response = if body.is_empty() {
+            ::worker::Response::empty()?
+        } else {
+            ::worker::Response::from_bytes(body)?
+        };
+        Ok(response
+            .with_status(parts.status.as_u16())
+            .with_headers(headers)
+            .into())
     }
 
-    pub fn queue<S: Service + FromEnv>(batch: worker_sys::MessageBatch, env: Env, _ctx: worker_sys::Context) -> Promise {
+    pub fn queue<S: Service + FromEnv>(
+        batch: worker_sys::MessageBatch,
+        env: Env,
+        _ctx: worker_sys::Context,
+    ) -> Promise {
         settled(false, async move {
             let queue: String = batch.queue().map(String::from).unwrap_or_default();
             let raw: Vec<worker_sys::Message> = batch
@@ -298,9 +364,14 @@ pub mod glue {
                 Err(error) => {
                     // Nothing is lost: the whole batch comes back once the bindings are fixed.
                     let context = Context::new(Interface::Queue);
-                    crate::log::error(&context, "cannot build the service for a queue batch", &error);
+                    crate::log::error(
+                        &context,
+                        "cannot build the service for a queue batch",
+                        &error,
+                    );
                     for message in &raw {
-                        let _ = message.retry(retry_options(crate::queue::retry_delay(attempts(message))));
+                        let _ = message
+                            .retry(retry_options(crate::queue::retry_delay(attempts(message))));
                     }
                     return Ok(JsValue::UNDEFINED);
                 }
@@ -321,7 +392,11 @@ pub mod glue {
                 };
                 if applied.is_err() {
                     let context = Context::new(Interface::Queue);
-                    crate::log::error(&context, "could not settle a queue message", &Error::internal(decoded.id));
+                    crate::log::error(
+                        &context,
+                        "could not settle a queue message",
+                        &Error::internal(decoded.id),
+                    );
                 }
             }
             Ok(JsValue::UNDEFINED)
@@ -338,7 +413,9 @@ pub mod glue {
     /// The body as JSON; a body that is not JSON becomes a string, which no envelope matches,
     /// so it is dead-lettered with a reason rather than dropped.
     fn body_json(message: &worker_sys::Message) -> serde_json::Value {
-        let Ok(body) = message.body() else { return serde_json::Value::Null };
+        let Ok(body) = message.body() else {
+            return serde_json::Value::Null;
+        };
         js_sys::JSON::stringify(&body)
             .ok()
             .and_then(|text| serde_json::from_str(&String::from(text)).ok())
@@ -347,7 +424,11 @@ pub mod glue {
 
     fn retry_options(delay_seconds: u32) -> JsValue {
         let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &JsValue::from_str("delaySeconds"), &JsValue::from(delay_seconds));
+        let _ = js_sys::Reflect::set(
+            &options,
+            &JsValue::from_str("delaySeconds"),
+            &JsValue::from(delay_seconds),
+        );
         options.into()
     }
 

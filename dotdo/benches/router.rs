@@ -33,13 +33,21 @@ impl Catalog {
     #[http(get = "/items/:id")]
     #[mcp_tool(read_only)]
     pub async fn get_item(&self, id: String) -> Result<Item, dotdo::Error> {
-        self.items.get(&id).cloned().ok_or_else(|| Error::not_found("no such item"))
+        self.items
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("no such item"))
     }
 
     /// List items.
     #[http(get = "/items")]
     pub async fn list_items(&self, limit: Option<u32>) -> Result<Vec<Item>, dotdo::Error> {
-        Ok(self.items.values().take(limit.unwrap_or(10) as usize).cloned().collect())
+        Ok(self
+            .items
+            .values()
+            .take(limit.unwrap_or(10) as usize)
+            .cloned()
+            .collect())
     }
 
     /// Create an item.
@@ -63,17 +71,26 @@ impl HandWritten {
         HandWritten { router }
     }
 
-    async fn handle(&self, catalog: &Catalog, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+    async fn handle(
+        &self,
+        catalog: &Catalog,
+        request: http::Request<Vec<u8>>,
+    ) -> http::Response<Vec<u8>> {
         let request_id = request.headers().get("x-request-id").cloned();
         let found = self.router.at(request.uri().path()).unwrap();
         let id = percent_decode(found.params.get("id").unwrap());
         let (status, body) = match catalog.get_item(id).await {
             Ok(item) => (200, serde_json::to_vec(&item).unwrap()),
-            Err(error) => (error.http_status(), serde_json::to_vec(&error.problem(None)).unwrap()),
+            Err(error) => (
+                error.http_status(),
+                serde_json::to_vec(&error.problem(None)).unwrap(),
+            ),
         };
         let mut response = http::Response::new(body);
         *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(request_id) = request_id {
             response.headers_mut().insert("x-request-id", request_id);
         }
@@ -82,16 +99,28 @@ impl HandWritten {
 }
 
 fn percent_decode(segment: &str) -> String {
-    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn catalog() -> Catalog {
-    let item = Item { id: "w1".into(), name: "widget".into(), price: 250, tags: vec!["blue".into(), "small".into()] };
-    Catalog { items: HashMap::from([(item.id.clone(), item)]) }
+    let item = Item {
+        id: "w1".into(),
+        name: "widget".into(),
+        price: 250,
+        tags: vec!["blue".into(), "small".into()],
+    };
+    Catalog {
+        items: HashMap::from([(item.id.clone(), item)]),
+    }
 }
 
 fn request() -> http::Request<Vec<u8>> {
-    http::Request::get("/items/w1").header("x-request-id", "bench-1").body(Vec::new()).unwrap()
+    http::Request::get("/items/w1")
+        .header("x-request-id", "bench-1")
+        .body(Vec::new())
+        .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -106,7 +135,12 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("get_item");
     group.bench_function("generated", |b| {
-        b.iter(|| block_on(dotdo::http::serve(black_box(&catalog), black_box(request()))))
+        b.iter(|| {
+            block_on(dotdo::http::serve(
+                black_box(&catalog),
+                black_box(request()),
+            ))
+        })
     });
     group.bench_function("hand_written", |b| {
         b.iter(|| block_on(hand_written.handle(black_box(&catalog), black_box(request()))))

@@ -45,6 +45,6 @@ pub mod middleware {
 /// Everything a service module needs: `use dotdo::prelude::*;`.
 pub mod prelude {
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
-    pub use dotdo_runtime::{Context, Error, ErrorKind, Principal};
     pub use dotdo_runtime::__private::JsonSchema;
+    pub use dotdo_runtime::{Context, Error, ErrorKind, Principal};
 }

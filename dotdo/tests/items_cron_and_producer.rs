@@ -14,7 +14,10 @@ fn the_fired_cron_picks_its_method() {
         let client = TestClient::new(Items::default());
         client.cron("0 3 * * MON-FRI").await.unwrap();
         client.cron("*/5 * * * *").await.unwrap();
-        assert_eq!(*client.service().sweeps.lock().unwrap(), ["nightly", "sweep"]);
+        assert_eq!(
+            *client.service().sweeps.lock().unwrap(),
+            ["nightly", "sweep"]
+        );
     });
 }
 
@@ -24,7 +27,11 @@ fn an_undeclared_cron_is_an_error_listing_the_declared_ones() {
         let client = TestClient::new(Items::default());
         let error = client.cron("0 0 * * *").await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotFound);
-        assert!(error.message().contains("*/5 * * * *"), "{}", error.message());
+        assert!(
+            error.message().contains("*/5 * * * *"),
+            "{}",
+            error.message()
+        );
         assert!(client.service().sweeps.lock().unwrap().is_empty());
     });
 }
@@ -33,7 +40,10 @@ fn an_undeclared_cron_is_an_error_listing_the_declared_ones() {
 fn the_typed_producer_sends_envelopes_the_consumer_accepts() {
     block_on(async {
         let recorder = QueueRecorder::default();
-        let event = ItemCreated { id: "7".into(), name: "lamp".into() };
+        let event = ItemCreated {
+            id: "7".into(),
+            name: "lamp".into(),
+        };
         ItemsQueue::item_created(&recorder, &event).await.unwrap();
 
         let sent = recorder.sent();
@@ -43,7 +53,10 @@ fn the_typed_producer_sends_envelopes_the_consumer_accepts() {
         assert!(sent[0].id.is_some() && sent[0].timestamp.is_some());
 
         let client = TestClient::new(Items::default());
-        assert_eq!(client.queue("items", recorder.bodies()).await, [Outcome::Ack]);
+        assert_eq!(
+            client.queue("items", recorder.bodies()).await,
+            [Outcome::Ack]
+        );
         assert_eq!(*client.service().events.lock().unwrap(), [event]);
     });
 }

@@ -42,12 +42,18 @@ fn query_parameters_bind_optional_arguments() {
     block_on(async {
         let client = client();
         for name in ["a", "b", "c"] {
-            client.post("/items").json(&json!({"name": name, "price": 1})).await;
+            client
+                .post("/items")
+                .json(&json!({"name": name, "price": 1}))
+                .await;
         }
         let page: Value = client.get("/items?limit=2").await.json();
         assert_eq!(page["items"].as_array().unwrap().len(), 2);
         let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-        let rest: Value = client.get(&format!("/items?limit=2&cursor={cursor}")).await.json();
+        let rest: Value = client
+            .get(&format!("/items?limit=2&cursor={cursor}"))
+            .await
+            .json();
         assert_eq!(rest["items"].as_array().unwrap().len(), 2);
         assert_eq!(rest["next_cursor"], Value::Null);
     });
@@ -56,7 +62,10 @@ fn query_parameters_bind_optional_arguments() {
 #[test]
 fn a_single_body_argument_is_the_whole_json_body_and_status_is_declared() {
     block_on(async {
-        let response = client().post("/items").json(&json!({"name": "gadget", "price": 5})).await;
+        let response = client()
+            .post("/items")
+            .json(&json!({"name": "gadget", "price": 5}))
+            .await;
         assert_eq!(response.status(), 201);
         let item: Item = response.json();
         assert_eq!(item.name, "gadget");
@@ -67,7 +76,10 @@ fn a_single_body_argument_is_the_whole_json_body_and_status_is_declared() {
 #[test]
 fn several_body_arguments_are_the_fields_of_the_json_body() {
     block_on(async {
-        let response = client().patch("/items/w1").json(&json!({"price": 999})).await;
+        let response = client()
+            .patch("/items/w1")
+            .json(&json!({"price": 999}))
+            .await;
         assert_eq!(response.status(), 200, "{}", response.text());
         let item: Item = response.json();
         assert_eq!((item.name.as_str(), item.price), ("widget", 999));
@@ -88,7 +100,10 @@ fn methods_returning_unit_answer_204_without_a_body() {
 #[test]
 fn the_context_carries_the_incoming_request_id() {
     block_on(async {
-        let response = client().get("/whoami").header("x-request-id", "req-42").await;
+        let response = client()
+            .get("/whoami")
+            .header("x-request-id", "req-42")
+            .await;
         assert_eq!(response.json::<String>(), "req-42");
         assert_eq!(response.header("x-request-id"), Some("req-42"));
     });
@@ -97,7 +112,10 @@ fn the_context_carries_the_incoming_request_id() {
 #[test]
 fn an_invalid_incoming_request_id_is_replaced() {
     block_on(async {
-        let response = client().get("/whoami").header("x-request-id", "bad id with spaces").await;
+        let response = client()
+            .get("/whoami")
+            .header("x-request-id", "bad id with spaces")
+            .await;
         let id = response.json::<String>();
         assert_ne!(id, "bad id with spaces");
         assert_eq!(response.header("x-request-id"), Some(id.as_str()));
@@ -111,7 +129,10 @@ fn head_answers_like_get_without_a_body() {
         let head = client().request(http::Method::HEAD, "/items/w1").await;
         assert_eq!(head.status(), 200);
         assert!(head.bytes().is_empty());
-        assert_eq!(head.header("content-length"), Some(get.bytes().len().to_string().as_str()));
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.bytes().len().to_string().as_str())
+        );
     });
 }
 
@@ -120,7 +141,10 @@ fn options_lists_the_allowed_methods() {
     block_on(async {
         let response = client().request(http::Method::OPTIONS, "/items/w1").await;
         assert_eq!(response.status(), 204);
-        assert_eq!(response.header("allow"), Some("GET, HEAD, PATCH, DELETE, OPTIONS"));
+        assert_eq!(
+            response.header("allow"),
+            Some("GET, HEAD, PATCH, DELETE, OPTIONS")
+        );
     });
 }
 
@@ -128,18 +152,30 @@ mod bad_input {
     use super::*;
 
     fn problem(response: &dotdo::testing::TestResponse) -> Value {
-        assert_eq!(response.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json")
+        );
         response.json()
     }
 
     #[test]
     fn malformed_json_body_is_400() {
         block_on(async {
-            let response =
-                client().post("/items").header("content-type", "application/json").body("{\"name\": ").await;
+            let response = client()
+                .post("/items")
+                .header("content-type", "application/json")
+                .body("{\"name\": ")
+                .await;
             assert_eq!(response.status(), 400);
             let body = problem(&response);
-            assert!(body["detail"].as_str().unwrap().contains("malformed JSON body"), "{body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("malformed JSON body"),
+                "{body}"
+            );
             assert_eq!(body["status"], 400);
         });
     }
@@ -147,11 +183,17 @@ mod bad_input {
     #[test]
     fn wrong_json_type_for_a_field_is_422_naming_the_field() {
         block_on(async {
-            let response = client().post("/items").json(&json!({"name": "x", "price": "cheap"})).await;
+            let response = client()
+                .post("/items")
+                .json(&json!({"name": "x", "price": "cheap"}))
+                .await;
             assert_eq!(response.status(), 422);
             let body = problem(&response);
             assert_eq!(body["field"], "price");
-            assert!(body["detail"].as_str().unwrap().contains("`price`"), "{body}");
+            assert!(
+                body["detail"].as_str().unwrap().contains("`price`"),
+                "{body}"
+            );
         });
     }
 
@@ -171,7 +213,13 @@ mod bad_input {
             assert_eq!(response.status(), 422);
             let body = problem(&response);
             assert_eq!(body["field"], "item");
-            assert!(body["detail"].as_str().unwrap().contains("missing required argument `item`"), "{body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("missing required argument `item`"),
+                "{body}"
+            );
         });
     }
 
@@ -200,7 +248,12 @@ mod bad_input {
         block_on(async {
             let response = client().get("/nothing/here").await;
             assert_eq!(response.status(), 404);
-            assert!(problem(&response)["detail"].as_str().unwrap().contains("/nothing/here"));
+            assert!(
+                problem(&response)["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/nothing/here")
+            );
         });
     }
 
@@ -209,7 +262,10 @@ mod bad_input {
         block_on(async {
             let response = client().put("/items/w1").await;
             assert_eq!(response.status(), 405);
-            assert_eq!(response.header("allow"), Some("GET, HEAD, PATCH, DELETE, OPTIONS"));
+            assert_eq!(
+                response.header("allow"),
+                Some("GET, HEAD, PATCH, DELETE, OPTIONS")
+            );
             problem(&response);
         });
     }
@@ -217,7 +273,11 @@ mod bad_input {
     #[test]
     fn a_body_that_is_not_json_is_415() {
         block_on(async {
-            let response = client().post("/items").header("content-type", "text/plain").body("hello").await;
+            let response = client()
+                .post("/items")
+                .header("content-type", "text/plain")
+                .body("hello")
+                .await;
             assert_eq!(response.status(), 415);
             problem(&response);
         });
@@ -228,7 +288,12 @@ mod bad_input {
         block_on(async {
             let response = client().patch("/items/w1").json(&json!([1, 2])).await;
             assert_eq!(response.status(), 400);
-            assert!(problem(&response)["detail"].as_str().unwrap().contains("must be a JSON object"));
+            assert!(
+                problem(&response)["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("must be a JSON object")
+            );
         });
     }
 
@@ -239,7 +304,10 @@ mod bad_input {
             assert_eq!(response.status(), 422);
             let body = problem(&response);
             assert_eq!(body["field"], "prize");
-            assert!(body["detail"].as_str().unwrap().contains("`price`"), "{body}");
+            assert!(
+                body["detail"].as_str().unwrap().contains("`price`"),
+                "{body}"
+            );
         });
     }
 

@@ -16,13 +16,24 @@ fn created(id: &str, name: &str) -> serde_json::Value {
 fn each_message_is_dispatched_by_type_and_acked() {
     block_on(async {
         let client = TestClient::new(Items::default());
-        let outcomes = client.queue("items", vec![created("1", "a"), created("2", "b")]).await;
+        let outcomes = client
+            .queue("items", vec![created("1", "a"), created("2", "b")])
+            .await;
         assert_eq!(outcomes, [Outcome::Ack, Outcome::Ack]);
         let events = client.service().events.lock().unwrap().clone();
-        assert_eq!(events, [
-            ItemCreated { id: "1".into(), name: "a".into() },
-            ItemCreated { id: "2".into(), name: "b".into() },
-        ]);
+        assert_eq!(
+            events,
+            [
+                ItemCreated {
+                    id: "1".into(),
+                    name: "a".into()
+                },
+                ItemCreated {
+                    id: "2".into(),
+                    name: "b".into()
+                },
+            ]
+        );
     });
 }
 
@@ -30,7 +41,10 @@ fn each_message_is_dispatched_by_type_and_acked() {
 fn a_consumer_bound_to_a_queue_wins_on_that_queue() {
     block_on(async {
         let client = TestClient::new(Items::default());
-        assert_eq!(client.queue("audit", vec![created("1", "a")]).await, [Outcome::Ack]);
+        assert_eq!(
+            client.queue("audit", vec![created("1", "a")]).await,
+            [Outcome::Ack]
+        );
         assert_eq!(client.service().events.lock().unwrap()[0].id, "audit:1");
     });
 }
@@ -40,12 +54,20 @@ fn a_transient_failure_is_retried_with_backoff_and_then_succeeds() {
     block_on(async {
         let client = TestClient::new(Items::default());
         let mut message = QueueMessage::new(created("9", "flaky"));
-        let first = client.queue_messages("items", std::slice::from_ref(&message)).await;
+        let first = client
+            .queue_messages("items", std::slice::from_ref(&message))
+            .await;
         assert_eq!(first, [Outcome::Retry { delay_seconds: 2 }]);
         message.attempts = 2;
-        let second = client.queue_messages("items", std::slice::from_ref(&message)).await;
+        let second = client
+            .queue_messages("items", std::slice::from_ref(&message))
+            .await;
         assert_eq!(second, [Outcome::Ack]);
-        assert_eq!(client.service().events.lock().unwrap().len(), 1, "processed exactly once");
+        assert_eq!(
+            client.service().events.lock().unwrap().len(),
+            1,
+            "processed exactly once"
+        );
     });
 }
 
@@ -53,9 +75,16 @@ fn a_transient_failure_is_retried_with_backoff_and_then_succeeds() {
 fn outcomes_are_per_message_within_a_batch() {
     block_on(async {
         let client = TestClient::new(Items::default());
-        let outcomes = client.queue("items", vec![created("1", "a"), created("2", "poison"), created("3", "c")]).await;
+        let outcomes = client
+            .queue(
+                "items",
+                vec![created("1", "a"), created("2", "poison"), created("3", "c")],
+            )
+            .await;
         assert_eq!(outcomes[0], Outcome::Ack);
-        assert!(matches!(&outcomes[1], Outcome::DeadLetter { reason } if reason.contains("never be applied")));
+        assert!(
+            matches!(&outcomes[1], Outcome::DeadLetter { reason } if reason.contains("never be applied"))
+        );
         assert_eq!(outcomes[2], Outcome::Ack);
     });
 }
@@ -74,7 +103,9 @@ mod bad_input {
     fn an_unknown_type_is_dead_lettered_not_acked() {
         block_on(async {
             let client = TestClient::new(Items::default());
-            let outcomes = client.queue("items", vec![json!({"type": "item.exploded", "data": {}})]).await;
+            let outcomes = client
+                .queue("items", vec![json!({"type": "item.exploded", "data": {}})])
+                .await;
             assert!(dead_letter_reason(&outcomes[0]).contains("item.exploded"));
         });
     }
@@ -83,7 +114,12 @@ mod bad_input {
     fn undecodable_data_is_dead_lettered_naming_the_field() {
         block_on(async {
             let client = TestClient::new(Items::default());
-            let outcomes = client.queue("items", vec![json!({"type": "item.created", "data": {"id": 5}})]).await;
+            let outcomes = client
+                .queue(
+                    "items",
+                    vec![json!({"type": "item.created", "data": {"id": 5}})],
+                )
+                .await;
             let reason = dead_letter_reason(&outcomes[0]);
             assert!(reason.contains("id"), "{reason}");
             assert!(client.service().events.lock().unwrap().is_empty());
@@ -94,7 +130,9 @@ mod bad_input {
     fn a_body_that_is_not_an_envelope_is_dead_lettered() {
         block_on(async {
             let client = TestClient::new(Items::default());
-            let outcomes = client.queue("items", vec![json!("just a string"), json!({"data": 1})]).await;
+            let outcomes = client
+                .queue("items", vec![json!("just a string"), json!({"data": 1})])
+                .await;
             for outcome in &outcomes {
                 assert!(dead_letter_reason(outcome).contains("envelope"));
             }

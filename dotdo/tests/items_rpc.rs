@@ -29,7 +29,11 @@ fn params_bind_by_name() {
 #[test]
 fn params_bind_by_position() {
     block_on(async {
-        let answer = raw(&client(), json!({"jsonrpc": "2.0", "id": 7, "method": "get_item", "params": ["w1"]})).await;
+        let answer = raw(
+            &client(),
+            json!({"jsonrpc": "2.0", "id": 7, "method": "get_item", "params": ["w1"]}),
+        )
+        .await;
         assert_eq!(answer["id"], 7);
         assert_eq!(answer["result"]["name"], "widget");
     });
@@ -38,7 +42,11 @@ fn params_bind_by_position() {
 #[test]
 fn trailing_optional_positional_params_may_be_left_out() {
     block_on(async {
-        let answer = raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "list_items", "params": [1]})).await;
+        let answer = raw(
+            &client(),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "list_items", "params": [1]}),
+        )
+        .await;
         assert_eq!(answer["result"]["items"].as_array().unwrap().len(), 1);
     });
 }
@@ -46,9 +54,15 @@ fn trailing_optional_positional_params_may_be_left_out() {
 #[test]
 fn declared_rpc_names_replace_the_method_name() {
     block_on(async {
-        let item: Item = client().rpc("items.update", json!({"id": "w1", "price": 1})).await.unwrap();
+        let item: Item = client()
+            .rpc("items.update", json!({"id": "w1", "price": 1}))
+            .await
+            .unwrap();
         assert_eq!(item.price, 1);
-        let error = client().rpc::<Item>("update_item", json!({"id": "w1"})).await.unwrap_err();
+        let error = client()
+            .rpc::<Item>("update_item", json!({"id": "w1"}))
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotFound);
     });
 }
@@ -65,10 +79,13 @@ fn batches_answer_every_request_and_skip_notifications() {
             ]),
         )
         .await;
-        assert_eq!(answer, json!([
-            {"jsonrpc": "2.0", "id": 1, "result": 4},
-            {"jsonrpc": "2.0", "id": 2, "result": 8},
-        ]));
+        assert_eq!(
+            answer,
+            json!([
+                {"jsonrpc": "2.0", "id": 1, "result": 4},
+                {"jsonrpc": "2.0", "id": 2, "result": 8},
+            ])
+        );
     });
 }
 
@@ -97,9 +114,19 @@ fn the_typed_client_calls_every_rpc_method() {
         let test = client();
         let items = ItemsClient::new(test.transport());
         assert_eq!(items.get_item("w1".into()).await.unwrap(), widget());
-        let created = items.create_item(NewItem { name: "gizmo".into(), price: 3, tags: vec![] }).await.unwrap();
+        let created = items
+            .create_item(NewItem {
+                name: "gizmo".into(),
+                price: 3,
+                tags: vec![],
+            })
+            .await
+            .unwrap();
         assert_eq!(created.name, "gizmo");
-        let updated = items.update_item(created.id.clone(), None, Some(4)).await.unwrap();
+        let updated = items
+            .update_item(created.id.clone(), None, Some(4))
+            .await
+            .unwrap();
         assert_eq!(updated.price, 4);
         let page = items.list_items(Some(10), None).await.unwrap();
         assert_eq!(page.items.len(), 2);
@@ -117,7 +144,14 @@ fn the_typed_client_gets_errors_back_typed() {
         assert_eq!(error.kind(), ErrorKind::NotFound);
         assert_eq!(error.message(), "no item `missing`");
 
-        let error = items.create_item(NewItem { name: " ".into(), price: 1, tags: vec![] }).await.unwrap_err();
+        let error = items
+            .create_item(NewItem {
+                name: " ".into(),
+                price: 1,
+                tags: vec![],
+            })
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidField);
         assert_eq!(error.field(), Some("name"));
 
@@ -131,13 +165,20 @@ mod bad_input {
     use super::*;
 
     fn error_of(answer: &Value) -> (i64, String) {
-        (answer["error"]["code"].as_i64().unwrap(), answer["error"]["message"].as_str().unwrap().to_owned())
+        (
+            answer["error"]["code"].as_i64().unwrap(),
+            answer["error"]["message"].as_str().unwrap().to_owned(),
+        )
     }
 
     #[test]
     fn unknown_method_is_32601() {
         block_on(async {
-            let answer = raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "nope"})).await;
+            let answer = raw(
+                &client(),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "nope"}),
+            )
+            .await;
             assert_eq!(error_of(&answer).0, -32601);
             assert_eq!(answer["id"], 1);
         });
@@ -146,8 +187,11 @@ mod bad_input {
     #[test]
     fn bad_params_are_32602_naming_the_field() {
         block_on(async {
-            let answer =
-                raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "double", "params": {"n": "two"}})).await;
+            let answer = raw(
+                &client(),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "double", "params": {"n": "two"}}),
+            )
+            .await;
             let (code, message) = error_of(&answer);
             assert_eq!(code, -32602);
             assert!(message.contains("`n`"), "{message}");
@@ -158,18 +202,28 @@ mod bad_input {
     #[test]
     fn missing_params_are_32602() {
         block_on(async {
-            let answer = raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "get_item"})).await;
+            let answer = raw(
+                &client(),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "get_item"}),
+            )
+            .await;
             let (code, message) = error_of(&answer);
             assert_eq!(code, -32602);
-            assert!(message.contains("missing required argument `id`"), "{message}");
+            assert!(
+                message.contains("missing required argument `id`"),
+                "{message}"
+            );
         });
     }
 
     #[test]
     fn unknown_named_params_are_32602() {
         block_on(async {
-            let answer =
-                raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": {"idd": "w1"}})).await;
+            let answer = raw(
+                &client(),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": {"idd": "w1"}}),
+            )
+            .await;
             assert_eq!(error_of(&answer).0, -32602);
         });
     }
@@ -187,7 +241,12 @@ mod bad_input {
     #[test]
     fn json_that_is_not_a_request_is_32600() {
         block_on(async {
-            for payload in [json!(42), json!({"id": 1, "method": "double"}), json!({"jsonrpc": "2.0", "id": 1}), json!([])] {
+            for payload in [
+                json!(42),
+                json!({"id": 1, "method": "double"}),
+                json!({"jsonrpc": "2.0", "id": 1}),
+                json!([]),
+            ] {
                 let answer = raw(&client(), payload.clone()).await;
                 assert_eq!(error_of(&answer).0, -32600, "{payload}");
             }
@@ -197,7 +256,11 @@ mod bad_input {
     #[test]
     fn application_errors_carry_their_kind_in_data() {
         block_on(async {
-            let answer = raw(&client(), json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": ["x"]})).await;
+            let answer = raw(
+                &client(),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": ["x"]}),
+            )
+            .await;
             assert_eq!(error_of(&answer).0, -32004);
             assert_eq!(answer["error"]["data"]["kind"], "not_found");
             assert_eq!(answer["error"]["data"]["status"], 404);

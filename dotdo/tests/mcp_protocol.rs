@@ -15,7 +15,9 @@ fn client() -> TestClient<Items> {
 
 /// A legacy request with the given protocol version header (none when `None`).
 async fn legacy(client: &TestClient<Items>, version: Option<&str>, body: Value) -> TestResponse {
-    let mut request = client.post("/mcp").header("accept", "application/json, text/event-stream");
+    let mut request = client
+        .post("/mcp")
+        .header("accept", "application/json, text/event-stream");
     if let Some(version) = version {
         request = request.header("mcp-protocol-version", version);
     }
@@ -31,14 +33,28 @@ fn meta(version: &str) -> Value {
 }
 
 /// A modern request: `_meta` in the body and the mirrored headers, each overridable.
-async fn modern(client: &TestClient<Items>, method: &str, mut params: Value, headers: &[(&str, &str)]) -> TestResponse {
+async fn modern(
+    client: &TestClient<Items>,
+    method: &str,
+    mut params: Value,
+    headers: &[(&str, &str)],
+) -> TestResponse {
     params["_meta"] = meta("2026-07-28");
     let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
     let name = params.get("name").and_then(Value::as_str);
-    let defaults = [("mcp-protocol-version", Some("2026-07-28")), ("mcp-method", Some(method)), ("mcp-name", name)];
-    let mut request = client.post("/mcp").header("accept", "application/json, text/event-stream");
+    let defaults = [
+        ("mcp-protocol-version", Some("2026-07-28")),
+        ("mcp-method", Some(method)),
+        ("mcp-name", name),
+    ];
+    let mut request = client
+        .post("/mcp")
+        .header("accept", "application/json, text/event-stream");
     for (header, value) in defaults {
-        let overridden = headers.iter().find(|(name, _)| *name == header).map(|(_, value)| *value);
+        let overridden = headers
+            .iter()
+            .find(|(name, _)| *name == header)
+            .map(|(_, value)| *value);
         if let Some(value) = overridden.or(value) {
             request = request.header(header, value);
         }
@@ -80,8 +96,14 @@ mod legacy_era {
             assert_eq!(result["serverInfo"]["name"], "Items");
             assert_eq!(result["serverInfo"]["title"], "Items");
             assert!(result["serverInfo"]["version"].is_string());
-            assert_eq!(result["instructions"], "Items: a catalogue of things with prices.");
-            assert_eq!(result["capabilities"]["tools"], json!({"listChanged": false}));
+            assert_eq!(
+                result["instructions"],
+                "Items: a catalogue of things with prices."
+            );
+            assert_eq!(
+                result["capabilities"]["tools"],
+                json!({"listChanged": false})
+            );
         });
     }
 
@@ -96,7 +118,10 @@ mod legacy_era {
             let response = legacy(&client(), None, batch).await;
             assert_eq!(response.status(), 200);
             let answers: Value = response.json();
-            assert_eq!(answers, json!([{"jsonrpc": "2.0", "id": 1, "result": {}}, {"jsonrpc": "2.0", "id": 2, "result": {}}]));
+            assert_eq!(
+                answers,
+                json!([{"jsonrpc": "2.0", "id": 1, "result": {}}, {"jsonrpc": "2.0", "id": 2, "result": {}}])
+            );
         });
     }
 
@@ -113,16 +138,30 @@ mod legacy_era {
     #[test]
     fn an_unsupported_protocol_version_header_is_400() {
         block_on(async {
-            let response = legacy(&client(), Some("2024-01-01"), json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await;
+            let response = legacy(
+                &client(),
+                Some("2024-01-01"),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+            )
+            .await;
             assert_eq!(response.status(), 400);
-            assert!(response.text().contains("2025-11-25"), "names the supported versions: {}", response.text());
+            assert!(
+                response.text().contains("2025-11-25"),
+                "names the supported versions: {}",
+                response.text()
+            );
         });
     }
 
     #[test]
     fn a_modern_version_header_without_meta_is_a_header_mismatch() {
         block_on(async {
-            let response = legacy(&client(), Some("2026-07-28"), json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).await;
+            let response = legacy(
+                &client(),
+                Some("2026-07-28"),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+            )
+            .await;
             assert_eq!(response.status(), 400);
             assert_eq!(response.json::<Value>()["error"]["code"], HEADER_MISMATCH);
         });
@@ -145,7 +184,13 @@ mod legacy_era {
     #[test]
     fn ping_gets_an_empty_result() {
         block_on(async {
-            let answer: Value = legacy(&client(), Some("2025-06-18"), json!({"jsonrpc": "2.0", "id": "p", "method": "ping"})).await.json();
+            let answer: Value = legacy(
+                &client(),
+                Some("2025-06-18"),
+                json!({"jsonrpc": "2.0", "id": "p", "method": "ping"}),
+            )
+            .await
+            .json();
             assert_eq!(answer["result"], json!({}));
         });
     }
@@ -170,9 +215,21 @@ mod transport {
     #[test]
     fn json_is_answered_whenever_json_is_acceptable() {
         block_on(async {
-            for accept in ["application/json, text/event-stream", "application/json", "*/*"] {
-                let response = client().post("/mcp").header("accept", accept).json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await;
-                assert_eq!(response.header("content-type"), Some("application/json"), "{accept}");
+            for accept in [
+                "application/json, text/event-stream",
+                "application/json",
+                "*/*",
+            ] {
+                let response = client()
+                    .post("/mcp")
+                    .header("accept", accept)
+                    .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+                    .await;
+                assert_eq!(
+                    response.header("content-type"),
+                    Some("application/json"),
+                    "{accept}"
+                );
             }
         });
     }
@@ -186,14 +243,21 @@ mod transport {
                 .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
                 .await;
             assert_eq!(response.header("content-type"), Some("text/event-stream"));
-            assert_eq!(response.text(), "event: message\ndata: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{}}\n\n");
+            assert_eq!(
+                response.text(),
+                "event: message\ndata: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{}}\n\n"
+            );
         });
     }
 
     #[test]
     fn neither_json_nor_sse_acceptable_is_406() {
         block_on(async {
-            let response = client().post("/mcp").header("accept", "text/html").json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await;
+            let response = client()
+                .post("/mcp")
+                .header("accept", "text/html")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+                .await;
             assert_eq!(response.status(), 406);
         });
     }
@@ -212,7 +276,11 @@ mod transport {
     #[test]
     fn a_foreign_origin_is_403() {
         block_on(async {
-            let response = client().post("/mcp").header("origin", "https://evil.example").json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await;
+            let response = client()
+                .post("/mcp")
+                .header("origin", "https://evil.example")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+                .await;
             assert_eq!(response.status(), 403);
         });
     }
@@ -220,9 +288,16 @@ mod transport {
     #[test]
     fn the_services_own_host_and_localhost_are_allowed_origins() {
         block_on(async {
-            for (origin, host) in [("https://items.example.com", "items.example.com"), ("http://localhost:6274", "items.example.com")] {
-                let response =
-                    client().post("/mcp").header("origin", origin).header("host", host).json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await;
+            for (origin, host) in [
+                ("https://items.example.com", "items.example.com"),
+                ("http://localhost:6274", "items.example.com"),
+            ] {
+                let response = client()
+                    .post("/mcp")
+                    .header("origin", origin)
+                    .header("host", host)
+                    .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+                    .await;
                 assert_eq!(response.status(), 200, "{origin}");
             }
         });
@@ -231,11 +306,20 @@ mod transport {
     #[test]
     fn configured_origins_are_allowed() {
         block_on(async {
-            let client = client().with_extension(AllowedOrigins(vec!["https://app.example.com".into()]));
+            let client =
+                client().with_extension(AllowedOrigins(vec!["https://app.example.com".into()]));
             let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
-            let allowed = client.post("/mcp").header("origin", "https://app.example.com").json(&ping).await;
+            let allowed = client
+                .post("/mcp")
+                .header("origin", "https://app.example.com")
+                .json(&ping)
+                .await;
             assert_eq!(allowed.status(), 200);
-            let other = client.post("/mcp").header("origin", "https://other.example.com").json(&ping).await;
+            let other = client
+                .post("/mcp")
+                .header("origin", "https://other.example.com")
+                .json(&ping)
+                .await;
             assert_eq!(other.status(), 403);
         });
     }
@@ -243,7 +327,11 @@ mod transport {
     #[test]
     fn a_body_that_is_not_json_is_a_parse_error() {
         block_on(async {
-            let response = client().post("/mcp").header("content-type", "application/json").body("{nope").await;
+            let response = client()
+                .post("/mcp")
+                .header("content-type", "application/json")
+                .body("{nope")
+                .await;
             assert_eq!(response.status(), 400);
             assert_eq!(response.json::<Value>()["error"]["code"], -32700);
         });
@@ -269,7 +357,10 @@ mod tools {
         block_on(async {
             let tools = client().mcp_tools().await;
             let whoami = tools.iter().find(|tool| tool["name"] == "whoami").unwrap();
-            assert_eq!(whoami["inputSchema"], json!({"type": "object", "additionalProperties": false}));
+            assert_eq!(
+                whoami["inputSchema"],
+                json!({"type": "object", "additionalProperties": false})
+            );
         });
     }
 
@@ -278,7 +369,10 @@ mod tools {
         block_on(async {
             let tools = client().mcp_tools().await;
             let text = serde_json::to_string(&tools).unwrap();
-            assert!(!text.contains("uint32") && !text.contains("int64"), "{text}");
+            assert!(
+                !text.contains("uint32") && !text.contains("int64"),
+                "{text}"
+            );
         });
     }
 }
@@ -292,20 +386,32 @@ mod modern_era {
             let response = modern(&client(), "server/discover", json!({}), &[]).await;
             assert_eq!(response.status(), 200);
             let result = &response.json::<Value>()["result"];
-            assert_eq!(result["supportedVersions"], json!(["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"]));
+            assert_eq!(
+                result["supportedVersions"],
+                json!(["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"])
+            );
             assert_eq!(result["capabilities"], json!({"tools": {}}));
             assert_eq!(result["resultType"], "complete");
             assert_eq!(result["cacheScope"], "public");
             assert!(result["ttlMs"].as_u64().unwrap() > 0);
-            assert_eq!(result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "Items");
-            assert_eq!(result["instructions"], "Items: a catalogue of things with prices.");
+            assert_eq!(
+                result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+                "Items"
+            );
+            assert_eq!(
+                result["instructions"],
+                "Items: a catalogue of things with prices."
+            );
         });
     }
 
     #[test]
     fn tools_list_is_complete_and_cacheable() {
         block_on(async {
-            let result = modern(&client(), "tools/list", json!({}), &[]).await.json::<Value>()["result"].clone();
+            let result = modern(&client(), "tools/list", json!({}), &[])
+                .await
+                .json::<Value>()["result"]
+                .clone();
             assert_eq!(result["resultType"], "complete");
             assert_eq!(result["cacheScope"], "public");
             assert!(result["ttlMs"].is_u64());
@@ -316,7 +422,13 @@ mod modern_era {
     #[test]
     fn tools_call_is_complete_and_not_cacheable() {
         block_on(async {
-            let response = modern(&client(), "tools/call", json!({"name": "get_item", "arguments": {"id": "w1"}}), &[]).await;
+            let response = modern(
+                &client(),
+                "tools/call",
+                json!({"name": "get_item", "arguments": {"id": "w1"}}),
+                &[],
+            )
+            .await;
             let result = &response.json::<Value>()["result"];
             assert_eq!(result["resultType"], "complete");
             assert_eq!(result["structuredContent"]["name"], "widget");
@@ -327,7 +439,13 @@ mod modern_era {
     #[test]
     fn a_base64_encoded_mcp_name_is_decoded_before_comparing() {
         block_on(async {
-            let response = modern(&client(), "tools/call", json!({"name": "get_item", "arguments": {"id": "w1"}}), &[("mcp-name", "=?base64?Z2V0X2l0ZW0=?=")]).await;
+            let response = modern(
+                &client(),
+                "tools/call",
+                json!({"name": "get_item", "arguments": {"id": "w1"}}),
+                &[("mcp-name", "=?base64?Z2V0X2l0ZW0=?=")],
+            )
+            .await;
             assert_eq!(response.status(), 200, "{}", response.text());
         });
     }
@@ -335,7 +453,13 @@ mod modern_era {
     #[test]
     fn a_mismatched_mcp_method_header_is_400_header_mismatch() {
         block_on(async {
-            let response = modern(&client(), "tools/list", json!({}), &[("mcp-method", "tools/call")]).await;
+            let response = modern(
+                &client(),
+                "tools/list",
+                json!({}),
+                &[("mcp-method", "tools/call")],
+            )
+            .await;
             assert_eq!(response.status(), 400);
             assert_eq!(response.json::<Value>()["error"]["code"], HEADER_MISMATCH);
         });
@@ -344,7 +468,13 @@ mod modern_era {
     #[test]
     fn a_mismatched_mcp_name_header_is_400_header_mismatch() {
         block_on(async {
-            let response = modern(&client(), "tools/call", json!({"name": "get_item", "arguments": {"id": "w1"}}), &[("mcp-name", "delete_item")]).await;
+            let response = modern(
+                &client(),
+                "tools/call",
+                json!({"name": "get_item", "arguments": {"id": "w1"}}),
+                &[("mcp-name", "delete_item")],
+            )
+            .await;
             assert_eq!(response.status(), 400);
             assert_eq!(response.json::<Value>()["error"]["code"], HEADER_MISMATCH);
         });
@@ -353,7 +483,13 @@ mod modern_era {
     #[test]
     fn a_protocol_version_header_that_differs_from_meta_is_400_header_mismatch() {
         block_on(async {
-            let response = modern(&client(), "tools/list", json!({}), &[("mcp-protocol-version", "2025-11-25")]).await;
+            let response = modern(
+                &client(),
+                "tools/list",
+                json!({}),
+                &[("mcp-protocol-version", "2025-11-25")],
+            )
+            .await;
             assert_eq!(response.status(), 400);
             assert_eq!(response.json::<Value>()["error"]["code"], HEADER_MISMATCH);
         });
@@ -375,7 +511,12 @@ mod modern_era {
             let error = &response.json::<Value>()["error"];
             assert_eq!(error["code"], UNSUPPORTED_PROTOCOL_VERSION);
             assert_eq!(error["data"]["requested"], "2099-01-01");
-            assert!(error["data"]["supported"].as_array().unwrap().contains(&json!("2026-07-28")));
+            assert!(
+                error["data"]["supported"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("2026-07-28"))
+            );
         });
     }
 
@@ -408,7 +549,13 @@ mod modern_era {
     #[test]
     fn tool_errors_are_complete_is_error_results() {
         block_on(async {
-            let response = modern(&client(), "tools/call", json!({"name": "get_item", "arguments": {}}), &[]).await;
+            let response = modern(
+                &client(),
+                "tools/call",
+                json!({"name": "get_item", "arguments": {}}),
+                &[],
+            )
+            .await;
             let result = &response.json::<Value>()["result"];
             assert_eq!(result["isError"], true);
             assert_eq!(result["resultType"], "complete");

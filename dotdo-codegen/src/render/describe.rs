@@ -56,7 +56,9 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let mut layers: Vec<&syn::Ident> = Vec::new();
     for (index, method) in exposed.iter().enumerate() {
         for http in &method.http {
-            let Some((verb, path)) = &http.route else { continue };
+            let Some((verb, path)) = &http.route else {
+                continue;
+            };
             let verb_ident = format_ident!("{}", verb.variant());
             let body = body_binding(krate, method, *verb, path, http.body.as_ref());
             let status = match &http.status {
@@ -66,10 +68,13 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let access = access(krate, &http.access);
             let layer = match &http.middleware {
                 Some(layer) => {
-                    let position = layers.iter().position(|known| *known == layer).unwrap_or_else(|| {
-                        layers.push(layer);
-                        layers.len() - 1
-                    });
+                    let position = layers
+                        .iter()
+                        .position(|known| *known == layer)
+                        .unwrap_or_else(|| {
+                            layers.push(layer);
+                            layers.len() - 1
+                        });
                     quote! { ::core::option::Option::Some(#position) }
                 }
                 None => quote! { ::core::option::Option::None },
@@ -89,11 +94,19 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let name = method.tool_name();
             let title = option_str(mcp.title.as_ref().map(syn::LitStr::value));
             let description = method.tool_description();
-            let [read_only, destructive, idempotent, open_world] =
-                [mcp.read_only, mcp.destructive, mcp.idempotent, mcp.open_world].map(option_bool);
+            let [read_only, destructive, idempotent, open_world] = [
+                mcp.read_only,
+                mcp.destructive,
+                mcp.idempotent,
+                mcp.open_world,
+            ]
+            .map(option_bool);
             let input_schema = super::input_schema_ident(method);
             let access = access(krate, &mcp.access);
-            let output = method.output.as_ref().expect("checked: exposed methods return a value");
+            let output = method
+                .output
+                .as_ref()
+                .expect("checked: exposed methods return a value");
             tools.push(quote! {
                 #krate::ToolDesc {
                     name: #name,

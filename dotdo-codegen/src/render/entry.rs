@@ -34,12 +34,27 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
         }
     };
     let sys = quote! { #krate::__private::worker_sys };
-    let fetch = export("fetch", quote! { #sys::web_sys::Request }, quote! { #sys::Context });
+    let fetch = export(
+        "fetch",
+        quote! { #sys::web_sys::Request },
+        quote! { #sys::Context },
+    );
     let has_queue = service.exposed().any(|method| !method.queue.is_empty());
-    let queue = has_queue.then(|| export("queue", quote! { #sys::MessageBatch }, quote! { #sys::Context }));
+    let queue = has_queue.then(|| {
+        export(
+            "queue",
+            quote! { #sys::MessageBatch },
+            quote! { #sys::Context },
+        )
+    });
     let has_cron = service.exposed().any(|method| !method.cron.is_empty());
-    let scheduled =
-        has_cron.then(|| export("scheduled", quote! { #sys::ScheduledEvent }, quote! { #sys::ScheduleContext }));
+    let scheduled = has_cron.then(|| {
+        export(
+            "scheduled",
+            quote! { #sys::ScheduledEvent },
+            quote! { #sys::ScheduleContext },
+        )
+    });
     quote! {
         #[cfg(#condition)]
         const _: () = {

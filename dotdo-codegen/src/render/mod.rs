@@ -14,7 +14,9 @@ use quote::{format_ident, quote};
 use crate::model::{MethodModel, ServiceModel};
 
 pub fn render(service: &ServiceModel) -> TokenStream {
-    let invokers = service.exposed().map(|method| invoke::render_invoker(service, method));
+    let invokers = service
+        .exposed()
+        .map(|method| invoke::render_invoker(service, method));
     let schemas = service
         .exposed()
         .filter(|method| method.mcp.is_some())

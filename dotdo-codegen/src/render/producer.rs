@@ -18,7 +18,10 @@ pub fn render_producer(service: &ServiceModel) -> TokenStream {
             let ty = &payload.ty;
             let arg = &payload.ident;
             let message_type = queue.message_type(method);
-            let doc = format!("Sends a `{message_type}` message, consumed by `{}::{ident}`.", service.ident);
+            let doc = format!(
+                "Sends a `{message_type}` message, consumed by `{}::{ident}`.",
+                service.ident
+            );
             Some(quote! {
                 #[doc = #doc]
                 pub async fn #ident<P: #krate::queue::Producer + ?::core::marker::Sized>(

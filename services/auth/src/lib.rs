@@ -7,7 +7,9 @@ mod store;
 use std::rc::Rc;
 
 use dotdo::client::Transport;
-use dotdo::middleware::{ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TrustGateway, key_hash};
+use dotdo::middleware::{
+    ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TrustGateway, key_hash,
+};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -82,7 +84,11 @@ pub struct Auth {
 
 impl FromEnv for Auth {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let text = |name: &str| env.secret(name).or_else(|_| env.var(name)).map(|value| value.to_string());
+        let text = |name: &str| {
+            env.secret(name)
+                .or_else(|_| env.var(name))
+                .map(|value| value.to_string())
+        };
         let jwt_secret = text("JWT_SECRET").map_err(binding_error)?;
         if jwt_secret.len() < 32 {
             return Err(Error::internal("JWT_SECRET must be at least 32 characters"));
@@ -91,7 +97,10 @@ impl FromEnv for Auth {
             store: Rc::new(Store::D1(env.d1("DB").map_err(binding_error)?)),
             gateway_secret: text("GATEWAY_SECRET").unwrap_or_default(),
             jwt_secret: Rc::new(jwt_secret),
-            bootstrap_hash: text("BOOTSTRAP_ADMIN_KEY").ok().filter(|key| !key.is_empty()).map(|key| key_hash(&key)),
+            bootstrap_hash: text("BOOTSTRAP_ADMIN_KEY")
+                .ok()
+                .filter(|key| !key.is_empty())
+                .map(|key| key_hash(&key)),
             clock: dotdo::clock::now_seconds,
         })
     }
@@ -99,21 +108,41 @@ impl FromEnv for Auth {
 
 impl Auth {
     /// The service on in-memory storage: for tests.
-    pub fn in_memory(jwt_secret: &str, bootstrap_admin_key: Option<&str>, clock: fn() -> u64) -> Self {
-        Auth { store: Rc::new(Store::memory()), gateway_secret: String::new(), jwt_secret: Rc::new(jwt_secret.to_owned()), bootstrap_hash: bootstrap_admin_key.map(key_hash), clock }
+    pub fn in_memory(
+        jwt_secret: &str,
+        bootstrap_admin_key: Option<&str>,
+        clock: fn() -> u64,
+    ) -> Self {
+        Auth {
+            store: Rc::new(Store::memory()),
+            gateway_secret: String::new(),
+            jwt_secret: Rc::new(jwt_secret.to_owned()),
+            bootstrap_hash: bootstrap_admin_key.map(key_hash),
+            clock,
+        }
     }
 
     /// Verifies access tokens this service issued.
     pub fn access_jwt(&self) -> Jwt {
-        Jwt::hs256(self.jwt_secret.as_bytes()).issuer(ISSUER).audience(AUDIENCE).with_clock(self.clock)
+        Jwt::hs256(self.jwt_secret.as_bytes())
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .with_clock(self.clock)
     }
 
     fn refresh_jwt(&self) -> Jwt {
-        Jwt::hs256(self.jwt_secret.as_bytes()).issuer(ISSUER).audience(REFRESH_AUDIENCE).with_clock(self.clock)
+        Jwt::hs256(self.jwt_secret.as_bytes())
+            .issuer(ISSUER)
+            .audience(REFRESH_AUDIENCE)
+            .with_clock(self.clock)
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        let keys = LocalKeys { store: self.store.clone(), bootstrap_hash: self.bootstrap_hash.clone(), clock: self.clock };
+        let keys = LocalKeys {
+            store: self.store.clone(),
+            bootstrap_hash: self.bootstrap_hash.clone(),
+            clock: self.clock,
+        };
         dotdo::Stack::new()
             .with(RequestLog)
             .with(BodyLimit::bytes(16 * 1024))
@@ -121,12 +150,19 @@ impl Auth {
             .with(Authenticate::new().api_keys(keys).jwt(self.access_jwt()))
     }
 
-    async fn new_session(&self, user_id: &str, role: &str, session_id: String) -> dotdo::Result<Tokens> {
+    async fn new_session(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_id: String,
+    ) -> dotdo::Result<Tokens> {
         let now = (self.clock)();
         let jti = dotdo::random::alphanumeric(24)?;
         let access = json!({"sub": user_id, "role": role, "sid": session_id, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + ACCESS_TTL_SECONDS});
         let refresh = json!({"sub": user_id, "role": role, "sid": session_id, "jti": jti, "iss": ISSUER, "aud": REFRESH_AUDIENCE, "iat": now, "exp": now + REFRESH_TTL_SECONDS});
-        self.store.insert_refresh(&jti, &session_id, (now + REFRESH_TTL_SECONDS) as f64).await?;
+        self.store
+            .insert_refresh(&jti, &session_id, (now + REFRESH_TTL_SECONDS) as f64)
+            .await?;
         Ok(Tokens {
             access_token: self.access_jwt().sign(&access),
             refresh_token: self.refresh_jwt().sign(&refresh),
@@ -145,18 +181,44 @@ struct LocalKeys {
 }
 
 impl ApiKeyVerifier for LocalKeys {
-    fn verify<'a>(&'a self, key: &'a str) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
-        Box::pin(async move { verify_key(&self.store, self.bootstrap_hash.as_deref(), key, (self.clock)()).await })
+    fn verify<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
+        Box::pin(async move {
+            verify_key(
+                &self.store,
+                self.bootstrap_hash.as_deref(),
+                key,
+                (self.clock)(),
+            )
+            .await
+        })
     }
 }
 
-async fn verify_key(store: &Store, bootstrap_hash: Option<&str>, key: &str, now: u64) -> dotdo::Result<Option<Principal>> {
+async fn verify_key(
+    store: &Store,
+    bootstrap_hash: Option<&str>,
+    key: &str,
+    now: u64,
+) -> dotdo::Result<Option<Principal>> {
     let hash = key_hash(key);
-    if bootstrap_hash.is_some_and(|bootstrap| bool::from(bootstrap.as_bytes().ct_eq(hash.as_bytes()))) {
-        return Ok(Some(Principal { id: "bootstrap".into(), role: "admin".into(), scopes: Vec::new() }));
+    if bootstrap_hash
+        .is_some_and(|bootstrap| bool::from(bootstrap.as_bytes().ct_eq(hash.as_bytes())))
+    {
+        return Ok(Some(Principal {
+            id: "bootstrap".into(),
+            role: "admin".into(),
+            scopes: Vec::new(),
+        }));
     }
     let row = store.use_key(&hash, now as f64).await?;
-    Ok(row.map(|row| Principal { id: row.owner, role: row.role, scopes: split_scopes(&row.scopes) }))
+    Ok(row.map(|row| Principal {
+        id: row.owner,
+        role: row.role,
+        scopes: split_scopes(&row.scopes),
+    }))
 }
 
 fn split_scopes(scopes: &str) -> Vec<String> {
@@ -164,12 +226,29 @@ fn split_scopes(scopes: &str) -> Vec<String> {
 }
 
 fn check_role(role: &str) -> dotdo::Result<()> {
-    if ROLES.contains(&role) { Ok(()) } else { Err(Error::invalid_field("role", format!("role is one of {}", ROLES.join(", ")))) }
+    if ROLES.contains(&role) {
+        Ok(())
+    } else {
+        Err(Error::invalid_field(
+            "role",
+            format!("role is one of {}", ROLES.join(", ")),
+        ))
+    }
 }
 
 fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
-    let ok = (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@:".contains(&b));
-    if ok { Ok(()) } else { Err(Error::invalid_field(field, format!("{field} is 1 to 128 letters, digits or `-_.@:`"))) }
+    let ok = (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_field(
+            field,
+            format!("{field} is 1 to 128 letters, digits or `-_.@:`"),
+        ))
+    }
 }
 
 /// Whether `resource` is covered by a grant pattern: exact, `*`, or a `prefix:*` wildcard.
@@ -198,10 +277,20 @@ impl Auth {
     /// Create an API key. The key is returned once; only its hash is kept.
     #[rpc(role = "admin")]
     #[http(post = "/_keys", role = "admin", status = 201)]
-    async fn create_api_key(&self, owner: String, role: String, live: Option<bool>, scopes: Option<Vec<String>>) -> Result<CreatedKey, dotdo::Error> {
+    async fn create_api_key(
+        &self,
+        owner: String,
+        role: String,
+        live: Option<bool>,
+        scopes: Option<Vec<String>>,
+    ) -> Result<CreatedKey, dotdo::Error> {
         check_name("owner", &owner)?;
         check_role(&role)?;
-        let prefix = if live.unwrap_or(false) { "sk_live_" } else { "sk_test_" };
+        let prefix = if live.unwrap_or(false) {
+            "sk_live_"
+        } else {
+            "sk_test_"
+        };
         let key = format!("{prefix}{}", dotdo::random::alphanumeric(32)?);
         let id = format!("key_{}", dotdo::random::alphanumeric(16)?);
         let row = KeyRow {
@@ -216,7 +305,12 @@ impl Auth {
             revoked_at: None,
         };
         self.store.insert_key(&row).await?;
-        Ok(CreatedKey { id, key, owner, role })
+        Ok(CreatedKey {
+            id,
+            key,
+            owner,
+            role,
+        })
     }
 
     /// List API keys (never the keys themselves), optionally of one owner.
@@ -243,15 +337,29 @@ impl Auth {
     #[rpc(role = "admin")]
     #[http(delete = "/_keys/:id", role = "admin")]
     async fn revoke_api_key(&self, id: String) -> Result<(), dotdo::Error> {
-        if self.store.revoke_key(&id, (self.clock)() as f64).await? { Ok(()) } else { Err(Error::not_found(format!("no active key `{id}`"))) }
+        if self.store.revoke_key(&id, (self.clock)() as f64).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("no active key `{id}`")))
+        }
     }
 
     /// Who a key belongs to, for other services' middleware; `null` for an unknown or revoked
     /// key. Records when the key was last used.
     #[rpc(role = "service")]
     async fn verify_api_key(&self, key: String) -> Result<Option<VerifiedKey>, dotdo::Error> {
-        let principal = verify_key(&self.store, self.bootstrap_hash.as_deref(), &key, (self.clock)()).await?;
-        Ok(principal.map(|principal| VerifiedKey { id: principal.id, role: principal.role, scopes: principal.scopes }))
+        let principal = verify_key(
+            &self.store,
+            self.bootstrap_hash.as_deref(),
+            &key,
+            (self.clock)(),
+        )
+        .await?;
+        Ok(principal.map(|principal| VerifiedKey {
+            id: principal.id,
+            role: principal.role,
+            scopes: principal.scopes,
+        }))
     }
 
     /// Start a session for a user: an access token (1 h) and a refresh token (30 days).
@@ -261,8 +369,15 @@ impl Auth {
         check_name("user_id", &user_id)?;
         check_role(&role)?;
         let session_id = format!("ses_{}", dotdo::random::alphanumeric(16)?);
-        let session = SessionRow { id: session_id.clone(), user_id: user_id.clone(), role: role.clone(), revoked_at: None };
-        self.store.insert_session(&session, (self.clock)() as f64).await?;
+        let session = SessionRow {
+            id: session_id.clone(),
+            user_id: user_id.clone(),
+            role: role.clone(),
+            revoked_at: None,
+        };
+        self.store
+            .insert_session(&session, (self.clock)() as f64)
+            .await?;
         self.new_session(&user_id, &role, session_id).await
     }
 
@@ -275,32 +390,50 @@ impl Auth {
             return Err(Error::unauthorized("invalid token: not a refresh token"));
         };
         let now = (self.clock)() as f64;
-        let session = self.store.session(session_id).await?.filter(|session| session.revoked_at.is_none());
+        let session = self
+            .store
+            .session(session_id)
+            .await?
+            .filter(|session| session.revoked_at.is_none());
         let Some(session) = session else {
             return Err(Error::unauthorized("the session was revoked"));
         };
         if !self.store.use_refresh(jti, now).await? {
             self.store.revoke_session(session_id, now).await?;
-            return Err(Error::unauthorized("refresh token reused: the session is revoked"));
+            return Err(Error::unauthorized(
+                "refresh token reused: the session is revoked",
+            ));
         }
-        self.new_session(&session.user_id, &session.role, session.id).await
+        self.new_session(&session.user_id, &session.role, session.id)
+            .await
     }
 
     /// Revoke a session: its refresh tokens stop working.
     #[rpc(role = "admin")]
     #[http(delete = "/_sessions/:session_id", role = "admin")]
     async fn revoke_session(&self, session_id: String) -> Result<(), dotdo::Error> {
-        if self.store.revoke_session(&session_id, (self.clock)() as f64).await? {
+        if self
+            .store
+            .revoke_session(&session_id, (self.clock)() as f64)
+            .await?
+        {
             Ok(())
         } else {
-            Err(Error::not_found(format!("no active session `{session_id}`")))
+            Err(Error::not_found(format!(
+                "no active session `{session_id}`"
+            )))
         }
     }
 
     /// Grant a user an action on a resource (`items:42`, or `items:*` for all items).
     #[rpc(role = "admin")]
     #[http(post = "/_grants", role = "admin", status = 201)]
-    async fn grant(&self, user_id: String, resource: String, action: String) -> Result<(), dotdo::Error> {
+    async fn grant(
+        &self,
+        user_id: String,
+        resource: String,
+        action: String,
+    ) -> Result<(), dotdo::Error> {
         check_name("user_id", &user_id)?;
         check_name("resource", resource.trim_end_matches('*'))?;
         check_name("action", &action)?;
@@ -312,13 +445,21 @@ impl Auth {
     #[rpc]
     #[http(post = "/_permissions/check")]
     #[mcp_tool(read_only, auth)]
-    async fn check_permission(&self, user_id: String, role: String, resource: String, action: String) -> Result<bool, dotdo::Error> {
+    async fn check_permission(
+        &self,
+        user_id: String,
+        role: String,
+        resource: String,
+        action: String,
+    ) -> Result<bool, dotdo::Error> {
         check_role(&role)?;
         if role_allows(&role, &resource, &action) {
             return Ok(true);
         }
         let grants = self.store.grants(&user_id).await?;
-        Ok(grants.iter().any(|(pattern, granted)| (granted == &action || granted == "*") && pattern_matches(pattern, &resource)))
+        Ok(grants.iter().any(|(pattern, granted)| {
+            (granted == &action || granted == "*") && pattern_matches(pattern, &resource)
+        }))
     }
 }
 
@@ -330,15 +471,24 @@ pub struct RemoteVerifier<T> {
 
 impl<T: Transport> RemoteVerifier<T> {
     pub fn new(transport: T) -> Self {
-        RemoteVerifier { client: AuthClient::new(transport) }
+        RemoteVerifier {
+            client: AuthClient::new(transport),
+        }
     }
 }
 
 impl<T: Transport> ApiKeyVerifier for RemoteVerifier<T> {
-    fn verify<'a>(&'a self, key: &'a str) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
+    fn verify<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
         Box::pin(async move {
             let verified = self.client.verify_api_key(key.to_owned()).await?;
-            Ok(verified.map(|verified| Principal { id: verified.id, role: verified.role, scopes: verified.scopes }))
+            Ok(verified.map(|verified| Principal {
+                id: verified.id,
+                role: verified.role,
+                scopes: verified.scopes,
+            }))
         })
     }
 }

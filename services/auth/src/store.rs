@@ -47,7 +47,11 @@ fn db(error: worker::Error) -> Error {
 }
 
 fn changes(result: worker::d1::D1Result) -> dotdo::Result<usize> {
-    Ok(result.meta().map_err(db)?.and_then(|meta| meta.changes).unwrap_or(0))
+    Ok(result
+        .meta()
+        .map_err(db)?
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0))
 }
 
 impl Store {
@@ -68,7 +72,12 @@ impl Store {
                     JsValue::from(row.created_at),
                 ];
                 let sql = "INSERT INTO api_keys (id, key_hash, prefix, owner, role, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-                d1.prepare(sql).bind(&values).map_err(db)?.run().await.map_err(db)?;
+                d1.prepare(sql)
+                    .bind(&values)
+                    .map_err(db)?
+                    .run()
+                    .await
+                    .map_err(db)?;
                 Ok(())
             }
             Store::Memory(memory) => {
@@ -83,12 +92,18 @@ impl Store {
         match self {
             Store::D1(d1) => {
                 let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING *";
-                let statement = d1.prepare(sql).bind(&[JsValue::from(key_hash), JsValue::from(now)]).map_err(db)?;
+                let statement = d1
+                    .prepare(sql)
+                    .bind(&[JsValue::from(key_hash), JsValue::from(now)])
+                    .map_err(db)?;
                 statement.first::<KeyRow>(None).await.map_err(db)
             }
             Store::Memory(memory) => {
                 let mut memory = memory.borrow_mut();
-                let row = memory.keys.iter_mut().find(|row| row.key_hash == key_hash && row.revoked_at.is_none());
+                let row = memory
+                    .keys
+                    .iter_mut()
+                    .find(|row| row.key_hash == key_hash && row.revoked_at.is_none());
                 Ok(row.map(|row| {
                     row.last_used_at = Some(now);
                     row.clone()
@@ -101,12 +116,21 @@ impl Store {
         match self {
             Store::D1(d1) => {
                 let statement = match owner {
-                    Some(owner) => d1.prepare("SELECT * FROM api_keys WHERE owner = ?1 ORDER BY created_at, id").bind(&[JsValue::from(owner)]).map_err(db)?,
+                    Some(owner) => d1
+                        .prepare("SELECT * FROM api_keys WHERE owner = ?1 ORDER BY created_at, id")
+                        .bind(&[JsValue::from(owner)])
+                        .map_err(db)?,
                     None => d1.prepare("SELECT * FROM api_keys ORDER BY created_at, id"),
                 };
                 statement.all().await.map_err(db)?.results().map_err(db)
             }
-            Store::Memory(memory) => Ok(memory.borrow().keys.iter().filter(|row| owner.is_none_or(|owner| row.owner == owner)).cloned().collect()),
+            Store::Memory(memory) => Ok(memory
+                .borrow()
+                .keys
+                .iter()
+                .filter(|row| owner.is_none_or(|owner| row.owner == owner))
+                .cloned()
+                .collect()),
         }
     }
 
@@ -114,13 +138,23 @@ impl Store {
     pub async fn revoke_key(&self, id: &str, now: f64) -> dotdo::Result<bool> {
         match self {
             Store::D1(d1) => {
-                let sql = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-                let result = d1.prepare(sql).bind(&[JsValue::from(id), JsValue::from(now)]).map_err(db)?.run().await.map_err(db)?;
+                let sql =
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+                let result = d1
+                    .prepare(sql)
+                    .bind(&[JsValue::from(id), JsValue::from(now)])
+                    .map_err(db)?
+                    .run()
+                    .await
+                    .map_err(db)?;
                 Ok(changes(result)? > 0)
             }
             Store::Memory(memory) => {
                 let mut memory = memory.borrow_mut();
-                let row = memory.keys.iter_mut().find(|row| row.id == id && row.revoked_at.is_none());
+                let row = memory
+                    .keys
+                    .iter_mut()
+                    .find(|row| row.id == id && row.revoked_at.is_none());
                 Ok(row.map(|row| row.revoked_at = Some(now)).is_some())
             }
         }
@@ -129,8 +163,20 @@ impl Store {
     pub async fn insert_session(&self, session: &SessionRow, now: f64) -> dotdo::Result<()> {
         match self {
             Store::D1(d1) => {
-                let values = [JsValue::from(session.id.as_str()), JsValue::from(session.user_id.as_str()), JsValue::from(session.role.as_str()), JsValue::from(now)];
-                d1.prepare("INSERT INTO sessions (id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)").bind(&values).map_err(db)?.run().await.map_err(db)?;
+                let values = [
+                    JsValue::from(session.id.as_str()),
+                    JsValue::from(session.user_id.as_str()),
+                    JsValue::from(session.role.as_str()),
+                    JsValue::from(now),
+                ];
+                d1.prepare(
+                    "INSERT INTO sessions (id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .bind(&values)
+                .map_err(db)?
+                .run()
+                .await
+                .map_err(db)?;
                 Ok(())
             }
             Store::Memory(memory) => {
@@ -143,37 +189,76 @@ impl Store {
     pub async fn session(&self, id: &str) -> dotdo::Result<Option<SessionRow>> {
         match self {
             Store::D1(d1) => {
-                let statement = d1.prepare("SELECT id, user_id, role, revoked_at FROM sessions WHERE id = ?1").bind(&[JsValue::from(id)]).map_err(db)?;
+                let statement = d1
+                    .prepare("SELECT id, user_id, role, revoked_at FROM sessions WHERE id = ?1")
+                    .bind(&[JsValue::from(id)])
+                    .map_err(db)?;
                 statement.first::<SessionRow>(None).await.map_err(db)
             }
-            Store::Memory(memory) => Ok(memory.borrow().sessions.iter().find(|session| session.id == id).cloned()),
+            Store::Memory(memory) => Ok(memory
+                .borrow()
+                .sessions
+                .iter()
+                .find(|session| session.id == id)
+                .cloned()),
         }
     }
 
     pub async fn revoke_session(&self, id: &str, now: f64) -> dotdo::Result<bool> {
         match self {
             Store::D1(d1) => {
-                let sql = "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-                let result = d1.prepare(sql).bind(&[JsValue::from(id), JsValue::from(now)]).map_err(db)?.run().await.map_err(db)?;
+                let sql =
+                    "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+                let result = d1
+                    .prepare(sql)
+                    .bind(&[JsValue::from(id), JsValue::from(now)])
+                    .map_err(db)?
+                    .run()
+                    .await
+                    .map_err(db)?;
                 Ok(changes(result)? > 0)
             }
             Store::Memory(memory) => {
                 let mut memory = memory.borrow_mut();
-                let session = memory.sessions.iter_mut().find(|session| session.id == id && session.revoked_at.is_none());
-                Ok(session.map(|session| session.revoked_at = Some(now)).is_some())
+                let session = memory
+                    .sessions
+                    .iter_mut()
+                    .find(|session| session.id == id && session.revoked_at.is_none());
+                Ok(session
+                    .map(|session| session.revoked_at = Some(now))
+                    .is_some())
             }
         }
     }
 
-    pub async fn insert_refresh(&self, jti: &str, session_id: &str, expires_at: f64) -> dotdo::Result<()> {
+    pub async fn insert_refresh(
+        &self,
+        jti: &str,
+        session_id: &str,
+        expires_at: f64,
+    ) -> dotdo::Result<()> {
         match self {
             Store::D1(d1) => {
-                let values = [JsValue::from(jti), JsValue::from(session_id), JsValue::from(expires_at)];
-                d1.prepare("INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?1, ?2, ?3)").bind(&values).map_err(db)?.run().await.map_err(db)?;
+                let values = [
+                    JsValue::from(jti),
+                    JsValue::from(session_id),
+                    JsValue::from(expires_at),
+                ];
+                d1.prepare(
+                    "INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?1, ?2, ?3)",
+                )
+                .bind(&values)
+                .map_err(db)?
+                .run()
+                .await
+                .map_err(db)?;
                 Ok(())
             }
             Store::Memory(memory) => {
-                memory.borrow_mut().refresh.push((jti.to_owned(), session_id.to_owned(), false));
+                memory
+                    .borrow_mut()
+                    .refresh
+                    .push((jti.to_owned(), session_id.to_owned(), false));
                 Ok(())
             }
         }
@@ -183,22 +268,41 @@ impl Store {
     pub async fn use_refresh(&self, jti: &str, now: f64) -> dotdo::Result<bool> {
         match self {
             Store::D1(d1) => {
-                let sql = "UPDATE refresh_tokens SET used_at = ?2 WHERE jti = ?1 AND used_at IS NULL";
-                let result = d1.prepare(sql).bind(&[JsValue::from(jti), JsValue::from(now)]).map_err(db)?.run().await.map_err(db)?;
+                let sql =
+                    "UPDATE refresh_tokens SET used_at = ?2 WHERE jti = ?1 AND used_at IS NULL";
+                let result = d1
+                    .prepare(sql)
+                    .bind(&[JsValue::from(jti), JsValue::from(now)])
+                    .map_err(db)?
+                    .run()
+                    .await
+                    .map_err(db)?;
                 Ok(changes(result)? > 0)
             }
             Store::Memory(memory) => {
                 let mut memory = memory.borrow_mut();
-                let token = memory.refresh.iter_mut().find(|(id, _, used)| id == jti && !*used);
+                let token = memory
+                    .refresh
+                    .iter_mut()
+                    .find(|(id, _, used)| id == jti && !*used);
                 Ok(token.map(|(_, _, used)| *used = true).is_some())
             }
         }
     }
 
-    pub async fn add_grant(&self, user_id: &str, resource: &str, action: &str) -> dotdo::Result<()> {
+    pub async fn add_grant(
+        &self,
+        user_id: &str,
+        resource: &str,
+        action: &str,
+    ) -> dotdo::Result<()> {
         match self {
             Store::D1(d1) => {
-                let values = [JsValue::from(user_id), JsValue::from(resource), JsValue::from(action)];
+                let values = [
+                    JsValue::from(user_id),
+                    JsValue::from(resource),
+                    JsValue::from(action),
+                ];
                 d1.prepare("INSERT INTO grants (user_id, resource, action) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(&values).map_err(db)?.run().await.map_err(db)?;
                 Ok(())
             }
@@ -222,9 +326,15 @@ impl Store {
                     resource: String,
                     action: String,
                 }
-                let statement = d1.prepare("SELECT resource, action FROM grants WHERE user_id = ?1").bind(&[JsValue::from(user_id)]).map_err(db)?;
+                let statement = d1
+                    .prepare("SELECT resource, action FROM grants WHERE user_id = ?1")
+                    .bind(&[JsValue::from(user_id)])
+                    .map_err(db)?;
                 let rows: Vec<Grant> = statement.all().await.map_err(db)?.results().map_err(db)?;
-                Ok(rows.into_iter().map(|grant| (grant.resource, grant.action)).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|grant| (grant.resource, grant.action))
+                    .collect())
             }
             Store::Memory(memory) => Ok(memory
                 .borrow()

@@ -48,7 +48,10 @@ fn keys_are_random_prefixed_and_shown_once() {
         assert!(test["key"].as_str().unwrap().starts_with("sk_test_"));
         assert_ne!(live["key"], test["key"]);
 
-        let listed = client.get("/_keys").header("authorization", &bearer(BOOTSTRAP)).await;
+        let listed = client
+            .get("/_keys")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .await;
         let text = listed.text();
         assert!(!text.contains(key), "a listing never shows a key");
         let listed: Value = listed.json();
@@ -63,14 +66,30 @@ fn a_key_authenticates_records_its_use_and_stops_working_when_revoked() {
         let client = auth();
         let created = create_key(&client, "carol", "admin", false).await;
         let key = created["key"].as_str().unwrap();
-        let listed = client.get("/_keys").header("authorization", &bearer(key)).await;
+        let listed = client
+            .get("/_keys")
+            .header("authorization", &bearer(key))
+            .await;
         assert_eq!(listed.status(), 200, "the new admin key works");
         let used: Value = listed.json();
-        assert!(used[0]["last_used_at"].is_u64(), "last use recorded: {used}");
+        assert!(
+            used[0]["last_used_at"].is_u64(),
+            "last use recorded: {used}"
+        );
 
-        let revoked = client.delete(&format!("/_keys/{}", created["id"].as_str().unwrap())).header("authorization", &bearer(BOOTSTRAP)).await;
+        let revoked = client
+            .delete(&format!("/_keys/{}", created["id"].as_str().unwrap()))
+            .header("authorization", &bearer(BOOTSTRAP))
+            .await;
         assert_eq!(revoked.status(), 204);
-        assert_eq!(client.get("/_keys").header("authorization", &bearer(key)).await.status(), 401);
+        assert_eq!(
+            client
+                .get("/_keys")
+                .header("authorization", &bearer(key))
+                .await
+                .status(),
+            401
+        );
     });
 }
 
@@ -85,8 +104,19 @@ fn only_admins_manage_keys() {
             .json(&json!({"owner": "x", "role": "admin"}))
             .await;
         assert_eq!(response.status(), 403);
-        assert_eq!(client.post("/_keys").json(&json!({"owner": "x", "role": "admin"})).await.status(), 401);
-        let bad_role = client.post("/_keys").header("authorization", &bearer(BOOTSTRAP)).json(&json!({"owner": "x", "role": "root"})).await;
+        assert_eq!(
+            client
+                .post("/_keys")
+                .json(&json!({"owner": "x", "role": "admin"}))
+                .await
+                .status(),
+            401
+        );
+        let bad_role = client
+            .post("/_keys")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"owner": "x", "role": "root"}))
+            .await;
         assert_eq!(bad_role.status(), 422);
     });
 }
@@ -95,24 +125,56 @@ fn only_admins_manage_keys() {
 fn sessions_issue_tokens_and_refresh_tokens_rotate() {
     block_on(async {
         let client = auth();
-        let issued = client.post("/_sessions").header("authorization", &bearer(BOOTSTRAP)).json(&json!({"user_id": "erin", "role": "user"})).await;
+        let issued = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "erin", "role": "user"}))
+            .await;
         assert_eq!(issued.status(), 201);
         let tokens: Value = issued.json();
         let access = tokens["access_token"].as_str().unwrap();
-        let principal = Jwt::hs256(SECRET).issuer("dotdo-auth").audience("dotdo").with_clock(now).verify(access).unwrap();
-        assert_eq!((principal.id.as_str(), principal.role.as_str()), ("erin", "user"));
+        let principal = Jwt::hs256(SECRET)
+            .issuer("dotdo-auth")
+            .audience("dotdo")
+            .with_clock(now)
+            .verify(access)
+            .unwrap();
+        assert_eq!(
+            (principal.id.as_str(), principal.role.as_str()),
+            ("erin", "user")
+        );
         assert_eq!(tokens["expires_in"], 3600);
 
         let first = tokens["refresh_token"].as_str().unwrap().to_owned();
-        let rotated = client.post("/refresh").json(&json!({"refresh_token": first})).await;
+        let rotated = client
+            .post("/refresh")
+            .json(&json!({"refresh_token": first}))
+            .await;
         assert_eq!(rotated.status(), 200);
-        let second = rotated.json::<Value>()["refresh_token"].as_str().unwrap().to_owned();
+        let second = rotated.json::<Value>()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert_ne!(first, second);
 
-        let replay = client.post("/refresh").json(&json!({"refresh_token": first})).await;
-        assert_eq!(replay.status(), 401, "a used refresh token cannot be used again");
-        let after_replay = client.post("/refresh").json(&json!({"refresh_token": second})).await;
-        assert_eq!(after_replay.status(), 401, "the replay revoked the whole session");
+        let replay = client
+            .post("/refresh")
+            .json(&json!({"refresh_token": first}))
+            .await;
+        assert_eq!(
+            replay.status(),
+            401,
+            "a used refresh token cannot be used again"
+        );
+        let after_replay = client
+            .post("/refresh")
+            .json(&json!({"refresh_token": second}))
+            .await;
+        assert_eq!(
+            after_replay.status(),
+            401,
+            "the replay revoked the whole session"
+        );
     });
 }
 
@@ -120,11 +182,30 @@ fn sessions_issue_tokens_and_refresh_tokens_rotate() {
 fn access_tokens_expire_after_an_hour() {
     block_on(async {
         let client = auth();
-        let tokens: Value = client.post("/_sessions").header("authorization", &bearer(BOOTSTRAP)).json(&json!({"user_id": "fay", "role": "admin"})).await.json();
+        let tokens: Value = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "fay", "role": "admin"}))
+            .await
+            .json();
         let access = tokens["access_token"].as_str().unwrap();
-        assert!(Jwt::hs256(SECRET).issuer("dotdo-auth").audience("dotdo").with_clock(later).verify(access).is_err());
-        let works_now = client.get("/_keys").header("authorization", &bearer(access)).await;
-        assert_eq!(works_now.status(), 200, "an admin access token authenticates here too");
+        assert!(
+            Jwt::hs256(SECRET)
+                .issuer("dotdo-auth")
+                .audience("dotdo")
+                .with_clock(later)
+                .verify(access)
+                .is_err()
+        );
+        let works_now = client
+            .get("/_keys")
+            .header("authorization", &bearer(access))
+            .await;
+        assert_eq!(
+            works_now.status(),
+            200,
+            "an admin access token authenticates here too"
+        );
     });
 }
 
@@ -132,10 +213,24 @@ fn access_tokens_expire_after_an_hour() {
 fn revoked_sessions_cannot_refresh() {
     block_on(async {
         let client = auth();
-        let tokens: Value = client.post("/_sessions").header("authorization", &bearer(BOOTSTRAP)).json(&json!({"user_id": "gus", "role": "viewer"})).await.json();
-        let revoked = client.delete(&format!("/_sessions/{}", tokens["session_id"].as_str().unwrap())).header("authorization", &bearer(BOOTSTRAP)).await;
+        let tokens: Value = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "gus", "role": "viewer"}))
+            .await
+            .json();
+        let revoked = client
+            .delete(&format!(
+                "/_sessions/{}",
+                tokens["session_id"].as_str().unwrap()
+            ))
+            .header("authorization", &bearer(BOOTSTRAP))
+            .await;
         assert_eq!(revoked.status(), 204);
-        let refresh = client.post("/refresh").json(&json!({"refresh_token": tokens["refresh_token"]})).await;
+        let refresh = client
+            .post("/refresh")
+            .json(&json!({"refresh_token": tokens["refresh_token"]}))
+            .await;
         assert_eq!(refresh.status(), 401);
     });
 }
@@ -153,11 +248,25 @@ fn permissions_follow_roles_then_grants_with_wildcards() {
         let client = auth();
         let check = |role: &'static str| json!({"user_id": "hal", "role": role, "resource": "items:42", "action": "delete"});
         let admin = bearer(BOOTSTRAP);
-        let before: Value = client.post("/_permissions/check").header("authorization", &admin).json(&check("user")).await.json();
+        let before: Value = client
+            .post("/_permissions/check")
+            .header("authorization", &admin)
+            .json(&check("user"))
+            .await
+            .json();
         assert_eq!(before, json!(false));
-        let granted = client.post("/_grants").header("authorization", &admin).json(&json!({"user_id": "hal", "resource": "items:*", "action": "delete"})).await;
+        let granted = client
+            .post("/_grants")
+            .header("authorization", &admin)
+            .json(&json!({"user_id": "hal", "resource": "items:*", "action": "delete"}))
+            .await;
         assert_eq!(granted.status(), 201);
-        let after: Value = client.post("/_permissions/check").header("authorization", &admin).json(&check("user")).await.json();
+        let after: Value = client
+            .post("/_permissions/check")
+            .header("authorization", &admin)
+            .json(&check("user"))
+            .await
+            .json();
         assert_eq!(after, json!(true));
     });
 }
@@ -171,15 +280,36 @@ fn other_services_verify_keys_through_the_typed_client() {
         // Another service calls as a service principal (with its own key, in production).
         let auth = auth.as_principal("items-service", "service");
         let client = AuthClient::new(auth.transport());
-        let verified = client.verify_api_key(key.to_owned()).await.unwrap().unwrap();
-        assert_eq!((verified.id.as_str(), verified.role.as_str()), ("ivy", "user"));
-        assert_eq!(client.verify_api_key("sk_live_unknown0000000000000000000000000".into()).await.unwrap(), None);
+        let verified = client
+            .verify_api_key(key.to_owned())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (verified.id.as_str(), verified.role.as_str()),
+            ("ivy", "user")
+        );
+        assert_eq!(
+            client
+                .verify_api_key("sk_live_unknown0000000000000000000000000".into())
+                .await
+                .unwrap(),
+            None
+        );
 
         // The same, as the verifier another service's `Authenticate` layer is given.
         let verifier = RemoteVerifier::new(auth.transport());
-        let principal = ApiKeyVerifier::verify(&verifier, key).await.unwrap().unwrap();
+        let principal = ApiKeyVerifier::verify(&verifier, key)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(principal.id, "ivy");
-        assert!(ApiKeyVerifier::verify(&verifier, "sk_test_nope000000000000000000000000000").await.unwrap().is_none());
+        assert!(
+            ApiKeyVerifier::verify(&verifier, "sk_test_nope000000000000000000000000000")
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
 }
 
@@ -187,7 +317,10 @@ fn other_services_verify_keys_through_the_typed_client() {
 fn verifying_keys_is_for_services_only() {
     block_on(async {
         let auth = auth().as_principal("someone", "user");
-        let error = AuthClient::new(auth.transport()).verify_api_key("sk_test_x".into()).await.unwrap_err();
+        let error = AuthClient::new(auth.transport())
+            .verify_api_key("sk_test_x".into())
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), dotdo::ErrorKind::Forbidden);
     });
 }

@@ -69,31 +69,73 @@ pub struct DbService {
 
 impl FromEnv for DbService {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
-        let gateway_secret = env.secret("GATEWAY_SECRET").or_else(|_| env.var("GATEWAY_SECRET")).map(|secret| secret.to_string()).unwrap_or_default();
-        let bulk = env.queue("BULK").ok().map(|queue| std::rc::Rc::new(queue) as std::rc::Rc<dyn dotdo::queue::Producer>);
-        Ok(DbService { db: Db::D1(env.d1("DB").map_err(binding_error)?), bulk, keys: HashedKeys::parse(&keys)?, gateway_secret })
+        let keys = env
+            .secret("API_KEYS")
+            .or_else(|_| env.var("API_KEYS"))
+            .map_err(binding_error)?
+            .to_string();
+        let gateway_secret = env
+            .secret("GATEWAY_SECRET")
+            .or_else(|_| env.var("GATEWAY_SECRET"))
+            .map(|secret| secret.to_string())
+            .unwrap_or_default();
+        let bulk = env
+            .queue("BULK")
+            .ok()
+            .map(|queue| std::rc::Rc::new(queue) as std::rc::Rc<dyn dotdo::queue::Producer>);
+        Ok(DbService {
+            db: Db::D1(env.d1("DB").map_err(binding_error)?),
+            bulk,
+            keys: HashedKeys::parse(&keys)?,
+            gateway_secret,
+        })
     }
 }
 
 fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
-    let ok = (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok { Ok(()) } else { Err(Error::invalid_field(field, format!("{field} is 1 to 128 of `A-Z a-z 0-9 _ . -`, got `{value}`"))) }
+    let ok = (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_field(
+            field,
+            format!("{field} is 1 to 128 of `A-Z a-z 0-9 _ . -`, got `{value}`"),
+        ))
+    }
 }
 
 fn check_glob(pattern: &str) -> dotdo::Result<()> {
-    let ok = (1..=128).contains(&pattern.len()) && pattern.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-*?".contains(&b));
-    if ok { Ok(()) } else { Err(Error::invalid_field("pattern", "globs use `A-Z a-z 0-9 _ . -` with `*`, `**` and `?`")) }
+    let ok = (1..=128).contains(&pattern.len())
+        && pattern
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-*?".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_field(
+            "pattern",
+            "globs use `A-Z a-z 0-9 _ . -` with `*`, `**` and `?`",
+        ))
+    }
 }
 
 fn thing(row: Row) -> dotdo::Result<Thing> {
-    let text = |name: &str| row.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |name: &str| {
+        row.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let number = |name: &str| row.get(name).and_then(Value::as_f64).unwrap_or(0.0) as u64;
     Ok(Thing {
         ns: text("ns"),
         id: text("id"),
         thing_type: text("type"),
-        data: serde_json::from_str(&text("data")).map_err(|error| Error::internal(format!("stored data is not JSON: {error}")))?,
+        data: serde_json::from_str(&text("data"))
+            .map_err(|error| Error::internal(format!("stored data is not JSON: {error}")))?,
         version: number("version") as u32,
         created_at: number("created_at"),
         updated_at: number("updated_at"),
@@ -105,7 +147,11 @@ fn search_text(data: &Value) -> String {
     match data {
         Value::String(text) => text.clone(),
         Value::Array(items) => items.iter().map(search_text).collect::<Vec<_>>().join(" "),
-        Value::Object(fields) => fields.values().map(search_text).collect::<Vec<_>>().join(" "),
+        Value::Object(fields) => fields
+            .values()
+            .map(search_text)
+            .collect::<Vec<_>>()
+            .join(" "),
         Value::Number(number) => number.to_string(),
         _ => String::new(),
     }
@@ -114,7 +160,11 @@ fn search_text(data: &Value) -> String {
 /// A user's words as an FTS5 query that matches them all: each word quoted, so no input is read
 /// as FTS syntax.
 fn fts_query(query: &str) -> String {
-    query.split_whitespace().map(|word| format!("\"{}\"", word.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
+    query
+        .split_whitespace()
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const THING_COLUMNS: &str = "ns, id, type, data, version, created_at, updated_at";
@@ -123,7 +173,12 @@ impl DbService {
     /// The service on an in-memory SQLite database with the migrations applied: for tests.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn in_memory(keys: HashedKeys) -> Self {
-        DbService { db: Db::sqlite_in_memory(), bulk: None, keys, gateway_secret: String::new() }
+        DbService {
+            db: Db::sqlite_in_memory(),
+            bulk: None,
+            keys,
+            gateway_secret: String::new(),
+        }
     }
 
     /// Enqueues bulk imports to `producer`: for tests.
@@ -148,50 +203,93 @@ impl DbService {
 
     async fn current(&self, ns: &str, id: &str) -> dotdo::Result<Option<Thing>> {
         let sql = format!("SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id = ?2");
-        self.db.query(&sql, &[ns.into(), id.into()]).await?.into_iter().next().map(thing).transpose()
+        self.db
+            .query(&sql, &[ns.into(), id.into()])
+            .await?
+            .into_iter()
+            .next()
+            .map(thing)
+            .transpose()
     }
 
     async fn at_version(&self, ns: &str, id: &str, version: u32) -> dotdo::Result<Thing> {
-        let current = self.current(ns, id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
+        let current = self
+            .current(ns, id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
         if current.version == version {
             return Ok(current);
         }
         let sql = "SELECT ns, id, type, data, version, updated_at FROM thing_versions WHERE ns = ?1 AND id = ?2 AND version = ?3";
-        let row = self.db.query(sql, &[ns.into(), id.into(), version.into()]).await?.into_iter().next();
-        let mut old = thing(row.ok_or_else(|| Error::not_found(format!("`{ns}/{id}` has no version {version}")))?)?;
+        let row = self
+            .db
+            .query(sql, &[ns.into(), id.into(), version.into()])
+            .await?
+            .into_iter()
+            .next();
+        let mut old =
+            thing(row.ok_or_else(|| {
+                Error::not_found(format!("`{ns}/{id}` has no version {version}"))
+            })?)?;
         old.created_at = current.created_at;
         Ok(old)
     }
 
     /// The version that was current at an ISO date or time.
     async fn at_date(&self, ns: &str, id: &str, date: &str) -> dotdo::Result<Thing> {
-        let parsed = self.db.query("SELECT unixepoch(?1) * 1000 AS at", &[date.into()]).await?;
-        let at = parsed.first().and_then(|row| row.get("at")).and_then(Value::as_f64).ok_or_else(|| {
-            Error::bad_request(format!("`{date}` is not an ISO date or time")).with_field("version")
-        })?;
-        let current = self.current(ns, id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
+        let parsed = self
+            .db
+            .query("SELECT unixepoch(?1) * 1000 AS at", &[date.into()])
+            .await?;
+        let at = parsed
+            .first()
+            .and_then(|row| row.get("at"))
+            .and_then(Value::as_f64)
+            .ok_or_else(|| {
+                Error::bad_request(format!("`{date}` is not an ISO date or time"))
+                    .with_field("version")
+            })?;
+        let current = self
+            .current(ns, id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`")))?;
         if current.updated_at as f64 <= at {
             return Ok(current);
         }
         let sql = "SELECT version FROM thing_versions WHERE ns = ?1 AND id = ?2 AND updated_at <= ?3 ORDER BY version DESC LIMIT 1";
-        let row = self.db.query(sql, &[ns.into(), id.into(), at.into()]).await?.into_iter().next();
-        let version = row.and_then(|row| row.get("version").and_then(Value::as_u64)).ok_or_else(|| {
-            Error::not_found(format!("`{ns}/{id}` did not exist at {date}"))
-        })?;
+        let row = self
+            .db
+            .query(sql, &[ns.into(), id.into(), at.into()])
+            .await?
+            .into_iter()
+            .next();
+        let version = row
+            .and_then(|row| row.get("version").and_then(Value::as_u64))
+            .ok_or_else(|| Error::not_found(format!("`{ns}/{id}` did not exist at {date}")))?;
         self.at_version(ns, id, version as u32).await
     }
 
     /// A JSON schema inferred from the stored things of a type: each top-level field with the
     /// JSON types seen, required when every thing has it.
     async fn type_schema(&self, ns: &str, thing_type: &str) -> dotdo::Result<Value> {
-        let rows = self.db.query("SELECT data FROM things WHERE ns = ?1 AND type = ?2 LIMIT 500", &[ns.into(), thing_type.into()]).await?;
+        let rows = self
+            .db
+            .query(
+                "SELECT data FROM things WHERE ns = ?1 AND type = ?2 LIMIT 500",
+                &[ns.into(), thing_type.into()],
+            )
+            .await?;
         if rows.is_empty() {
-            return Err(Error::not_found(format!("no things of type `{thing_type}` in `{ns}`")));
+            return Err(Error::not_found(format!(
+                "no things of type `{thing_type}` in `{ns}`"
+            )));
         }
         let mut fields: Map<String, Value> = Map::new();
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for row in &rows {
-            let data: Value = serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}")).unwrap_or_default();
+            let data: Value =
+                serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}"))
+                    .unwrap_or_default();
             for (name, value) in data.as_object().into_iter().flatten() {
                 *counts.entry(name.clone()).or_default() += 1;
                 let kind = match value {
@@ -204,7 +302,10 @@ impl DbService {
                     Value::Object(_) => "object",
                 };
                 let types = fields.entry(name.clone()).or_insert_with(|| json!([]));
-                if let Some(types) = types.as_array_mut().filter(|types| !types.contains(&json!(kind))) {
+                if let Some(types) = types
+                    .as_array_mut()
+                    .filter(|types| !types.contains(&json!(kind)))
+                {
                     types.push(json!(kind));
                 }
             }
@@ -213,15 +314,29 @@ impl DbService {
             .into_iter()
             .map(|(name, types)| {
                 let types = types.as_array().cloned().unwrap_or_default();
-                let ty = if types.len() == 1 { types[0].clone() } else { Value::Array(types) };
+                let ty = if types.len() == 1 {
+                    types[0].clone()
+                } else {
+                    Value::Array(types)
+                };
                 (name, json!({"type": ty}))
             })
             .collect();
-        let required: Vec<&String> = counts.iter().filter(|(_, count)| **count == rows.len()).map(|(name, _)| name).collect();
-        Ok(json!({"title": thing_type, "type": "object", "properties": properties, "required": required}))
+        let required: Vec<&String> = counts
+            .iter()
+            .filter(|(_, count)| **count == rows.len())
+            .map(|(name, _)| name)
+            .collect();
+        Ok(
+            json!({"title": thing_type, "type": "object", "properties": properties, "required": required}),
+        )
     }
 
-    async fn write(&self, input: ThingInput, expected_version: Option<u32>) -> dotdo::Result<Option<Thing>> {
+    async fn write(
+        &self,
+        input: ThingInput,
+        expected_version: Option<u32>,
+    ) -> dotdo::Result<Option<Thing>> {
         check_name("ns", &input.ns)?;
         check_name("id", &input.id)?;
         check_name("type", &input.thing_type)?;
@@ -232,7 +347,10 @@ impl DbService {
         let current_version = current.as_ref().map_or(0, |thing| thing.version);
         if let Some(expected) = expected_version {
             if expected != current_version {
-                return Err(Error::conflict(format!("`{}/{}` is at version {current_version}, not {expected}", input.ns, input.id)));
+                return Err(Error::conflict(format!(
+                    "`{}/{}` is at version {current_version}, not {expected}",
+                    input.ns, input.id
+                )));
             }
         }
         let version = match input.version {
@@ -242,7 +360,10 @@ impl DbService {
             None => current_version + 1,
         };
         let now = dotdo::clock::now_millis();
-        let (ns, id) = (Value::from(input.ns.as_str()), Value::from(input.id.as_str()));
+        let (ns, id) = (
+            Value::from(input.ns.as_str()),
+            Value::from(input.id.as_str()),
+        );
         let data = input.data.to_string();
         let archive = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
         let upsert = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
@@ -250,9 +371,25 @@ impl DbService {
         self.db
             .batch(vec![
                 (archive, vec![ns.clone(), id.clone()]),
-                (upsert, vec![ns.clone(), id.clone(), input.thing_type.as_str().into(), data.as_str().into(), version.into(), (now as f64).into()]),
-                ("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", vec![ns.clone(), id.clone()]),
-                ("INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)", vec![ns, id, search_text(&input.data).into()]),
+                (
+                    upsert,
+                    vec![
+                        ns.clone(),
+                        id.clone(),
+                        input.thing_type.as_str().into(),
+                        data.as_str().into(),
+                        version.into(),
+                        (now as f64).into(),
+                    ],
+                ),
+                (
+                    "DELETE FROM things_fts WHERE ns = ?1 AND id = ?2",
+                    vec![ns.clone(), id.clone()],
+                ),
+                (
+                    "INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)",
+                    vec![ns, id, search_text(&input.data).into()],
+                ),
             ])
             .await?;
         self.current(&input.ns, &input.id).await
@@ -265,12 +402,20 @@ impl DbService {
     /// Fetch a thing by namespace and id.
     #[rpc]
     #[mcp_tool(read_only)]
-    async fn get_thing(&self, ns: String, id: String, version: Option<u32>) -> Result<Thing, dotdo::Error> {
+    async fn get_thing(
+        &self,
+        ns: String,
+        id: String,
+        version: Option<u32>,
+    ) -> Result<Thing, dotdo::Error> {
         check_name("ns", &ns)?;
         check_name("id", &id)?;
         match version {
             Some(version) => self.at_version(&ns, &id, version).await,
-            None => self.current(&ns, &id).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`"))),
+            None => self
+                .current(&ns, &id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("no thing `{ns}/{id}`"))),
         }
     }
 
@@ -287,15 +432,27 @@ impl DbService {
             check_glob(&selector)?;
             // Ids hold no `/`, so `**` and `*` select alike.
             let pattern = selector.replace("**", "*");
-            let sql = format!("SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id GLOB ?2 ORDER BY id LIMIT {MAX_PAGE_SIZE}");
-            let rows = self.db.query(&sql, &[ns.as_str().into(), pattern.into()]).await?;
-            let things = rows.into_iter().map(thing).collect::<dotdo::Result<Vec<_>>>()?;
+            let sql = format!(
+                "SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id GLOB ?2 ORDER BY id LIMIT {MAX_PAGE_SIZE}"
+            );
+            let rows = self
+                .db
+                .query(&sql, &[ns.as_str().into(), pattern.into()])
+                .await?;
+            let things = rows
+                .into_iter()
+                .map(thing)
+                .collect::<dotdo::Result<Vec<_>>>()?;
             return Ok(serde_json::to_value(things)?);
         }
         let thing = match selector.split_once('@') {
-            Some((id, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((id, version))
+                if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 check_name("id", id)?;
-                let version = version.parse().map_err(|_| Error::invalid_field("version", "versions are whole numbers"))?;
+                let version = version
+                    .parse()
+                    .map_err(|_| Error::invalid_field("version", "versions are whole numbers"))?;
                 self.at_version(&ns, id, version).await?
             }
             Some((id, date)) => {
@@ -304,7 +461,9 @@ impl DbService {
             }
             None => {
                 check_name("id", &selector)?;
-                self.current(&ns, &selector).await?.ok_or_else(|| Error::not_found(format!("no thing `{ns}/{selector}`")))?
+                self.current(&ns, &selector)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("no thing `{ns}/{selector}`")))?
             }
         };
         Ok(serde_json::to_value(thing)?)
@@ -328,12 +487,20 @@ impl DbService {
         check_name("ns", &ns)?;
         let limit = limit.unwrap_or(20);
         if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(Error::invalid_field("limit", format!("limit is 1 to {MAX_PAGE_SIZE}")));
+            return Err(Error::invalid_field(
+                "limit",
+                format!("limit is 1 to {MAX_PAGE_SIZE}"),
+            ));
         }
         let descending = match sort.as_deref() {
             None | Some("id") => false,
             Some("-id") => true,
-            Some(other) => return Err(Error::invalid_field("sort", format!("sort is `id` or `-id`, got `{other}`"))),
+            Some(other) => {
+                return Err(Error::invalid_field(
+                    "sort",
+                    format!("sort is `id` or `-id`, got `{other}`"),
+                ));
+            }
         };
         let mut conditions = vec!["ns = ?1".to_owned()];
         let mut params: Vec<Value> = vec![ns.as_str().into()];
@@ -345,20 +512,39 @@ impl DbService {
         match (&field, &value) {
             (Some(field), Some(value)) => {
                 // The field becomes part of a JSON path: only names, never SQL.
-                if !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || field.is_empty() {
-                    return Err(Error::invalid_field("field", "fields are names of `A-Z a-z 0-9 _`"));
+                if !field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    || field.is_empty()
+                {
+                    return Err(Error::invalid_field(
+                        "field",
+                        "fields are names of `A-Z a-z 0-9 _`",
+                    ));
                 }
                 params.push(format!("$.{field}").into());
                 let path = params.len();
                 params.push(value.as_str().into());
-                conditions.push(format!("CAST(json_extract(data, ?{path}) AS TEXT) = ?{}", params.len()));
+                conditions.push(format!(
+                    "CAST(json_extract(data, ?{path}) AS TEXT) = ?{}",
+                    params.len()
+                ));
             }
             (None, None) => {}
-            _ => return Err(Error::invalid_field("value", "filter with both `field` and `value`")),
+            _ => {
+                return Err(Error::invalid_field(
+                    "value",
+                    "filter with both `field` and `value`",
+                ));
+            }
         }
         if let Some(cursor) = &cursor {
             params.push(cursor.as_str().into());
-            conditions.push(format!("id {} ?{}", if descending { "<" } else { ">" }, params.len()));
+            conditions.push(format!(
+                "id {} ?{}",
+                if descending { "<" } else { ">" },
+                params.len()
+            ));
         }
         let sql = format!(
             "SELECT {THING_COLUMNS} FROM things WHERE {} ORDER BY id {} LIMIT {}",
@@ -366,12 +552,24 @@ impl DbService {
             if descending { "DESC" } else { "ASC" },
             limit + 1
         );
-        let mut things = self.db.query(&sql, &params).await?.into_iter().map(thing).collect::<dotdo::Result<Vec<_>>>()?;
+        let mut things = self
+            .db
+            .query(&sql, &params)
+            .await?
+            .into_iter()
+            .map(thing)
+            .collect::<dotdo::Result<Vec<_>>>()?;
         let next_cursor = (things.len() > limit as usize).then(|| {
             things.truncate(limit as usize);
-            things.last().map(|thing| thing.id.clone()).unwrap_or_default()
+            things
+                .last()
+                .map(|thing| thing.id.clone())
+                .unwrap_or_default()
         });
-        Ok(Page { things, next_cursor })
+        Ok(Page {
+            things,
+            next_cursor,
+        })
     }
 
     /// Create or replace a thing; the replaced version is kept. With `expected_version`, the
@@ -379,9 +577,24 @@ impl DbService {
     #[rpc(role = "user")]
     #[http(put = "/things/:ns/*id", role = "user")]
     #[mcp_tool(idempotent, role = "user")]
-    async fn upsert_thing(&self, ns: String, id: String, r#type: String, data: Value, expected_version: Option<u32>) -> Result<Thing, dotdo::Error> {
-        let input = ThingInput { ns, id, thing_type: r#type, data, version: None };
-        self.write(input, expected_version).await?.ok_or_else(|| Error::internal("a write without a version always applies"))
+    async fn upsert_thing(
+        &self,
+        ns: String,
+        id: String,
+        r#type: String,
+        data: Value,
+        expected_version: Option<u32>,
+    ) -> Result<Thing, dotdo::Error> {
+        let input = ThingInput {
+            ns,
+            id,
+            thing_type: r#type,
+            data,
+            version: None,
+        };
+        self.write(input, expected_version)
+            .await?
+            .ok_or_else(|| Error::internal("a write without a version always applies"))
     }
 
     /// Delete a thing (its versions stay).
@@ -392,10 +605,17 @@ impl DbService {
         check_name("ns", &ns)?;
         check_name("id", &id)?;
         let params = [Value::from(ns.as_str()), Value::from(id.as_str())];
-        if self.db.execute("DELETE FROM things WHERE ns = ?1 AND id = ?2", &params).await? == 0 {
+        if self
+            .db
+            .execute("DELETE FROM things WHERE ns = ?1 AND id = ?2", &params)
+            .await?
+            == 0
+        {
             return Err(Error::not_found(format!("no thing `{ns}/{id}`")));
         }
-        self.db.execute("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", &params).await?;
+        self.db
+            .execute("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", &params)
+            .await?;
         Ok(())
     }
 
@@ -407,22 +627,46 @@ impl DbService {
         let rows = match &r#type {
             Some(thing_type) => {
                 check_name("type", thing_type)?;
-                self.db.query("SELECT count(*) AS n FROM things WHERE ns = ?1 AND type = ?2", &[ns.as_str().into(), thing_type.as_str().into()]).await?
+                self.db
+                    .query(
+                        "SELECT count(*) AS n FROM things WHERE ns = ?1 AND type = ?2",
+                        &[ns.as_str().into(), thing_type.as_str().into()],
+                    )
+                    .await?
             }
-            None => self.db.query("SELECT count(*) AS n FROM things WHERE ns = ?1", &[ns.as_str().into()]).await?,
+            None => {
+                self.db
+                    .query(
+                        "SELECT count(*) AS n FROM things WHERE ns = ?1",
+                        &[ns.as_str().into()],
+                    )
+                    .await?
+            }
         };
-        Ok(rows.first().and_then(|row| row.get("n")).and_then(Value::as_u64).unwrap_or(0))
+        Ok(rows
+            .first()
+            .and_then(|row| row.get("n"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0))
     }
 
     /// Full-text search over the things' data: every word must match.
     #[rpc]
     #[http(get = "/search")]
     #[mcp_tool(read_only)]
-    async fn search(&self, query: String, ns: Option<String>, limit: Option<u32>) -> Result<Vec<Thing>, dotdo::Error> {
+    async fn search(
+        &self,
+        query: String,
+        ns: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Thing>, dotdo::Error> {
         let limit = limit.unwrap_or(20).min(MAX_PAGE_SIZE);
         let words = fts_query(&query);
         if words.is_empty() {
-            return Err(Error::invalid_field("query", "search for at least one word"));
+            return Err(Error::invalid_field(
+                "query",
+                "search for at least one word",
+            ));
         }
         let mut params: Vec<Value> = vec![words.into()];
         let mut sql = format!(
@@ -435,16 +679,29 @@ impl DbService {
             sql.push_str(" AND t.ns = ?2");
         }
         sql.push_str(&format!(" ORDER BY rank LIMIT {limit}"));
-        self.db.query(&sql, &params).await?.into_iter().map(thing).collect()
+        self.db
+            .query(&sql, &params)
+            .await?
+            .into_iter()
+            .map(thing)
+            .collect()
     }
 
     /// Relate two things: `from —predicate→ to` (refs `ns/id`).
     #[rpc(role = "user")]
     #[http(post = "/relationships", role = "user")]
     #[mcp_tool(role = "user")]
-    async fn relate(&self, from: String, predicate: String, to: String, data: Option<Value>) -> Result<Relationship, dotdo::Error> {
+    async fn relate(
+        &self,
+        from: String,
+        predicate: String,
+        to: String,
+        data: Option<Value>,
+    ) -> Result<Relationship, dotdo::Error> {
         for (field, reference) in [("from", &from), ("to", &to)] {
-            let (ns, id) = reference.split_once('/').ok_or_else(|| Error::invalid_field(field, "refs are `ns/id`"))?;
+            let (ns, id) = reference
+                .split_once('/')
+                .ok_or_else(|| Error::invalid_field(field, "refs are `ns/id`"))?;
             check_name(field, ns)?;
             check_name(field, id)?;
         }
@@ -454,17 +711,42 @@ impl DbService {
             return Err(Error::invalid_field("data", "data must be a JSON object"));
         }
         let sql = "INSERT INTO relationships (from_ref, predicate, to_ref, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET data = excluded.data";
-        self.db.execute(sql, &[from.as_str().into(), predicate.as_str().into(), to.as_str().into(), data.to_string().into()]).await?;
-        Ok(Relationship { from, predicate, to, data })
+        self.db
+            .execute(
+                sql,
+                &[
+                    from.as_str().into(),
+                    predicate.as_str().into(),
+                    to.as_str().into(),
+                    data.to_string().into(),
+                ],
+            )
+            .await?;
+        Ok(Relationship {
+            from,
+            predicate,
+            to,
+            data,
+        })
     }
 
     /// Remove a relationship.
     #[rpc(role = "user")]
     #[http(delete = "/relationships", role = "user")]
     #[mcp_tool(destructive, role = "user")]
-    async fn unrelate(&self, from: String, predicate: String, to: String) -> Result<(), dotdo::Error> {
-        let sql = "DELETE FROM relationships WHERE from_ref = ?1 AND predicate = ?2 AND to_ref = ?3";
-        match self.db.execute(sql, &[from.into(), predicate.into(), to.into()]).await? {
+    async fn unrelate(
+        &self,
+        from: String,
+        predicate: String,
+        to: String,
+    ) -> Result<(), dotdo::Error> {
+        let sql =
+            "DELETE FROM relationships WHERE from_ref = ?1 AND predicate = ?2 AND to_ref = ?3";
+        match self
+            .db
+            .execute(sql, &[from.into(), predicate.into(), to.into()])
+            .await?
+        {
             0 => Err(Error::not_found("no such relationship")),
             _ => Ok(()),
         }
@@ -475,16 +757,29 @@ impl DbService {
     #[rpc]
     #[http(get = "/relationships/:ns/:id")]
     #[mcp_tool(read_only)]
-    async fn relationships(&self, ns: String, id: String, direction: Option<String>, predicate: Option<String>) -> Result<Vec<Relationship>, dotdo::Error> {
+    async fn relationships(
+        &self,
+        ns: String,
+        id: String,
+        direction: Option<String>,
+        predicate: Option<String>,
+    ) -> Result<Vec<Relationship>, dotdo::Error> {
         check_name("ns", &ns)?;
         check_name("id", &id)?;
         let column = match direction.as_deref() {
             None | Some("out") => "from_ref",
             Some("in") => "to_ref",
-            Some(other) => return Err(Error::invalid_field("direction", format!("direction is `out` or `in`, got `{other}`"))),
+            Some(other) => {
+                return Err(Error::invalid_field(
+                    "direction",
+                    format!("direction is `out` or `in`, got `{other}`"),
+                ));
+            }
         };
         let mut params: Vec<Value> = vec![format!("{ns}/{id}").into()];
-        let mut sql = format!("SELECT from_ref, predicate, to_ref, data FROM relationships WHERE {column} = ?1");
+        let mut sql = format!(
+            "SELECT from_ref, predicate, to_ref, data FROM relationships WHERE {column} = ?1"
+        );
         if let Some(predicate) = &predicate {
             params.push(predicate.as_str().into());
             sql.push_str(" AND predicate = ?2");
@@ -494,10 +789,23 @@ impl DbService {
         Ok(rows
             .into_iter()
             .map(|row| Relationship {
-                from: row.get("from_ref").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                predicate: row.get("predicate").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                to: row.get("to_ref").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                data: serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}")).unwrap_or_default(),
+                from: row
+                    .get("from_ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                predicate: row
+                    .get("predicate")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                to: row
+                    .get("to_ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                data: serde_json::from_str(row.get("data").and_then(Value::as_str).unwrap_or("{}"))
+                    .unwrap_or_default(),
             })
             .collect())
     }
@@ -507,11 +815,19 @@ impl DbService {
     async fn import(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
         for (index, input) in things.iter().enumerate() {
             if input.version.is_none() {
-                return Err(Error::invalid_field(format!("[{index}].version"), "bulk upserts carry the version they create"));
+                return Err(Error::invalid_field(
+                    format!("[{index}].version"),
+                    "bulk upserts carry the version they create",
+                ));
             }
-            check_name("ns", &input.ns).and(check_name("id", &input.id)).map_err(|error| error.with_field(format!("[{index}]")))?;
+            check_name("ns", &input.ns)
+                .and(check_name("id", &input.id))
+                .map_err(|error| error.with_field(format!("[{index}]")))?;
         }
-        let queue = self.bulk.as_ref().ok_or_else(|| Error::unavailable("bulk imports have no queue here"))?;
+        let queue = self
+            .bulk
+            .as_ref()
+            .ok_or_else(|| Error::unavailable("bulk imports have no queue here"))?;
         DbServiceQueue::bulk_upsert(queue.as_ref(), &things).await
     }
 
@@ -521,19 +837,31 @@ impl DbService {
     async fn bulk_upsert(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
         for (index, input) in things.into_iter().enumerate() {
             if input.version.is_none() {
-                return Err(Error::invalid_field(format!("[{index}].version"), "bulk upserts carry the version they create"));
+                return Err(Error::invalid_field(
+                    format!("[{index}].version"),
+                    "bulk upserts carry the version they create",
+                ));
             }
-            self.write(input, None).await.map_err(|error| match error.field() {
-                Some(field) => Error::invalid_field(format!("[{index}].{field}"), error.message().to_owned()),
-                None => error,
-            })?;
+            self.write(input, None)
+                .await
+                .map_err(|error| match error.field() {
+                    Some(field) => Error::invalid_field(
+                        format!("[{index}].{field}"),
+                        error.message().to_owned(),
+                    ),
+                    None => error,
+                })?;
         }
         Ok(())
     }
 
     /// Raw SQL, for administrators only (a private `/_` path).
     #[http(post = "/_sql", role = "admin")]
-    async fn sql(&self, query: String, params: Option<Vec<Value>>) -> Result<Vec<Row>, dotdo::Error> {
+    async fn sql(
+        &self,
+        query: String,
+        params: Option<Vec<Value>>,
+    ) -> Result<Vec<Row>, dotdo::Error> {
         self.db.query(&query, &params.unwrap_or_default()).await
     }
 }

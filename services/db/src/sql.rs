@@ -33,7 +33,9 @@ impl Db {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn sqlite_in_memory() -> Self {
         let connection = rusqlite::Connection::open_in_memory().expect("SQLite opens in memory");
-        connection.execute_batch(include_str!("../migrations/0001_init.sql")).expect("the migrations apply");
+        connection
+            .execute_batch(include_str!("../migrations/0001_init.sql"))
+            .expect("the migrations apply");
         Db::Sqlite(std::cell::RefCell::new(connection))
     }
 
@@ -41,7 +43,13 @@ impl Db {
         match self {
             Db::D1(d1) => {
                 let values: Vec<_> = params.iter().map(js).collect();
-                let result = d1.prepare(sql).bind(&values).map_err(d1_error)?.all().await.map_err(d1_error)?;
+                let result = d1
+                    .prepare(sql)
+                    .bind(&values)
+                    .map_err(d1_error)?
+                    .all()
+                    .await
+                    .map_err(d1_error)?;
                 result.results::<Row>().map_err(d1_error)
             }
             #[cfg(not(target_arch = "wasm32"))]
@@ -54,8 +62,18 @@ impl Db {
         match self {
             Db::D1(d1) => {
                 let values: Vec<_> = params.iter().map(js).collect();
-                let result = d1.prepare(sql).bind(&values).map_err(d1_error)?.run().await.map_err(d1_error)?;
-                Ok(result.meta().map_err(d1_error)?.and_then(|meta| meta.changes).unwrap_or(0))
+                let result = d1
+                    .prepare(sql)
+                    .bind(&values)
+                    .map_err(d1_error)?
+                    .run()
+                    .await
+                    .map_err(d1_error)?;
+                Ok(result
+                    .meta()
+                    .map_err(d1_error)?
+                    .and_then(|meta| meta.changes)
+                    .unwrap_or(0))
             }
             #[cfg(not(target_arch = "wasm32"))]
             Db::Sqlite(connection) => sqlite::execute(&connection.borrow(), sql, params),
@@ -102,17 +120,29 @@ mod sqlite {
             .map(|value| match value {
                 Value::Null => Sql::Null,
                 Value::Bool(flag) => Sql::Integer(i64::from(*flag)),
-                Value::Number(number) => number.as_i64().map_or_else(|| Sql::Real(number.as_f64().unwrap_or(0.0)), Sql::Integer),
+                Value::Number(number) => number
+                    .as_i64()
+                    .map_or_else(|| Sql::Real(number.as_f64().unwrap_or(0.0)), Sql::Integer),
                 Value::String(text) => Sql::Text(text.clone()),
                 other => Sql::Text(other.to_string()),
             })
             .collect()
     }
 
-    pub fn query(connection: &rusqlite::Connection, sql: &str, values: &[Value]) -> dotdo::Result<Vec<Row>> {
+    pub fn query(
+        connection: &rusqlite::Connection,
+        sql: &str,
+        values: &[Value],
+    ) -> dotdo::Result<Vec<Row>> {
         let mut statement = connection.prepare(sql).map_err(error)?;
-        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = statement.query(rusqlite::params_from_iter(params(values))).map_err(error)?;
+        let names: Vec<String> = statement
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params(values)))
+            .map_err(error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(error)? {
             let mut map = Row::new();
@@ -131,7 +161,13 @@ mod sqlite {
         Ok(out)
     }
 
-    pub fn execute(connection: &rusqlite::Connection, sql: &str, values: &[Value]) -> dotdo::Result<usize> {
-        connection.execute(sql, rusqlite::params_from_iter(params(values))).map_err(error)
+    pub fn execute(
+        connection: &rusqlite::Connection,
+        sql: &str,
+        values: &[Value],
+    ) -> dotdo::Result<usize> {
+        connection
+            .execute(sql, rusqlite::params_from_iter(params(values)))
+            .map_err(error)
     }
 }

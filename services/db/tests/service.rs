@@ -10,15 +10,32 @@ use serde_json::{Value, json};
 const ADMIN: &str = "sk_test_db_admin_for_tests_0000000000000000";
 
 fn db() -> TestClient<DbService> {
-    TestClient::new(DbService::in_memory(HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap()))
+    TestClient::new(DbService::in_memory(
+        HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap(),
+    ))
 }
 
-async fn put(client: &TestClient<DbService>, ns: &str, id: &str, ty: &str, data: Value) -> TestResponse {
-    client.put(&format!("/things/{ns}/{id}")).header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": ty, "data": data})).await
+async fn put(
+    client: &TestClient<DbService>,
+    ns: &str,
+    id: &str,
+    ty: &str,
+    data: Value,
+) -> TestResponse {
+    client
+        .put(&format!("/things/{ns}/{id}"))
+        .header("authorization", &format!("Bearer {ADMIN}"))
+        .json(&json!({"type": ty, "data": data}))
+        .await
 }
 
 async fn count_rows(client: &TestClient<DbService>) -> u64 {
-    let rows: Value = client.post("/_sql").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"query": "SELECT count(*) AS n FROM things"})).await.json();
+    let rows: Value = client
+        .post("/_sql")
+        .header("authorization", &format!("Bearer {ADMIN}"))
+        .json(&json!({"query": "SELECT count(*) AS n FROM things"}))
+        .await
+        .json();
     rows[0]["n"].as_u64().unwrap()
 }
 
@@ -26,17 +43,41 @@ async fn count_rows(client: &TestClient<DbService>) -> u64 {
 fn writes_are_versioned_and_every_version_is_readable() {
     block_on(async {
         let client = db();
-        let first: Value = put(&client, "acme", "order-1", "Order", json!({"total": 10})).await.json();
+        let first: Value = put(&client, "acme", "order-1", "Order", json!({"total": 10}))
+            .await
+            .json();
         assert_eq!(first["version"], 1);
-        let second: Value = put(&client, "acme", "order-1", "Order", json!({"total": 12})).await.json();
+        let second: Value = put(&client, "acme", "order-1", "Order", json!({"total": 12}))
+            .await
+            .json();
         assert_eq!(second["version"], 2);
-        assert_eq!(client.get("/things/acme/order-1").await.json::<Value>()["data"]["total"], 12);
-        assert_eq!(client.get("/things/acme/order-1@1").await.json::<Value>()["data"]["total"], 10);
-        assert_eq!(client.get("/things/acme/order-1@2099-01-01").await.json::<Value>()["version"], 2);
+        assert_eq!(
+            client.get("/things/acme/order-1").await.json::<Value>()["data"]["total"],
+            12
+        );
+        assert_eq!(
+            client.get("/things/acme/order-1@1").await.json::<Value>()["data"]["total"],
+            10
+        );
+        assert_eq!(
+            client
+                .get("/things/acme/order-1@2099-01-01")
+                .await
+                .json::<Value>()["version"],
+            2
+        );
         let before = client.get("/things/acme/order-1@2000-01-01").await;
         assert_eq!(before.status(), 404, "it did not exist then");
-        assert_eq!(client.get("/things/acme/order-1@7").await.status(), 404, "no such version");
-        assert_eq!(client.get("/things/acme/order-1@someday").await.status(), 400, "not a date");
+        assert_eq!(
+            client.get("/things/acme/order-1@7").await.status(),
+            404,
+            "no such version"
+        );
+        assert_eq!(
+            client.get("/things/acme/order-1@someday").await.status(),
+            400,
+            "not a date"
+        );
     });
 }
 
@@ -45,9 +86,17 @@ fn expected_versions_guard_concurrent_writes() {
     block_on(async {
         let client = db();
         put(&client, "acme", "doc", "Doc", json!({"v": 1})).await;
-        let stale = client.put("/things/acme/doc").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 5})).await;
+        let stale = client
+            .put("/things/acme/doc")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 5}))
+            .await;
         assert_eq!(stale.status(), 409);
-        let fresh = client.put("/things/acme/doc").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 1})).await;
+        let fresh = client
+            .put("/things/acme/doc")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&json!({"type": "Doc", "data": {"v": 2}, "expected_version": 1}))
+            .await;
         assert_eq!(fresh.status(), 200);
     });
 }
@@ -56,8 +105,23 @@ fn expected_versions_guard_concurrent_writes() {
 fn globs_select_ids_and_types_have_schemas() {
     block_on(async {
         let client = db();
-        for (id, data) in [("user-1", json!({"name": "a", "age": 3})), ("user-2", json!({"name": "b"})), ("team-1", json!({"name": "t"}))] {
-            put(&client, "acme", id, if id.starts_with("user") { "User" } else { "Team" }, data).await;
+        for (id, data) in [
+            ("user-1", json!({"name": "a", "age": 3})),
+            ("user-2", json!({"name": "b"})),
+            ("team-1", json!({"name": "t"})),
+        ] {
+            put(
+                &client,
+                "acme",
+                id,
+                if id.starts_with("user") {
+                    "User"
+                } else {
+                    "Team"
+                },
+                data,
+            )
+            .await;
         }
         let users: Value = client.get("/things/acme/user-*").await.json();
         assert_eq!(users.as_array().unwrap().len(), 2);
@@ -75,18 +139,37 @@ fn lists_filter_by_type_and_field_paginate_and_sort() {
     block_on(async {
         let client = db();
         for index in 0..5 {
-            put(&client, "shop", &format!("p{index}"), "Product", json!({"color": if index % 2 == 0 { "red" } else { "blue" }})).await;
+            put(
+                &client,
+                "shop",
+                &format!("p{index}"),
+                "Product",
+                json!({"color": if index % 2 == 0 { "red" } else { "blue" }}),
+            )
+            .await;
         }
         put(&client, "shop", "x", "Other", json!({})).await;
         let page: Value = client.get("/things/shop?type=Product&limit=2").await.json();
         assert_eq!(page["things"].as_array().unwrap().len(), 2);
-        let next: Value = client.get(&format!("/things/shop?type=Product&limit=2&cursor={}", page["next_cursor"].as_str().unwrap())).await.json();
+        let next: Value = client
+            .get(&format!(
+                "/things/shop?type=Product&limit=2&cursor={}",
+                page["next_cursor"].as_str().unwrap()
+            ))
+            .await
+            .json();
         assert_eq!(next["things"][0]["id"], "p2");
-        let red: Value = client.get("/things/shop?field=color&value=red").await.json();
+        let red: Value = client
+            .get("/things/shop?field=color&value=red")
+            .await
+            .json();
         assert_eq!(red["things"].as_array().unwrap().len(), 3);
         let descending: Value = client.get("/things/shop?sort=-id&limit=1").await.json();
         assert_eq!(descending["things"][0]["id"], "x");
-        assert_eq!(client.get("/count/shop?type=Product").await.json::<u64>(), 5);
+        assert_eq!(
+            client.get("/count/shop?type=Product").await.json::<u64>(),
+            5
+        );
     });
 }
 
@@ -94,8 +177,22 @@ fn lists_filter_by_type_and_field_paginate_and_sort() {
 fn full_text_search_finds_things_by_their_words() {
     block_on(async {
         let client = db();
-        put(&client, "kb", "a1", "Article", json!({"title": "Cloudflare Workers in Rust", "tags": ["wasm"]})).await;
-        put(&client, "kb", "a2", "Article", json!({"title": "Cooking with rust-free pans"})).await;
+        put(
+            &client,
+            "kb",
+            "a1",
+            "Article",
+            json!({"title": "Cloudflare Workers in Rust", "tags": ["wasm"]}),
+        )
+        .await;
+        put(
+            &client,
+            "kb",
+            "a2",
+            "Article",
+            json!({"title": "Cooking with rust-free pans"}),
+        )
+        .await;
         let found: Value = client.get("/search?query=workers%20wasm").await.json();
         assert_eq!(found.as_array().unwrap().len(), 1);
         assert_eq!(found[0]["id"], "a1");
@@ -109,16 +206,39 @@ fn full_text_search_finds_things_by_their_words() {
 fn relationships_go_both_ways_by_predicate() {
     block_on(async {
         let client = db();
-        let rel = client.post("/relationships").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"from": "acme/user-1", "predicate": "memberOf", "to": "acme/team-1"})).await;
+        let rel = client
+            .post("/relationships")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&json!({"from": "acme/user-1", "predicate": "memberOf", "to": "acme/team-1"}))
+            .await;
         assert_eq!(rel.status(), 200, "{}", rel.text());
-        client.post("/relationships").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"from": "acme/user-1", "predicate": "owns", "to": "acme/doc-1"})).await;
+        client
+            .post("/relationships")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&json!({"from": "acme/user-1", "predicate": "owns", "to": "acme/doc-1"}))
+            .await;
         let out: Value = client.get("/relationships/acme/user-1").await.json();
         assert_eq!(out.as_array().unwrap().len(), 2);
-        let members: Value = client.get("/relationships/acme/team-1?direction=in&predicate=memberOf").await.json();
+        let members: Value = client
+            .get("/relationships/acme/team-1?direction=in&predicate=memberOf")
+            .await
+            .json();
         assert_eq!(members[0]["from"], "acme/user-1");
-        let removed = client.delete("/relationships?from=acme%2Fuser-1&predicate=owns&to=acme%2Fdoc-1").header("authorization", &format!("Bearer {ADMIN}")).await;
+        let removed = client
+            .delete("/relationships?from=acme%2Fuser-1&predicate=owns&to=acme%2Fdoc-1")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .await;
         assert_eq!(removed.status(), 204);
-        assert_eq!(client.get("/relationships/acme/user-1").await.json::<Value>().as_array().unwrap().len(), 1);
+        assert_eq!(
+            client
+                .get("/relationships/acme/user-1")
+                .await
+                .json::<Value>()
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
     });
 }
 
@@ -130,14 +250,32 @@ fn bulk_upserts_from_the_queue_are_idempotent_by_version() {
             {"ns": "bulk", "id": "a", "type": "T", "data": {"n": 1}, "version": 1},
             {"ns": "bulk", "id": "b", "type": "T", "data": {"n": 2}, "version": 3},
         ]});
-        assert_eq!(client.queue("db-bulk", vec![batch.clone()]).await, [Outcome::Ack]);
-        assert_eq!(client.queue("db-bulk", vec![batch]).await, [Outcome::Ack], "redelivered");
-        assert_eq!(client.get("/things/bulk/b").await.json::<Value>()["version"], 3);
+        assert_eq!(
+            client.queue("db-bulk", vec![batch.clone()]).await,
+            [Outcome::Ack]
+        );
+        assert_eq!(
+            client.queue("db-bulk", vec![batch]).await,
+            [Outcome::Ack],
+            "redelivered"
+        );
+        assert_eq!(
+            client.get("/things/bulk/b").await.json::<Value>()["version"],
+            3
+        );
         assert_eq!(client.get("/count/bulk").await.json::<u64>(), 2);
-        let history: Value = client.post("/_sql").header("authorization", &format!("Bearer {ADMIN}")).json(&json!({"query": "SELECT count(*) AS n FROM thing_versions"})).await.json();
+        let history: Value = client
+            .post("/_sql")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&json!({"query": "SELECT count(*) AS n FROM thing_versions"}))
+            .await
+            .json();
         assert_eq!(history[0]["n"], 0, "the redelivery wrote nothing");
         let bad = json!({"type": "things.upsert", "data": [{"ns": "bulk", "id": "c", "type": "T", "data": [1]}]});
-        assert!(matches!(client.queue("db-bulk", vec![bad]).await[0], Outcome::DeadLetter { .. }));
+        assert!(matches!(
+            client.queue("db-bulk", vec![bad]).await[0],
+            Outcome::DeadLetter { .. }
+        ));
     });
 }
 
@@ -146,20 +284,53 @@ fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
     block_on(async {
         let client = db();
         let cases: Vec<(&str, TestResponse, u16)> = vec![
-            ("bad namespace", put(&client, "ac%20me", "x", "T", json!({})).await, 422),
-            ("id with quote", put(&client, "acme", "x'--", "T", json!({})).await, 422),
-            ("data not an object", put(&client, "acme", "x", "T", json!([1, 2])).await, 422),
-            ("type injection", put(&client, "acme", "x", "T; DROP TABLE things", json!({})).await, 422),
+            (
+                "bad namespace",
+                put(&client, "ac%20me", "x", "T", json!({})).await,
+                422,
+            ),
+            (
+                "id with quote",
+                put(&client, "acme", "x'--", "T", json!({})).await,
+                422,
+            ),
+            (
+                "data not an object",
+                put(&client, "acme", "x", "T", json!([1, 2])).await,
+                422,
+            ),
+            (
+                "type injection",
+                put(&client, "acme", "x", "T; DROP TABLE things", json!({})).await,
+                422,
+            ),
         ];
         for (name, response, status) in cases {
             let status_seen = response.status();
-            assert!(status_seen == status || (status == 400 && status_seen == 404), "{name}: {status_seen} {}", response.text());
+            assert!(
+                status_seen == status || (status == 400 && status_seen == 404),
+                "{name}: {status_seen} {}",
+                response.text()
+            );
         }
         assert_eq!(client.get("/things/acme?limit=101").await.status(), 422);
-        assert_eq!(client.get("/things/acme?field=a)%20OR%201=1--&value=x").await.status(), 422);
+        assert_eq!(
+            client
+                .get("/things/acme?field=a)%20OR%201=1--&value=x")
+                .await
+                .status(),
+            422
+        );
         assert_eq!(client.get("/things/acme?sort=random()").await.status(), 422);
-        let injection_value: Value = client.get("/things/acme?field=name&value=x'%20OR%20'1'='1").await.json();
-        assert_eq!(injection_value["things"], json!([]), "a value is only ever a value");
+        let injection_value: Value = client
+            .get("/things/acme?field=name&value=x'%20OR%20'1'='1")
+            .await
+            .json();
+        assert_eq!(
+            injection_value["things"],
+            json!([]),
+            "a value is only ever a value"
+        );
         assert_eq!(count_rows(&client).await, 0);
     });
 }
@@ -168,7 +339,14 @@ fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
 fn raw_sql_is_private_and_for_admins() {
     block_on(async {
         let client = db();
-        assert_eq!(client.post("/_sql").json(&json!({"query": "SELECT 1"})).await.status(), 401);
+        assert_eq!(
+            client
+                .post("/_sql")
+                .json(&json!({"query": "SELECT 1"}))
+                .await
+                .status(),
+            401
+        );
         assert_eq!(count_rows(&client).await, 0);
     });
 }
@@ -177,11 +355,37 @@ fn raw_sql_is_private_and_for_admins() {
 fn mcp_exposes_the_data_tools() {
     block_on(async {
         let client = db().as_principal("tester", "user");
-        let names: Vec<String> = client.mcp_tools().await.iter().map(|tool| tool["name"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(names, ["get_thing", "list_things", "upsert_thing", "delete_thing", "search", "relate", "unrelate", "relationships"]);
-        let written = client.mcp_call("upsert_thing", json!({"ns": "m", "id": "one", "type": "Note", "data": {"text": "hi"}})).await.unwrap();
+        let names: Vec<String> = client
+            .mcp_tools()
+            .await
+            .iter()
+            .map(|tool| tool["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "get_thing",
+                "list_things",
+                "upsert_thing",
+                "delete_thing",
+                "search",
+                "relate",
+                "unrelate",
+                "relationships"
+            ]
+        );
+        let written = client
+            .mcp_call(
+                "upsert_thing",
+                json!({"ns": "m", "id": "one", "type": "Note", "data": {"text": "hi"}}),
+            )
+            .await
+            .unwrap();
         assert_eq!(written["isError"], false, "{written}");
-        let read = client.mcp_call("get_thing", json!({"ns": "m", "id": "one"})).await.unwrap();
+        let read = client
+            .mcp_call("get_thing", json!({"ns": "m", "id": "one"}))
+            .await
+            .unwrap();
         assert_eq!(read["structuredContent"]["data"]["text"], "hi");
     });
 }
@@ -189,11 +393,26 @@ fn mcp_exposes_the_data_tools() {
 #[test]
 fn writes_need_a_user_and_viewers_are_refused() {
     block_on(async {
-        let keys = [HashedKeys::entry_for(ADMIN, "root", "admin"), HashedKeys::entry_for("sk_test_viewer_0000000000000000000000000000", "vic", "viewer")].join("\n");
+        let keys = [
+            HashedKeys::entry_for(ADMIN, "root", "admin"),
+            HashedKeys::entry_for(
+                "sk_test_viewer_0000000000000000000000000000",
+                "vic",
+                "viewer",
+            ),
+        ]
+        .join("\n");
         let client = TestClient::new(DbService::in_memory(HashedKeys::parse(&keys).unwrap()));
         let body = json!({"type": "T", "data": {}});
         assert_eq!(client.put("/things/a/b").json(&body).await.status(), 401);
-        let viewer = client.put("/things/a/b").header("authorization", "Bearer sk_test_viewer_0000000000000000000000000000").json(&body).await;
+        let viewer = client
+            .put("/things/a/b")
+            .header(
+                "authorization",
+                "Bearer sk_test_viewer_0000000000000000000000000000",
+            )
+            .json(&body)
+            .await;
         assert_eq!(viewer.status(), 403);
         assert_eq!(client.get("/count/a").await.json::<u64>(), 0);
     });
@@ -206,10 +425,21 @@ fn bulk_imports_are_queued_then_applied() {
         let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
         let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()));
         let things = json!([{"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1}]);
-        let accepted = client.post("/_bulk").header("authorization", &format!("Bearer {ADMIN}")).json(&things).await;
+        let accepted = client
+            .post("/_bulk")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .json(&things)
+            .await;
         assert_eq!(accepted.status(), 202, "{}", accepted.text());
-        assert_eq!(client.get("/count/imp").await.json::<u64>(), 0, "queued, not yet applied");
-        assert_eq!(client.queue("dotdo-db-bulk", recorder.bodies()).await, [Outcome::Ack]);
+        assert_eq!(
+            client.get("/count/imp").await.json::<u64>(),
+            0,
+            "queued, not yet applied"
+        );
+        assert_eq!(
+            client.queue("dotdo-db-bulk", recorder.bodies()).await,
+            [Outcome::Ack]
+        );
         assert_eq!(client.get("/count/imp").await.json::<u64>(), 1);
     });
 }

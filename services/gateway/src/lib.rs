@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use dotdo::middleware::{
-    Authenticate, BodyLimit, Cors, ForwardedPrincipal, GATEWAY_HEADER, Jwt, KvStore, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
-    RequestLog,
-};
 use dotdo::http::{Incoming, Response, error_response};
+use dotdo::middleware::{
+    Authenticate, BodyLimit, Cors, ForwardedPrincipal, GATEWAY_HEADER, Jwt, KvStore,
+    PRINCIPAL_HEADER, RateLimit, RateLimitStore, RequestLog,
+};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
 use dotdo::{LocalBoxFuture, Middleware, Next};
@@ -39,25 +39,44 @@ impl Backend for Binding {
             let (parts, body) = request.into_parts();
             let headers = worker::Headers::new();
             for (name, value) in &parts.headers {
-                headers.append(name.as_str(), value.to_str().unwrap_or_default()).map_err(failed)?;
+                headers
+                    .append(name.as_str(), value.to_str().unwrap_or_default())
+                    .map_err(failed)?;
             }
             let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::from(parts.method.to_string())).with_headers(headers);
+            init.with_method(worker::Method::from(parts.method.to_string()))
+                .with_headers(headers);
             if !body.is_empty() {
-                init.with_body(Some(worker::js_sys::Uint8Array::from(body.as_slice()).into()));
+                init.with_body(Some(
+                    worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+                ));
             }
-            let url = format!("https://backend{}", parts.uri.path_and_query().map_or("/", |pq| pq.as_str()));
+            let url = format!(
+                "https://backend{}",
+                parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
+            );
             let outgoing = worker::Request::new_with_init(&url, &init).map_err(failed)?;
             let call = Box::pin(self.fetcher.fetch_request(outgoing));
-            let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(self.timeout_ms)));
+            let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
+                self.timeout_ms,
+            )));
             let mut answer = match select(call, timeout).await {
                 Either::Left((answer, _)) => answer.map_err(failed)?,
-                Either::Right(_) => return Err(Error::upstream(format!("backend: no answer in {} ms", self.timeout_ms))),
+                Either::Right(_) => {
+                    return Err(Error::upstream(format!(
+                        "backend: no answer in {} ms",
+                        self.timeout_ms
+                    )));
+                }
             };
             let mut response = Response::new(answer.bytes().await.map_err(failed)?);
-            *response.status_mut() = http::StatusCode::from_u16(answer.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY);
+            *response.status_mut() = http::StatusCode::from_u16(answer.status_code())
+                .unwrap_or(http::StatusCode::BAD_GATEWAY);
             for (name, value) in answer.headers().entries() {
-                if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
                     response.headers_mut().append(name, value);
                 }
             }
@@ -94,25 +113,41 @@ pub struct Gateway {
 
 impl FromEnv for Gateway {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let text = |name: &str| env.secret(name).or_else(|_| env.var(name)).map(|value| value.to_string()).map_err(binding_error);
-        let routes: Vec<Route> = serde_json::from_str(&text("ROUTES")?).map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
+        let text = |name: &str| {
+            env.secret(name)
+                .or_else(|_| env.var(name))
+                .map(|value| value.to_string())
+                .map_err(binding_error)
+        };
+        let routes: Vec<Route> = serde_json::from_str(&text("ROUTES")?)
+            .map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
         let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
         for route in &routes {
             // A binding that is not configured stays out: its routes answer 503.
             if let Ok(fetcher) = env.service(&route.backend) {
-                backends.insert(route.backend.clone(), Rc::new(Binding { fetcher, timeout_ms: 10_000 }));
+                backends.insert(
+                    route.backend.clone(),
+                    Rc::new(Binding {
+                        fetcher,
+                        timeout_ms: 10_000,
+                    }),
+                );
             }
         }
         let service_key = text("SERVICE_KEY")?;
         let auth = env.service("AUTH").map_err(binding_error)?;
-        let jwt = Jwt::hs256(text("JWT_SECRET")?.as_bytes()).issuer(dotdo_auth::ISSUER).audience(dotdo_auth::AUDIENCE);
+        let jwt = Jwt::hs256(text("JWT_SECRET")?.as_bytes())
+            .issuer(dotdo_auth::ISSUER)
+            .audience(dotdo_auth::AUDIENCE);
         let kv = env.kv("RATE_LIMITS").map_err(binding_error)?;
         Ok(Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
             gateway_secret: Rc::new(text("GATEWAY_SECRET")?),
             authenticate: Rc::new(move || {
-                let verifier = dotdo_auth::RemoteVerifier::new(ServiceBinding::new(auth.clone()).with_bearer(service_key.clone()));
+                let verifier = dotdo_auth::RemoteVerifier::new(
+                    ServiceBinding::new(auth.clone()).with_bearer(service_key.clone()),
+                );
                 Authenticate::new().api_keys(verifier).jwt(jwt.clone())
             }),
             limits: Rc::new(move || Box::new(KvStore::new(kv.clone()))),
@@ -129,7 +164,13 @@ impl Gateway {
         authenticate: Rc<dyn Fn() -> Authenticate>,
         limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
     ) -> Self {
-        Gateway { routes: Rc::new(routes), backends: Rc::new(backends), gateway_secret: Rc::new(gateway_secret.to_owned()), authenticate, limits }
+        Gateway {
+            routes: Rc::new(routes),
+            backends: Rc::new(backends),
+            gateway_secret: Rc::new(gateway_secret.to_owned()),
+            authenticate,
+            limits,
+        }
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -138,15 +179,28 @@ impl Gateway {
             .with(Cors::any())
             .with(BodyLimit::bytes(1 << 20))
             .with((self.authenticate)())
-            .with(RateLimit::new(BoxedStore((self.limits)())).rule("/", 600, 60).rule("/auth", 20, 60))
-            .with(Forward { routes: self.routes.clone(), backends: self.backends.clone(), secret: self.gateway_secret.clone() })
+            .with(
+                RateLimit::new(BoxedStore((self.limits)()))
+                    .rule("/", 600, 60)
+                    .rule("/auth", 20, 60),
+            )
+            .with(Forward {
+                routes: self.routes.clone(),
+                backends: self.backends.clone(),
+                secret: self.gateway_secret.clone(),
+            })
     }
 }
 
 struct BoxedStore(Box<dyn RateLimitStore>);
 
 impl RateLimitStore for BoxedStore {
-    fn hit<'a>(&'a self, key: &'a str, window_start: u64, window_seconds: u32) -> LocalBoxFuture<'a, dotdo::Result<u32>> {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window_start: u64,
+        window_seconds: u32,
+    ) -> LocalBoxFuture<'a, dotdo::Result<u32>> {
         self.0.hit(key, window_start, window_seconds)
     }
 }
@@ -163,37 +217,60 @@ impl Forward {
     fn route_for(&self, host: Option<&str>, path: &str) -> Option<&Route> {
         self.routes
             .iter()
-            .filter(|route| route.host.as_deref().is_none_or(|wanted| Some(wanted) == host))
+            .filter(|route| {
+                route
+                    .host
+                    .as_deref()
+                    .is_none_or(|wanted| Some(wanted) == host)
+            })
             .filter(|route| path == route.prefix || path.starts_with(&format!("{}/", route.prefix)))
             .max_by_key(|route| (route.host.is_some(), route.prefix.len()))
     }
 }
 
 impl Middleware for Forward {
-    fn call<'a>(&'a self, request: Incoming, context: Context, next: Next<'a>) -> LocalBoxFuture<'a, Response> {
+    fn call<'a>(
+        &'a self,
+        request: Incoming,
+        context: Context,
+        next: Next<'a>,
+    ) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
             let path = request.uri.path().to_owned();
             let Some(route) = self.route_for(context.header("host"), &path) else {
                 return next.run(request, context).await;
             };
             let Some(backend) = self.backends.get(&route.backend) else {
-                let error = Error::unavailable(format!("the `{}` service is not available", route.backend));
+                let error =
+                    Error::unavailable(format!("the `{}` service is not available", route.backend));
                 return error_response(&error, &context);
             };
-            let forwarded_path = if route.strip { path.strip_prefix(&route.prefix).filter(|rest| !rest.is_empty()).unwrap_or("/") } else { &path };
+            let forwarded_path = if route.strip {
+                path.strip_prefix(&route.prefix)
+                    .filter(|rest| !rest.is_empty())
+                    .unwrap_or("/")
+            } else {
+                &path
+            };
             let path_and_query = match request.uri.query() {
                 Some(query) => format!("{forwarded_path}?{query}"),
                 None => forwarded_path.to_owned(),
             };
             let mut outgoing = http::Request::new(request.body);
             *outgoing.method_mut() = request.method.clone();
-            *outgoing.uri_mut() = path_and_query.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
+            *outgoing.uri_mut() = path_and_query
+                .parse()
+                .unwrap_or_else(|_| http::Uri::from_static("/"));
             let headers = outgoing.headers_mut();
             for (name, value) in context.headers() {
                 // The gateway speaks for the caller: its credentials and any claim to be the
                 // gateway stop here.
                 let name_text = name.as_str();
-                if name == AUTHORIZATION || name == HOST || name_text == GATEWAY_HEADER || name_text == PRINCIPAL_HEADER {
+                if name == AUTHORIZATION
+                    || name == HOST
+                    || name_text == GATEWAY_HEADER
+                    || name_text == PRINCIPAL_HEADER
+                {
                     continue;
                 }
                 headers.append(name.clone(), value.clone());
@@ -203,7 +280,8 @@ impl Middleware for Forward {
                 headers.insert(GATEWAY_HEADER, secret);
             }
             if let Some(principal) = context.principal() {
-                let forwarded = serde_json::to_string(&ForwardedPrincipal::from(principal)).unwrap_or_default();
+                let forwarded =
+                    serde_json::to_string(&ForwardedPrincipal::from(principal)).unwrap_or_default();
                 if let Ok(value) = HeaderValue::from_str(&forwarded) {
                     headers.insert(PRINCIPAL_HEADER, value);
                 }
@@ -212,7 +290,10 @@ impl Middleware for Forward {
                 Ok(response) => response,
                 Err(error) => {
                     dotdo::log::error(&context, "backend failed", &error);
-                    error_response(&Error::upstream(format!("the `{}` service did not answer", route.backend)), &context)
+                    error_response(
+                        &Error::upstream(format!("the `{}` service did not answer", route.backend)),
+                        &context,
+                    )
                 }
             }
         })
@@ -243,18 +324,36 @@ impl Gateway {
         let mut backends = BTreeMap::new();
         for route in self.routes.iter() {
             let health = match self.backends.get(&route.backend) {
-                None => BackendHealth { up: false, status: None },
+                None => BackendHealth {
+                    up: false,
+                    status: None,
+                },
                 Some(backend) => {
-                    let probe = http::Request::get("/").body(Vec::new()).expect("a valid probe");
+                    let probe = http::Request::get("/")
+                        .body(Vec::new())
+                        .expect("a valid probe");
                     match backend.send(probe).await {
-                        Ok(response) => BackendHealth { up: true, status: Some(response.status().as_u16()) },
-                        Err(_) => BackendHealth { up: false, status: None },
+                        Ok(response) => BackendHealth {
+                            up: true,
+                            status: Some(response.status().as_u16()),
+                        },
+                        Err(_) => BackendHealth {
+                            up: false,
+                            status: None,
+                        },
                     }
                 }
             };
             backends.insert(route.backend.clone(), health);
         }
-        let status = if backends.values().all(|health| health.up) { "ok" } else { "degraded" };
-        Ok(Health { status: status.into(), backends })
+        let status = if backends.values().all(|health| health.up) {
+            "ok"
+        } else {
+            "degraded"
+        };
+        Ok(Health {
+            status: status.into(),
+            backends,
+        })
     }
 }

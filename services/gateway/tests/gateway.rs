@@ -19,7 +19,10 @@ const USER: &str = "sk_test_gateway_user_000000000000000000000";
 struct Local<S>(S);
 
 impl<S: Service> Backend for Local<S> {
-    fn send(&self, request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
         Box::pin(async move { Ok(dotdo::http::serve(&self.0, request).await) })
     }
 }
@@ -28,22 +31,47 @@ impl<S: Service> Backend for Local<S> {
 struct Down;
 
 impl Backend for Down {
-    fn send(&self, _request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
+    fn send(
+        &self,
+        _request: http::Request<Vec<u8>>,
+    ) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
         Box::pin(async { Err(Error::upstream("connection refused")) })
     }
 }
 
 fn gateway() -> TestClient<Gateway> {
     let routes = vec![
-        Route { prefix: "/db".into(), host: None, backend: "DB".into(), strip: true },
-        Route { prefix: "/down".into(), host: None, backend: "DOWN".into(), strip: true },
-        Route { prefix: "/missing".into(), host: None, backend: "MISSING".into(), strip: true },
+        Route {
+            prefix: "/db".into(),
+            host: None,
+            backend: "DB".into(),
+            strip: true,
+        },
+        Route {
+            prefix: "/down".into(),
+            host: None,
+            backend: "DOWN".into(),
+            strip: true,
+        },
+        Route {
+            prefix: "/missing".into(),
+            host: None,
+            backend: "MISSING".into(),
+            strip: true,
+        },
     ];
     let db = DbService::in_memory(HashedKeys::default()).with_gateway_secret(SECRET);
     let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
     backends.insert("DB".into(), Rc::new(Local(db)));
     backends.insert("DOWN".into(), Rc::new(Down));
-    let keys = HashedKeys::parse(&[HashedKeys::entry_for(ADMIN, "root", "admin"), HashedKeys::entry_for(USER, "ann", "user")].join("\n")).unwrap();
+    let keys = HashedKeys::parse(
+        &[
+            HashedKeys::entry_for(ADMIN, "root", "admin"),
+            HashedKeys::entry_for(USER, "ann", "user"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
     let limits: Rc<MemoryStore> = Rc::new(MemoryStore::default());
     TestClient::new(Gateway::new(
         routes,
@@ -62,7 +90,11 @@ fn bearer(key: &str) -> String {
 fn requests_are_routed_by_prefix_with_the_prefix_stripped() {
     block_on(async {
         let client = gateway();
-        let written = client.put("/db/things/acme/t1").header("authorization", &bearer(USER)).json(&json!({"type": "T", "data": {"a": 1}})).await;
+        let written = client
+            .put("/db/things/acme/t1")
+            .header("authorization", &bearer(USER))
+            .json(&json!({"type": "T", "data": {"a": 1}}))
+            .await;
         assert_eq!(written.status(), 200, "{}", written.text());
         let read: Value = client.get("/db/things/acme/t1").await.json();
         assert_eq!(read["data"]["a"], 1);
@@ -74,9 +106,22 @@ fn the_principal_is_forwarded_and_trusted_only_from_the_gateway() {
     block_on(async {
         let client = gateway();
         let sql = json!({"query": "SELECT 1 AS one"});
-        let admin = client.post("/db/_sql").header("authorization", &bearer(ADMIN)).json(&sql).await;
-        assert_eq!(admin.status(), 200, "an admin reaches the db's private route: {}", admin.text());
-        let user = client.post("/db/_sql").header("authorization", &bearer(USER)).json(&sql).await;
+        let admin = client
+            .post("/db/_sql")
+            .header("authorization", &bearer(ADMIN))
+            .json(&sql)
+            .await;
+        assert_eq!(
+            admin.status(),
+            200,
+            "an admin reaches the db's private route: {}",
+            admin.text()
+        );
+        let user = client
+            .post("/db/_sql")
+            .header("authorization", &bearer(USER))
+            .json(&sql)
+            .await;
         assert_eq!(user.status(), 403);
         let anonymous = client.post("/db/_sql").json(&sql).await;
         assert_eq!(anonymous.status(), 401);
@@ -94,7 +139,10 @@ fn the_principal_is_forwarded_and_trusted_only_from_the_gateway() {
 #[test]
 fn the_request_id_is_propagated() {
     block_on(async {
-        let response = gateway().get("/db/count/acme").header("x-request-id", "gw-req-1").await;
+        let response = gateway()
+            .get("/db/count/acme")
+            .header("x-request-id", "gw-req-1")
+            .await;
         assert_eq!(response.header("x-request-id"), Some("gw-req-1"));
     });
 }
@@ -105,7 +153,11 @@ fn failing_and_missing_backends_get_502_and_503() {
         let client = gateway();
         let down = client.get("/down/anything").await;
         assert_eq!(down.status(), 502);
-        assert!(!down.text().contains("connection refused"), "no internals: {}", down.text());
+        assert!(
+            !down.text().contains("connection refused"),
+            "no internals: {}",
+            down.text()
+        );
         assert_eq!(client.get("/missing/anything").await.status(), 503);
         assert_eq!(client.get("/nowhere").await.status(), 404);
     });
@@ -130,7 +182,13 @@ fn mcp_reaches_a_service_through_its_prefix() {
             .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
             .await;
         assert_eq!(tools.status(), 200, "{}", tools.text());
-        assert!(tools.json::<Value>()["result"]["tools"].as_array().unwrap().len() >= 8);
+        assert!(
+            tools.json::<Value>()["result"]["tools"]
+                .as_array()
+                .unwrap()
+                .len()
+                >= 8
+        );
     });
 }
 
@@ -140,7 +198,10 @@ fn auth_routes_have_a_stricter_rate_limit() {
         let client = gateway();
         let limit = client.get("/auth/anything").await;
         assert_eq!(limit.header("x-ratelimit-limit"), Some("20"));
-        assert_eq!(client.get("/db/count/x").await.header("x-ratelimit-limit"), Some("600"));
+        assert_eq!(
+            client.get("/db/count/x").await.header("x-ratelimit-limit"),
+            Some("600")
+        );
     });
 }
 

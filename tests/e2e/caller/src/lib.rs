@@ -9,7 +9,11 @@ use worker::{Context, Env, Request, Response, Result, event};
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     let url = request.url()?;
-    let n: u32 = url.query_pairs().find(|(key, _)| key == "n").and_then(|(_, value)| value.parse().ok()).unwrap_or(0);
+    let n: u32 = url
+        .query_pairs()
+        .find(|(key, _)| key == "n")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0);
     match url.path() {
         "/rpc-check" => Response::from_json(&rpc_check(&env).await?),
         "/produce" => Response::from_json(&produce(&env, n).await?),
@@ -24,16 +28,31 @@ fn failed(error: dotdo::Error) -> worker::Error {
 /// Calls every RPC method of the fixture and reports what came back, errors included.
 async fn rpc_check(env: &Env) -> Result<serde_json::Value> {
     let key = env.var("FIXTURE_API_KEY")?.to_string();
-    let fixture = FixtureClient::new(ServiceBinding::from_env(env, "FIXTURE").map_err(failed)?.with_bearer(key));
+    let fixture = FixtureClient::new(
+        ServiceBinding::from_env(env, "FIXTURE")
+            .map_err(failed)?
+            .with_bearer(key),
+    );
     let created = fixture
-        .create_item(NewItem { id: "rpc-1".into(), name: "made over rpc".into(), price: 7 })
+        .create_item(NewItem {
+            id: "rpc-1".into(),
+            name: "made over rpc".into(),
+            price: 7,
+        })
         .await
         .map_err(failed)?;
     let fetched = fixture.get_item("rpc-1".into()).await.map_err(failed)?;
     let listed = fixture.list_items(Some(100)).await.map_err(failed)?;
-    let missing = fixture.get_item("no-such-item".into()).await.expect_err("a missing item is an error");
+    let missing = fixture
+        .get_item("no-such-item".into())
+        .await
+        .expect_err("a missing item is an error");
     let invalid = fixture
-        .create_item(NewItem { id: "rpc-2".into(), name: " ".into(), price: 1 })
+        .create_item(NewItem {
+            id: "rpc-2".into(),
+            name: " ".into(),
+            price: 1,
+        })
         .await
         .expect_err("an empty name is invalid");
     fixture.delete_item("rpc-1".into()).await.map_err(failed)?;
@@ -51,13 +70,23 @@ async fn produce(env: &Env, n: u32) -> Result<serde_json::Value> {
     let queue = env.queue("EVENTS")?;
     let mut ids = Vec::new();
     for index in 0..n {
-        let event = ItemCreated { id: format!("ok-{index:03}"), name: "ok".into() };
-        FixtureQueue::item_created(&queue, &event).await.map_err(failed)?;
+        let event = ItemCreated {
+            id: format!("ok-{index:03}"),
+            name: "ok".into(),
+        };
+        FixtureQueue::item_created(&queue, &event)
+            .await
+            .map_err(failed)?;
         ids.push(event.id);
     }
     for name in ["flaky", "poison"] {
-        let event = ItemCreated { id: name.into(), name: name.into() };
-        FixtureQueue::item_created(&queue, &event).await.map_err(failed)?;
+        let event = ItemCreated {
+            id: name.into(),
+            name: name.into(),
+        };
+        FixtureQueue::item_created(&queue, &event)
+            .await
+            .map_err(failed)?;
         ids.push(event.id);
     }
     Ok(json!({"sent": ids}))
