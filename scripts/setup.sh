@@ -44,4 +44,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Development secrets for `wrangler dev`: each worker's .dev.vars (never committed, never
+# deployed) starts as a copy of its committed .dev.vars.example; an existing one is kept.
+while IFS= read -r example; do
+  if [ ! -f "${example%.example}" ]; then
+    say "creating ${example%.example} from its example"
+    cp "$example" "${example%.example}"
+  fi
+done < <(find services tests -name .dev.vars.example -not -path '*/node_modules/*' -not -path '*/target/*')
 say "ready"

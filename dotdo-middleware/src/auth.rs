@@ -21,6 +21,8 @@ use subtle::ConstantTimeEq;
 use dotdo_runtime::http::{Incoming, Response, error_response};
 use dotdo_runtime::{Context, Error, Middleware, Next, Principal};
 
+use crate::rate_limit::{RateLimitStore, Window, client_ip, count};
+
 /// Checks an API key: the auth service over its typed client, or [`HashedKeys`] for a
 /// standalone service. `Ok(None)` for a key it does not know (or that was revoked).
 pub trait ApiKeyVerifier {
@@ -111,14 +113,22 @@ impl ApiKeyVerifier for HashedKeys {
     }
 }
 
-/// JWTs signed with HS256 and a shared secret. Every other algorithm, `none` included, is
-/// refused; `exp` and `nbf` are checked (with a small leeway for clock skew), and `iss` / `aud`
-/// when configured. The principal is `sub`, with `role` (default `user`) and `scope`.
+/// Checks a bearer token (a JWT): a [`Jwt`] verifier here, or the issuing auth service, which
+/// also knows whether the token's session was revoked.
+pub trait TokenVerifier {
+    fn verify_token<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<Principal, Error>>;
+}
+
+/// JWTs signed with HS256 and a shared secret, for one audience. Every other algorithm, `none`
+/// included, is refused; `exp`, `nbf` (with a small leeway for clock skew) and `aud` are always
+/// checked, `iss` when configured, so a token minted for another audience (a refresh token, a
+/// token for another service) is never accepted. The principal is `sub`, with `role` (default
+/// `user`) and `scope`.
 #[derive(Clone)]
 pub struct Jwt {
     key: Rc<Vec<u8>>,
     issuer: Option<String>,
-    audience: Option<String>,
+    audience: String,
     leeway: u64,
     clock: fn() -> u64,
 }
@@ -141,11 +151,13 @@ struct Claims {
 }
 
 impl Jwt {
-    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+    /// Tokens signed with `secret` and addressed to `audience` (their `aud` is it, or a list
+    /// holding it).
+    pub fn hs256(secret: impl AsRef<[u8]>, audience: &str) -> Self {
         Jwt {
             key: Rc::new(secret.as_ref().to_vec()),
             issuer: None,
-            audience: None,
+            audience: audience.to_owned(),
             leeway: 30,
             clock: dotdo_runtime::clock::now_seconds,
         }
@@ -153,11 +165,6 @@ impl Jwt {
 
     pub fn issuer(mut self, issuer: &str) -> Self {
         self.issuer = Some(issuer.to_owned());
-        self
-    }
-
-    pub fn audience(mut self, audience: &str) -> Self {
-        self.audience = Some(audience.to_owned());
         self
     }
 
@@ -232,15 +239,14 @@ impl Jwt {
                 return Err(invalid("wrong issuer"));
             }
         }
-        if let Some(audience) = &self.audience {
-            let matches = match &claims.aud {
-                Some(Value::String(aud)) => aud == audience,
-                Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(audience)),
-                _ => false,
-            };
-            if !matches {
-                return Err(invalid("wrong audience"));
-            }
+        let audience = self.audience.as_str();
+        let addressed = match &claims.aud {
+            Some(Value::String(aud)) => aud == audience,
+            Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(audience)),
+            _ => false,
+        };
+        if !addressed {
+            return Err(invalid("wrong audience"));
         }
         let id = claims
             .sub
@@ -255,6 +261,13 @@ impl Jwt {
                 .unwrap_or_default(),
         };
         Ok((principal, raw))
+    }
+}
+
+impl TokenVerifier for Jwt {
+    fn verify_token<'a>(&'a self, token: &'a str) -> LocalBoxFuture<'a, Result<Principal, Error>> {
+        let verified = self.verify(token);
+        Box::pin(async move { verified })
     }
 }
 
@@ -276,12 +289,32 @@ pub struct ProtectedResource {
 
 const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
+/// Failed authentications counted per client IP: past `max` in a window, 429.
+struct FailureLimit {
+    store: Box<dyn RateLimitStore>,
+    max: u32,
+    window_seconds: u32,
+}
+
 /// Authenticates `Authorization: Bearer` credentials with the verifiers configured.
-#[derive(Default)]
 pub struct Authenticate {
     api_keys: Option<Rc<dyn ApiKeyVerifier>>,
-    jwt: Option<Jwt>,
+    tokens: Option<Rc<dyn TokenVerifier>>,
     protected: Option<ProtectedResource>,
+    failures: Option<FailureLimit>,
+    clock: fn() -> u64,
+}
+
+impl Default for Authenticate {
+    fn default() -> Self {
+        Authenticate {
+            api_keys: None,
+            tokens: None,
+            protected: None,
+            failures: None,
+            clock: dotdo_runtime::clock::now_seconds,
+        }
+    }
 }
 
 impl Authenticate {
@@ -294,8 +327,37 @@ impl Authenticate {
         self
     }
 
-    pub fn jwt(mut self, jwt: Jwt) -> Self {
-        self.jwt = Some(jwt);
+    /// Verifies JWTs here, with `jwt`'s secret and audience.
+    pub fn jwt(self, jwt: Jwt) -> Self {
+        self.tokens(jwt)
+    }
+
+    /// Verifies JWTs with `verifier` (the auth service's, which also refuses revoked sessions).
+    pub fn tokens(mut self, verifier: impl TokenVerifier + 'static) -> Self {
+        self.tokens = Some(Rc::new(verifier));
+        self
+    }
+
+    /// Counts failed authentications per client IP (`CF-Connecting-IP`) in `store`: after `max`
+    /// failures in `window_seconds`, that client gets 429 without its credentials being checked,
+    /// so guessing keys costs the verifier (and the auth service's database) nothing.
+    pub fn limit_failures(
+        mut self,
+        store: impl RateLimitStore + 'static,
+        max: u32,
+        window_seconds: u32,
+    ) -> Self {
+        self.failures = Some(FailureLimit {
+            store: Box::new(store),
+            max: max.max(1),
+            window_seconds,
+        });
+        self
+    }
+
+    /// Replaces the clock (seconds since the epoch) of the failure windows, for tests.
+    pub fn with_clock(mut self, clock: fn() -> u64) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -323,9 +385,40 @@ impl Authenticate {
                 .await?
                 .ok_or_else(|| Error::unauthorized("invalid API key"));
         }
-        match &self.jwt {
-            Some(jwt) if token.matches('.').count() == 2 => jwt.verify(token),
+        match &self.tokens {
+            Some(tokens) if token.matches('.').count() == 2 => tokens.verify_token(token).await,
             _ => Err(Error::unauthorized("unrecognized credentials")),
+        }
+    }
+
+    /// The principal of `authorization`, with failed attempts counted when configured.
+    async fn authenticate(
+        &self,
+        authorization: &str,
+        context: &Context,
+    ) -> Result<Principal, Error> {
+        let Some(limit) = &self.failures else {
+            return self.principal(authorization).await;
+        };
+        let now = (self.clock)();
+        let window = Window::at(now, limit.window_seconds);
+        let key = format!("auth-failures:ip:{}", client_ip(context));
+        if count(&*limit.store, &key, window, 0, context).await? >= limit.max {
+            return Err(Error::rate_limited(window.remaining(now)));
+        }
+        let error = match self.principal(authorization).await {
+            Ok(principal) => return Ok(principal),
+            // Only refused credentials count: a verifier that is down is not the client's doing.
+            Err(error) if error.kind() != dotdo_runtime::ErrorKind::Unauthorized => {
+                return Err(error);
+            }
+            Err(error) => error,
+        };
+        let failures = count(&*limit.store, &key, window, 1, context).await?;
+        if failures > limit.max {
+            Err(Error::rate_limited(window.remaining(now)))
+        } else {
+            Err(error)
         }
     }
 
@@ -364,7 +457,7 @@ impl Middleware for Authenticate {
             let principal = match authorization {
                 // A principal set before this layer (forwarded by a trusted gateway) stands.
                 None => context.principal().cloned(),
-                Some(authorization) => match self.principal(&authorization).await {
+                Some(authorization) => match self.authenticate(&authorization, &context).await {
                     Ok(principal) => Some(principal),
                     Err(error) => return error_response(&error, &context),
                 },

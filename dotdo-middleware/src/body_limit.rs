@@ -1,10 +1,13 @@
-//! Refuses bodies over a size with 413, before anything parses them.
+//! Refuses bodies over a size with 413, before anything parses them. On Workers the limit is
+//! applied while the body is read (see [`Middleware::body_limit`]): a declared `Content-Length`
+//! over it is refused unread, a chunked body is cut off at the limit. This layer checks again for
+//! hosts that hand it a body already read (the in-process test client).
 
 use futures_util::future::LocalBoxFuture;
-use http::header::CONTENT_LENGTH;
 
+use dotdo_runtime::body::{check_content_length, too_large};
 use dotdo_runtime::http::{Incoming, Response, error_response};
-use dotdo_runtime::{Context, Error, ErrorKind, Middleware, Next};
+use dotdo_runtime::{Context, Middleware, Next};
 
 /// The largest body accepted, in bytes.
 pub struct BodyLimit {
@@ -24,21 +27,19 @@ impl Middleware for BodyLimit {
         context: Context,
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response> {
-        // The declared length is checked first, so an honest client learns without sending.
-        let declared = context
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<usize>().ok());
-        let size = declared.unwrap_or(0).max(request.body.len());
-        if size > self.max {
-            let error = Error::new(
-                ErrorKind::PayloadTooLarge,
-                format!("the body is {size} bytes; the limit is {} bytes", self.max),
-            );
+        let refused = check_content_length(context.headers(), self.max)
+            .err()
+            .or_else(|| {
+                (request.body.len() > self.max).then(|| too_large(request.body.len(), self.max))
+            });
+        if let Some(error) = refused {
             let response = error_response(&error, &context);
             return Box::pin(async move { response });
         }
         next.run(request, context)
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        Some(self.max)
     }
 }

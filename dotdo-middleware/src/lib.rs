@@ -10,7 +10,7 @@
 //!             .with(RequestLog)
 //!             .with(Cors::origins(["https://app.example.com"]))
 //!             .with(BodyLimit::bytes(1 << 20))
-//!             .with(Authenticate::new().api_keys(self.keys.clone()).jwt(self.jwt.clone()))
+//!             .with(Authenticate::new().api_keys(self.keys.clone()).jwt(self.jwt.clone()).limit_failures(self.limits.clone(), 10, 300))
 //!             .with(RateLimit::new(self.limits.clone()).rule("/", 100, 60))
 //!     }
 //! }
@@ -26,11 +26,18 @@ mod rate_limit;
 mod request_log;
 mod trust;
 
-pub use auth::{ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource, key_hash};
+pub use auth::{
+    ApiKeyVerifier, Authenticate, HashedKeys, Jwt, ProtectedResource, TokenVerifier, key_hash,
+};
 pub use body_limit::BodyLimit;
 pub use cors::Cors;
-pub use rate_limit::{KvStore, MemoryStore, RateLimit, RateLimitStore};
+#[cfg(feature = "rate-limiter")]
+pub use rate_limit::RateLimiter;
+pub use rate_limit::{DurableStore, MemoryStore, RateLimit, RateLimitStore, Window, WindowCount};
 pub use request_log::RequestLog;
-pub use trust::{ForwardedPrincipal, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway};
+pub use trust::{
+    FORWARDED_TTL_SECONDS, ForwardedPrincipal, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway,
+    sign_forwarded,
+};
 
 pub use dotdo_runtime::{Context, Error, Middleware, Next, Principal, Stack};

@@ -1,108 +1,263 @@
 //! Rate limits per route prefix, keyed by principal else client IP, in fixed windows, with
 //! `X-RateLimit-*` headers and 429 + `Retry-After` when the limit is reached.
 //!
-//! On Workers the counts live in KV ([`KvStore`]): shared by every isolate and location, where
-//! per-isolate memory would let each of hundreds of isolates admit the full limit. KV is
-//! eventually consistent (a burst served by several locations at once can overshoot a little)
-//! and keeps a key for at least 60 s; a Durable Object would be exact at the cost of a class per
-//! worker and a round trip to one location. [`MemoryStore`] is for tests.
+//! On Workers the counts live in Durable Objects ([`DurableStore`], the [`RateLimiter`] class):
+//! one object per counted key, which handles its requests one at a time, so the count is exact
+//! however many isolates and locations serve the bursts. (KV, eventually consistent and limited
+//! to about one write per second per key, cannot count: under load it never trips.)
+//! [`MemoryStore`] is for tests. A store that fails refuses the request (503) rather than
+//! letting it through uncounted.
+//!
+//! A JSON-RPC or MCP batch counts as the number of calls it carries.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use futures_util::future::LocalBoxFuture;
 use http::HeaderValue;
+use serde::{Deserialize, Serialize};
 
-use dotdo_runtime::http::{Incoming, Response, error_response};
+use dotdo_runtime::http::{Incoming, MCP_PATH, RPC_PATH, Response, error_response};
 use dotdo_runtime::{Context, Error, Middleware, Next};
 
 /// Where the counts of the current windows are kept.
 pub trait RateLimitStore {
-    /// Counts one more request for `key` in the window starting at `window_start`, returning the
-    /// count including this one.
+    /// Adds `weight` to the count of `key` in the window starting at `window_start` (a new
+    /// window starts at 0), returning the count after it. A weight of 0 reads the count.
     fn hit<'a>(
         &'a self,
         key: &'a str,
-        window_start: u64,
-        window_seconds: u32,
+        window: Window,
+        weight: u32,
     ) -> LocalBoxFuture<'a, Result<u32, Error>>;
+}
+
+/// A fixed window: its start and length, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start: u64,
+    pub seconds: u32,
+}
+
+impl Window {
+    /// The window of `seconds` that `now` falls in.
+    pub fn at(now: u64, seconds: u32) -> Self {
+        let length = u64::from(seconds.max(1));
+        Window {
+            start: now - now % length,
+            seconds: seconds.max(1),
+        }
+    }
+
+    pub fn end(&self) -> u64 {
+        self.start + u64::from(self.seconds)
+    }
+
+    /// Seconds from `now` until the window ends (at least 1).
+    pub fn remaining(&self, now: u64) -> u32 {
+        self.end().saturating_sub(now).max(1) as u32
+    }
 }
 
 impl<T: RateLimitStore + ?Sized> RateLimitStore for std::rc::Rc<T> {
     fn hit<'a>(
         &'a self,
         key: &'a str,
-        window_start: u64,
-        window_seconds: u32,
+        window: Window,
+        weight: u32,
     ) -> LocalBoxFuture<'a, Result<u32, Error>> {
-        (**self).hit(key, window_start, window_seconds)
+        (**self).hit(key, window, weight)
+    }
+}
+
+impl<T: RateLimitStore + ?Sized> RateLimitStore for Box<T> {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        window: Window,
+        weight: u32,
+    ) -> LocalBoxFuture<'a, Result<u32, Error>> {
+        (**self).hit(key, window, weight)
+    }
+}
+
+/// One key's count in its current window: what a [`RateLimiter`] object keeps, and what
+/// [`MemoryStore`] keeps per key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowCount {
+    pub start: u64,
+    pub count: u32,
+}
+
+impl WindowCount {
+    /// Adds `weight` in `window`; a later window starts from 0, an earlier one (a request from a
+    /// slow clock) counts in the current one.
+    pub fn hit(&mut self, window: Window, weight: u32) -> u32 {
+        if window.start > self.start {
+            *self = WindowCount {
+                start: window.start,
+                count: 0,
+            };
+        }
+        self.count = self.count.saturating_add(weight);
+        self.count
     }
 }
 
 /// Counts in this isolate's memory: for tests and local tools, not for Workers.
 #[derive(Default)]
 pub struct MemoryStore {
-    counts: RefCell<HashMap<(String, u64), u32>>,
+    counts: RefCell<HashMap<String, WindowCount>>,
 }
 
 impl RateLimitStore for MemoryStore {
     fn hit<'a>(
         &'a self,
         key: &'a str,
-        window_start: u64,
-        _window_seconds: u32,
+        window: Window,
+        weight: u32,
     ) -> LocalBoxFuture<'a, Result<u32, Error>> {
-        let mut counts = self.counts.borrow_mut();
-        counts.retain(|(_, start), _| *start >= window_start);
-        let count = counts.entry((key.to_owned(), window_start)).or_default();
-        *count += 1;
-        let count = *count;
+        let count = self
+            .counts
+            .borrow_mut()
+            .entry(key.to_owned())
+            .or_default()
+            .hit(window, weight);
         Box::pin(async move { Ok(count) })
     }
 }
 
-/// Counts in a Workers KV namespace, one key per client and window.
-pub struct KvStore {
-    kv: worker::KvStore,
+/// The body of one count request to a [`RateLimiter`] object.
+#[derive(Debug, Serialize, Deserialize)]
+struct HitRequest {
+    window: Window,
+    weight: u32,
 }
 
-impl KvStore {
-    pub fn new(kv: worker::KvStore) -> Self {
-        KvStore { kv }
+#[derive(Debug, Serialize, Deserialize)]
+struct HitResponse {
+    count: u32,
+}
+
+/// Counts in Durable Objects of the [`RateLimiter`] class, one object per key: exact under any
+/// concurrency. Bind the class in wrangler.toml:
+///
+/// ```toml
+/// [[durable_objects.bindings]]
+/// name = "RATE_LIMITER"
+/// class_name = "RateLimiter"
+///
+/// [[migrations]]
+/// tag = "v1"
+/// new_sqlite_classes = ["RateLimiter"]
+/// ```
+///
+/// and enable the crate's `rate-limiter` feature in the worker that exports the class.
+pub struct DurableStore {
+    namespace: worker::ObjectNamespace,
+}
+
+impl DurableStore {
+    pub fn new(namespace: worker::ObjectNamespace) -> Self {
+        DurableStore { namespace }
+    }
+
+    /// The namespace bound as `binding` (conventionally `RATE_LIMITER`).
+    pub fn from_env(env: &worker::Env, binding: &str) -> Result<Self, Error> {
+        env.durable_object(binding)
+            .map(Self::new)
+            .map_err(dotdo_runtime::worker::binding_error)
     }
 }
 
-impl RateLimitStore for KvStore {
+impl RateLimitStore for DurableStore {
     fn hit<'a>(
         &'a self,
         key: &'a str,
-        window_start: u64,
-        window_seconds: u32,
+        window: Window,
+        weight: u32,
     ) -> LocalBoxFuture<'a, Result<u32, Error>> {
         Box::pin(async move {
-            let name = format!("ratelimit:{key}:{window_start}");
-            let store_error =
-                |error: worker::kv::KvError| Error::internal(format!("rate limit store: {error}"));
-            let current: u32 = self
-                .kv
-                .get(&name)
-                .text()
-                .await
-                .map_err(store_error)?
-                .and_then(|text| text.parse().ok())
-                .unwrap_or(0);
-            let count = current + 1;
-            // KV keeps keys for at least 60 s; the window start in the key makes old ones unused.
-            let ttl = u64::from(window_seconds).max(60);
-            self.kv
-                .put(&name, count.to_string())
-                .map_err(store_error)?
-                .expiration_ttl(ttl)
-                .execute()
-                .await
-                .map_err(store_error)?;
-            Ok(count)
+            let failed =
+                |error: worker::Error| Error::unavailable(format!("rate limiter: {error}"));
+            let stub = self.namespace.get_by_name(key).map_err(failed)?;
+            let body = serde_json::to_string(&HitRequest { window, weight })?;
+            let mut init = worker::RequestInit::new();
+            init.with_method(worker::Method::Post)
+                .with_body(Some(body.into()));
+            let request = worker::Request::new_with_init("https://rate-limiter/hit", &init)
+                .map_err(failed)?;
+            let mut response = stub.fetch_with_request(request).await.map_err(failed)?;
+            if response.status_code() != 200 {
+                return Err(Error::unavailable(format!(
+                    "rate limiter answered {}",
+                    response.status_code()
+                )));
+            }
+            let answer: HitResponse = response.json().await.map_err(failed)?;
+            Ok(answer.count)
         })
+    }
+}
+
+#[cfg(feature = "rate-limiter")]
+pub use object::RateLimiter;
+
+/// The Durable Object class, in a module of its own: its macro needs `wasm_bindgen` in scope.
+#[cfg(feature = "rate-limiter")]
+mod object {
+    use super::{HitRequest, HitResponse, WindowCount};
+    use worker::wasm_bindgen;
+
+    /// The Durable Object class behind [`DurableStore`]: one instance per counted key. A Durable
+    /// Object runs one event at a time and its storage calls hold other events back (input gates),
+    /// so read, add and write are one step however many requests arrive at once. The count is kept
+    /// in storage, so an evicted object resumes it; an alarm at the window's end deletes it.
+    #[worker::durable_object]
+    pub struct RateLimiter {
+        state: worker::State,
+    }
+
+    const COUNT_KEY: &str = "count";
+    /// When the counted window ends, in seconds since the epoch.
+    const EXPIRES_KEY: &str = "expires";
+
+    impl worker::DurableObject for RateLimiter {
+        fn new(state: worker::State, _env: worker::Env) -> Self {
+            RateLimiter { state }
+        }
+
+        async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
+            let Ok(hit) = request.json::<HitRequest>().await else {
+                return worker::Response::error(
+                    "expected {\"window\": {\"start\", \"seconds\"}, \"weight\"}",
+                    400,
+                );
+            };
+            let storage = self.state.storage();
+            let mut current: WindowCount = storage.get(COUNT_KEY).await?.unwrap_or_default();
+            let count = current.hit(hit.window, hit.weight);
+            if hit.weight > 0 {
+                storage.put(COUNT_KEY, current).await?;
+                storage.put(EXPIRES_KEY, hit.window.end()).await?;
+                storage
+                    .set_alarm((hit.window.end() as i64 + 1) * 1000)
+                    .await?;
+            }
+            worker::Response::from_json(&HitResponse { count })
+        }
+
+        /// Forgets the count once its window has ended, so idle keys cost no storage.
+        async fn alarm(&self) -> worker::Result<worker::Response> {
+            let storage = self.state.storage();
+            let expires: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or_default();
+            if expires > dotdo_runtime::clock::now_seconds() {
+                storage.set_alarm((expires as i64 + 1) * 1000).await?;
+            } else {
+                storage.delete_all().await?;
+            }
+            worker::Response::ok("")
+        }
     }
 }
 
@@ -157,11 +312,39 @@ impl RateLimit {
 fn client_key(context: &Context) -> String {
     match context.principal() {
         Some(principal) => format!("principal:{}", principal.id),
-        None => format!(
-            "ip:{}",
-            context.header("cf-connecting-ip").unwrap_or("unknown")
-        ),
+        None => format!("ip:{}", client_ip(context)),
     }
+}
+
+/// The client's IP as Cloudflare reports it.
+pub(crate) fn client_ip(context: &Context) -> &str {
+    context.header("cf-connecting-ip").unwrap_or("unknown")
+}
+
+/// How many calls a request carries: the length of a JSON-RPC or MCP batch, else 1.
+fn calls_in(request: &Incoming) -> u32 {
+    let path = request.uri.path();
+    let batch = (path == RPC_PATH || path == MCP_PATH)
+        && request.body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[');
+    if !batch {
+        return 1;
+    }
+    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&request.body)
+        .map_or(1, |calls| calls.len().max(1) as u32)
+}
+
+/// Adds `weight` for `key` in `window`; a failing store is a 503, never an uncounted request.
+pub(crate) async fn count(
+    store: &dyn RateLimitStore,
+    key: &str,
+    window: Window,
+    weight: u32,
+    context: &Context,
+) -> Result<u32, Error> {
+    store.hit(key, window, weight).await.map_err(|error| {
+        dotdo_runtime::log::error(context, "rate limit store failed; request refused", &error);
+        Error::unavailable("rate limiting is unavailable; try again shortly").with_retry_after(1)
+    })
 }
 
 impl Middleware for RateLimit {
@@ -176,25 +359,13 @@ impl Middleware for RateLimit {
                 return next.run(request, context).await;
             };
             let now = (self.clock)();
-            let window = u64::from(rule.window_seconds);
-            let window_start = now - now % window;
-            let reset = (window_start + window - now) as u32;
+            let window = Window::at(now, rule.window_seconds);
+            let reset = window.remaining(now);
             let key = format!("{}:{}", rule.prefix, client_key(&context));
-            let count = match self
-                .store
-                .hit(&key, window_start, rule.window_seconds)
-                .await
+            let count = match count(&*self.store, &key, window, calls_in(&request), &context).await
             {
                 Ok(count) => count,
-                // An unavailable store must not take the service down: serve, and log why.
-                Err(error) => {
-                    dotdo_runtime::log::error(
-                        &context,
-                        "rate limit store failed; request served",
-                        &error,
-                    );
-                    return next.run(request, context).await;
-                }
+                Err(error) => return error_response(&error, &context),
             };
             let mut response = if count > rule.limit {
                 error_response(&Error::rate_limited(reset), &context)
@@ -210,5 +381,57 @@ impl Middleware for RateLimit {
             headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
             response
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_count_resets_in_a_later_window_and_reads_with_weight_zero() {
+        let mut count = WindowCount::default();
+        let first = Window::at(125, 60);
+        assert_eq!(
+            first,
+            Window {
+                start: 120,
+                seconds: 60
+            }
+        );
+        assert_eq!(first.remaining(125), 55);
+        assert_eq!(count.hit(first, 1), 1);
+        assert_eq!(count.hit(first, 5), 6);
+        assert_eq!(count.hit(first, 0), 6, "a read");
+        assert_eq!(
+            count.hit(Window::at(59, 60), 1),
+            7,
+            "an earlier window counts in the current one"
+        );
+        assert_eq!(count.hit(Window::at(180, 60), 1), 1, "a new window");
+    }
+
+    fn incoming(path: &str, body: &str) -> Incoming {
+        Incoming {
+            method: http::Method::POST,
+            uri: path.parse().unwrap(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_batch_counts_as_its_calls() {
+        assert_eq!(
+            calls_in(&incoming("/_rpc", r#" [{"a":1},{"b":2},{"c":3}]"#)),
+            3
+        );
+        assert_eq!(calls_in(&incoming("/mcp", r#"[{}, {}]"#)), 2);
+        assert_eq!(calls_in(&incoming("/_rpc", r#"{"jsonrpc":"2.0"}"#)), 1);
+        assert_eq!(
+            calls_in(&incoming("/items", r#"[1,2,3]"#)),
+            1,
+            "a JSON array body elsewhere is one request"
+        );
+        assert_eq!(calls_in(&incoming("/_rpc", r#"[not json"#)), 1);
     }
 }

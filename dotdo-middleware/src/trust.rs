@@ -1,16 +1,27 @@
-//! The principal a gateway authenticated, trusted only from the gateway: the gateway sends it in
-//! `X-Dotdo-Principal` beside a shared secret in `X-Dotdo-Gateway`; without the secret the
-//! header is ignored, so a client cannot claim to be anyone.
+//! The principal a gateway authenticated, trusted only when the gateway signed it for this
+//! backend: the gateway sends it in `X-Dotdo-Principal` and, in `X-Dotdo-Gateway`, an expiry and
+//! an HMAC-SHA256 over the expiry, the request id and the principal, keyed with the secret it
+//! shares with *this* backend alone. Without a valid, unexpired signature the header is ignored,
+//! so a client cannot claim to be anyone, a backend cannot pose as the gateway to another backend
+//! (each has its own secret), and a captured header stops working within a minute.
 
 use futures_util::future::LocalBoxFuture;
+use hmac::{Hmac, Mac};
+use http::HeaderValue;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+use sha2::Sha256;
 
 use dotdo_runtime::http::{Incoming, Response};
 use dotdo_runtime::{Context, Middleware, Next, Principal};
 
 pub const GATEWAY_HEADER: &str = "x-dotdo-gateway";
 pub const PRINCIPAL_HEADER: &str = "x-dotdo-principal";
+
+/// How long a forwarded principal stays valid: long enough for a backend call, short enough
+/// that a leaked header is useless.
+pub const FORWARDED_TTL_SECONDS: u64 = 60;
+
+const SIGNATURE_VERSION: &str = "v1";
 
 /// The wire form of a forwarded principal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,18 +42,98 @@ impl From<&Principal> for ForwardedPrincipal {
     }
 }
 
-/// Sets the principal the gateway forwarded, when the request carries the gateway's secret.
-/// Put it before `Authenticate`, which leaves an already-set principal alone only if the request
-/// has no credentials of its own.
+fn signature(secret: &str, expires: u64, request_id: &str, principal: &str) -> Hmac<Sha256> {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    for part in [
+        SIGNATURE_VERSION,
+        &expires.to_string(),
+        request_id,
+        principal,
+    ] {
+        mac.update(part.as_bytes());
+        mac.update(b"\n");
+    }
+    mac
+}
+
+/// The two headers a gateway sends to one backend for `principal`: (`X-Dotdo-Gateway`,
+/// `X-Dotdo-Principal`), signed with that backend's `secret` for the call with `request_id`.
+pub fn sign_forwarded(
+    secret: &str,
+    principal: &Principal,
+    request_id: &str,
+    now: u64,
+) -> Option<(HeaderValue, HeaderValue)> {
+    let principal = serde_json::to_string(&ForwardedPrincipal::from(principal)).ok()?;
+    let expires = now + FORWARDED_TTL_SECONDS;
+    let tag = hex(&signature(secret, expires, request_id, &principal)
+        .finalize()
+        .into_bytes());
+    let gateway = HeaderValue::from_str(&format!("{SIGNATURE_VERSION},{expires},{tag}")).ok()?;
+    Some((gateway, HeaderValue::from_str(&principal).ok()?))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+/// Sets the principal a gateway forwarded, when the gateway signed it with this backend's secret
+/// and the signature has not expired. Put it before `Authenticate`, which leaves an already-set
+/// principal alone only if the request has no credentials of its own.
 pub struct TrustGateway {
     secret: String,
+    clock: fn() -> u64,
 }
 
 impl TrustGateway {
+    /// Trusts principals signed with `secret`, the one this backend shares with the gateway. An
+    /// empty secret trusts nothing.
     pub fn new(secret: impl Into<String>) -> Self {
         TrustGateway {
             secret: secret.into(),
+            clock: dotdo_runtime::clock::now_seconds,
         }
+    }
+
+    /// Replaces the clock (seconds since the epoch), for tests.
+    pub fn with_clock(mut self, clock: fn() -> u64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The principal of `context`'s forwarding headers, if they carry a valid signature.
+    pub fn verify(&self, context: &Context) -> Option<Principal> {
+        if self.secret.is_empty() {
+            return None;
+        }
+        let (version, rest) = context.header(GATEWAY_HEADER)?.split_once(',')?;
+        let (expires, tag) = rest.split_once(',')?;
+        let expires: u64 = expires.parse().ok()?;
+        let now = (self.clock)();
+        if version != SIGNATURE_VERSION || expires < now || expires > now + FORWARDED_TTL_SECONDS {
+            return None;
+        }
+        let principal = context.header(PRINCIPAL_HEADER)?;
+        signature(&self.secret, expires, context.request_id(), principal)
+            .verify_slice(&unhex(tag)?)
+            .ok()?;
+        let forwarded: ForwardedPrincipal = serde_json::from_str(principal).ok()?;
+        Some(Principal {
+            id: forwarded.id,
+            role: forwarded.role,
+            scopes: forwarded.scopes,
+        })
     }
 }
 
@@ -53,22 +144,96 @@ impl Middleware for TrustGateway {
         mut context: Context,
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response> {
-        let from_gateway = !self.secret.is_empty()
-            && context
-                .header(GATEWAY_HEADER)
-                .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(self.secret.as_bytes())));
-        if from_gateway {
-            let forwarded = context
-                .header(PRINCIPAL_HEADER)
-                .and_then(|text| serde_json::from_str::<ForwardedPrincipal>(text).ok());
-            if let Some(forwarded) = forwarded {
-                context.set_principal(Principal {
-                    id: forwarded.id,
-                    role: forwarded.role,
-                    scopes: forwarded.scopes,
-                });
-            }
+        if let Some(principal) = self.verify(&context) {
+            context.set_principal(principal);
         }
         next.run(request, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn context_with(headers: Option<(HeaderValue, HeaderValue)>, request_id: &str) -> Context {
+        let mut map = http::HeaderMap::new();
+        map.insert("x-request-id", HeaderValue::from_str(request_id).unwrap());
+        if let Some((gateway, principal)) = headers {
+            map.insert(GATEWAY_HEADER, gateway);
+            map.insert(PRINCIPAL_HEADER, principal);
+        }
+        Context::from_headers(dotdo_runtime::Interface::Http, map)
+    }
+
+    fn admin() -> Principal {
+        Principal {
+            id: "ops".into(),
+            role: "admin".into(),
+            scopes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_principal_signed_for_this_backend_is_trusted() {
+        let headers = sign_forwarded("db-secret", &admin(), "req-1", NOW);
+        let trusted = TrustGateway::new("db-secret")
+            .with_clock(|| NOW)
+            .verify(&context_with(headers, "req-1"));
+        assert_eq!(trusted, Some(admin()));
+    }
+
+    #[test]
+    fn a_principal_signed_with_another_backends_secret_is_ignored() {
+        let headers = sign_forwarded("auth-secret", &admin(), "req-1", NOW);
+        assert_eq!(
+            TrustGateway::new("db-secret")
+                .with_clock(|| NOW)
+                .verify(&context_with(headers, "req-1")),
+            None
+        );
+    }
+
+    #[test]
+    fn expired_replayed_or_altered_headers_are_ignored() {
+        let trust = TrustGateway::new("db-secret").with_clock(|| NOW + FORWARDED_TTL_SECONDS + 1);
+        assert_eq!(
+            trust.verify(&context_with(
+                sign_forwarded("db-secret", &admin(), "req-1", NOW),
+                "req-1"
+            )),
+            None,
+            "expired"
+        );
+        let trust = TrustGateway::new("db-secret").with_clock(|| NOW);
+        assert_eq!(
+            trust.verify(&context_with(
+                sign_forwarded("db-secret", &admin(), "req-1", NOW),
+                "req-2"
+            )),
+            None,
+            "another request"
+        );
+        let (gateway, _) = sign_forwarded("db-secret", &admin(), "req-1", NOW).unwrap();
+        let forged = HeaderValue::from_static(r#"{"id":"ops","role":"superadmin"}"#);
+        assert_eq!(
+            trust.verify(&context_with(Some((gateway, forged)), "req-1")),
+            None,
+            "altered principal"
+        );
+        let garbage = Some((
+            HeaderValue::from_static("v1,notanumber,zz"),
+            HeaderValue::from_static("{}"),
+        ));
+        assert_eq!(trust.verify(&context_with(garbage, "req-1")), None);
+        assert_eq!(
+            TrustGateway::new("").verify(&context_with(
+                sign_forwarded("", &admin(), "req-1", NOW),
+                "req-1"
+            )),
+            None,
+            "no secret, no trust"
+        );
     }
 }

@@ -27,10 +27,13 @@ fn now() -> u64 {
 struct KeyTable {
     active: HashedKeys,
     revoked: Vec<&'static str>,
+    /// How many keys it was asked about.
+    asked: Rc<std::cell::Cell<u32>>,
 }
 
 impl ApiKeyVerifier for KeyTable {
     fn verify<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
+        self.asked.set(self.asked.get() + 1);
         Box::pin(async move {
             if self.revoked.contains(&key) {
                 return Ok(None);
@@ -42,6 +45,9 @@ impl ApiKeyVerifier for KeyTable {
 
 struct Guarded {
     limits: Rc<MemoryStore>,
+    failures: Rc<MemoryStore>,
+    max_failures: u32,
+    asked: Rc<std::cell::Cell<u32>>,
 }
 
 impl Guarded {
@@ -54,9 +60,8 @@ impl Guarded {
             .join("\n"),
         )
         .unwrap();
-        let jwt = Jwt::hs256(SECRET)
+        let jwt = Jwt::hs256(SECRET, "items")
             .issuer("https://auth.example.com")
-            .audience("items")
             .with_clock(now);
         dotdo::Stack::new()
             .with(RequestLog)
@@ -67,8 +72,11 @@ impl Guarded {
                     .api_keys(KeyTable {
                         active: keys,
                         revoked: vec![REVOKED_KEY],
+                        asked: self.asked.clone(),
                     })
                     .jwt(jwt)
+                    .limit_failures(self.failures.clone(), self.max_failures, 60)
+                    .with_clock(now)
                     .protect_mcp(ProtectedResource {
                         resource: "https://items.example.com".into(),
                         authorization_servers: vec!["https://auth.example.com".into()],
@@ -169,13 +177,67 @@ impl Guarded {
 }
 
 fn client() -> TestClient<Guarded> {
+    guarded(100)
+}
+
+/// A guarded service that answers 429 after `max_failures` failed authentications per IP.
+fn guarded(max_failures: u32) -> TestClient<Guarded> {
     TestClient::new(Guarded {
         limits: Rc::new(MemoryStore::default()),
+        failures: Rc::new(MemoryStore::default()),
+        max_failures,
+        asked: Rc::default(),
     })
 }
 
+#[test]
+fn failed_authentications_are_counted_per_ip_and_then_refused_unchecked() {
+    block_on(async {
+        let client = guarded(3);
+        let guess = |n: u32| format!("Bearer sk_live_guess{n:035}");
+        let from = |ip: &'static str, n: u32| {
+            client
+                .get("/_private")
+                .header("cf-connecting-ip", ip)
+                .header("authorization", &guess(n))
+        };
+        for n in 0..3 {
+            assert_eq!(from("203.0.113.7", n).await.status(), 401, "guess {n}");
+        }
+        let limited = from("203.0.113.7", 3).await;
+        assert_eq!(limited.status(), 429, "{}", limited.text());
+        assert!(limited.header("retry-after").is_some());
+        assert_eq!(
+            client.service().asked.get(),
+            3,
+            "past the threshold, keys are not checked at all"
+        );
+        assert_eq!(from("203.0.113.7", 4).await.status(), 429);
+        assert_eq!(client.service().asked.get(), 3);
+        let valid = client
+            .get("/_private")
+            .header("cf-connecting-ip", "203.0.113.7")
+            .header("authorization", &format!("Bearer {USER_KEY}"));
+        assert_eq!(
+            valid.await.status(),
+            429,
+            "even a valid key waits out the window from that IP"
+        );
+        assert_eq!(
+            from("198.51.100.1", 0).await.status(),
+            401,
+            "another IP is counted apart"
+        );
+        let ok = client
+            .get("/_private")
+            .header("cf-connecting-ip", "198.51.100.1")
+            .header("authorization", &format!("Bearer {USER_KEY}"));
+        assert_eq!(ok.await.status(), 200, "successes are not failures");
+    });
+}
+
 fn jwt() -> Jwt {
-    Jwt::hs256(SECRET)
+    Jwt::hs256(SECRET, "items")
 }
 
 fn claims(extra: Value) -> Value {
@@ -219,7 +281,7 @@ fn the_security_table() {
         base64_url(r#"{"alg":"none","typ":"JWT"}"#),
         base64_url(&claims(json!({})).to_string())
     );
-    let other_secret = Jwt::hs256("another-secret").sign(&claims(json!({})));
+    let other_secret = Jwt::hs256("another-secret", "items").sign(&claims(json!({})));
     let cases: Vec<(&str, String, &str, u16)> = vec![
         ("missing header", String::new(), "/_private", 401),
         ("malformed header", "Basic abc".into(), "/_private", 401),

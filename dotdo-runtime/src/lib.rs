@@ -3,8 +3,10 @@
 //! Users depend on the `dotdo` crate, which re-exports this one with the macros.
 
 mod args;
+pub mod body;
 pub mod client;
 pub mod clock;
+pub mod config;
 mod context;
 pub mod cron;
 mod describe;

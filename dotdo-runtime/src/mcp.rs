@@ -213,6 +213,16 @@ pub(crate) async fn handle_http<S: Service>(
             );
         }
     };
+    if let Some((code, text)) = message
+        .as_array()
+        .and_then(|batch| crate::rpc::batch_too_large(batch.len()))
+    {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            &error_message(Value::Null, code, text),
+            format,
+        );
+    }
     let reply = match message {
         Value::Array(_) if version != DEFAULT_VERSION => {
             let text = format!(

@@ -19,6 +19,13 @@ pub trait Middleware {
         context: Context,
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response>;
+
+    /// The largest request body this layer lets through, if it limits bodies: the Workers glue
+    /// reads bodies with the smallest limit of the stack, so a larger body is refused while it
+    /// is read rather than after it is all in memory.
+    fn body_limit(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// What a stack wraps: the service's handling of the request.
@@ -67,6 +74,14 @@ impl Stack {
 
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
+    }
+
+    /// The smallest body limit of its layers.
+    pub fn body_limit(&self) -> Option<usize> {
+        self.layers
+            .iter()
+            .filter_map(|layer| layer.body_limit())
+            .min()
     }
 }
 

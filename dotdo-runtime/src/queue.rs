@@ -1,6 +1,12 @@
 //! Queue dispatch: each message's envelope `{ "type", "data", "id"?, "timestamp"? }` picks the
 //! method, and each message gets an [`Outcome`]. Nothing is silently acked away: a message that
-//! can never succeed is dead-lettered and logged, a transient failure is retried with backoff.
+//! can never succeed is published to the service's dead-letter queue with its reason and then
+//! acked (its handler is not run again), a transient failure is retried with backoff.
+//!
+//! The dead-letter queue is reached through a producer binding named [`DEAD_LETTER_BINDING`]. A
+//! service without one cannot publish: its permanent failures are retried until the consumer's
+//! `max_retries`, after which Queues moves them to the consumer's `dead_letter_queue` (a warning
+//! is logged each time); the repository's policy test refuses a consumer without either.
 
 use serde_json::{Value, json};
 
@@ -38,15 +44,100 @@ pub enum Outcome {
     Ack,
     /// Failed transiently: deliver again after this many seconds.
     Retry { delay_seconds: u32 },
-    /// Can never succeed: send to the dead-letter path (on Workers: retried until the
-    /// consumer's `max_retries`, after which the queue moves it to its dead-letter queue).
+    /// Can never succeed: publish to the dead-letter queue, then acknowledge ([`settle`]).
     DeadLetter { reason: String },
+}
+
+/// What is finally done with a message on the queue: the one decision the glue applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    Ack,
+    Retry { delay_seconds: u32 },
+}
+
+/// The producer binding a service's dead letters are published to.
+pub const DEAD_LETTER_BINDING: &str = "DEAD_LETTERS";
+/// The envelope type of a dead letter: a consumer of the dead-letter queue takes it as
+/// `#[queue(type = "dotdo.dead_letter")] async fn f(&self, letter: DeadLetter)`.
+pub const DEAD_LETTER_TYPE: &str = "dotdo.dead_letter";
+
+/// A message that can never succeed, as published to the dead-letter queue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct DeadLetter {
+    /// The message body as it arrived (the original envelope, or whatever was sent).
+    pub envelope: Value,
+    /// Why it can never succeed.
+    pub reason: String,
+    /// Deliveries attempted, the failing one included.
+    pub attempts: u32,
+    /// The queue it was consumed from.
+    pub queue: String,
+    /// The queue's id for the message.
+    pub message_id: String,
+    /// When it failed, in milliseconds since the epoch.
+    pub failed_at: u64,
+}
+
+/// Turns an outcome into what is done with the message. A dead letter is published to
+/// `dead_letters` and acknowledged; if publishing fails it is retried rather than lost. Without
+/// a dead-letter producer it is retried (see the module docs), with a warning.
+pub async fn settle(
+    outcome: Outcome,
+    queue: &str,
+    message: &QueueMessage,
+    dead_letters: Option<&dyn Producer>,
+) -> Settlement {
+    let reason = match outcome {
+        Outcome::Ack => return Settlement::Ack,
+        Outcome::Retry { delay_seconds } => {
+            return Settlement::Retry {
+                delay_seconds: delay_seconds.min(MAX_QUEUE_DELAY_SECONDS),
+            };
+        }
+        Outcome::DeadLetter { reason } => reason,
+    };
+    let log = |level: &str, text: &str, detail: &str| {
+        let fields = json!({"queue": queue, "message_id": message.id, "attempts": message.attempts, "detail": detail});
+        crate::log::emit(level, text, fields.as_object().cloned().unwrap_or_default());
+    };
+    let Some(producer) = dead_letters else {
+        log(
+            "warn",
+            "no DEAD_LETTERS producer binding: a permanent failure is retried until max_retries",
+            &reason,
+        );
+        return Settlement::Retry { delay_seconds: 0 };
+    };
+    let letter = DeadLetter {
+        envelope: message.body.clone(),
+        reason,
+        attempts: message.attempts,
+        queue: queue.to_owned(),
+        message_id: message.id.clone(),
+        failed_at: crate::clock::now_millis(),
+    };
+    match produce(producer, DEAD_LETTER_TYPE, &letter).await {
+        Ok(()) => Settlement::Ack,
+        Err(error) => {
+            log(
+                "error",
+                "could not publish a dead letter; the message is retried",
+                error.message(),
+            );
+            Settlement::Retry {
+                delay_seconds: retry_delay(message.attempts),
+            }
+        }
+    }
 }
 
 /// The first retry waits this long; each further attempt doubles it.
 pub const BASE_RETRY_DELAY_SECONDS: u32 = 2;
-/// Queues accept delays up to 12 hours; backoff stops growing well before.
+/// Backoff stops growing here, well before what Queues accepts.
 pub const MAX_RETRY_DELAY_SECONDS: u32 = 15 * 60;
+/// The longest delay Queues accepts (12 hours): a longer one (`Error::rate_limited(86400)`)
+/// would make `retry()` itself fail.
+pub const MAX_QUEUE_DELAY_SECONDS: u32 = 12 * 60 * 60;
 
 /// Exponential backoff for a message on its `attempts`-th delivery.
 pub fn retry_delay(attempts: u32) -> u32 {
@@ -129,7 +220,8 @@ pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessa
             QueueDecision::Retry => Outcome::Retry {
                 delay_seconds: error
                     .retry_after()
-                    .unwrap_or_else(|| retry_delay(message.attempts)),
+                    .unwrap_or_else(|| retry_delay(message.attempts))
+                    .min(MAX_QUEUE_DELAY_SECONDS),
             },
             QueueDecision::GiveUp => Outcome::DeadLetter {
                 reason: error.to_string(),

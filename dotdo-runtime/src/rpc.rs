@@ -16,6 +16,22 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 
+/// The most calls one batch may carry (JSON-RPC and MCP alike): each call costs the worker CPU
+/// and is counted by rate limits, so a batch cannot multiply what one request may do.
+pub const MAX_BATCH_CALLS: usize = 20;
+
+/// The JSON-RPC error for a batch over [`MAX_BATCH_CALLS`], if `calls` is.
+pub fn batch_too_large(calls: usize) -> Option<(i64, String)> {
+    (calls > MAX_BATCH_CALLS).then(|| {
+        (
+            INVALID_REQUEST,
+            format!(
+                "invalid request: a batch carries at most {MAX_BATCH_CALLS} calls, this one {calls}"
+            ),
+        )
+    })
+}
+
 /// A JSON-RPC error object.
 #[derive(Debug, Serialize)]
 pub struct ErrorObject {
@@ -78,9 +94,9 @@ pub(crate) async fn handle_http<S: Service>(
     if let Err(error) = require_json_content_type(context.headers()) {
         return crate::http::error_response(&error, context);
     }
-    match handle_body(service, context, &request.body).await {
-        Some(body) => json_response(http::StatusCode::OK, body),
-        None => empty_response(http::StatusCode::NO_CONTENT),
+    match answer(service, context, &request.body).await {
+        (status, Some(body)) => json_response(status, body),
+        (_, None) => empty_response(http::StatusCode::NO_CONTENT),
     }
 }
 
@@ -90,14 +106,35 @@ pub async fn handle_body<S: Service>(
     context: &Context,
     body: &[u8],
 ) -> Option<Vec<u8>> {
+    answer(service, context, body).await.1
+}
+
+/// The HTTP status and body answering a JSON-RPC payload: 200 for answers (errors of single
+/// calls included), 400 for a batch over [`MAX_BATCH_CALLS`], which runs none of its calls.
+async fn answer<S: Service>(
+    service: &S,
+    context: &Context,
+    body: &[u8],
+) -> (http::StatusCode, Option<Vec<u8>>) {
+    let ok = http::StatusCode::OK;
     let message: Value = match serde_json::from_slice(body) {
         Ok(message) => message,
         Err(error) => {
             let error = ErrorObject::protocol(PARSE_ERROR, format!("parse error: {error}"));
-            return Some(encode(&ResponseObject::error(Value::Null, error)));
+            return (ok, Some(encode(&ResponseObject::error(Value::Null, error))));
         }
     };
-    match message {
+    if let Some((code, text)) = message
+        .as_array()
+        .and_then(|batch| batch_too_large(batch.len()))
+    {
+        let error = ErrorObject::protocol(code, text);
+        return (
+            http::StatusCode::BAD_REQUEST,
+            Some(encode(&ResponseObject::error(Value::Null, error))),
+        );
+    }
+    let body = match message {
         Value::Array(batch) if batch.is_empty() => {
             let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: empty batch");
             Some(encode(&ResponseObject::error(Value::Null, error)))
@@ -114,7 +151,8 @@ pub async fn handle_body<S: Service>(
         message => call(service, context, message)
             .await
             .map(|response| encode(&response)),
-    }
+    };
+    (ok, body)
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

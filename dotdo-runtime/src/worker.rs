@@ -182,7 +182,7 @@ pub mod glue {
     use super::{Env, FromEnv};
     use crate::describe::Service;
     use crate::http::{Incoming, Response};
-    use crate::queue::{Outcome, QueueMessage};
+    use crate::queue::{QueueMessage, Settlement};
     use crate::{Context, Error, Interface};
 
     /// How an in-flight event is settled if the instance dies under it.
@@ -306,18 +306,43 @@ pub mod glue {
         let uri = path_and_query(&request.inner().url());
         let method = http::Method::from_bytes(request.method().to_string().as_bytes())
             .unwrap_or(http::Method::GET);
-        let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
-            Vec::new()
-        } else {
-            request.bytes().await.unwrap_or_default()
-        };
         let service = match S::from_env(&env) {
             Ok(service) => service,
             Err(error) => return crate::http::error_response(&error, &context),
         };
-        let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         let stack = service.middleware();
+        let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
+            Vec::new()
+        } else {
+            match read_body(&mut request, &context, stack.body_limit()).await {
+                Ok(body) => body,
+                Err(error) => return crate::http::error_response(&error, &context),
+            }
+        };
+        let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         crate::middleware::serve(&service, &stack, context, Incoming { method, uri, body }).await
+    }
+
+    /// The body, refused (413) by its declared length before reading or as soon as the bytes
+    /// read pass `limit`; a read that fails is an error, never an empty body.
+    async fn read_body(
+        request: &mut ::worker::Request,
+        context: &Context,
+        limit: Option<usize>,
+    ) -> Result<Vec<u8>, Error> {
+        use futures_util::StreamExt as _;
+        if let Some(limit) = limit {
+            crate::body::check_content_length(context.headers(), limit)?;
+        }
+        if request.inner().body().is_none() {
+            return Ok(Vec::new());
+        }
+        let mut stream = request.stream().map_err(crate::body::read_error)?;
+        let mut body = crate::body::LimitedBody::new(limit);
+        while let Some(chunk) = stream.next().await {
+            body.push(&chunk.map_err(crate::body::read_error)?)?;
+        }
+        Ok(body.into_bytes())
     }
 
     /// `https://host/a/b?x=1#f` → `/a/b?x=1`. A WHATWG-serialized URL always has a `/` after
@@ -369,13 +394,16 @@ pub mod glue {
                         "cannot build the service for a queue batch",
                         &error,
                     );
-                    for message in &raw {
-                        let _ = message
-                            .retry(retry_options(crate::queue::retry_delay(attempts(message))));
-                    }
-                    return Ok(JsValue::UNDEFINED);
+                    return Err(JsValue::from_str(
+                        "the service could not be built; the batch is retried",
+                    ));
                 }
             };
+            let dead_letters = env.queue(crate::queue::DEAD_LETTER_BINDING).ok();
+            let dead_letters = dead_letters
+                .as_ref()
+                .map(|queue| queue as &dyn crate::queue::Producer);
+            let mut unsettled = Vec::new();
             for message in &raw {
                 let decoded = QueueMessage {
                     id: message.id().map(String::from).unwrap_or_default(),
@@ -383,23 +411,28 @@ pub mod glue {
                     attempts: attempts(message),
                 };
                 let outcome = crate::queue::dispatch(&service, &queue, &decoded).await;
-                let applied = match outcome {
-                    Outcome::Ack => message.ack(),
-                    Outcome::Retry { delay_seconds } => message.retry(retry_options(delay_seconds)),
-                    // Retried without delay until the consumer's max_retries, after which the
-                    // queue moves it to its dead-letter queue.
-                    Outcome::DeadLetter { .. } => message.retry(retry_options(0)),
-                };
+                let applied =
+                    match crate::queue::settle(outcome, &queue, &decoded, dead_letters).await {
+                        Settlement::Ack => message.ack(),
+                        Settlement::Retry { delay_seconds } => {
+                            message.retry(retry_options(delay_seconds))
+                        }
+                    };
                 if applied.is_err() {
-                    let context = Context::new(Interface::Queue);
-                    crate::log::error(
-                        &context,
-                        "could not settle a queue message",
-                        &Error::internal(decoded.id),
-                    );
+                    unsettled.push(decoded.id);
                 }
             }
-            Ok(JsValue::UNDEFINED)
+            if unsettled.is_empty() {
+                return Ok(JsValue::UNDEFINED);
+            }
+            // A message whose ack or retry did not take must come back: rejecting the batch
+            // redelivers every message not explicitly settled.
+            let context = Context::new(Interface::Queue);
+            let error = Error::internal(format!("could not settle queue messages {unsettled:?}"));
+            crate::log::error(&context, "queue batch rejected for redelivery", &error);
+            Err(JsValue::from_str(
+                "some messages could not be settled; the batch is retried",
+            ))
         })
     }
 

@@ -139,3 +139,123 @@ mod bad_input {
         });
     }
 }
+
+/// What the Workers glue does with each outcome: dead letters go to the dead-letter producer and
+/// are acked, never retried into the handler again; nothing is dropped when publishing fails.
+mod settlement {
+    use super::*;
+    use dotdo::queue::{
+        DEAD_LETTER_TYPE, DeadLetter, MAX_QUEUE_DELAY_SECONDS, Producer, Settlement, settle,
+    };
+    use dotdo::testing::QueueRecorder;
+
+    struct Unreachable;
+    impl Producer for Unreachable {
+        fn send_envelope<'a>(
+            &'a self,
+            _: dotdo::queue::Envelope,
+        ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<()>> {
+            Box::pin(async { Err(dotdo::Error::upstream("queue send: unavailable")) })
+        }
+    }
+
+    #[test]
+    fn a_poison_message_is_published_with_its_reason_and_acked() {
+        block_on(async {
+            let client = TestClient::new(Items::default());
+            let mut message = QueueMessage::new(created("7", "poison"));
+            message.attempts = 1;
+            let outcome = client
+                .queue_messages("items", std::slice::from_ref(&message))
+                .await
+                .remove(0);
+            let dead_letters = QueueRecorder::default();
+            assert_eq!(
+                settle(outcome, "items", &message, Some(&dead_letters)).await,
+                Settlement::Ack
+            );
+            let sent = dead_letters.sent();
+            assert_eq!(sent.len(), 1);
+            assert_eq!(sent[0].message_type, DEAD_LETTER_TYPE);
+            let letter: DeadLetter = serde_json::from_value(sent[0].data.clone()).unwrap();
+            assert_eq!(
+                letter.envelope, message.body,
+                "the original envelope, as it arrived"
+            );
+            assert!(
+                letter.reason.contains("never be applied"),
+                "{}",
+                letter.reason
+            );
+            assert_eq!(
+                (
+                    letter.attempts,
+                    letter.queue.as_str(),
+                    letter.message_id.as_str()
+                ),
+                (1, "items", message.id.as_str())
+            );
+            assert!(letter.failed_at > 0);
+        });
+    }
+
+    #[test]
+    fn a_dead_letter_that_cannot_be_published_is_retried_not_lost() {
+        block_on(async {
+            let message = QueueMessage::new(json!("not an envelope"));
+            let outcome = Outcome::DeadLetter {
+                reason: "not a dotdo queue envelope".into(),
+            };
+            assert!(matches!(
+                settle(outcome, "items", &message, Some(&Unreachable)).await,
+                Settlement::Retry { .. }
+            ));
+        });
+    }
+
+    #[test]
+    fn without_a_dead_letter_binding_the_message_is_retried_for_the_queue_to_move() {
+        block_on(async {
+            let message = QueueMessage::new(json!("not an envelope"));
+            let outcome = Outcome::DeadLetter { reason: "x".into() };
+            assert_eq!(
+                settle(outcome, "items", &message, None).await,
+                Settlement::Retry { delay_seconds: 0 }
+            );
+        });
+    }
+
+    #[test]
+    fn retry_delays_are_capped_at_what_queues_accepts() {
+        block_on(async {
+            let message = QueueMessage::new(json!({}));
+            let day = Outcome::Retry {
+                delay_seconds: 86_400,
+            };
+            assert_eq!(
+                settle(day, "items", &message, None).await,
+                Settlement::Retry {
+                    delay_seconds: MAX_QUEUE_DELAY_SECONDS
+                }
+            );
+            assert_eq!(
+                settle(Outcome::Ack, "items", &message, None).await,
+                Settlement::Ack
+            );
+        });
+    }
+
+    #[test]
+    fn a_handler_rate_limited_for_a_day_is_retried_within_twelve_hours() {
+        block_on(async {
+            let client = TestClient::new(Items::default());
+            let outcomes = client.queue("items", vec![created("8", "throttled")]).await;
+            assert_eq!(
+                outcomes,
+                [Outcome::Retry {
+                    delay_seconds: 43_200
+                }]
+            );
+        });
+    }
+}

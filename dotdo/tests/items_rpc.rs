@@ -90,6 +90,32 @@ fn batches_answer_every_request_and_skip_notifications() {
 }
 
 #[test]
+fn a_batch_of_the_maximum_runs_and_one_more_is_refused_whole() {
+    block_on(async {
+        let call = |id: usize| json!({"jsonrpc": "2.0", "id": id, "method": "double", "params": {"n": id}});
+        let full: Vec<Value> = (0..dotdo::rpc::MAX_BATCH_CALLS).map(call).collect();
+        let answer = raw(&client(), Value::Array(full)).await;
+        assert_eq!(answer.as_array().unwrap().len(), 20);
+
+        let over: Vec<Value> = (0..=dotdo::rpc::MAX_BATCH_CALLS).map(call).collect();
+        let response = client()
+            .rpc_raw(Value::Array(over).to_string().as_bytes())
+            .await;
+        assert_eq!(response.status(), 400);
+        let answer: Value = response.json();
+        assert_eq!(answer["error"]["code"], -32600);
+        assert_eq!(answer["id"], Value::Null);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 20 calls, this one 21"),
+            "{answer}"
+        );
+    });
+}
+
+#[test]
 fn a_payload_of_only_notifications_gets_204() {
     block_on(async {
         let payload = json!({"jsonrpc": "2.0", "method": "double", "params": {"n": 3}});

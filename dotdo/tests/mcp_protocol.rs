@@ -126,6 +126,32 @@ mod legacy_era {
     }
 
     #[test]
+    fn a_batch_over_the_limit_is_refused_whole_with_400() {
+        block_on(async {
+            let pings: Vec<Value> = (0..21)
+                .map(|id| json!({"jsonrpc": "2.0", "id": id, "method": "ping"}))
+                .collect();
+            let response = legacy(&client(), None, Value::Array(pings)).await;
+            assert_eq!(response.status(), 400);
+            let answer: Value = response.json();
+            assert_eq!(answer["error"]["code"], -32600);
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("at most 20"),
+                "{answer}"
+            );
+            let pings: Vec<Value> = (0..20)
+                .map(|id| json!({"jsonrpc": "2.0", "id": id, "method": "ping"}))
+                .collect();
+            let response = legacy(&client(), None, Value::Array(pings)).await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.json::<Value>().as_array().unwrap().len(), 20);
+        });
+    }
+
+    #[test]
     fn batches_are_refused_from_2025_06_18_on() {
         block_on(async {
             let batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}]);

@@ -3,7 +3,7 @@
 // --release) once per start.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -50,6 +50,12 @@ export async function startDev({
   env,
   timeoutMs = 20 * 60_000,
 }) {
+  // Each worker's development secrets, as scripts/setup.sh makes them (generated services too).
+  for (const config of configs) {
+    const example = join(cwd, dirname(config), ".dev.vars.example");
+    const devVars = join(cwd, dirname(config), ".dev.vars");
+    if (existsSync(example) && !existsSync(devVars)) copyFileSync(example, devVars);
+  }
   const persist = mkdtempSync(join(tmpdir(), "dotdo-e2e-"));
   for (const { database, config } of migrations) {
     runWrangler(["d1", "migrations", "apply", database, "--local", "-c", config, "--persist-to", persist], { cwd });

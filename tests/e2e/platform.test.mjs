@@ -145,6 +145,22 @@ test("MCP reaches a service through its prefix", async () => {
   assert.ok(result.tools.some((tool) => tool.name === "search"));
 });
 
+test("db's namespaces are not public through the gateway: reads need credentials", async () => {
+  const response = await call("GET", "/db/things/acme/order-1");
+  assert.equal(response.status, 401);
+  assert.match((await response.json()).detail, /credentials/);
+});
+
+test("a revoked session's access token stops working at once through the gateway; a refresh token is never an access token", async () => {
+  const issued = await call("POST", "/auth/_sessions", { key: BOOTSTRAP, body: { user_id: "sam", role: "viewer" } });
+  assert.equal(issued.status, 201, await issued.clone().text());
+  const tokens = await issued.json();
+  assert.equal((await call("GET", "/db/count/acme", { key: tokens.access_token })).status, 200);
+  assert.equal((await call("GET", "/db/count/acme", { key: tokens.refresh_token })).status, 401, "refresh token refused");
+  assert.equal((await call("DELETE", `/auth/_sessions/${tokens.session_id}`, { key: BOOTSTRAP })).status, 204);
+  assert.equal((await call("GET", "/db/count/acme", { key: tokens.access_token })).status, 401, "revoked at once, not in an hour");
+});
+
 test("a missing backend is 503", async () => {
   assert.equal((await call("GET", "/email/send")).status, 503);
 });
@@ -166,3 +182,4 @@ test("the request id is propagated to the backend and back", async () => {
   const response = await fetch(`${base}/db/count/acme`, { headers: { "x-request-id": "platform-req-1" } });
   assert.equal(response.headers.get("x-request-id"), "platform-req-1");
 });
+

@@ -371,6 +371,48 @@ describe("middleware", () => {
     assert.equal(await served.json(), "e2e-caller");
   });
 
+  test("200 concurrent requests against a 20/min rule: exactly 20 succeed, the rest are 429 with Retry-After", async () => {
+    const headers = { "cf-connecting-ip": "203.0.113.200" };
+    // Not at the very end of a minute, so the burst falls in one window.
+    const intoMinute = (Date.now() / 1000) % 60;
+    if (intoMinute > 50) await new Promise((resolve) => setTimeout(resolve, (61 - intoMinute) * 1000));
+    const responses = await Promise.all(Array.from({ length: 200 }, () => fetch(`${base}/burst`, { headers })));
+    const statuses = responses.map((response) => response.status);
+    const ok = statuses.filter((status) => status === 200).length;
+    const limited = responses.filter((response) => response.status === 429);
+    console.log(`burst: ${ok} × 200, ${limited.length} × 429, others ${200 - ok - limited.length}`);
+    assert.equal(ok, 20, `statuses: ${JSON.stringify(statuses)}`);
+    assert.equal(limited.length, 180);
+    assert.ok(limited.every((response) => Number(response.headers.get("retry-after")) >= 1));
+  });
+
+  test("a body over the limit is 413 by its declared length, and a chunked one is cut off at the limit", async () => {
+    const big = JSON.stringify({ id: "big", name: "x".repeat(100_000), price: 1 });
+    const declared = await fetch(`${base}/items`, json(big, { authorization: `Bearer ${API_KEY}` }));
+    await problem(declared, 413);
+    const chunks = (total, size) =>
+      new ReadableStream({
+        start(controller) {
+          for (let sent = 0; sent < total; sent += size) controller.enqueue(new TextEncoder().encode("x".repeat(size)));
+          controller.close();
+        },
+      });
+    const chunked = await fetch(`${base}/items`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+      body: chunks(1 << 20, 16 * 1024),
+      duplex: "half",
+    });
+    await problem(chunked, 413);
+    const small = await fetch(`${base}/items`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+      body: chunks(1024, 256),
+      duplex: "half",
+    });
+    await problem(small, 400); // read whole, then refused as malformed JSON: the limit let it through
+  });
+
   test("the rate limit trips at the configured count and resets", async () => {
     const hit = () => fetch(`${base}/limited`, { headers: { "cf-connecting-ip": "203.0.113.77" } });
     // Start at the beginning of a 5 s window, so all four requests fall in one.
@@ -411,7 +453,48 @@ describe("queues", () => {
     const attempts = Object.fromEntries(state.attempts);
     assert.equal(attempts.flaky, 2, "the flaky message succeeds on its second delivery");
     assert.deepEqual(state.dead_letters, ["poison"]);
-    assert.equal(attempts.poison, 4, "the poison message is retried up to max_retries (3), then dead-lettered");
+    assert.equal(attempts.poison, 1, "a message that can never succeed is not run again");
+    const reasons = Object.fromEntries(state.dead_letter_reasons);
+    assert.match(reasons.poison, /never be applied/, "the dead letter carries its reason");
+  });
+
+  test("fault injection: 1,000 messages, 30 % transient failures, 1 % poison: every good one processed exactly once, every poison one dead-lettered, none lost", async () => {
+    const total = 1000;
+    const sent = [];
+    for (let from = 0; from < total; from += 100) {
+      const produced = await fetch(`${base}/drive/produce-chaos?n=100&from=${from}`, { method: "POST" });
+      assert.equal(produced.status, 200, await produced.clone().text());
+      sent.push(...(await produced.json()).sent);
+    }
+    const good = sent.filter((id) => id.startsWith("chaos-good-"));
+    const poison = sent.filter((id) => id.startsWith("chaos-poison-"));
+    const count = (state) => {
+      const processed = state.events.filter(([id]) => id.startsWith("chaos-"));
+      const dead = state.dead_letters.filter((id) => id.startsWith("chaos-"));
+      return { processed, dead };
+    };
+    const state = await eventually(async () => {
+      const value = await (await fetch(`${base}/state`)).json();
+      const { processed, dead } = count(value);
+      return { done: processed.length + dead.length >= total, value };
+    }, { timeoutMs: 240_000, intervalMs: 2000 });
+    const { processed, dead } = count(state);
+    const attempts = state.attempts.filter(([id]) => id.startsWith("chaos-")).reduce((sum, [, n]) => sum + n, 0);
+    const twice = processed.filter(([, n]) => n !== 1);
+    const processedIds = new Set(processed.map(([id]) => id));
+    const lost = sent.filter((id) => !processedIds.has(id) && !dead.includes(id));
+    console.log(
+      `fault injection: sent ${total} (${good.length} good, ${poison.length} poison), handler calls ${attempts} ` +
+        `(${attempts - total} retries), processed ${processed.length}, processed twice ${twice.length}, ` +
+        `dead-lettered ${dead.length}, lost ${lost.length}`,
+    );
+    assert.equal(lost.length, 0, `lost: ${lost.slice(0, 10)}`);
+    assert.equal(twice.length, 0, `processed more than once: ${JSON.stringify(twice.slice(0, 10))}`);
+    assert.deepEqual([...processedIds].sort(), [...good].sort(), "every good message processed");
+    assert.deepEqual([...dead].sort(), [...poison].sort(), "every poison message dead-lettered, nothing else");
+    const reasons = Object.fromEntries(state.dead_letter_reasons);
+    assert.ok(poison.every((id) => /never be applied/.test(reasons[id])), "each with its reason");
+    assert.ok(attempts > total * 1.2, `the injected failures happened (${attempts} calls for ${total} messages)`);
   });
 });
 
@@ -425,5 +508,23 @@ describe("cron", () => {
       return { done: value === before + 1, value };
     });
     assert.equal(ticks, before + 1);
+  });
+});
+
+// Last: once a client has failed authentication too often, it waits out the window.
+describe("failed authentication", () => {
+  test("a client guessing keys gets 429 after the threshold, even with a valid key", async () => {
+    const headers = (key) => ({ authorization: `Bearer ${key}`, "cf-connecting-ip": "198.51.100.66" });
+    const statuses = [];
+    for (let n = 0; n < 12 && !statuses.includes(429); n++) {
+      const guess = `sk_test_guess${String(n).padStart(27, "0")}`;
+      statuses.push((await fetch(`${base}/_whoami`, { headers: headers(guess) })).status);
+    }
+    assert.ok(statuses.includes(429), `429 after repeated failures: ${statuses}`);
+    assert.ok(statuses.slice(0, -1).every((status) => status === 401), `${statuses}`);
+    assert.ok(statuses.length <= 6, `within the fixture's threshold of 5: ${statuses}`);
+    const valid = await fetch(`${base}/_whoami`, { headers: headers(API_KEY) });
+    await problem(valid, 429);
+    assert.ok(Number(valid.headers.get("retry-after")) >= 1);
   });
 });

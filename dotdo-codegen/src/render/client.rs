@@ -52,6 +52,8 @@ pub fn render_client(service: &ServiceModel) -> TokenStream {
             rpc: #krate::client::RpcClient<T>,
         }
 
+        // A client method takes what the service method takes: as many arguments as the user's.
+        #[allow(clippy::too_many_arguments)]
         impl<T: #krate::client::Transport> #client<T> {
             /// A client that sends its calls through `transport`.
             pub fn new(transport: T) -> Self {

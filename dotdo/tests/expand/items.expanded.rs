@@ -195,6 +195,7 @@ const _: () = {
 pub struct ItemsClient<T> {
     rpc: ::dotdo::client::RpcClient<T>,
 }
+#[allow(clippy::too_many_arguments)]
 impl<T: ::dotdo::client::Transport> ItemsClient<T> {
     /// A client that sends its calls through `transport`.
     pub fn new(transport: T) -> Self {

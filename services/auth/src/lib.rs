@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use dotdo::client::Transport;
 use dotdo::middleware::{
-    ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TrustGateway, key_hash,
+    ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TokenVerifier, TrustGateway, key_hash,
 };
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
@@ -84,22 +84,19 @@ pub struct Auth {
 
 impl FromEnv for Auth {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let text = |name: &str| {
-            env.secret(name)
-                .or_else(|_| env.var(name))
-                .map(|value| value.to_string())
-        };
-        let jwt_secret = text("JWT_SECRET").map_err(binding_error)?;
+        let config = dotdo::config::Config::new(env);
+        let jwt_secret = config.secret("JWT_SECRET")?;
         if jwt_secret.len() < 32 {
             return Err(Error::internal("JWT_SECRET must be at least 32 characters"));
         }
         Ok(Auth {
             store: Rc::new(Store::D1(env.d1("DB").map_err(binding_error)?)),
-            gateway_secret: text("GATEWAY_SECRET").unwrap_or_default(),
+            gateway_secret: config
+                .optional_secret("GATEWAY_SECRET")?
+                .unwrap_or_default(),
             jwt_secret: Rc::new(jwt_secret),
-            bootstrap_hash: text("BOOTSTRAP_ADMIN_KEY")
-                .ok()
-                .filter(|key| !key.is_empty())
+            bootstrap_hash: config
+                .optional_secret("BOOTSTRAP_ADMIN_KEY")?
                 .map(|key| key_hash(&key)),
             clock: dotdo::clock::now_seconds,
         })
@@ -122,18 +119,21 @@ impl Auth {
         }
     }
 
+    /// Key-use writes the in-memory store has taken: for tests.
+    pub fn store_writes(&self) -> u32 {
+        self.store.memory_writes()
+    }
+
     /// Verifies access tokens this service issued.
     pub fn access_jwt(&self) -> Jwt {
-        Jwt::hs256(self.jwt_secret.as_bytes())
+        Jwt::hs256(self.jwt_secret.as_bytes(), AUDIENCE)
             .issuer(ISSUER)
-            .audience(AUDIENCE)
             .with_clock(self.clock)
     }
 
     fn refresh_jwt(&self) -> Jwt {
-        Jwt::hs256(self.jwt_secret.as_bytes())
+        Jwt::hs256(self.jwt_secret.as_bytes(), REFRESH_AUDIENCE)
             .issuer(ISSUER)
-            .audience(REFRESH_AUDIENCE)
             .with_clock(self.clock)
     }
 
@@ -147,7 +147,10 @@ impl Auth {
             .with(RequestLog)
             .with(BodyLimit::bytes(16 * 1024))
             .with(TrustGateway::new(self.gateway_secret.clone()))
-            .with(Authenticate::new().api_keys(keys).jwt(self.access_jwt()))
+            .with(Authenticate::new().api_keys(keys).tokens(SessionTokens {
+                jwt: self.access_jwt(),
+                store: self.store.clone(),
+            }))
     }
 
     async fn new_session(
@@ -170,6 +173,34 @@ impl Auth {
             expires_in: ACCESS_TTL_SECONDS,
             session_id,
         })
+    }
+}
+
+/// This service's own token check: a valid access token whose session is still active.
+struct SessionTokens {
+    jwt: Jwt,
+    store: Rc<Store>,
+}
+
+impl TokenVerifier for SessionTokens {
+    fn verify_token<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Principal>> {
+        Box::pin(verify_access_token(&self.jwt, &self.store, token))
+    }
+}
+
+/// The principal of an access token this service issued, unless its session was revoked: a
+/// revoked session's access tokens stop working at once, not when they expire.
+async fn verify_access_token(jwt: &Jwt, store: &Store, token: &str) -> dotdo::Result<Principal> {
+    let (principal, claims) = jwt.verify_claims(token)?;
+    let session_id = claims["sid"]
+        .as_str()
+        .ok_or_else(|| Error::unauthorized("invalid token: no session"))?;
+    match store.session(session_id).await? {
+        Some(session) if session.revoked_at.is_none() => Ok(principal),
+        _ => Err(Error::unauthorized("the session was revoked")),
     }
 }
 
@@ -362,6 +393,18 @@ impl Auth {
         }))
     }
 
+    /// Who an access token stands for, for other services' middleware; an error for an invalid
+    /// or expired token, or one whose session was revoked.
+    #[rpc(role = "service")]
+    async fn verify_access_token(&self, token: String) -> Result<VerifiedKey, dotdo::Error> {
+        let principal = verify_access_token(&self.access_jwt(), &self.store, &token).await?;
+        Ok(VerifiedKey {
+            id: principal.id,
+            role: principal.role,
+            scopes: principal.scopes,
+        })
+    }
+
     /// Start a session for a user: an access token (1 h) and a refresh token (30 days).
     #[rpc(role = "admin")]
     #[http(post = "/_sessions", role = "admin", status = 201)]
@@ -474,6 +517,23 @@ impl<T: Transport> RemoteVerifier<T> {
         RemoteVerifier {
             client: AuthClient::new(transport),
         }
+    }
+}
+
+/// Access tokens are checked by the auth service too, so a revoked session is refused everywhere.
+impl<T: Transport> TokenVerifier for RemoteVerifier<T> {
+    fn verify_token<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Principal>> {
+        Box::pin(async move {
+            let verified = self.client.verify_access_token(token.to_owned()).await?;
+            Ok(Principal {
+                id: verified.id,
+                role: verified.role,
+                scopes: verified.scopes,
+            })
+        })
     }
 }
 

@@ -35,7 +35,12 @@ pub struct Memory {
     /// (jti, session id, used)
     refresh: Vec<(String, String, bool)>,
     grants: Vec<(String, String, String)>,
+    /// Key-use writes, so tests can see that guessed keys cost none.
+    writes: u32,
 }
+
+/// `last_used_at` is kept to this many seconds: a key used more often is written once per period.
+pub const LAST_USED_RESOLUTION: f64 = 60.0;
 
 pub enum Store {
     D1(D1Database),
@@ -87,28 +92,65 @@ impl Store {
         }
     }
 
-    /// The active key with this hash, marking it used at `now`: one indexed lookup, no scan.
+    /// The active key with this hash, marking it used at `now`: one indexed read, and a write
+    /// only for a key that exists and was last marked over [`LAST_USED_RESOLUTION`] seconds ago,
+    /// so guessed keys and busy keys cost no database writes.
     pub async fn use_key(&self, key_hash: &str, now: f64) -> dotdo::Result<Option<KeyRow>> {
+        let Some(mut row) = self.active_key(key_hash).await? else {
+            return Ok(None);
+        };
+        if row
+            .last_used_at
+            .is_some_and(|last| now - last < LAST_USED_RESOLUTION)
+        {
+            return Ok(Some(row));
+        }
+        row.last_used_at = Some(now);
         match self {
             Store::D1(d1) => {
-                let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING *";
-                let statement = d1
-                    .prepare(sql)
-                    .bind(&[JsValue::from(key_hash), JsValue::from(now)])
+                let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
+                d1.prepare(sql)
+                    .bind(&[JsValue::from(row.id.as_str()), JsValue::from(now)])
+                    .map_err(db)?
+                    .run()
+                    .await
                     .map_err(db)?;
-                statement.first::<KeyRow>(None).await.map_err(db)
             }
             Store::Memory(memory) => {
                 let mut memory = memory.borrow_mut();
-                let row = memory
-                    .keys
-                    .iter_mut()
-                    .find(|row| row.key_hash == key_hash && row.revoked_at.is_none());
-                Ok(row.map(|row| {
-                    row.last_used_at = Some(now);
-                    row.clone()
-                }))
+                memory.writes += 1;
+                if let Some(stored) = memory.keys.iter_mut().find(|stored| stored.id == row.id) {
+                    stored.last_used_at = Some(now);
+                }
             }
+        }
+        Ok(Some(row))
+    }
+
+    async fn active_key(&self, key_hash: &str) -> dotdo::Result<Option<KeyRow>> {
+        match self {
+            Store::D1(d1) => {
+                let sql = "SELECT * FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL";
+                let statement = d1
+                    .prepare(sql)
+                    .bind(&[JsValue::from(key_hash)])
+                    .map_err(db)?;
+                statement.first::<KeyRow>(None).await.map_err(db)
+            }
+            Store::Memory(memory) => Ok(memory
+                .borrow()
+                .keys
+                .iter()
+                .find(|row| row.key_hash == key_hash && row.revoked_at.is_none())
+                .cloned()),
+        }
+    }
+
+    /// How many key-use writes the in-memory store has taken: for tests.
+    pub fn memory_writes(&self) -> u32 {
+        match self {
+            Store::D1(_) => 0,
+            Store::Memory(memory) => memory.borrow().writes,
         }
     }
 

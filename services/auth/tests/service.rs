@@ -1,7 +1,7 @@
 //! The auth service in-process: API keys, sessions with rotating refresh tokens, permissions,
 //! and the verifier another service uses.
 
-use dotdo::middleware::{ApiKeyVerifier, Jwt};
+use dotdo::middleware::{ApiKeyVerifier, Jwt, TokenVerifier};
 use dotdo::testing::TestClient;
 use dotdo_auth::{Auth, AuthClient, RemoteVerifier, pattern_matches, role_allows};
 use futures_executor::block_on;
@@ -133,9 +133,8 @@ fn sessions_issue_tokens_and_refresh_tokens_rotate() {
         assert_eq!(issued.status(), 201);
         let tokens: Value = issued.json();
         let access = tokens["access_token"].as_str().unwrap();
-        let principal = Jwt::hs256(SECRET)
+        let principal = Jwt::hs256(SECRET, "dotdo")
             .issuer("dotdo-auth")
-            .audience("dotdo")
             .with_clock(now)
             .verify(access)
             .unwrap();
@@ -190,9 +189,8 @@ fn access_tokens_expire_after_an_hour() {
             .json();
         let access = tokens["access_token"].as_str().unwrap();
         assert!(
-            Jwt::hs256(SECRET)
+            Jwt::hs256(SECRET, "dotdo")
                 .issuer("dotdo-auth")
-                .audience("dotdo")
                 .with_clock(later)
                 .verify(access)
                 .is_err()
@@ -328,4 +326,130 @@ fn verifying_keys_is_for_services_only() {
 #[test]
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Auth>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+}
+
+#[test]
+fn a_refresh_token_is_never_an_access_token() {
+    block_on(async {
+        let client = auth();
+        let tokens: Value = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "hal", "role": "admin"}))
+            .await
+            .json();
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let response = client
+            .get("/_keys")
+            .header("authorization", &bearer(refresh))
+            .await;
+        assert_eq!(response.status(), 401, "{}", response.text());
+        assert!(
+            Jwt::hs256(SECRET, "dotdo")
+                .with_clock(now)
+                .verify(refresh)
+                .is_err(),
+            "wrong audience"
+        );
+    });
+}
+
+#[test]
+fn a_revoked_sessions_access_tokens_stop_working_at_once_here_and_for_other_services() {
+    block_on(async {
+        // Calls without credentials of their own come from a service; the rest carry theirs.
+        let client = auth().as_principal("gateway", "service");
+        let tokens: Value = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "ida", "role": "admin"}))
+            .await
+            .json();
+        let access = tokens["access_token"].as_str().unwrap();
+        let verifier = RemoteVerifier::new(client.transport());
+        assert_eq!(
+            TokenVerifier::verify_token(&verifier, access)
+                .await
+                .unwrap()
+                .id,
+            "ida"
+        );
+        assert_eq!(
+            client
+                .get("/_keys")
+                .header("authorization", &bearer(access))
+                .await
+                .status(),
+            200
+        );
+
+        let session = tokens["session_id"].as_str().unwrap();
+        assert_eq!(
+            client
+                .delete(&format!("/_sessions/{session}"))
+                .header("authorization", &bearer(BOOTSTRAP))
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            client
+                .get("/_keys")
+                .header("authorization", &bearer(access))
+                .await
+                .status(),
+            401,
+            "refused here"
+        );
+        let error = TokenVerifier::verify_token(&verifier, access)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.kind(),
+            dotdo::ErrorKind::Unauthorized,
+            "refused by the verifier other services use"
+        );
+    });
+}
+
+#[test]
+fn guessed_keys_cost_no_database_writes_and_busy_keys_few() {
+    block_on(async {
+        let auth = Auth::in_memory(SECRET, Some(BOOTSTRAP), now);
+        let client = TestClient::new(auth);
+        let created = create_key(&client, "jan", "admin", false).await;
+        let writes = client.service().store_writes();
+        for n in 0..50 {
+            let guess = format!("sk_live_guess{n:027}");
+            assert_eq!(
+                client
+                    .get("/_keys")
+                    .header("authorization", &bearer(&guess))
+                    .await
+                    .status(),
+                401
+            );
+        }
+        assert_eq!(
+            client.service().store_writes(),
+            writes,
+            "unknown keys wrote nothing"
+        );
+        let key = created["key"].as_str().unwrap();
+        for _ in 0..10 {
+            assert_eq!(
+                client
+                    .get("/_keys")
+                    .header("authorization", &bearer(key))
+                    .await
+                    .status(),
+                200
+            );
+        }
+        assert_eq!(
+            client.service().store_writes(),
+            writes + 1,
+            "one last-use write per minute, not per request"
+        );
+    });
 }

@@ -65,19 +65,17 @@ pub struct DbService {
     keys: HashedKeys,
     /// Shared with the gateway: requests carrying it may carry the caller's principal.
     gateway_secret: String,
+    /// Namespaces anyone may read (the `PUBLIC_NAMESPACES` var); every other read needs a
+    /// principal.
+    public_namespaces: Vec<String>,
 }
 
 impl FromEnv for DbService {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let keys = env
-            .secret("API_KEYS")
-            .or_else(|_| env.var("API_KEYS"))
-            .map_err(binding_error)?
-            .to_string();
-        let gateway_secret = env
-            .secret("GATEWAY_SECRET")
-            .or_else(|_| env.var("GATEWAY_SECRET"))
-            .map(|secret| secret.to_string())
+        let config = dotdo::config::Config::new(env);
+        let keys = config.optional_secret("API_KEYS")?.unwrap_or_default();
+        let gateway_secret = config
+            .optional_secret("GATEWAY_SECRET")?
             .unwrap_or_default();
         let bulk = env
             .queue("BULK")
@@ -88,8 +86,20 @@ impl FromEnv for DbService {
             bulk,
             keys: HashedKeys::parse(&keys)?,
             gateway_secret,
+            public_namespaces: parse_namespaces(
+                &config.optional_var("PUBLIC_NAMESPACES").unwrap_or_default(),
+            ),
         })
     }
+}
+
+/// `"docs, blog"` → `["docs", "blog"]`.
+fn parse_namespaces(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|ns| !ns.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
@@ -178,7 +188,26 @@ impl DbService {
             bulk: None,
             keys,
             gateway_secret: String::new(),
+            public_namespaces: Vec::new(),
         }
+    }
+
+    /// Lets anyone read these namespaces: for tests (on Workers, the `PUBLIC_NAMESPACES` var).
+    pub fn with_public_namespaces(mut self, namespaces: &str) -> Self {
+        self.public_namespaces = parse_namespaces(namespaces);
+        self
+    }
+
+    /// Reads need a principal, except in a namespace made public.
+    fn check_read(&self, ctx: &Context, ns: Option<&str>) -> dotdo::Result<()> {
+        let public = ns.is_some_and(|ns| self.public_namespaces.iter().any(|public| public == ns));
+        if public || ctx.principal().is_some() {
+            return Ok(());
+        }
+        Err(Error::unauthorized(match ns {
+            Some(ns) => format!("reading `{ns}` needs credentials: it is not a public namespace"),
+            None => "searching every namespace needs credentials".to_owned(),
+        }))
     }
 
     /// Enqueues bulk imports to `producer`: for tests.
@@ -337,21 +366,30 @@ impl DbService {
         input: ThingInput,
         expected_version: Option<u32>,
     ) -> dotdo::Result<Option<Thing>> {
-        check_name("ns", &input.ns)?;
-        check_name("id", &input.id)?;
-        check_name("type", &input.thing_type)?;
-        if !input.data.is_object() {
-            return Err(Error::invalid_field("data", "data must be a JSON object"));
-        }
+        let Some(statements) = self.write_statements(&input, expected_version).await? else {
+            return Ok(None);
+        };
+        self.db.batch(statements).await?;
+        self.current(&input.ns, &input.id).await
+    }
+
+    /// What writing `input` takes: `None` when a bulk write is not newer than what is stored
+    /// (it was applied already).
+    async fn write_statements(
+        &self,
+        input: &ThingInput,
+        expected_version: Option<u32>,
+    ) -> dotdo::Result<Option<Vec<Statement>>> {
+        validate(input)?;
         let current = self.current(&input.ns, &input.id).await?;
         let current_version = current.as_ref().map_or(0, |thing| thing.version);
-        if let Some(expected) = expected_version {
-            if expected != current_version {
-                return Err(Error::conflict(format!(
-                    "`{}/{}` is at version {current_version}, not {expected}",
-                    input.ns, input.id
-                )));
-            }
+        if let Some(expected) = expected_version
+            && expected != current_version
+        {
+            return Err(Error::conflict(format!(
+                "`{}/{}` is at version {current_version}, not {expected}",
+                input.ns, input.id
+            )));
         }
         let version = match input.version {
             // A bulk write that is not newer than what is stored was applied already.
@@ -365,35 +403,74 @@ impl DbService {
             Value::from(input.id.as_str()),
         );
         let data = input.data.to_string();
-        let archive = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
-        let upsert = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+        const ARCHIVE: &str = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
+        const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
                       ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
-        self.db
-            .batch(vec![
-                (archive, vec![ns.clone(), id.clone()]),
-                (
-                    upsert,
-                    vec![
-                        ns.clone(),
-                        id.clone(),
-                        input.thing_type.as_str().into(),
-                        data.as_str().into(),
-                        version.into(),
-                        (now as f64).into(),
-                    ],
-                ),
-                (
-                    "DELETE FROM things_fts WHERE ns = ?1 AND id = ?2",
-                    vec![ns.clone(), id.clone()],
-                ),
-                (
-                    "INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)",
-                    vec![ns, id, search_text(&input.data).into()],
-                ),
-            ])
-            .await?;
-        self.current(&input.ns, &input.id).await
+        Ok(Some(vec![
+            (ARCHIVE, vec![ns.clone(), id.clone()]),
+            (
+                UPSERT,
+                vec![
+                    ns.clone(),
+                    id.clone(),
+                    input.thing_type.as_str().into(),
+                    data.as_str().into(),
+                    version.into(),
+                    (now as f64).into(),
+                ],
+            ),
+            (
+                "DELETE FROM things_fts WHERE ns = ?1 AND id = ?2",
+                vec![ns.clone(), id.clone()],
+            ),
+            (
+                "INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)",
+                vec![ns, id, search_text(&input.data).into()],
+            ),
+        ]))
     }
+}
+
+/// One SQL statement and its parameters.
+type Statement = (&'static str, Vec<Value>);
+
+/// What every write checks before touching the database.
+fn validate(input: &ThingInput) -> dotdo::Result<()> {
+    check_name("ns", &input.ns)?;
+    check_name("id", &input.id)?;
+    check_name("type", &input.thing_type)?;
+    if !input.data.is_object() {
+        return Err(Error::invalid_field("data", "data must be a JSON object"));
+    }
+    Ok(())
+}
+
+/// Checks a whole bulk import, naming the index and field of the first bad item: each carries
+/// the version it creates, passes [`validate`], and no two name the same thing.
+fn validate_bulk(things: &[ThingInput]) -> dotdo::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (index, input) in things.iter().enumerate() {
+        let at = |error: Error| match error.field() {
+            Some(field) => {
+                Error::invalid_field(format!("[{index}].{field}"), error.message().to_owned())
+            }
+            None => error,
+        };
+        if input.version.is_none() {
+            return Err(at(Error::invalid_field(
+                "version",
+                "bulk upserts carry the version they create",
+            )));
+        }
+        validate(input).map_err(at)?;
+        if !seen.insert((input.ns.as_str(), input.id.as_str())) {
+            return Err(at(Error::invalid_field(
+                "id",
+                format!("`{}/{}` appears twice in this import", input.ns, input.id),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The platform's data service.
@@ -404,10 +481,12 @@ impl DbService {
     #[mcp_tool(read_only)]
     async fn get_thing(
         &self,
+        ctx: &Context,
         ns: String,
         id: String,
         version: Option<u32>,
     ) -> Result<Thing, dotdo::Error> {
+        self.check_read(ctx, Some(ns.as_str()))?;
         check_name("ns", &ns)?;
         check_name("id", &id)?;
         match version {
@@ -422,7 +501,13 @@ impl DbService {
     /// The platform URI standard: `/things/:ns/<id>`, `<id>@<version>`, `<id>@<ISO date>`,
     /// a glob (`*`, `**`, `?`) selecting ids, or `<Type>::schema` for a stored type's schema.
     #[http(get = "/things/:ns/*selector")]
-    async fn select(&self, ns: String, selector: String) -> Result<Value, dotdo::Error> {
+    async fn select(
+        &self,
+        ctx: &Context,
+        ns: String,
+        selector: String,
+    ) -> Result<Value, dotdo::Error> {
+        self.check_read(ctx, Some(ns.as_str()))?;
         check_name("ns", &ns)?;
         if let Some(thing_type) = selector.strip_suffix("::schema") {
             check_name("type", thing_type)?;
@@ -474,8 +559,10 @@ impl DbService {
     #[rpc]
     #[http(get = "/things/:ns")]
     #[mcp_tool(read_only)]
+    #[allow(clippy::too_many_arguments)] // the query's parameters, each a documented argument
     async fn list_things(
         &self,
+        ctx: &Context,
         ns: String,
         r#type: Option<String>,
         field: Option<String>,
@@ -484,6 +571,7 @@ impl DbService {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<Page, dotdo::Error> {
+        self.check_read(ctx, Some(ns.as_str()))?;
         check_name("ns", &ns)?;
         let limit = limit.unwrap_or(20);
         if limit == 0 || limit > MAX_PAGE_SIZE {
@@ -622,7 +710,13 @@ impl DbService {
     /// How many things a namespace holds, optionally of one type.
     #[rpc]
     #[http(get = "/count/:ns")]
-    async fn count_things(&self, ns: String, r#type: Option<String>) -> Result<u64, dotdo::Error> {
+    async fn count_things(
+        &self,
+        ctx: &Context,
+        ns: String,
+        r#type: Option<String>,
+    ) -> Result<u64, dotdo::Error> {
+        self.check_read(ctx, Some(ns.as_str()))?;
         check_name("ns", &ns)?;
         let rows = match &r#type {
             Some(thing_type) => {
@@ -656,10 +750,12 @@ impl DbService {
     #[mcp_tool(read_only)]
     async fn search(
         &self,
+        ctx: &Context,
         query: String,
         ns: Option<String>,
         limit: Option<u32>,
     ) -> Result<Vec<Thing>, dotdo::Error> {
+        self.check_read(ctx, ns.as_deref())?;
         let limit = limit.unwrap_or(20).min(MAX_PAGE_SIZE);
         let words = fts_query(&query);
         if words.is_empty() {
@@ -669,9 +765,9 @@ impl DbService {
             ));
         }
         let mut params: Vec<Value> = vec![words.into()];
-        let mut sql = format!(
+        let mut sql = String::from(
             "SELECT t.ns, t.id, t.type, t.data, t.version, t.created_at, t.updated_at FROM things_fts f \
-             JOIN things t ON t.ns = f.ns AND t.id = f.id WHERE things_fts MATCH ?1"
+             JOIN things t ON t.ns = f.ns AND t.id = f.id WHERE things_fts MATCH ?1",
         );
         if let Some(ns) = &ns {
             check_name("ns", ns)?;
@@ -759,11 +855,13 @@ impl DbService {
     #[mcp_tool(read_only)]
     async fn relationships(
         &self,
+        ctx: &Context,
         ns: String,
         id: String,
         direction: Option<String>,
         predicate: Option<String>,
     ) -> Result<Vec<Relationship>, dotdo::Error> {
+        self.check_read(ctx, Some(ns.as_str()))?;
         check_name("ns", &ns)?;
         check_name("id", &id)?;
         let column = match direction.as_deref() {
@@ -813,17 +911,8 @@ impl DbService {
     /// Import things in bulk: validated, then queued (answered 202 at once) for `bulk_upsert`.
     #[http(post = "/_bulk", role = "user", status = 202)]
     async fn import(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
-        for (index, input) in things.iter().enumerate() {
-            if input.version.is_none() {
-                return Err(Error::invalid_field(
-                    format!("[{index}].version"),
-                    "bulk upserts carry the version they create",
-                ));
-            }
-            check_name("ns", &input.ns)
-                .and(check_name("id", &input.id))
-                .map_err(|error| error.with_field(format!("[{index}]")))?;
-        }
+        // Everything the consumer would refuse is refused here, before the 202.
+        validate_bulk(&things)?;
         let queue = self
             .bulk
             .as_ref()
@@ -831,26 +920,22 @@ impl DbService {
         DbServiceQueue::bulk_upsert(queue.as_ref(), &things).await
     }
 
-    /// Bulk upserts from the queue: each thing carries the version it creates and is applied
-    /// only if newer, so redelivered batches change nothing.
+    /// Bulk upserts from the queue, all or nothing per message: each thing carries the version
+    /// it creates and is applied only if newer, so a redelivered message changes nothing, and
+    /// one transaction writes them all.
     #[queue(type = "things.upsert")]
     async fn bulk_upsert(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
-        for (index, input) in things.into_iter().enumerate() {
-            if input.version.is_none() {
-                return Err(Error::invalid_field(
-                    format!("[{index}].version"),
-                    "bulk upserts carry the version they create",
-                ));
-            }
-            self.write(input, None)
-                .await
-                .map_err(|error| match error.field() {
-                    Some(field) => Error::invalid_field(
-                        format!("[{index}].{field}"),
-                        error.message().to_owned(),
-                    ),
-                    None => error,
-                })?;
+        validate_bulk(&things).map_err(Error::permanent)?;
+        let mut statements = Vec::new();
+        for input in &things {
+            statements.extend(
+                self.write_statements(input, None)
+                    .await?
+                    .unwrap_or_default(),
+            );
+        }
+        if !statements.is_empty() {
+            self.db.batch(statements).await?;
         }
         Ok(())
     }

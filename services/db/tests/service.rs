@@ -9,10 +9,13 @@ use serde_json::{Value, json};
 
 const ADMIN: &str = "sk_test_db_admin_for_tests_0000000000000000";
 
+/// The service with one admin key, called by a signed-in viewer unless a request carries its
+/// own credentials: reads need a principal.
 fn db() -> TestClient<DbService> {
     TestClient::new(DbService::in_memory(
         HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap(),
     ))
+    .as_principal("reader", "viewer")
 }
 
 async fn put(
@@ -339,14 +342,14 @@ fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
 fn raw_sql_is_private_and_for_admins() {
     block_on(async {
         let client = db();
+        let sql = json!({"query": "SELECT 1"});
         assert_eq!(
-            client
-                .post("/_sql")
-                .json(&json!({"query": "SELECT 1"}))
-                .await
-                .status(),
-            401
+            client.post("/_sql").json(&sql).await.status(),
+            403,
+            "a viewer"
         );
+        let anonymous = TestClient::new(DbService::in_memory(HashedKeys::default()));
+        assert_eq!(anonymous.post("/_sql").json(&sql).await.status(), 401);
         assert_eq!(count_rows(&client).await, 0);
     });
 }
@@ -414,7 +417,11 @@ fn writes_need_a_user_and_viewers_are_refused() {
             .json(&body)
             .await;
         assert_eq!(viewer.status(), 403);
-        assert_eq!(client.get("/count/a").await.json::<u64>(), 0);
+        let count = client.get("/count/a").header(
+            "authorization",
+            "Bearer sk_test_viewer_0000000000000000000000000000",
+        );
+        assert_eq!(count.await.json::<u64>(), 0, "a viewer reads");
     });
 }
 
@@ -423,7 +430,8 @@ fn bulk_imports_are_queued_then_applied() {
     block_on(async {
         let recorder = std::rc::Rc::new(dotdo::testing::QueueRecorder::default());
         let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
-        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()));
+        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()))
+            .as_principal("reader", "viewer");
         let things = json!([{"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1}]);
         let accepted = client
             .post("/_bulk")
@@ -441,6 +449,128 @@ fn bulk_imports_are_queued_then_applied() {
             [Outcome::Ack]
         );
         assert_eq!(client.get("/count/imp").await.json::<u64>(), 1);
+    });
+}
+
+#[test]
+fn reads_need_a_principal_unless_the_namespace_is_public() {
+    block_on(async {
+        let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
+        let client =
+            TestClient::new(DbService::in_memory(keys).with_public_namespaces("docs, blog"));
+        for ns in ["docs", "acme"] {
+            assert_eq!(
+                put(&client, ns, "t1", "T", json!({"words": "hello world"}))
+                    .await
+                    .status(),
+                200
+            );
+        }
+        for path in [
+            "/things/acme/t1",
+            "/things/acme",
+            "/things/acme/t*",
+            "/count/acme",
+            "/relationships/acme/t1",
+            "/search?query=hello",
+            "/search?query=hello&ns=acme",
+        ] {
+            let response = client.get(path).await;
+            assert_eq!(response.status(), 401, "{path}: {}", response.text());
+            assert!(response.text().contains("credentials"), "{path}: says why");
+        }
+        for path in [
+            "/things/docs/t1",
+            "/things/docs",
+            "/count/docs",
+            "/search?query=hello&ns=docs",
+        ] {
+            assert_eq!(client.get(path).await.status(), 200, "{path} is public");
+        }
+        let rpc = client
+            .rpc::<Value>("get_thing", json!({"ns": "acme", "id": "t1"}))
+            .await
+            .unwrap_err();
+        assert_eq!(rpc.kind(), dotdo::ErrorKind::Unauthorized, "RPC too");
+        let anonymous_write = client
+            .put("/things/docs/t2")
+            .json(&json!({"type": "T", "data": {}}))
+            .await;
+        assert_eq!(
+            anonymous_write.status(),
+            401,
+            "a public namespace is public to read, not to write"
+        );
+        let signed_in = client
+            .get("/things/acme/t1")
+            .header("authorization", &format!("Bearer {ADMIN}"))
+            .await;
+        assert_eq!(signed_in.status(), 200);
+    });
+}
+
+#[test]
+fn a_bulk_import_is_validated_whole_before_202_naming_the_index_and_field() {
+    block_on(async {
+        let recorder = std::rc::Rc::new(dotdo::testing::QueueRecorder::default());
+        let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
+        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()));
+        let good = json!({"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1});
+        let cases = [
+            (
+                json!({"ns": "imp", "id": "b", "type": "T", "data": [1], "version": 1}),
+                "[1].data",
+            ),
+            (
+                json!({"ns": "imp", "id": "b'--", "type": "T", "data": {}, "version": 1}),
+                "[1].id",
+            ),
+            (
+                json!({"ns": "imp", "id": "b", "type": "T", "data": {}}),
+                "[1].version",
+            ),
+            (
+                json!({"ns": "imp", "id": "a", "type": "T", "data": {}, "version": 2}),
+                "[1].id",
+            ),
+        ];
+        for (bad, field) in cases {
+            let response = client
+                .post("/_bulk")
+                .header("authorization", &format!("Bearer {ADMIN}"))
+                .json(&json!([good, bad]))
+                .await;
+            assert_eq!(response.status(), 422, "{field}: {}", response.text());
+            assert_eq!(
+                response.json::<Value>()["field"],
+                field,
+                "{}",
+                response.text()
+            );
+        }
+        assert!(recorder.sent().is_empty(), "nothing was queued");
+    });
+}
+
+#[test]
+fn a_bulk_message_is_applied_all_or_nothing() {
+    block_on(async {
+        let client = db();
+        // As if sent to the queue directly, bypassing the import's validation.
+        let message = json!({"type": "things.upsert", "data": [
+            {"ns": "all", "id": "a", "type": "T", "data": {"x": 1}, "version": 1},
+            {"ns": "all", "id": "b", "type": "T", "data": "not an object", "version": 1},
+        ]});
+        let outcomes = client.queue("dotdo-db-bulk", vec![message]).await;
+        assert!(
+            matches!(&outcomes[0], Outcome::DeadLetter { reason } if reason.contains("[1].data")),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            client.get("/count/all").await.json::<u64>(),
+            0,
+            "the good item was not written either"
+        );
     });
 }
 

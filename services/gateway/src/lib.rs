@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use dotdo::config::Config;
 use dotdo::http::{Incoming, Response, error_response};
 use dotdo::middleware::{
-    Authenticate, BodyLimit, Cors, ForwardedPrincipal, GATEWAY_HEADER, Jwt, KvStore,
-    PRINCIPAL_HEADER, RateLimit, RateLimitStore, RequestLog,
+    Authenticate, BodyLimit, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit,
+    RateLimitStore, RequestLog, sign_forwarded,
 };
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
@@ -106,22 +107,20 @@ fn yes() -> bool {
 pub struct Gateway {
     routes: Rc<Vec<Route>>,
     backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
-    gateway_secret: Rc<String>,
+    /// Per backend, the secret that signs the principals forwarded to it: one backend's secret
+    /// lets it pose as nobody to the others.
+    backend_secrets: Rc<BTreeMap<String, String>>,
     authenticate: Rc<dyn Fn() -> Authenticate>,
     limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
 }
 
 impl FromEnv for Gateway {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let text = |name: &str| {
-            env.secret(name)
-                .or_else(|_| env.var(name))
-                .map(|value| value.to_string())
-                .map_err(binding_error)
-        };
-        let routes: Vec<Route> = serde_json::from_str(&text("ROUTES")?)
+        let config = Config::new(env);
+        let routes: Vec<Route> = serde_json::from_str(&config.var("ROUTES")?)
             .map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
         let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
+        let mut backend_secrets = BTreeMap::new();
         for route in &routes {
             // A binding that is not configured stays out: its routes answer 503.
             if let Ok(fetcher) = env.service(&route.backend) {
@@ -132,42 +131,64 @@ impl FromEnv for Gateway {
                         timeout_ms: 10_000,
                     }),
                 );
+                backend_secrets.insert(
+                    route.backend.clone(),
+                    config.secret(&backend_secret_name(&route.backend))?,
+                );
             }
         }
-        let service_key = text("SERVICE_KEY")?;
+        let service_key = config.secret("SERVICE_KEY")?;
         let auth = env.service("AUTH").map_err(binding_error)?;
-        let jwt = Jwt::hs256(text("JWT_SECRET")?.as_bytes())
-            .issuer(dotdo_auth::ISSUER)
-            .audience(dotdo_auth::AUDIENCE);
-        let kv = env.kv("RATE_LIMITS").map_err(binding_error)?;
+        let limiter = env.durable_object("RATE_LIMITER").map_err(binding_error)?;
+        let failures = limiter.clone();
         Ok(Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
-            gateway_secret: Rc::new(text("GATEWAY_SECRET")?),
+            backend_secrets: Rc::new(backend_secrets),
             authenticate: Rc::new(move || {
-                let verifier = dotdo_auth::RemoteVerifier::new(
-                    ServiceBinding::new(auth.clone()).with_bearer(service_key.clone()),
-                );
-                Authenticate::new().api_keys(verifier).jwt(jwt.clone())
+                let verifier = || {
+                    dotdo_auth::RemoteVerifier::new(
+                        ServiceBinding::new(auth.clone()).with_bearer(service_key.clone()),
+                    )
+                };
+                // Keys and tokens are both checked by the auth service, which knows revocations.
+                Authenticate::new()
+                    .api_keys(verifier())
+                    .tokens(verifier())
+                    .limit_failures(
+                        DurableStore::new(failures.clone()),
+                        AUTH_FAILURES_PER_IP,
+                        AUTH_FAILURE_WINDOW_SECONDS,
+                    )
             }),
-            limits: Rc::new(move || Box::new(KvStore::new(kv.clone()))),
+            limits: Rc::new(move || Box::new(DurableStore::new(limiter.clone()))),
         })
     }
 }
 
+/// Failed authentications one client IP may make per window before it gets 429.
+pub const AUTH_FAILURES_PER_IP: u32 = 20;
+pub const AUTH_FAILURE_WINDOW_SECONDS: u32 = 300;
+
+/// The gateway's secret for the backend bound as `binding`: `GATEWAY_SECRET_DB` for `DB`. The
+/// backend holds the same value as its `GATEWAY_SECRET`.
+pub fn backend_secret_name(binding: &str) -> String {
+    format!("GATEWAY_SECRET_{binding}")
+}
+
 impl Gateway {
-    /// A gateway over the given backends and authentication: for tests.
+    /// A gateway over the given backends, their forwarding secrets, and authentication: for tests.
     pub fn new(
         routes: Vec<Route>,
         backends: BTreeMap<String, Rc<dyn Backend>>,
-        gateway_secret: &str,
+        backend_secrets: BTreeMap<String, String>,
         authenticate: Rc<dyn Fn() -> Authenticate>,
         limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
     ) -> Self {
         Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
-            gateway_secret: Rc::new(gateway_secret.to_owned()),
+            backend_secrets: Rc::new(backend_secrets),
             authenticate,
             limits,
         }
@@ -180,28 +201,15 @@ impl Gateway {
             .with(BodyLimit::bytes(1 << 20))
             .with((self.authenticate)())
             .with(
-                RateLimit::new(BoxedStore((self.limits)()))
+                RateLimit::new((self.limits)())
                     .rule("/", 600, 60)
                     .rule("/auth", 20, 60),
             )
             .with(Forward {
                 routes: self.routes.clone(),
                 backends: self.backends.clone(),
-                secret: self.gateway_secret.clone(),
+                secrets: self.backend_secrets.clone(),
             })
-    }
-}
-
-struct BoxedStore(Box<dyn RateLimitStore>);
-
-impl RateLimitStore for BoxedStore {
-    fn hit<'a>(
-        &'a self,
-        key: &'a str,
-        window_start: u64,
-        window_seconds: u32,
-    ) -> LocalBoxFuture<'a, dotdo::Result<u32>> {
-        self.0.hit(key, window_start, window_seconds)
     }
 }
 
@@ -210,7 +218,7 @@ impl RateLimitStore for BoxedStore {
 struct Forward {
     routes: Rc<Vec<Route>>,
     backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
-    secret: Rc<String>,
+    secrets: Rc<BTreeMap<String, String>>,
 }
 
 impl Forward {
@@ -276,15 +284,20 @@ impl Middleware for Forward {
                 headers.append(name.clone(), value.clone());
             }
             headers.insert("x-request-id", context.request_id_header().clone());
-            if let Ok(secret) = HeaderValue::from_str(&self.secret) {
-                headers.insert(GATEWAY_HEADER, secret);
-            }
-            if let Some(principal) = context.principal() {
-                let forwarded =
-                    serde_json::to_string(&ForwardedPrincipal::from(principal)).unwrap_or_default();
-                if let Ok(value) = HeaderValue::from_str(&forwarded) {
-                    headers.insert(PRINCIPAL_HEADER, value);
-                }
+            let secret = self.secrets.get(&route.backend);
+            let signed = secret
+                .zip(context.principal())
+                .and_then(|(secret, principal)| {
+                    sign_forwarded(
+                        secret,
+                        principal,
+                        context.request_id(),
+                        dotdo::clock::now_seconds(),
+                    )
+                });
+            if let Some((gateway, principal)) = signed {
+                headers.insert(GATEWAY_HEADER, gateway);
+                headers.insert(PRINCIPAL_HEADER, principal);
             }
             match backend.send(outgoing).await {
                 Ok(response) => response,

@@ -11,7 +11,10 @@ use dotdo_gateway::{Backend, Gateway, Route};
 use futures_executor::block_on;
 use serde_json::{Value, json};
 
-const SECRET: &str = "gateway-secret-for-tests";
+/// The secret the gateway shares with db alone.
+const DB_SECRET: &str = "gateway-secret-for-db";
+/// The secret it shares with auth alone.
+const AUTH_SECRET: &str = "gateway-secret-for-auth";
 const ADMIN: &str = "sk_test_gateway_admin_00000000000000000000";
 const USER: &str = "sk_test_gateway_user_000000000000000000000";
 
@@ -40,6 +43,11 @@ impl Backend for Down {
 }
 
 fn gateway() -> TestClient<Gateway> {
+    gateway_signing_db_with(DB_SECRET)
+}
+
+/// A gateway whose db traffic is signed with `secret`.
+fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
     let routes = vec![
         Route {
             prefix: "/db".into(),
@@ -60,7 +68,7 @@ fn gateway() -> TestClient<Gateway> {
             strip: true,
         },
     ];
-    let db = DbService::in_memory(HashedKeys::default()).with_gateway_secret(SECRET);
+    let db = DbService::in_memory(HashedKeys::default()).with_gateway_secret(DB_SECRET);
     let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
     backends.insert("DB".into(), Rc::new(Local(db)));
     backends.insert("DOWN".into(), Rc::new(Down));
@@ -76,7 +84,10 @@ fn gateway() -> TestClient<Gateway> {
     TestClient::new(Gateway::new(
         routes,
         backends,
-        SECRET,
+        BTreeMap::from([
+            ("DB".to_owned(), secret.to_owned()),
+            ("DOWN".to_owned(), AUTH_SECRET.to_owned()),
+        ]),
         Rc::new(move || Authenticate::new().api_keys(keys.clone())),
         Rc::new(move || Box::new(limits.clone()) as Box<dyn RateLimitStore>),
     ))
@@ -96,8 +107,18 @@ fn requests_are_routed_by_prefix_with_the_prefix_stripped() {
             .json(&json!({"type": "T", "data": {"a": 1}}))
             .await;
         assert_eq!(written.status(), 200, "{}", written.text());
-        let read: Value = client.get("/db/things/acme/t1").await.json();
+        let read: Value = client
+            .get("/db/things/acme/t1")
+            .header("authorization", &bearer(USER))
+            .await
+            .json();
         assert_eq!(read["data"]["a"], 1);
+        let anonymous = client.get("/db/things/acme/t1").await;
+        assert_eq!(
+            anonymous.status(),
+            401,
+            "db's namespaces are not public through the gateway"
+        );
     });
 }
 
@@ -133,6 +154,26 @@ fn the_principal_is_forwarded_and_trusted_only_from_the_gateway() {
             .json(&sql)
             .await;
         assert_eq!(forged.status(), 401);
+    });
+}
+
+#[test]
+fn a_principal_signed_with_another_backends_secret_is_not_trusted() {
+    block_on(async {
+        // As if the auth service (which holds AUTH_SECRET) posed as the gateway to db.
+        let client = gateway_signing_db_with(AUTH_SECRET);
+        let sql = json!({"query": "SELECT 1 AS one"});
+        let admin = client
+            .post("/db/_sql")
+            .header("authorization", &bearer(ADMIN))
+            .json(&sql)
+            .await;
+        assert_eq!(
+            admin.status(),
+            401,
+            "db trusts only its own secret: {}",
+            admin.text()
+        );
     });
 }
 

@@ -76,7 +76,8 @@ pub struct {{crate_name | pascal_case}} {
 
 impl FromEnv for {{crate_name | pascal_case}} {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let var = |name: &str| env.var(name).map(|value| value.to_string()).map_err(binding_error);
+        let config = dotdo::config::Config::new(env);
+        let var = |name: &str| config.var(name);
         let model: Rc<dyn Model> = match var("AI_MODE")?.as_str() {
             "local" => Rc::new(LocalModel),
             _ => Rc::new(WorkersAi::new(env.ai("AI").map_err(binding_error)?, var("TEXT_MODEL")?, var("EMBEDDING_MODEL")?)),
@@ -84,7 +85,7 @@ impl FromEnv for {{crate_name | pascal_case}} {
         Ok({{crate_name | pascal_case}} {
             model,
             vectors: Vectors::Kv(env.kv("EMBEDDINGS").map_err(binding_error)?),
-            keys: HashedKeys::parse(&var("API_KEYS")?)?,
+            keys: HashedKeys::parse(&config.secret("API_KEYS")?)?,
         })
     }
 }

@@ -58,7 +58,7 @@ pub struct {{crate_name | pascal_case}} {
 
 impl FromEnv for {{crate_name | pascal_case}} {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let keys = env.secret("API_KEYS").or_else(|_| env.var("API_KEYS")).map_err(binding_error)?.to_string();
+        let keys = dotdo::config::Config::new(env).secret("API_KEYS")?;
         Ok({{crate_name | pascal_case}} {
             store: Store::D1(env.d1("DB").map_err(binding_error)?),
             {%- if with_queue %}

@@ -44,8 +44,9 @@ pub struct {{crate_name | pascal_case}} {
 
 impl FromEnv for {{crate_name | pascal_case}} {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
-        let var = |name: &str| env.var(name).map(|value| value.to_string()).map_err(binding_error);
-        let api_key = env.secret("UPSTREAM_API_KEY").map(|key| key.to_string()).unwrap_or_default();
+        let config = dotdo::config::Config::new(env);
+        let var = |name: &str| config.var(name);
+        let api_key = config.optional_secret("UPSTREAM_API_KEY")?.unwrap_or_default();
         let timeout_ms = var("UPSTREAM_TIMEOUT_MS")?.parse().map_err(|_| Error::internal("UPSTREAM_TIMEOUT_MS is not a number"))?;
         Ok({{crate_name | pascal_case}} {
             upstream: Upstream::new(&var("UPSTREAM_BASE_URL")?, &api_key, timeout_ms, Rc::new(FetchClient)),
@@ -54,7 +55,7 @@ impl FromEnv for {{crate_name | pascal_case}} {
             {%- else %}
             webhooks: None,
             {%- endif %}
-            keys: HashedKeys::parse(&var("API_KEYS")?)?,
+            keys: HashedKeys::parse(&config.secret("API_KEYS")?)?,
         })
     }
 }

@@ -17,6 +17,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     match url.path() {
         "/rpc-check" => Response::from_json(&rpc_check(&env).await?),
         "/produce" => Response::from_json(&produce(&env, n).await?),
+        "/produce-chaos" => Response::from_json(&produce_chaos(&env, &url).await?),
         other => Response::error(format!("no action `{other}`"), 404),
     }
 }
@@ -27,7 +28,7 @@ fn failed(error: dotdo::Error) -> worker::Error {
 
 /// Calls every RPC method of the fixture and reports what came back, errors included.
 async fn rpc_check(env: &Env) -> Result<serde_json::Value> {
-    let key = env.var("FIXTURE_API_KEY")?.to_string();
+    let key = env.secret("FIXTURE_API_KEY")?.to_string();
     let fixture = FixtureClient::new(
         ServiceBinding::from_env(env, "FIXTURE")
             .map_err(failed)?
@@ -85,6 +86,31 @@ async fn produce(env: &Env, n: u32) -> Result<serde_json::Value> {
             name: name.into(),
         };
         FixtureQueue::item_created(&queue, &event)
+            .await
+            .map_err(failed)?;
+        ids.push(event.id);
+    }
+    Ok(json!({"sent": ids}))
+}
+
+/// Sends `n` fault-injection messages from index `from`: every hundredth is poison.
+async fn produce_chaos(env: &Env, url: &worker::Url) -> Result<serde_json::Value> {
+    let number = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let (from, n) = (number("from"), number("n"));
+    let queue = env.queue("CHAOS")?;
+    let mut ids = Vec::new();
+    for index in from..from + n {
+        let name = if index % 100 == 99 { "poison" } else { "good" };
+        let event = ItemCreated {
+            id: format!("chaos-{name}-{index:04}"),
+            name: name.into(),
+        };
+        FixtureQueue::item_chaos(&queue, &event)
             .await
             .map_err(failed)?;
         ids.push(event.id);
