@@ -9,16 +9,24 @@ use crate::ctxt::Ctxt;
 
 pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue", "cron"];
 
-/// Who may call: `auth` (any authenticated principal) or `role = "admin"`.
+/// Who may call: `auth` (any authenticated principal) or `role = "admin"`; or, on `#[http]` and
+/// `#[mcp_tool]`, `public`: open to anyone on purpose (silences the mixed-access warning).
 #[derive(Default)]
 pub struct AccessAttr {
     pub auth: bool,
     pub role: Option<LitStr>,
+    pub public: Option<syn::Path>,
 }
 
 impl AccessAttr {
-    /// Parses `auth` / `role = "…"`; `false` when the key is neither.
-    fn parse(&mut self, ctxt: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+    /// Parses `auth` / `role = "…"` (and `public` where `public_allowed`); `false` when the key
+    /// is none of them.
+    fn parse(
+        &mut self,
+        ctxt: &Ctxt,
+        meta: &ParseNestedMeta<'_>,
+        public_allowed: bool,
+    ) -> syn::Result<bool> {
         if meta.path.is_ident("auth") {
             self.auth = flag(meta)?;
             Ok(true)
@@ -26,8 +34,20 @@ impl AccessAttr {
             let role = meta.value()?.parse()?;
             set_once(ctxt, meta, &mut self.role, role);
             Ok(true)
+        } else if public_allowed && meta.path.is_ident("public") {
+            self.public = Some(meta.path.clone());
+            Ok(true)
         } else {
             Ok(false)
+        }
+    }
+
+    /// What it declares: `None` for anyone, `Some("")` for any principal, `Some(role)`.
+    pub fn requirement(&self) -> Option<String> {
+        match &self.role {
+            Some(role) => Some(role.value()),
+            None if self.auth => Some(String::new()),
+            None => None,
         }
     }
 }
@@ -236,7 +256,7 @@ pub fn parse_rpc(ctxt: &Ctxt, attr: &Attribute) -> RpcAttr {
         access: AccessAttr::default(),
     };
     parse_options(ctxt, attr, "rpc", |meta| {
-        if rpc.access.parse(ctxt, meta)? {
+        if rpc.access.parse(ctxt, meta, false)? {
             Ok(())
         } else if meta.path.is_ident("name") {
             let name = meta.value()?.parse()?;
@@ -259,7 +279,7 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
         middleware: None,
     };
     parse_options(ctxt, attr, "http", |meta| {
-        if http.access.parse(ctxt, meta)? {
+        if http.access.parse(ctxt, meta, true)? {
             Ok(())
         } else if let Some(&(_, verb)) = Verb::ALL.iter().find(|(key, _)| meta.path.is_ident(key)) {
             let path: LitStr = meta.value()?.parse()?;
@@ -302,6 +322,7 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
                     "status",
                     "auth",
                     "role",
+                    "public",
                     "middleware",
                 ],
             )
@@ -322,7 +343,7 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
         ..McpAttr::default()
     };
     parse_options(ctxt, attr, "mcp_tool", |meta| {
-        if mcp.access.parse(ctxt, meta)? {
+        if mcp.access.parse(ctxt, meta, true)? {
             return Ok(());
         }
         let text_slot = if meta.path.is_ident("name") {
@@ -362,6 +383,7 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
                     "open_world",
                     "auth",
                     "role",
+                    "public",
                 ],
             );
         };

@@ -137,6 +137,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
 
     for method in service.exposed() {
         check_signature(ctxt, method);
+        check_public(ctxt, method);
 
         if let Some(rpc) = &method.rpc {
             let name = method.rpc_name();
@@ -278,6 +279,25 @@ fn check_cron(ctxt: &Ctxt, method: &MethodModel, schedule: &LitStr) {
             schedule,
             format!("`{expression}` is not a valid cron expression: {error}"),
         );
+    }
+}
+
+/// `public` says "anyone, on purpose": it cannot also ask for a principal.
+fn check_public(ctxt: &Ctxt, method: &MethodModel) {
+    let accesses = method
+        .http
+        .iter()
+        .map(|http| &http.access)
+        .chain(method.mcp.iter().map(|mcp| &mcp.access));
+    for access in accesses {
+        if let Some(public) = &access.public {
+            if access.auth || access.role.is_some() {
+                ctxt.error_spanned_by(
+                    public,
+                    "`public` opens the interface to anyone; it cannot go with `auth` or `role`",
+                );
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod check;
 mod ctxt;
 mod model;
 mod render;
+mod warn;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};

@@ -24,6 +24,7 @@ mod body_limit;
 mod cors;
 mod rate_limit;
 mod request_log;
+mod signature;
 mod trust;
 
 pub use auth::{
@@ -35,6 +36,7 @@ pub use cors::Cors;
 pub use rate_limit::RateLimiter;
 pub use rate_limit::{DurableStore, MemoryStore, RateLimit, RateLimitStore, Window, WindowCount};
 pub use request_log::RequestLog;
+pub use signature::{DEFAULT_TOLERANCE_SECONDS, WebhookSignature};
 pub use trust::{
     FORWARDED_TTL_SECONDS, ForwardedPrincipal, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway,
     sign_forwarded,

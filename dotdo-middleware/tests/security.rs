@@ -170,7 +170,7 @@ impl Guarded {
 
     /// Echo a body.
     #[http(post = "/echo")]
-    #[mcp_tool]
+    #[mcp_tool(read_only)]
     async fn echo(&self, text: String) -> Result<String, dotdo::Error> {
         Ok(text)
     }

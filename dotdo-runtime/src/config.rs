@@ -17,6 +17,26 @@ pub const DEVELOPMENT: &str = "development";
 /// examples and the test suites use it, so a value copied from them is recognised anywhere.
 const DEVELOPMENT_MARKERS: [&str; 2] = ["dev-only", "dev_only"];
 
+/// Where a call runs, when it must be known: local development relaxes what only localhost can
+/// reach (MCP accepts localhost origins and hosts). On Workers it comes from `DOTDO_ENV`; a
+/// context may carry it as an extension instead (in-process tests of the production rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Whether the call of `context` runs in local development: its [`Environment`] extension,
+/// else `DOTDO_ENV` on Workers; in-process calls without either are local.
+pub fn is_local_development(context: &crate::Context) -> bool {
+    if let Some(environment) = context.get::<Environment>() {
+        return *environment == Environment::Development;
+    }
+    context
+        .env()
+        .is_none_or(|env| Config::new(env).is_local_development())
+}
+
 /// Whether `value` is a development value that must never protect a deployed worker.
 pub fn is_development_value(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     NotFound,
     /// The path exists but not with this HTTP method.
     MethodNotAllowed,
+    /// No representation the client accepts (`Accept`).
+    NotAcceptable,
     /// The request conflicts with the current state (duplicate, stale version, …).
     Conflict,
     /// The body is larger than allowed.
@@ -40,12 +42,13 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::BadRequest,
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
         ErrorKind::NotFound,
         ErrorKind::MethodNotAllowed,
+        ErrorKind::NotAcceptable,
         ErrorKind::Conflict,
         ErrorKind::PayloadTooLarge,
         ErrorKind::UnsupportedMediaType,
@@ -64,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::NotAcceptable => 406,
             ErrorKind::Conflict => 409,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
@@ -86,6 +90,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => -32003,
             ErrorKind::NotFound => -32004,
             ErrorKind::MethodNotAllowed => -32005,
+            ErrorKind::NotAcceptable => -32016,
             ErrorKind::Unavailable => -32006,
             ErrorKind::Conflict => -32009,
             ErrorKind::PayloadTooLarge => -32013,
@@ -113,6 +118,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
+            ErrorKind::NotAcceptable => "not_acceptable",
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",

@@ -3,7 +3,8 @@
 
 mod fixtures;
 
-use dotdo::mcp::{AllowedOrigins, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION};
+use dotdo::config::Environment;
+use dotdo::mcp::{AllowedHosts, AllowedOrigins, HEADER_MISMATCH, UNSUPPORTED_PROTOCOL_VERSION};
 use dotdo::testing::{TestClient, TestResponse};
 use fixtures::items::{Items, widget};
 use futures_executor::block_on;
@@ -312,20 +313,63 @@ mod transport {
     }
 
     #[test]
-    fn the_services_own_host_and_localhost_are_allowed_origins() {
+    fn localhost_is_allowed_in_local_development_and_a_rebinding_page_never() {
         block_on(async {
-            for (origin, host) in [
-                ("https://items.example.com", "items.example.com"),
-                ("http://localhost:6274", "items.example.com"),
-            ] {
-                let response = client()
+            let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+            let local = client()
+                .post("/mcp")
+                .header("origin", "http://localhost:6274")
+                .header("host", "127.0.0.1:8787")
+                .json(&ping)
+                .await;
+            assert_eq!(local.status(), 200);
+            // DNS rebinding: the attacker's name now points here; Origin equals Host.
+            for client in [client(), client().with_extension(Environment::Production)] {
+                let rebound = client
                     .post("/mcp")
-                    .header("origin", origin)
-                    .header("host", host)
-                    .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+                    .header("origin", "http://evil.example:8787")
+                    .header("host", "evil.example:8787")
+                    .json(&ping)
                     .await;
-                assert_eq!(response.status(), 200, "{origin}");
+                assert_eq!(rebound.status(), 403, "{}", rebound.text());
+                assert!(
+                    rebound.text().contains("MCP_ALLOWED_"),
+                    "says what to configure"
+                );
             }
+        });
+    }
+
+    #[test]
+    fn deployed_services_pin_their_hostnames_and_refuse_localhost_origins() {
+        block_on(async {
+            let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+            let production = client()
+                .with_extension(Environment::Production)
+                .with_extension(AllowedHosts(vec!["items.example.com".into()]));
+            let ok = production
+                .post("/mcp")
+                .header("host", "items.example.com")
+                .json(&ping)
+                .await;
+            assert_eq!(ok.status(), 200);
+            let other = production
+                .post("/mcp")
+                .header("host", "items.evil.example")
+                .json(&ping)
+                .await;
+            assert_eq!(other.status(), 403);
+            let localhost = production
+                .post("/mcp")
+                .header("host", "items.example.com")
+                .header("origin", "http://localhost:6274")
+                .json(&ping)
+                .await;
+            assert_eq!(
+                localhost.status(),
+                403,
+                "localhost origins are for local development"
+            );
         });
     }
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,8 +52,8 @@ export async function startDev({
 }) {
   // Each worker's development secrets, as scripts/setup.sh makes them (generated services too).
   for (const config of configs) {
-    const example = join(cwd, dirname(config), ".dev.vars.example");
-    const devVars = join(cwd, dirname(config), ".dev.vars");
+    const example = join(resolve(cwd, dirname(config)), ".dev.vars.example");
+    const devVars = join(resolve(cwd, dirname(config)), ".dev.vars");
     if (existsSync(example) && !existsSync(devVars)) copyFileSync(example, devVars);
   }
   const persist = mkdtempSync(join(tmpdir(), "dotdo-e2e-"));

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -100,7 +101,9 @@ describe("templates/domain", () => {
       cwd: service.dir,
       compatibilityDate,
     });
-    const created = await post(`${dev.base}/items`, { id: "i1", name: "lamp", price: 5 });
+    const anonymous = await post(`${dev.base}/items`, { id: "i0", name: "lamp", price: 5 });
+    assert.equal(anonymous.status, 401, "generated services take writes from signed-in users only");
+    const created = await post(`${dev.base}/items`, { id: "i1", name: "lamp", price: 5 }, auth);
     assert.equal(created.status, 201);
     assert.equal((await (await fetch(`${dev.base}/items/i1`)).json()).name, "lamp");
     assert.equal((await rpc(dev.base, "get_item", ["i1"])).result.price, 5);
@@ -160,8 +163,18 @@ describe("templates/integration", () => {
     assert.equal((await (await fetch(`${dev.base}/records/r1`)).json()).title, "From the fake API");
     assert.equal((await rpc(dev.base, "create_record", { record: { title: "Made" } })).result.id, "new-1");
     assert.equal((await mcpCall(dev.base, "get_record", { id: "r2" })).structuredContent.id, "r2");
-    const accepted = await post(`${dev.base}/webhooks`, { record_id: "r3", action: "closed" });
-    assert.equal(accepted.status, 202);
+    const unsigned = await post(`${dev.base}/webhooks`, { record_id: "r4", action: "closed" });
+    assert.equal(unsigned.status, 401, "an unsigned webhook is refused");
+    // Signed as the external API does, with the development secret of .dev.vars.example.
+    const body = JSON.stringify({ record_id: "r3", action: "closed" });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const tag = createHmac("sha256", "dev-only-webhook-secret-0123456789").update(`${timestamp}.${body}`).digest("hex");
+    const accepted = await fetch(`${dev.base}/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": `t=${timestamp},v1=${tag}` },
+      body,
+    });
+    assert.equal(accepted.status, 202, await accepted.clone().text());
     const acked = await eventually(async () => ({ done: seen.includes("POST /v1/records/r3/ack"), value: seen.includes("POST /v1/records/r3/ack") }));
     assert.ok(acked, `the webhook message was processed: ${seen}`);
   });
@@ -184,7 +197,9 @@ describe("templates/ai", () => {
 
   test("under wrangler dev --env offline (local model): a route, an RPC call, an MCP tool call and a queue message", async () => {
     dev = await startDev({ configs: [service.config], readyPath: "/embeddings/none-yet", readyStatus: 404, cwd: service.dir, env: "offline", compatibilityDate });
-    const generated = await (await post(`${dev.base}/generate`, { prompt: "hello edge" })).json();
+    const response = await post(`${dev.base}/generate`, { prompt: "hello edge" });
+    assert.equal(response.headers.get("x-ratelimit-limit"), "20", "generation is rate-limited per caller");
+    const generated = await response.json();
     assert.equal(generated.text, "local: hello edge");
     assert.equal((await rpc(dev.base, "embed", { text: "x" })).result.model, "local");
     assert.equal((await mcpCall(dev.base, "generate", { prompt: "one" })).structuredContent.text, "local: one");

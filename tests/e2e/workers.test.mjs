@@ -5,6 +5,7 @@
 // Run: scripts/test.sh (or `node --test tests/e2e/` after scripts/setup.sh and `source scripts/env.sh`).
 
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -284,6 +285,36 @@ describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () 
     assert.equal(response.status, 403);
   });
 
+  test("DNS rebinding: a foreign name with Origin equal to Host is 403, localhost is served", async () => {
+    // node:http, since fetch will not send a Host of our choosing.
+    const send = (host, origin) =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+        const url = new URL(`${base}/mcp`);
+        const request = httpRequest(
+          {
+            hostname: url.hostname,
+            port: url.port,
+            path: "/mcp",
+            method: "POST",
+            headers: { host, origin, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body) },
+          },
+          (response) => {
+            let text = "";
+            response.on("data", (chunk) => (text += chunk));
+            response.on("end", () => resolve({ status: response.statusCode, text }));
+          },
+        );
+        request.on("error", reject);
+        request.end(body);
+      });
+    const port = new URL(base).port;
+    const rebound = await send(`evil.example:${port}`, `http://evil.example:${port}`);
+    assert.equal(rebound.status, 403, rebound.text);
+    const local = await send(`localhost:${port}`, `http://localhost:${port}`);
+    assert.equal(local.status, 200, local.text);
+  });
+
   test("an unsupported MCP-Protocol-Version is 400", async () => {
     const response = await post({ jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-protocol-version": "2024-01-01" });
     assert.equal(response.status, 400);
@@ -387,30 +418,37 @@ describe("middleware", () => {
   });
 
   test("a body over the limit is 413 by its declared length, and a chunked one is cut off at the limit", async () => {
-    const big = JSON.stringify({ id: "big", name: "x".repeat(100_000), price: 1 });
-    const declared = await fetch(`${base}/items`, json(big, { authorization: `Bearer ${API_KEY}` }));
-    await problem(declared, 413);
-    const chunks = (total, size) =>
-      new ReadableStream({
-        start(controller) {
-          for (let sent = 0; sent < total; sent += size) controller.enqueue(new TextEncoder().encode("x".repeat(size)));
-          controller.close();
-        },
+    // Each on a connection of its own (node:http, no keep-alive): a server that answers before
+    // reading a body closes that connection, which must not take a pooled one down with it.
+    const send = (headers, chunks) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(`${base}/items`);
+        const request = httpRequest(
+          { hostname: url.hostname, port: url.port, path: "/items", method: "POST", agent: false, headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}`, ...headers } },
+          (response) => {
+            let text = "";
+            response.on("data", (chunk) => (text += chunk));
+            response.on("end", () => resolve({ status: response.statusCode, type: response.headers["content-type"], text }));
+          },
+        );
+        // The server may answer and close before the whole body is sent.
+        request.on("error", (error) => (error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error)));
+        for (const chunk of chunks) request.write(chunk);
+        request.end();
       });
-    const chunked = await fetch(`${base}/items`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
-      body: chunks(1 << 20, 16 * 1024),
-      duplex: "half",
-    });
-    await problem(chunked, 413);
-    const small = await fetch(`${base}/items`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
-      body: chunks(1024, 256),
-      duplex: "half",
-    });
-    await problem(small, 400); // read whole, then refused as malformed JSON: the limit let it through
+    const big = JSON.stringify({ id: "big", name: "x".repeat(100_000), price: 1 });
+    const declared = await send({ "content-length": Buffer.byteLength(big) }, [big]);
+    assert.equal(declared.status, 413, declared.text);
+    assert.equal(declared.type, "application/problem+json");
+    assert.match(JSON.parse(declared.text).detail, /limit is 65536 bytes/);
+    const megabyte = Array.from({ length: 64 }, () => "x".repeat(16 * 1024));
+    const chunked = await send({ "transfer-encoding": "chunked" }, megabyte);
+    assert.equal(chunked.status, 413, chunked.text);
+    assert.match(JSON.parse(chunked.text).detail, /limit is 65536 bytes/);
+    const small = await send({ "transfer-encoding": "chunked" }, ["x".repeat(256), "x".repeat(256)]);
+    assert.equal(small.status, 400, `read whole, then refused as malformed JSON: the limit let it through: ${small.text}`);
+    // Pooled connections are unaffected.
+    assert.equal((await fetch(`${base}/items/h1`)).status < 500, true);
   });
 
   test("the rate limit trips at the configured count and resets", async () => {

@@ -25,8 +25,10 @@ pub fn render(service: &ServiceModel) -> TokenStream {
     let client = client::render_client(service);
     let producer = producer::render_producer(service);
     let entry = entry::render_entry(service);
+    let warnings = crate::warn::access_warnings(service);
     quote! {
         const _: () = {
+            #warnings
             #(#invokers)*
             #(#schemas)*
             #description

@@ -29,6 +29,20 @@ impl Items {
     }
 }
 const _: () = {
+    /// This function should not be called and only exists to emit a compiler warning.
+    ///
+    /// It is a No-OP in any case.
+    #[allow(dead_code)]
+    #[allow(non_camel_case_types)]
+    #[allow(non_snake_case)]
+    fn __dotdo_access_warning_create_item() {
+        #[deprecated(
+            note = "`create_item` is open to anyone over `POST /items` but needs a signed-in caller over RPC: give every interface the same access (`auth` or `role = \"…\"`), or write `public` in the attribute of the one that is open on purpose"
+        )]
+        #[allow(non_upper_case_globals)]
+        const _w: () = ();
+        let _ = _w;
+    }
     #[allow(
         non_snake_case,
         unused_mut,

@@ -451,7 +451,7 @@ impl Auth {
             .await
     }
 
-    /// Revoke a session: its refresh tokens stop working.
+    /// Revoke a session: its access and refresh tokens stop working at once.
     #[rpc(role = "admin")]
     #[http(delete = "/_sessions/:session_id", role = "admin")]
     async fn revoke_session(&self, session_id: String) -> Result<(), dotdo::Error> {

@@ -52,10 +52,15 @@ impl Backend for Binding {
                     worker::js_sys::Uint8Array::from(body.as_slice()).into(),
                 ));
             }
-            let url = format!(
-                "https://backend{}",
-                parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
-            );
+            // The caller's host travels in the URL (service bindings take `Host` from it), so a
+            // backend sees the name it was reached by, as its MCP host check needs.
+            let url = match parts.uri.authority() {
+                Some(_) => parts.uri.to_string(),
+                None => format!(
+                    "https://backend{}",
+                    parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
+                ),
+            };
             let outgoing = worker::Request::new_with_init(&url, &init).map_err(failed)?;
             let call = Box::pin(self.fetcher.fetch_request(outgoing));
             let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
@@ -266,9 +271,13 @@ impl Middleware for Forward {
             };
             let mut outgoing = http::Request::new(request.body);
             *outgoing.method_mut() = request.method.clone();
-            *outgoing.uri_mut() = path_and_query
-                .parse()
-                .unwrap_or_else(|_| http::Uri::from_static("/"));
+            let absolute = context
+                .header("host")
+                .map(|host| format!("https://{host}{path_and_query}"));
+            *outgoing.uri_mut() = absolute
+                .and_then(|uri| uri.parse().ok())
+                .or_else(|| path_and_query.parse().ok())
+                .unwrap_or_else(|| http::Uri::from_static("/"));
             let headers = outgoing.headers_mut();
             for (name, value) in context.headers() {
                 // The gateway speaks for the caller: its credentials and any claim to be the

@@ -26,7 +26,18 @@ impl<S: Service> Backend for Local<S> {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
-        Box::pin(async move { Ok(dotdo::http::serve(&self.0, request).await) })
+        Box::pin(async move {
+            // As a service binding does: the Host header comes from the URL.
+            let mut request = request;
+            if let Some(host) = request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str().to_owned())
+            {
+                request.headers_mut().insert("host", host.parse().unwrap());
+            }
+            Ok(dotdo::http::serve(&self.0, request).await)
+        })
     }
 }
 
@@ -218,9 +229,11 @@ fn health_reports_each_backend() {
 #[test]
 fn mcp_reaches_a_service_through_its_prefix() {
     block_on(async {
+        let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
         let tools = gateway()
             .post("/db/mcp")
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .header("host", "127.0.0.1:8787")
+            .json(&list)
             .await;
         assert_eq!(tools.status(), 200, "{}", tools.text());
         assert!(
@@ -230,6 +243,13 @@ fn mcp_reaches_a_service_through_its_prefix() {
                 .len()
                 >= 8
         );
+        // The backend sees the caller's Host, so its DNS-rebinding check still applies.
+        let rebound = gateway()
+            .post("/db/mcp")
+            .header("host", "evil.example:8787")
+            .json(&list)
+            .await;
+        assert_eq!(rebound.status(), 403, "{}", rebound.text());
     });
 }
 

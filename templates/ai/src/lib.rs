@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::middleware::{Authenticate, BodyLimit, DurableStore, HashedKeys, RateLimit, RateLimitStore, RequestLog};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,8 @@ pub struct {{crate_name | pascal_case}} {
     model: Rc<dyn Model>,
     vectors: Vectors,
     keys: HashedKeys,
+    /// Counts for the rate limits: generation costs money, so every caller is limited.
+    limits: Rc<dyn RateLimitStore>,
 }
 
 impl FromEnv for {{crate_name | pascal_case}} {
@@ -86,23 +88,39 @@ impl FromEnv for {{crate_name | pascal_case}} {
             model,
             vectors: Vectors::Kv(env.kv("EMBEDDINGS").map_err(binding_error)?),
             keys: HashedKeys::parse(&config.secret("API_KEYS")?)?,
+            limits: Rc::new(DurableStore::from_env(env, "RATE_LIMITER")?),
         })
     }
 }
 
 impl {{crate_name | pascal_case}} {
-    /// The service on `model`, keeping vectors in memory: for tests.
+    /// The service on `model`, keeping vectors and rate-limit counts in memory: for tests.
     pub fn with_model(model: Rc<dyn Model>, keys: HashedKeys) -> Self {
-        {{crate_name | pascal_case}} { model, vectors: Vectors::Memory(Default::default()), keys }
+        let limits = Rc::new(dotdo::middleware::MemoryStore::default());
+        {{crate_name | pascal_case}} { model, vectors: Vectors::Memory(Default::default()), keys, limits }
     }
 
     fn middleware(&self) -> dotdo::Stack {
         dotdo::Stack::new()
             .with(RequestLog)
             .with(BodyLimit::bytes(256 * 1024))
-            .with(Authenticate::new().api_keys(self.keys.clone()))
+            .with(Authenticate::new().api_keys(self.keys.clone()).limit_failures(self.limits.clone(), 20, 300))
+            // Per caller (principal, else IP): generation is the expensive route; MCP and RPC
+            // calls count under their own paths, a batch as its calls.
+            .with(
+                RateLimit::new(self.limits.clone())
+                    .rule("/", GENERAL_LIMIT_PER_MINUTE, 60)
+                    .rule("/generate", GENERATE_LIMIT_PER_MINUTE, 60)
+                    .rule("/mcp", GENERATE_LIMIT_PER_MINUTE, 60)
+                    .rule("/_rpc", GENERATE_LIMIT_PER_MINUTE, 60),
+            )
     }
 }
+
+/// Requests per minute per caller to `/generate`, `/mcp` and `/_rpc`.
+pub const GENERATE_LIMIT_PER_MINUTE: u32 = 20;
+/// Requests per minute per caller to everything else.
+pub const GENERAL_LIMIT_PER_MINUTE: u32 = 120;
 
 fn check_text(field: &str, text: &str) -> dotdo::Result<()> {
     if text.trim().is_empty() {

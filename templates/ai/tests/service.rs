@@ -80,3 +80,19 @@ fn batch_jobs_store_vectors_and_bad_jobs_are_dead_lettered() {
     });
 }
 {%- endif %}
+
+#[test]
+fn generation_is_rate_limited_per_caller() {
+    block_on(async {
+        let client = client();
+        let generate = || client.post("/generate").header("cf-connecting-ip", "203.0.113.9").json(&json!({"prompt": "hi"}));
+        for _ in 0..GENERATE_LIMIT_PER_MINUTE {
+            assert_eq!(generate().await.status(), 200);
+        }
+        let limited = generate().await;
+        assert_eq!(limited.status(), 429);
+        assert!(limited.header("retry-after").is_some());
+        let other = client.post("/generate").header("cf-connecting-ip", "198.51.100.9").json(&json!({"prompt": "hi"})).await;
+        assert_eq!(other.status(), 200, "another caller has its own budget");
+    });
+}

@@ -136,10 +136,10 @@ impl {{crate_name | pascal_case}} {
     }
 
     /// Create an item.
-    #[rpc]
-    #[http(post = "/items", status = 201)]
+    #[rpc(role = "user")]
+    #[http(post = "/items", status = 201, role = "user")]
     {%- if with_mcp %}
-    #[mcp_tool(idempotent = false)]
+    #[mcp_tool(idempotent = false, role = "user")]
     {%- endif %}
     async fn create_item(&self, item: NewItem) -> Result<Item, dotdo::Error> {
         valid_id(&item.id)?;
@@ -155,10 +155,10 @@ impl {{crate_name | pascal_case}} {
     }
 
     /// Delete an item.
-    #[rpc]
-    #[http(delete = "/items/:id")]
+    #[rpc(role = "user")]
+    #[http(delete = "/items/:id", role = "user")]
     {%- if with_mcp %}
-    #[mcp_tool(destructive)]
+    #[mcp_tool(destructive, role = "user")]
     {%- endif %}
     async fn delete_item(&self, id: String) -> Result<(), dotdo::Error> {
         if !self.store.delete(&id).await? {

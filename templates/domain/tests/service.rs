@@ -17,8 +17,12 @@ fn client() -> (TestClient<{{crate_name | pascal_case}}>, Rc<QueueRecorder>) {
     (TestClient::new(service), events)
 }
 
+fn bearer() -> String {
+    format!("Bearer {ADMIN_KEY}")
+}
+
 async fn create(client: &TestClient<{{crate_name | pascal_case}}>, id: &str) -> Value {
-    let response = client.post("/items").json(&json!({"id": id, "name": format!("item {id}"), "price": 100})).await;
+    let response = client.post("/items").header("authorization", &bearer()).json(&json!({"id": id, "name": format!("item {id}"), "price": 100})).await;
     assert_eq!(response.status(), 201, "{}", response.text());
     response.json()
 }
@@ -36,7 +40,7 @@ fn http_creates_reads_pages_and_deletes() {
         let rest: Value = client.get(&format!("/items?limit=2&cursor={}", page["next_cursor"].as_str().unwrap())).await.json();
         assert_eq!(rest["items"][0]["id"], "c");
         assert_eq!(rest["next_cursor"], Value::Null);
-        assert_eq!(client.delete("/items/b").await.status(), 204);
+        assert_eq!(client.delete("/items/b").header("authorization", &bearer()).await.status(), 204);
         assert_eq!(client.get("/items/b").await.status(), 404);
     });
 }
@@ -45,12 +49,30 @@ fn http_creates_reads_pages_and_deletes() {
 fn bad_input_gets_clear_errors() {
     block_on(async {
         let (client, _) = client();
-        let bad_id = client.post("/items").json(&json!({"id": "no spaces", "name": "x", "price": 1})).await;
+        let bad_id = client.post("/items").header("authorization", &bearer()).json(&json!({"id": "no spaces", "name": "x", "price": 1})).await;
         assert_eq!(bad_id.status(), 422);
         assert_eq!(bad_id.json::<Value>()["field"], "id");
         assert_eq!(client.get("/items?limit=1000").await.status(), 422);
         create(&client, "dup").await;
-        assert_eq!(client.post("/items").json(&json!({"id": "dup", "name": "x", "price": 1})).await.status(), 409);
+        let duplicate = client.post("/items").header("authorization", &bearer()).json(&json!({"id": "dup", "name": "x", "price": 1})).await;
+        assert_eq!(duplicate.status(), 409);
+    });
+}
+
+#[test]
+fn writes_need_a_signed_in_user_on_every_interface_and_reads_are_public() {
+    block_on(async {
+        let (client, _) = client();
+        create(&client, "w1").await;
+        let anonymous_create = client.post("/items").json(&json!({"id": "w2", "name": "x", "price": 1})).await;
+        assert_eq!(anonymous_create.status(), 401);
+        assert_eq!(client.delete("/items/w1").await.status(), 401);
+        assert_eq!(client.get("/items/w1").await.status(), 200, "reads stay public");
+        {%- if with_mcp %}
+        let tool = client.mcp_call("delete_item", json!({"id": "w1"})).await.unwrap();
+        assert_eq!(tool["isError"], true, "an anonymous model cannot delete: {tool}");
+        assert_eq!(client.get("/items/w1").await.status(), 200);
+        {%- endif %}
     });
 }
 
@@ -76,6 +98,7 @@ fn rpc_calls_need_a_key_and_work_with_one() {
 fn mcp_lists_and_calls_tools() {
     block_on(async {
         let (client, _) = client();
+        let client = client.as_principal("assistant", "user");
         let names: Vec<String> = client.mcp_tools().await.iter().map(|tool| tool["name"].as_str().unwrap().to_owned()).collect();
         assert_eq!(names, ["get_item", "list_items", "create_item", "delete_item"]);
         let created = client.mcp_call("create_item", json!({"item": {"id": "m1", "name": "via mcp", "price": 5}})).await.unwrap();

@@ -4,7 +4,7 @@ mod upstream;
 
 use std::rc::Rc;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog, WebhookSignature};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,8 @@ pub struct {{crate_name | pascal_case}} {
     upstream: Upstream,
     webhooks: Option<Rc<dyn dotdo::queue::Producer>>,
     keys: HashedKeys,
+    /// The secret the external API signs its webhooks with.
+    webhook_secret: String,
 }
 
 impl FromEnv for {{crate_name | pascal_case}} {
@@ -56,14 +58,21 @@ impl FromEnv for {{crate_name | pascal_case}} {
             webhooks: None,
             {%- endif %}
             keys: HashedKeys::parse(&config.secret("API_KEYS")?)?,
+            webhook_secret: config.secret("WEBHOOK_SECRET")?,
         })
     }
 }
 
 impl {{crate_name | pascal_case}} {
-    /// The service over `upstream`, sending webhooks to `webhooks`: for tests.
-    pub fn new(upstream: Upstream, webhooks: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys) -> Self {
-        {{crate_name | pascal_case}} { upstream, webhooks, keys }
+    /// The service over `upstream`, sending webhooks to `webhooks`, accepting webhooks signed
+    /// with `webhook_secret`: for tests.
+    pub fn new(upstream: Upstream, webhooks: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys, webhook_secret: &str) -> Self {
+        {{crate_name | pascal_case}} { upstream, webhooks, keys, webhook_secret: webhook_secret.to_owned() }
+    }
+
+    /// Webhooks are taken only with a valid signature over their raw body (401 otherwise).
+    fn signed_webhooks(&self) -> dotdo::Stack {
+        dotdo::Stack::new().with(WebhookSignature::hmac_sha256(&self.webhook_secret))
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -91,10 +100,10 @@ impl {{crate_name | pascal_case}} {
     }
 
     /// Create a record in the external API.
-    #[rpc]
-    #[http(post = "/records", status = 201)]
+    #[rpc(role = "user")]
+    #[http(post = "/records", status = 201, role = "user")]
     {%- if with_mcp %}
-    #[mcp_tool(open_world)]
+    #[mcp_tool(open_world, role = "user")]
     {%- endif %}
     async fn create_record(&self, record: NewRecord) -> Result<Record, dotdo::Error> {
         if record.title.trim().is_empty() {
@@ -105,7 +114,8 @@ impl {{crate_name | pascal_case}} {
 
     /// Receive a webhook from the external API: queued, so the sender gets its answer at once
     /// and a slow or failing API is retried later.
-    #[http(post = "/webhooks", status = 202)]
+    /// Signed: `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+    #[http(post = "/webhooks", status = 202, middleware = "signed_webhooks")]
     async fn receive_webhook(&self, event: WebhookEvent) -> Result<(), dotdo::Error> {
         match &self.webhooks {
             {%- if with_queue %}

@@ -79,7 +79,46 @@ fn service(api: &FakeApi, webhooks: Option<Rc<QueueRecorder>>) -> (TestClient<{{
     let upstream = Upstream::new(&api.base, "upstream-secret", 2_000, Rc::new(TestHttp { slept: slept.clone() }));
     let keys = HashedKeys::parse(&HashedKeys::entry_for(KEY, "tester", "admin")).unwrap();
     let webhooks = webhooks.map(|recorder| recorder as Rc<dyn dotdo::queue::Producer>);
-    (TestClient::new({{crate_name | pascal_case}}::new(upstream, webhooks, keys)), slept)
+    (TestClient::new({{crate_name | pascal_case}}::new(upstream, webhooks, keys, WEBHOOK_SECRET)), slept)
+}
+
+const WEBHOOK_SECRET: &str = "whsec_for_tests";
+
+/// A webhook as the external API sends it: the raw body and its signature header.
+fn signed_webhook(body: &str) -> (String, String) {
+    let signature = dotdo::middleware::WebhookSignature::hmac_sha256(WEBHOOK_SECRET).sign(dotdo::clock::now_seconds(), body.as_bytes());
+    (body.to_owned(), signature)
+}
+
+#[test]
+fn unsigned_forged_and_tampered_webhooks_are_refused_before_anything_runs() {
+    let api = fake_api(vec![]);
+    let recorder = Rc::new(QueueRecorder::default());
+    let (client, _) = service(&api, Some(recorder.clone()));
+    let (body, signature) = signed_webhook(r#"{"record_id":"r1","action":"closed"}"#);
+    let post = |body: &str, signature: Option<&str>| {
+        let mut request = client.post("/webhooks").header("content-type", "application/json");
+        if let Some(signature) = signature {
+            request = request.header("x-signature", signature);
+        }
+        block_on(request.body(body.to_owned()).send())
+    };
+    assert_eq!(post(&body, None).status(), 401, "unsigned");
+    let forged = dotdo::middleware::WebhookSignature::hmac_sha256("guessed").sign(dotdo::clock::now_seconds(), body.as_bytes());
+    assert_eq!(post(&body, Some(&forged)).status(), 401, "signed with another secret");
+    let tampered = body.replace("closed", "deleted");
+    assert_eq!(post(&tampered, Some(&signature)).status(), 401, "the body changed after signing");
+    assert!(recorder.sent().is_empty(), "nothing was queued");
+    assert!(api.seen.lock().unwrap().is_empty(), "nothing reached the API");
+}
+
+#[test]
+fn creating_records_needs_a_signed_in_user() {
+    let api = fake_api(vec![]);
+    let (client, _) = service(&api, None);
+    let response = block_on(client.post("/records").json(&json!({"title": "Anonymous"})).send());
+    assert_eq!(response.status(), 401);
+    assert!(api.seen.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -157,7 +196,8 @@ fn webhooks_are_queued_then_processed_and_upstream_failures_retry() {
     let api = fake_api(vec![(503, "busy"), (503, "busy"), (503, "busy"), (200, r#"{"ok":true}"#)]);
     let recorder = Rc::new(QueueRecorder::default());
     let (client, _) = service(&api, Some(recorder.clone()));
-    let accepted = block_on(client.post("/webhooks").json(&json!({"record_id": "r1", "action": "closed"})).send());
+    let (body, signature) = signed_webhook(r#"{"record_id":"r1","action":"closed"}"#);
+    let accepted = block_on(client.post("/webhooks").header("content-type", "application/json").header("x-signature", &signature).body(body).send());
     assert_eq!(accepted.status(), 202);
     let bodies = recorder.bodies();
     assert_eq!(bodies[0]["type"], "webhook.received");

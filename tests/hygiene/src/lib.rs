@@ -20,8 +20,8 @@ mod service {
     impl Hygienic {
         /// Echo the text back.
         #[rpc]
-        #[http(post = "/echo")]
-        #[mcp_tool(read_only)]
+        #[http(post = "/echo", public)]
+        #[mcp_tool(read_only, public)]
         #[queue(type = "echo")]
         async fn echo(
             &self,

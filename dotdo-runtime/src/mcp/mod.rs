@@ -12,7 +12,7 @@
 //! model what to fix. Answers are JSON whenever the client accepts JSON, else one SSE event.
 
 use base64::Engine as _;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, ORIGIN};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -21,6 +21,10 @@ use crate::describe::{Service, ToolDesc};
 use crate::http::{Incoming, Response, empty_response, post_only, require_json_content_type};
 use crate::rpc::{INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR};
 use crate::{Context, Error, ErrorKind};
+
+mod guard;
+
+pub use guard::{AllowedHosts, AllowedOrigins};
 
 /// Legacy protocol revisions served, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -45,12 +49,6 @@ const NAME_HEADER: &str = "mcp-name";
 const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
-
-/// Origins allowed to use the MCP endpoint besides localhost-class origins and the service's own
-/// host. On Workers, the `MCP_ALLOWED_ORIGINS` var (comma-separated) adds to them; in-process,
-/// insert this into the context's extensions.
-#[derive(Debug, Clone, Default)]
-pub struct AllowedOrigins(pub Vec<String>);
 
 /// The `tools/list` entry of one tool.
 pub fn tool_json(tool: &ToolDesc) -> Value {
@@ -155,18 +153,15 @@ pub(crate) async fn handle_http<S: Service>(
         return post_only(&request.method, crate::http::MCP_PATH, context);
     }
     let headers = context.headers();
-    if !origin_allowed(headers, context) {
-        let error = Error::forbidden("this Origin may not use the MCP endpoint");
-        return crate::http::error_response(&error, context);
+    if let Some(refusal) = guard::refusal(headers, context) {
+        return crate::http::error_response(&Error::forbidden(refusal), context);
     }
     let Some(format) = negotiate(headers) else {
         let error = Error::new(
-            ErrorKind::BadRequest,
+            ErrorKind::NotAcceptable,
             "the MCP endpoint answers application/json or text/event-stream",
         );
-        let mut response = crate::http::error_response(&error, context);
-        *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
-        return response;
+        return crate::http::error_response(&error, context);
     };
     if let Err(error) = require_json_content_type(headers) {
         return crate::http::error_response(&error, context);
@@ -269,47 +264,6 @@ fn modern_version(message: &Value) -> Option<String> {
             .as_str()
             .map_or_else(|| version.to_string(), str::to_owned),
     )
-}
-
-/// Browsers send `Origin`; a page from another site must not drive the tools (DNS rebinding).
-/// Allowed: no `Origin` (non-browser clients), localhost-class origins, the service's own host,
-/// and the configured [`AllowedOrigins`].
-fn origin_allowed(headers: &HeaderMap, context: &Context) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|origin| origin.to_str().ok()) else {
-        return true;
-    };
-    let Some(authority) = origin.split_once("://").map(|(_, rest)| rest) else {
-        return false;
-    };
-    let host = authority
-        .rsplit_once(':')
-        .map_or(authority, |(host, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                host
-            } else {
-                authority
-            }
-        });
-    if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-        return true;
-    }
-    if headers.get(HOST).and_then(|own| own.to_str().ok()) == Some(authority) {
-        return true;
-    }
-    let configured = context
-        .get::<AllowedOrigins>()
-        .map(|allowed| allowed.0.clone())
-        .unwrap_or_default();
-    let from_env = context
-        .env()
-        .and_then(|env| env.var("MCP_ALLOWED_ORIGINS").ok())
-        .map(|var| var.to_string())
-        .unwrap_or_default();
-    configured
-        .iter()
-        .map(String::as_str)
-        .chain(from_env.split(',').map(str::trim))
-        .any(|allowed| allowed == origin)
 }
 
 /// Answers one legacy message; `None` for notifications and client responses.
@@ -625,47 +579,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    fn allowed(pairs: &[(&'static str, &'static str)]) -> bool {
-        origin_allowed(&headers(pairs), &Context::new(crate::Interface::Mcp))
-    }
-
-    #[test]
-    fn origins_from_localhost_or_the_own_host_are_allowed() {
-        assert!(allowed(&[]));
-        assert!(allowed(&[("origin", "http://localhost:6274")]));
-        assert!(allowed(&[("origin", "http://127.0.0.1")]));
-        assert!(allowed(&[
-            ("origin", "https://api.example.com"),
-            ("host", "api.example.com")
-        ]));
-    }
-
-    #[test]
-    fn other_origins_are_refused() {
-        assert!(!allowed(&[("origin", "https://evil.example")]));
-        assert!(!allowed(&[
-            ("origin", "https://evil.example"),
-            ("host", "api.example.com")
-        ]));
-        assert!(!allowed(&[("origin", "null")]));
-    }
-
-    #[test]
-    fn configured_origins_are_allowed() {
-        let mut context = Context::new(crate::Interface::Mcp);
-        context
-            .extensions_mut()
-            .insert(AllowedOrigins(vec!["https://app.example.com".into()]));
-        assert!(origin_allowed(
-            &headers(&[("origin", "https://app.example.com")]),
-            &context
-        ));
-        assert!(!origin_allowed(
-            &headers(&[("origin", "https://other.example.com")]),
-            &context
-        ));
     }
 
     #[test]
