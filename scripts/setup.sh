@@ -50,6 +50,8 @@ while IFS= read -r example; do
   if [ ! -f "${example%.example}" ]; then
     say "creating ${example%.example} from its example"
     cp "$example" "${example%.example}"
+  elif [ "$example" -nt "${example%.example}" ]; then
+    say "note: $example changed since ${example%.example} was made; compare them (yours is kept)"
   fi
 done < <(find services tests -name .dev.vars.example -not -path '*/node_modules/*' -not -path '*/target/*')
 say "ready"

@@ -5,8 +5,10 @@
 #      fetch, the MCP TypeScript SDK, a second worker and a real queue; then `wrangler deploy
 #      --dry-run` for every worker, and the release wasm sizes; each cargo-generate template
 #      generated into services/, tested, run under `wrangler dev` and dry-run deployed;
-#   3. unit, UI (trybuild), expansion snapshot (macrotest) and in-process interface tests, with
-#      nextest, whose summary line closes the run.
+#   3. formatting (cargo fmt --check) and lints (clippy, warnings denied);
+#   4. unit, UI (trybuild), expansion snapshot (macrotest), policy (every wrangler.toml), fuzz
+#      (the decoders, 2,000 cases a target) and in-process interface tests, with nextest, whose
+#      summary line closes the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,4 +16,6 @@ source scripts/env.sh
 
 cargo test --workspace --locked --doc
 node --test --test-concurrency=1 --test-reporter=spec 'tests/e2e/*.test.mjs'
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked

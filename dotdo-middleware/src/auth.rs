@@ -54,15 +54,7 @@ impl HashedKeys {
             };
             let (hash, who) = entry.split_once('=').ok_or_else(malformed)?;
             let mut digest = [0u8; 32];
-            let bytes = (0..32)
-                .map(|i| {
-                    hash.get(i * 2..i * 2 + 2)
-                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                })
-                .collect::<Option<Vec<u8>>>()
-                .filter(|_| hash.len() == 64)
-                .ok_or_else(malformed)?;
-            digest.copy_from_slice(&bytes);
+            hex::decode_to_slice(hash, &mut digest).map_err(|_| malformed())?;
             let mut parts = who.splitn(3, ':');
             let (Some(id), Some(role)) = (parts.next(), parts.next()) else {
                 return Err(malformed());
@@ -93,10 +85,7 @@ impl HashedKeys {
 
 /// The SHA-256 of an API key, hex: how keys are stored and looked up, never the key itself.
 pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 impl ApiKeyVerifier for HashedKeys {

@@ -70,17 +70,6 @@ impl<T: RateLimitStore + ?Sized> RateLimitStore for std::rc::Rc<T> {
     }
 }
 
-impl<T: RateLimitStore + ?Sized> RateLimitStore for Box<T> {
-    fn hit<'a>(
-        &'a self,
-        key: &'a str,
-        window: Window,
-        weight: u32,
-    ) -> LocalBoxFuture<'a, Result<u32, Error>> {
-        (**self).hit(key, window, weight)
-    }
-}
-
 /// One key's count in its current window: what a [`RateLimiter`] object keeps, and what
 /// [`MemoryStore`] keeps per key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,25 +67,13 @@ pub fn sign_forwarded(
 ) -> Option<(HeaderValue, HeaderValue)> {
     let principal = serde_json::to_string(&ForwardedPrincipal::from(principal)).ok()?;
     let expires = now + FORWARDED_TTL_SECONDS;
-    let tag = hex(&signature(secret, expires, request_id, &principal)
-        .finalize()
-        .into_bytes());
+    let tag = hex::encode(
+        signature(secret, expires, request_id, &principal)
+            .finalize()
+            .into_bytes(),
+    );
     let gateway = HeaderValue::from_str(&format!("{SIGNATURE_VERSION},{expires},{tag}")).ok()?;
     Some((gateway, HeaderValue::from_str(&principal).ok()?))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 /// Sets the principal a gateway forwarded, when the gateway signed it with this backend's secret
@@ -126,7 +114,7 @@ impl TrustGateway {
         }
         let principal = context.header(PRINCIPAL_HEADER)?;
         signature(&self.secret, expires, context.request_id(), principal)
-            .verify_slice(&unhex(tag)?)
+            .verify_slice(&hex::decode(tag).ok()?)
             .ok()?;
         let forwarded: ForwardedPrincipal = serde_json::from_str(principal).ok()?;
         Some(Principal {

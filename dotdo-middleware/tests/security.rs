@@ -596,6 +596,32 @@ fn cors_any_origin_never_allows_credentials() {
 }
 
 #[test]
+fn a_batch_counts_against_the_rate_limit_as_its_calls() {
+    block_on(async {
+        let client = client();
+        let call = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "me"});
+        let batch = json!([call(1), call(2), call(3)]);
+        let response = client
+            .post("/_rpc")
+            .header("authorization", &format!("Bearer {USER_KEY}"))
+            .json(&batch)
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text());
+        assert_eq!(
+            response.header("x-ratelimit-remaining"),
+            Some("997"),
+            "three calls of 1000"
+        );
+        let single = client
+            .post("/_rpc")
+            .header("authorization", &format!("Bearer {USER_KEY}"))
+            .json(&call(4))
+            .await;
+        assert_eq!(single.header("x-ratelimit-remaining"), Some("996"));
+    });
+}
+
+#[test]
 fn the_rate_limit_trips_at_the_configured_count_with_headers() {
     block_on(async {
         let client = client();

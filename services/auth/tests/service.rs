@@ -26,6 +26,17 @@ fn bearer(key: &str) -> String {
     format!("Bearer {key}")
 }
 
+/// A session issued by the bootstrap admin: its tokens.
+async fn issue_session(client: &TestClient<Auth>, user_id: &str, role: &str) -> Value {
+    let issued = client
+        .post("/_sessions")
+        .header("authorization", &bearer(BOOTSTRAP))
+        .json(&json!({"user_id": user_id, "role": role}))
+        .await;
+    assert_eq!(issued.status(), 201, "{}", issued.text());
+    issued.json()
+}
+
 async fn create_key(client: &TestClient<Auth>, owner: &str, role: &str, live: bool) -> Value {
     let response = client
         .post("/_keys")
@@ -125,13 +136,7 @@ fn only_admins_manage_keys() {
 fn sessions_issue_tokens_and_refresh_tokens_rotate() {
     block_on(async {
         let client = auth();
-        let issued = client
-            .post("/_sessions")
-            .header("authorization", &bearer(BOOTSTRAP))
-            .json(&json!({"user_id": "erin", "role": "user"}))
-            .await;
-        assert_eq!(issued.status(), 201);
-        let tokens: Value = issued.json();
+        let tokens = issue_session(&client, "erin", "user").await;
         let access = tokens["access_token"].as_str().unwrap();
         let principal = Jwt::hs256(SECRET, "dotdo")
             .issuer("dotdo-auth")
@@ -181,12 +186,7 @@ fn sessions_issue_tokens_and_refresh_tokens_rotate() {
 fn access_tokens_expire_after_an_hour() {
     block_on(async {
         let client = auth();
-        let tokens: Value = client
-            .post("/_sessions")
-            .header("authorization", &bearer(BOOTSTRAP))
-            .json(&json!({"user_id": "fay", "role": "admin"}))
-            .await
-            .json();
+        let tokens = issue_session(&client, "fay", "admin").await;
         let access = tokens["access_token"].as_str().unwrap();
         assert!(
             Jwt::hs256(SECRET, "dotdo")
@@ -211,12 +211,7 @@ fn access_tokens_expire_after_an_hour() {
 fn revoked_sessions_cannot_refresh() {
     block_on(async {
         let client = auth();
-        let tokens: Value = client
-            .post("/_sessions")
-            .header("authorization", &bearer(BOOTSTRAP))
-            .json(&json!({"user_id": "gus", "role": "viewer"}))
-            .await
-            .json();
+        let tokens = issue_session(&client, "gus", "viewer").await;
         let revoked = client
             .delete(&format!(
                 "/_sessions/{}",
@@ -332,12 +327,7 @@ fn the_readme_lists_every_interface() {
 fn a_refresh_token_is_never_an_access_token() {
     block_on(async {
         let client = auth();
-        let tokens: Value = client
-            .post("/_sessions")
-            .header("authorization", &bearer(BOOTSTRAP))
-            .json(&json!({"user_id": "hal", "role": "admin"}))
-            .await
-            .json();
+        let tokens = issue_session(&client, "hal", "admin").await;
         let refresh = tokens["refresh_token"].as_str().unwrap();
         let response = client
             .get("/_keys")
@@ -359,12 +349,7 @@ fn a_revoked_sessions_access_tokens_stop_working_at_once_here_and_for_other_serv
     block_on(async {
         // Calls without credentials of their own come from a service; the rest carry theirs.
         let client = auth().as_principal("gateway", "service");
-        let tokens: Value = client
-            .post("/_sessions")
-            .header("authorization", &bearer(BOOTSTRAP))
-            .json(&json!({"user_id": "ida", "role": "admin"}))
-            .await
-            .json();
+        let tokens = issue_session(&client, "ida", "admin").await;
         let access = tokens["access_token"].as_str().unwrap();
         let verifier = RemoteVerifier::new(client.transport());
         assert_eq!(

@@ -116,7 +116,7 @@ pub struct Gateway {
     /// lets it pose as nobody to the others.
     backend_secrets: Rc<BTreeMap<String, String>>,
     authenticate: Rc<dyn Fn() -> Authenticate>,
-    limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
+    limits: Rc<dyn RateLimitStore>,
 }
 
 impl FromEnv for Gateway {
@@ -166,7 +166,7 @@ impl FromEnv for Gateway {
                         AUTH_FAILURE_WINDOW_SECONDS,
                     )
             }),
-            limits: Rc::new(move || Box::new(DurableStore::new(limiter.clone()))),
+            limits: Rc::new(DurableStore::new(limiter)),
         })
     }
 }
@@ -188,7 +188,7 @@ impl Gateway {
         backends: BTreeMap<String, Rc<dyn Backend>>,
         backend_secrets: BTreeMap<String, String>,
         authenticate: Rc<dyn Fn() -> Authenticate>,
-        limits: Rc<dyn Fn() -> Box<dyn RateLimitStore>>,
+        limits: Rc<dyn RateLimitStore>,
     ) -> Self {
         Gateway {
             routes: Rc::new(routes),
@@ -206,7 +206,7 @@ impl Gateway {
             .with(BodyLimit::bytes(1 << 20))
             .with((self.authenticate)())
             .with(
-                RateLimit::new((self.limits)())
+                RateLimit::new(self.limits.clone())
                     .rule("/", 600, 60)
                     .rule("/auth", 20, 60),
             )

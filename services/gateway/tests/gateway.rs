@@ -91,7 +91,7 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
         .join("\n"),
     )
     .unwrap();
-    let limits: Rc<MemoryStore> = Rc::new(MemoryStore::default());
+    let limits: Rc<dyn RateLimitStore> = Rc::new(MemoryStore::default());
     TestClient::new(Gateway::new(
         routes,
         backends,
@@ -100,7 +100,7 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
             ("DOWN".to_owned(), AUTH_SECRET.to_owned()),
         ]),
         Rc::new(move || Authenticate::new().api_keys(keys.clone())),
-        Rc::new(move || Box::new(limits.clone()) as Box<dyn RateLimitStore>),
+        limits,
     ))
 }
 
