@@ -40,6 +40,14 @@ impl Context {
         Self::from_headers(interface, HeaderMap::new())
     }
 
+    /// A context for an event on Workers (a queue message, a cron run) with the worker's
+    /// bindings, as a fetch gets them: every entry builds its context the same way.
+    pub fn with_env(interface: Interface, env: worker::Env) -> Self {
+        let mut context = Self::new(interface);
+        context.set_env(env);
+        context
+    }
+
     /// A context for an HTTP request: its headers, and its `X-Request-ID` when that is a
     /// valid id, else a fresh one.
     pub fn from_headers(interface: Interface, mut headers: HeaderMap) -> Self {

@@ -210,10 +210,20 @@ pub async fn dispatch_batch<S: Service>(
     outcomes
 }
 
-/// Dispatches one message from `queue`.
+/// Dispatches one message from `queue` with a fresh context (in-process; no bindings).
 pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessage) -> Outcome {
-    let context = Context::new(Interface::Queue);
-    let result = run(service, &context, queue, message).await;
+    dispatch_in(service, &Context::new(Interface::Queue), queue, message).await
+}
+
+/// Dispatches one message from `queue`; the handler gets `context` (on Workers, the worker's
+/// bindings in `ctx.env()`, as fetch and cron handlers do).
+pub async fn dispatch_in<S: Service>(
+    service: &S,
+    context: &Context,
+    queue: &str,
+    message: &QueueMessage,
+) -> Outcome {
+    let result = run(service, context, queue, message).await;
     let outcome = match &result {
         Ok(()) => Outcome::Ack,
         Err(error) => match error.queue_decision() {

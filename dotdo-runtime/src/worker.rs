@@ -410,7 +410,8 @@ pub mod glue {
                     body: body_json(message),
                     attempts: attempts(message),
                 };
-                let outcome = crate::queue::dispatch(&service, &queue, &decoded).await;
+                let context = Context::with_env(Interface::Queue, env.clone());
+                let outcome = crate::queue::dispatch_in(&service, &context, &queue, &decoded).await;
                 let applied =
                     match crate::queue::settle(outcome, &queue, &decoded, dead_letters).await {
                         Settlement::Ack => message.ack(),
@@ -472,8 +473,7 @@ pub mod glue {
     ) -> Promise {
         settled(false, async move {
             let cron = ::worker::ScheduledEvent::from(event).cron();
-            let mut context = Context::new(Interface::Cron);
-            context.set_env(env.clone());
+            let context = Context::with_env(Interface::Cron, env.clone());
             let result = match S::from_env(&env) {
                 Ok(service) => crate::cron::run(&service, &context, &cron).await,
                 Err(error) => Err(error),

@@ -259,3 +259,45 @@ mod settlement {
         });
     }
 }
+
+/// Queue handlers get the context their entry built (on Workers: with the worker's bindings),
+/// like fetch and cron handlers.
+mod context {
+    use super::*;
+    use dotdo::prelude::*;
+
+    #[derive(Clone)]
+    struct Tenant(&'static str);
+
+    struct Probe;
+
+    #[dotdo::service]
+    impl Probe {
+        /// Succeeds only when the context carries a tenant.
+        #[queue(type = "probe")]
+        async fn probe(&self, ctx: &Context, n: u32) -> Result<(), dotdo::Error> {
+            let tenant = ctx
+                .get::<Tenant>()
+                .ok_or_else(|| Error::bad_request("no tenant in the context"))?;
+            assert_eq!((tenant.0, n), ("acme", 7));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_handler_gets_the_context_it_was_dispatched_in() {
+        block_on(async {
+            let message = QueueMessage::new(json!({"type": "probe", "data": 7}));
+            let mut context = dotdo::Context::new(dotdo::Interface::Queue);
+            context.extensions_mut().insert(Tenant("acme"));
+            assert_eq!(
+                dotdo::queue::dispatch_in(&Probe, &context, "jobs", &message).await,
+                Outcome::Ack
+            );
+            let fresh = dotdo::queue::dispatch(&Probe, "jobs", &message).await;
+            assert!(
+                matches!(fresh, Outcome::DeadLetter { reason } if reason.contains("no tenant"))
+            );
+        });
+    }
+}
