@@ -74,6 +74,11 @@ impl Reply {
 }
 
 /// What a method may return: `Result<T, E>` with `T: Serialize` and `E: Into<dotdo::Error>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a result a dotdo method can return",
+    label = "a service method returns `Result<T, dotdo::Error>`",
+    note = "`T` must be `serde::Serialize` (and `serde::Deserialize` on `#[rpc]` methods, for the typed client); the error any type with `Into<dotdo::Error>`"
+)]
 pub trait MethodOutput {
     /// The success type, as the typed client returns it.
     type Ok;

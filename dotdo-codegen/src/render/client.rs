@@ -2,7 +2,8 @@
 //! `Transport` (in-process, HTTP, a service binding).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::ServiceModel;
 
@@ -38,11 +39,17 @@ pub fn render_client(service: &ServiceModel) -> TokenStream {
             (None, Some(output)) => quote! { <#output as #krate::MethodOutput>::Ok },
             (None, None) => quote! { () },
         };
+        // Spanned at the return type: a result the client cannot decode is reported there.
+        let output_span = method
+            .output
+            .as_ref()
+            .map_or(method.ident.span(), |output| output.span());
+        let call = quote_spanned! {output_span=> self.rpc.call(#wire_name, &__params).await };
         quote! {
             #[doc = #docs]
             pub async fn #ident(&self, #(#params),*) -> #krate::Result<#ok> {
                 let __params = #krate::__private::named_params(#wire_name, [#(#named),*])?;
-                self.rpc.call(#wire_name, &__params).await
+                #call
             }
         }
     });

@@ -2,7 +2,8 @@
 //! the method, and serializes its result. Every interface calls the same invoker.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::{MethodModel, ServiceModel};
 
@@ -25,6 +26,14 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
             quote! { #ident }
         }
     });
+    // Spanned at the return type, so a result that cannot be serialized is reported there.
+    let output_span = method
+        .output
+        .as_ref()
+        .map_or(method.ident.span(), |output| output.span());
+    let reply = quote_spanned! {output_span=>
+        #krate::MethodOutput::into_reply(<#self_ty>::#method_ident(__service, #(#call_args),*).await)
+    };
     quote! {
         #[allow(non_snake_case, unused_mut, unused_variables, clippy::needless_question_mark)]
         fn #invoker<'a>(
@@ -35,7 +44,7 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
             #krate::__private::boxed(async move {
                 #(#takes)*
                 __args.finish()?;
-                #krate::MethodOutput::into_reply(<#self_ty>::#method_ident(__service, #(#call_args),*).await)
+                #reply
             })
         }
     }
