@@ -38,8 +38,7 @@ pub use rate_limit::{DurableStore, MemoryStore, RateLimit, RateLimitStore, Windo
 pub use request_log::RequestLog;
 pub use signature::{DEFAULT_TOLERANCE_SECONDS, WebhookSignature};
 pub use trust::{
-    FORWARDED_TTL_SECONDS, ForwardedPrincipal, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway,
-    sign_forwarded,
+    FORWARDED_TTL_SECONDS, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway, sign_forwarded,
 };
 
 pub use dotdo_runtime::{Context, Error, Middleware, Next, Principal, Stack};

@@ -8,7 +8,6 @@
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
 use http::HeaderValue;
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use dotdo_runtime::http::{Incoming, Response};
@@ -22,25 +21,6 @@ pub const PRINCIPAL_HEADER: &str = "x-dotdo-principal";
 pub const FORWARDED_TTL_SECONDS: u64 = 60;
 
 const SIGNATURE_VERSION: &str = "v1";
-
-/// The wire form of a forwarded principal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ForwardedPrincipal {
-    pub id: String,
-    pub role: String,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-}
-
-impl From<&Principal> for ForwardedPrincipal {
-    fn from(principal: &Principal) -> Self {
-        ForwardedPrincipal {
-            id: principal.id.clone(),
-            role: principal.role.clone(),
-            scopes: principal.scopes.clone(),
-        }
-    }
-}
 
 fn signature(secret: &str, expires: u64, request_id: &str, principal: &str) -> Hmac<Sha256> {
     let mut mac =
@@ -65,7 +45,7 @@ pub fn sign_forwarded(
     request_id: &str,
     now: u64,
 ) -> Option<(HeaderValue, HeaderValue)> {
-    let principal = serde_json::to_string(&ForwardedPrincipal::from(principal)).ok()?;
+    let principal = serde_json::to_string(principal).ok()?;
     let expires = now + FORWARDED_TTL_SECONDS;
     let tag = hex::encode(
         signature(secret, expires, request_id, &principal)
@@ -116,12 +96,7 @@ impl TrustGateway {
         signature(&self.secret, expires, context.request_id(), principal)
             .verify_slice(&hex::decode(tag).ok()?)
             .ok()?;
-        let forwarded: ForwardedPrincipal = serde_json::from_str(principal).ok()?;
-        Some(Principal {
-            id: forwarded.id,
-            role: forwarded.role,
-            scopes: forwarded.scopes,
-        })
+        serde_json::from_str(principal).ok()
     }
 }
 

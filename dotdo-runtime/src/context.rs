@@ -3,11 +3,18 @@
 
 use http::{HeaderMap, HeaderValue};
 
-/// The authenticated caller, set by authentication middleware.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The authenticated caller, set by authentication middleware. It is also the wire form of a
+/// caller between services (a forwarded principal, a verified key or token).
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Principal {
+    /// Who: a user, a key's owner, a service.
     pub id: String,
+    /// What it may do: `admin`, `user`, `viewer`, `service`, …
     pub role: String,
+    /// Finer permissions, when the credential carries them.
+    #[serde(default)]
     pub scopes: Vec<String>,
 }
 

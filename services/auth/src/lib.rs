@@ -48,14 +48,6 @@ pub struct KeyInfo {
     pub revoked: bool,
 }
 
-/// Who a valid key belongs to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct VerifiedKey {
-    pub id: String,
-    pub role: String,
-    pub scopes: Vec<String>,
-}
-
 /// The body of `POST /refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RefreshRequest {
@@ -378,31 +370,21 @@ impl Auth {
     /// Who a key belongs to, for other services' middleware; `null` for an unknown or revoked
     /// key. Records when the key was last used.
     #[rpc(role = "service")]
-    async fn verify_api_key(&self, key: String) -> Result<Option<VerifiedKey>, dotdo::Error> {
-        let principal = verify_key(
+    async fn verify_api_key(&self, key: String) -> Result<Option<Principal>, dotdo::Error> {
+        verify_key(
             &self.store,
             self.bootstrap_hash.as_deref(),
             &key,
             (self.clock)(),
         )
-        .await?;
-        Ok(principal.map(|principal| VerifiedKey {
-            id: principal.id,
-            role: principal.role,
-            scopes: principal.scopes,
-        }))
+        .await
     }
 
     /// Who an access token stands for, for other services' middleware; an error for an invalid
     /// or expired token, or one whose session was revoked.
     #[rpc(role = "service")]
-    async fn verify_access_token(&self, token: String) -> Result<VerifiedKey, dotdo::Error> {
-        let principal = verify_access_token(&self.access_jwt(), &self.store, &token).await?;
-        Ok(VerifiedKey {
-            id: principal.id,
-            role: principal.role,
-            scopes: principal.scopes,
-        })
+    async fn verify_access_token(&self, token: String) -> Result<Principal, dotdo::Error> {
+        verify_access_token(&self.access_jwt(), &self.store, &token).await
     }
 
     /// Start a session for a user: an access token (1 h) and a refresh token (30 days).
@@ -526,14 +508,7 @@ impl<T: Transport> TokenVerifier for RemoteVerifier<T> {
         &'a self,
         token: &'a str,
     ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Principal>> {
-        Box::pin(async move {
-            let verified = self.client.verify_access_token(token.to_owned()).await?;
-            Ok(Principal {
-                id: verified.id,
-                role: verified.role,
-                scopes: verified.scopes,
-            })
-        })
+        Box::pin(self.client.verify_access_token(token.to_owned()))
     }
 }
 
@@ -542,13 +517,6 @@ impl<T: Transport> ApiKeyVerifier for RemoteVerifier<T> {
         &'a self,
         key: &'a str,
     ) -> dotdo::LocalBoxFuture<'a, dotdo::Result<Option<Principal>>> {
-        Box::pin(async move {
-            let verified = self.client.verify_api_key(key.to_owned()).await?;
-            Ok(verified.map(|verified| Principal {
-                id: verified.id,
-                role: verified.role,
-                scopes: verified.scopes,
-            }))
-        })
+        Box::pin(self.client.verify_api_key(key.to_owned()))
     }
 }
