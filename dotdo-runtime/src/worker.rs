@@ -167,6 +167,89 @@ impl Producer for Queue {
     }
 }
 
+/// Conversions between workers-rs and the `http` types the runtime speaks, for services that
+/// forward requests (a gateway) or call other workers by hand. They call into the Workers
+/// runtime, so they run on Workers only.
+pub mod convert {
+    use crate::Error;
+    use crate::http::{Request, Response};
+
+    fn failed(error: ::worker::Error) -> Error {
+        Error::upstream(format!("request: {error}"))
+    }
+
+    /// Copies workers-rs headers into a `HeaderMap`, leaving out what `http` cannot represent.
+    pub fn header_map(headers: &::worker::Headers) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers.entries() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+
+    /// Copies a `HeaderMap` into workers-rs headers.
+    pub fn worker_headers(map: &http::HeaderMap) -> Result<::worker::Headers, ::worker::Error> {
+        let headers = ::worker::Headers::new();
+        for (name, value) in map {
+            headers.append(name.as_str(), value.to_str().unwrap_or_default())?;
+        }
+        Ok(headers)
+    }
+
+    /// A workers-rs request for `request`; a URI without a host gets `default_host` (service
+    /// bindings take `Host` from the URL and ignore the rest).
+    pub fn worker_request(
+        request: Request,
+        default_host: &str,
+    ) -> Result<::worker::Request, Error> {
+        let (parts, body) = request.into_parts();
+        let mut init = ::worker::RequestInit::new();
+        init.with_method(::worker::Method::from(parts.method.to_string()))
+            .with_headers(worker_headers(&parts.headers).map_err(failed)?);
+        if !body.is_empty() {
+            init.with_body(Some(
+                ::worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+            ));
+        }
+        let url = match parts.uri.authority() {
+            Some(_) => parts.uri.to_string(),
+            None => format!(
+                "https://{default_host}{}",
+                parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
+            ),
+        };
+        ::worker::Request::new_with_init(&url, &init).map_err(failed)
+    }
+
+    /// The `http` response for a workers-rs one, its body read.
+    pub async fn http_response(mut response: ::worker::Response) -> Result<Response, Error> {
+        let mut converted = Response::new(response.bytes().await.map_err(failed)?);
+        *converted.status_mut() = http::StatusCode::from_u16(response.status_code())
+            .unwrap_or(http::StatusCode::BAD_GATEWAY);
+        *converted.headers_mut() = header_map(response.headers());
+        Ok(converted)
+    }
+
+    /// The workers-rs response for an `http` one.
+    pub fn worker_response(response: Response) -> Result<::worker::Response, ::worker::Error> {
+        let (parts, body) = response.into_parts();
+        // A null-body status (204, 304) must not carry a body, not even an empty one.
+        let converted = if body.is_empty() {
+            ::worker::Response::empty()?
+        } else {
+            ::worker::Response::from_bytes(body)?
+        };
+        Ok(converted
+            .with_status(parts.status.as_u16())
+            .with_headers(worker_headers(&parts.headers)?))
+    }
+}
+
 /// What the generated wasm entrypoint calls. Not a public API.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
@@ -290,15 +373,7 @@ pub mod glue {
     }
 
     async fn serve<S: Service + FromEnv>(mut request: ::worker::Request, env: Env) -> Response {
-        let mut headers = http::HeaderMap::new();
-        for (name, value) in request.headers().entries() {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
+        let headers = super::convert::header_map(request.headers());
         let mut context = Context::from_headers(Interface::Http, headers);
         context.set_env(env.clone());
         // The path and query straight from the serialized URL: parsing it again with the `url`
@@ -356,21 +431,7 @@ pub mod glue {
     }
 
     fn to_worker_response(response: Response) -> Result<web_sys::Response, ::worker::Error> {
-        let (parts, body) = response.into_parts();
-        let headers = ::worker::Headers::new();
-        for (name, value) in &parts.headers {
-            headers.append(name.as_str(), value.to_str().unwrap_or_default())?;
-        }
-        // A null-body status (204, 304) must not carry a body, not even an empty one.
-        let response = if body.is_empty() {
-            ::worker::Response::empty()?
-        } else {
-            ::worker::Response::from_bytes(body)?
-        };
-        Ok(response
-            .with_status(parts.status.as_u16())
-            .with_headers(headers)
-            .into())
+        super::convert::worker_response(response).map(Into::into)
     }
 
     pub fn queue<S: Service + FromEnv>(

@@ -17,7 +17,7 @@ use dotdo::middleware::{
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
 use dotdo::{LocalBoxFuture, Middleware, Next};
-use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, HOST};
 use serde::{Deserialize, Serialize};
 
 /// A service behind the gateway.
@@ -37,36 +37,14 @@ impl Backend for Binding {
         Box::pin(async move {
             use futures_util::future::{Either, select};
             let failed = |error: worker::Error| Error::upstream(format!("backend: {error}"));
-            let (parts, body) = request.into_parts();
-            let headers = worker::Headers::new();
-            for (name, value) in &parts.headers {
-                headers
-                    .append(name.as_str(), value.to_str().unwrap_or_default())
-                    .map_err(failed)?;
-            }
-            let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::from(parts.method.to_string()))
-                .with_headers(headers);
-            if !body.is_empty() {
-                init.with_body(Some(
-                    worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-                ));
-            }
             // The caller's host travels in the URL (service bindings take `Host` from it), so a
             // backend sees the name it was reached by, as its MCP host check needs.
-            let url = match parts.uri.authority() {
-                Some(_) => parts.uri.to_string(),
-                None => format!(
-                    "https://backend{}",
-                    parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
-                ),
-            };
-            let outgoing = worker::Request::new_with_init(&url, &init).map_err(failed)?;
+            let outgoing = dotdo::worker::convert::worker_request(request, "backend")?;
             let call = Box::pin(self.fetcher.fetch_request(outgoing));
             let timeout = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
                 self.timeout_ms,
             )));
-            let mut answer = match select(call, timeout).await {
+            let answer = match select(call, timeout).await {
                 Either::Left((answer, _)) => answer.map_err(failed)?,
                 Either::Right(_) => {
                     return Err(Error::upstream(format!(
@@ -75,18 +53,7 @@ impl Backend for Binding {
                     )));
                 }
             };
-            let mut response = Response::new(answer.bytes().await.map_err(failed)?);
-            *response.status_mut() = http::StatusCode::from_u16(answer.status_code())
-                .unwrap_or(http::StatusCode::BAD_GATEWAY);
-            for (name, value) in answer.headers().entries() {
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    response.headers_mut().append(name, value);
-                }
-            }
-            Ok(response)
+            dotdo::worker::convert::http_response(answer).await
         })
     }
 }
