@@ -59,48 +59,7 @@ pub struct RpcAttr {
     pub access: AccessAttr,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Verb {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Verb {
-    const ALL: [(&'static str, Verb); 5] = [
-        ("get", Verb::Get),
-        ("post", Verb::Post),
-        ("put", Verb::Put),
-        ("patch", Verb::Patch),
-        ("delete", Verb::Delete),
-    ];
-
-    pub fn upper(self) -> &'static str {
-        match self {
-            Verb::Get => "GET",
-            Verb::Post => "POST",
-            Verb::Put => "PUT",
-            Verb::Patch => "PATCH",
-            Verb::Delete => "DELETE",
-        }
-    }
-
-    pub fn variant(self) -> &'static str {
-        match self {
-            Verb::Get => "Get",
-            Verb::Post => "Post",
-            Verb::Put => "Put",
-            Verb::Patch => "Patch",
-            Verb::Delete => "Delete",
-        }
-    }
-
-    pub fn takes_body(self) -> bool {
-        matches!(self, Verb::Post | Verb::Put | Verb::Patch)
-    }
-}
+pub use dotdo_routes::Verb;
 
 /// `#[http(get = "/items/:id")]`, with `body = "arg"` and `status = 201`.
 pub struct HttpAttr {
@@ -281,14 +240,14 @@ pub fn parse_http(ctxt: &Ctxt, attr: &Attribute) -> HttpAttr {
     parse_options(ctxt, attr, "http", |meta| {
         if http.access.parse(ctxt, meta, true)? {
             Ok(())
-        } else if let Some(&(_, verb)) = Verb::ALL.iter().find(|(key, _)| meta.path.is_ident(key)) {
+        } else if let Some(&verb) = Verb::ALL.iter().find(|verb| meta.path.is_ident(verb.key())) {
             let path: LitStr = meta.value()?.parse()?;
             match &http.route {
                 Some((first, _)) => ctxt.error_spanned_by(
                     &meta.path,
                     format!(
                         "`#[http]` takes one verb, this one already has `{}`; add another `#[http(...)]` for a second route",
-                        first.upper().to_lowercase()
+                        first.key()
                     ),
                 ),
                 None => http.route = Some((verb, path)),

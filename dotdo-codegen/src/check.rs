@@ -5,97 +5,9 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 use syn::{FnArg, LitStr, Type};
 
-use crate::attr::Verb;
 use crate::ctxt::Ctxt;
 use crate::model::{MethodModel, ServiceModel};
-
-/// Paths the runtime serves itself.
-const RESERVED_PATHS: &[&str] = &["/_rpc", "/mcp"];
-
-/// One segment of a declared route path.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Segment {
-    Literal(String),
-    /// `:name`
-    Param(String),
-    /// `*name`, the rest of the path.
-    Wildcard(String),
-}
-
-/// Splits a route path into segments, or says what is wrong with it.
-pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
-    let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!("route paths start with `/`, got `{path}`"));
-    };
-    let raw: Vec<&str> = rest.split('/').collect();
-    let mut segments = Vec::with_capacity(raw.len());
-    for (index, segment) in raw.iter().enumerate() {
-        let named = |name: &str, kind: &str| {
-            if !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-            {
-                Ok(name.to_owned())
-            } else {
-                Err(format!(
-                    "`{kind}{name}` in `{path}`: a {} needs a Rust identifier as its name",
-                    if kind == ":" {
-                        "path parameter"
-                    } else {
-                        "wildcard"
-                    }
-                ))
-            }
-        };
-        segments.push(if let Some(name) = segment.strip_prefix(':') {
-            Segment::Param(named(name, ":")?)
-        } else if let Some(name) = segment.strip_prefix('*') {
-            if index + 1 != raw.len() {
-                return Err(format!(
-                    "`*{name}` in `{path}`: a wildcard must be the last segment"
-                ));
-            }
-            Segment::Wildcard(named(name, "*")?)
-        } else {
-            Segment::Literal((*segment).to_owned())
-        });
-    }
-    Ok(segments)
-}
-
-/// The shape two routes conflict on: parameter names do not matter to matching.
-fn route_shape(verb: Verb, segments: &[Segment]) -> String {
-    let path: Vec<String> = segments
-        .iter()
-        .map(|segment| match segment {
-            Segment::Literal(text) => text.clone(),
-            Segment::Param(_) => ":".into(),
-            Segment::Wildcard(_) => "*".into(),
-        })
-        .collect();
-    format!("{} /{}", verb.upper(), path.join("/"))
-}
-
-/// The pattern the runtime's router gives a route: parameters by position, so routes of one
-/// shape share it.
-fn matchit_pattern(segments: &[Segment]) -> String {
-    let mut position = 0;
-    let mut parts = Vec::with_capacity(segments.len());
-    for segment in segments {
-        parts.push(match segment {
-            Segment::Literal(text) => text.replace('{', "{{").replace('}', "}}"),
-            Segment::Param(_) => {
-                position += 1;
-                format!("{{p{}}}", position - 1)
-            }
-            Segment::Wildcard(_) => {
-                position += 1;
-                format!("{{*p{}}}", position - 1)
-            }
-        });
-    }
-    format!("/{}", parts.join("/"))
-}
+use dotdo_routes::{RESERVED_PATHS, Segment, Verb, parse_path, route_shape, router_pattern};
 
 /// Routes the runtime's router could not hold together (a parameter and a wildcard at one
 /// position, say): found here, at compile time, rather than as a 500 on every request.
@@ -110,7 +22,7 @@ fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
             let Ok(segments) = parse_path(&path.value()) else {
                 continue;
             };
-            let pattern = matchit_pattern(&segments);
+            let pattern = router_pattern(&segments);
             if !inserted.insert(pattern.clone()) {
                 continue;
             }
@@ -171,7 +83,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                         path,
                         format!(
                             "duplicate route `{} {}`, also declared on `{}`",
-                            verb.upper(),
+                            verb.as_str(),
                             path.value(),
                             first.ident
                         ),
@@ -384,7 +296,7 @@ fn check_route(
         if !verb.takes_body() {
             ctxt.error_spanned_by(
                 body,
-                format!("a body argument on `{}`: GET and DELETE requests carry no body; take `{name}` from the query", verb.upper()),
+                format!("a body argument on `{}`: GET and DELETE requests carry no body; take `{name}` from the query", verb.as_str()),
             );
         } else if path_params.contains(&name) {
             ctxt.error_spanned_by(
@@ -406,34 +318,5 @@ fn check_route(
             Ok(code) if (200..=299).contains(&code) => {}
             _ => ctxt.error_spanned_by(status, "`status` is the success status: 200 to 299"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_split_into_literals_params_and_wildcards() {
-        assert_eq!(
-            parse_path("/items/:id/*rest").unwrap(),
-            vec![
-                Segment::Literal("items".into()),
-                Segment::Param("id".into()),
-                Segment::Wildcard("rest".into())
-            ]
-        );
-        assert!(parse_path("items").is_err());
-        assert!(parse_path("/a/*rest/b").is_err());
-        assert!(parse_path("/a/:").is_err());
-        assert!(parse_path("/a/:1x").is_err());
-    }
-
-    #[test]
-    fn routes_that_differ_only_in_param_names_share_a_shape() {
-        let a = parse_path("/items/:id").unwrap();
-        let b = parse_path("/items/:key").unwrap();
-        assert_eq!(route_shape(Verb::Get, &a), route_shape(Verb::Get, &b));
-        assert_ne!(route_shape(Verb::Get, &a), route_shape(Verb::Put, &b));
     }
 }

@@ -56,8 +56,8 @@ fn warning(method: &MethodModel) -> Option<FormattedWarning> {
     }
     for http in &method.http {
         if let Some((verb, path)) = &http.route {
-            let private = path.value().starts_with("/_");
-            let name = format!("`{} {}`", verb.upper(), path.value());
+            let private = dotdo_routes::is_private(&path.value());
+            let name = format!("`{} {}`", verb.as_str(), path.value());
             interfaces.push((
                 name,
                 Access::of(&http.access, private),

@@ -114,37 +114,7 @@ pub struct MethodDesc<S> {
     pub invoke: Invoke<S>,
 }
 
-/// HTTP methods a route can be declared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Verb {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verb::Get => "GET",
-            Verb::Post => "POST",
-            Verb::Put => "PUT",
-            Verb::Patch => "PATCH",
-            Verb::Delete => "DELETE",
-        }
-    }
-    pub fn from_method(method: &http::Method) -> Option<Self> {
-        Some(match *method {
-            http::Method::GET => Verb::Get,
-            http::Method::POST => Verb::Post,
-            http::Method::PUT => Verb::Put,
-            http::Method::PATCH => Verb::Patch,
-            http::Method::DELETE => Verb::Delete,
-            _ => return None,
-        })
-    }
-}
+pub use dotdo_routes::Verb;
 
 /// How a route reads its non-path arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +131,10 @@ pub struct RouteDesc {
     pub verb: Verb,
     /// As declared: `/items/:id`, `/files/*path`.
     pub path: &'static str,
+    /// The router pattern the macro resolved it to: `/items/{p0}` (parameters by position).
+    pub pattern: &'static str,
+    /// Its parameter names in path order: `["id"]`.
+    pub names: &'static [&'static str],
     pub method: usize,
     pub body: BodyBinding,
     pub access: Access,
@@ -297,7 +271,7 @@ impl<S> ServiceDescription<S> {
             let name = format!("`{} {}`", route.verb.as_str(), route.path);
             rows.push(format!(
                 "| HTTP | {name} | {} | {} |",
-                access(route.access, route.path.starts_with("/_")),
+                access(route.access, dotdo_routes::is_private(route.path)),
                 summary(route.method)
             ));
         }

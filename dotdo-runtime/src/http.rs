@@ -19,27 +19,21 @@ pub type Request = http::Request<Vec<u8>>;
 /// A response as the runtime produces it.
 pub type Response = http::Response<Vec<u8>>;
 
-/// The path of the JSON-RPC endpoint.
-pub const RPC_PATH: &str = "/_rpc";
-/// The path of the MCP endpoint.
-pub const MCP_PATH: &str = "/mcp";
+pub use dotdo_routes::{MCP_PATH, RPC_PATH};
 
 /// The routes of one service, matched by path, then by method. Routes whose paths differ only
 /// in parameter names (`GET /things/:ns/*selector`, `PUT /things/:ns/*id`) share one pattern;
 /// each route keeps its own names for binding.
 pub struct Router {
     paths: matchit::Router<Vec<(Verb, usize)>>,
-    /// Per route, its parameter names in path order.
-    names: Vec<Vec<&'static str>>,
 }
 
 impl Router {
+    /// The router of `routes`, whose patterns the macro resolved (and checked) at compile time.
     pub fn new(routes: &[RouteDesc]) -> Result<Self, String> {
-        let mut grouped: Vec<(String, Vec<(Verb, usize)>)> = Vec::new();
-        let mut names = Vec::with_capacity(routes.len());
+        let mut grouped: Vec<(&'static str, Vec<(Verb, usize)>)> = Vec::new();
         for (index, route) in routes.iter().enumerate() {
-            let (pattern, route_names) = matchit_pattern(route.path);
-            names.push(route_names);
+            let pattern = route.pattern;
             match grouped
                 .iter_mut()
                 .find(|(existing, _)| *existing == pattern)
@@ -51,33 +45,11 @@ impl Router {
         let mut paths = matchit::Router::new();
         for (pattern, verbs) in grouped {
             paths
-                .insert(pattern.clone(), verbs)
+                .insert(pattern, verbs)
                 .map_err(|error| format!("route `{pattern}` cannot be added: {error}"))?;
         }
-        Ok(Router { paths, names })
+        Ok(Router { paths })
     }
-}
-
-/// `/items/:id/*rest` → (`/items/{p0}/{*p1}`, [`id`, `rest`]): positional names, so routes of
-/// one shape share a pattern; literal braces escaped.
-pub fn matchit_pattern(path: &'static str) -> (String, Vec<&'static str>) {
-    let mut names = Vec::new();
-    let pattern = path
-        .split('/')
-        .map(|segment| {
-            if let Some(name) = segment.strip_prefix(':') {
-                names.push(name);
-                format!("{{p{}}}", names.len() - 1)
-            } else if let Some(name) = segment.strip_prefix('*') {
-                names.push(name);
-                format!("{{*p{}}}", names.len() - 1)
-            } else {
-                segment.replace('{', "{{").replace('}', "}}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/");
-    (pattern, names)
 }
 
 /// What routing needs of a request once its headers have moved into the [`Context`].
@@ -170,7 +142,7 @@ fn route_layer<S: Service>(service: &S, request: &Incoming) -> Option<crate::mid
     let wanted = if request.method == Method::HEAD {
         Verb::Get
     } else {
-        Verb::from_method(&request.method)?
+        Verb::from_method(request.method.as_str())?
     };
     let &(_, index) = found.value.iter().find(|(verb, _)| *verb == wanted)?;
     description.routes[index]
@@ -239,7 +211,7 @@ fn prepare_route<'a, S: Service>(
     let wanted = if is_head {
         Some(Verb::Get)
     } else {
-        Verb::from_method(&request.method)
+        Verb::from_method(request.method.as_str())
     };
     let Some(&(_, route_index)) =
         wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted))
@@ -258,16 +230,15 @@ fn prepare_route<'a, S: Service>(
     };
     let route = &description.routes[route_index];
     let method = &description.methods[route.method];
-    if let Err(error) = route.access.check(path.starts_with("/_"), context) {
+    if let Err(error) = route.access.check(dotdo_routes::is_private(path), context) {
         return Err(error_response(&error, context));
     }
 
     let mut args = Args::new(method.params);
-    let names = &router.names[route_index];
     if let Err(error) = bind(
         &mut args,
         route,
-        names,
+        route.names,
         &found.params,
         request.uri.query(),
         context.headers(),
@@ -423,40 +394,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn declared_paths_become_positional_matchit_patterns() {
-        assert_eq!(
-            matchit_pattern("/items/:id"),
-            ("/items/{p0}".to_owned(), vec!["id"])
-        );
-        assert_eq!(
-            matchit_pattern("/files/:dir/*path"),
-            ("/files/{p0}/{*p1}".to_owned(), vec!["dir", "path"])
-        );
-        assert_eq!(
-            matchit_pattern("/a{b}/:c"),
-            ("/a{{b}}/{p0}".to_owned(), vec!["c"])
-        );
-    }
-
-    #[test]
     fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
-        let route = |verb, path| RouteDesc {
+        let route = |verb, path, names| RouteDesc {
             verb,
             path,
+            pattern: "/t/{p0}/{*p1}",
+            names,
             method: 0,
             body: BodyBinding::None,
             access: crate::Access::Public,
             layer: None,
             status: None,
         };
-        let router = Router::new(&[
-            route(Verb::Get, "/t/:ns/*selector"),
-            route(Verb::Put, "/t/:ns/*id"),
-        ])
-        .unwrap();
+        let routes = [
+            route(Verb::Get, "/t/:ns/*selector", &["ns", "selector"][..]),
+            route(Verb::Put, "/t/:ns/*id", &["ns", "id"][..]),
+        ];
+        let router = Router::new(&routes).unwrap();
         let found = router.paths.at("/t/a/b").unwrap();
-        assert_eq!(found.value.len(), 2);
-        assert_eq!(router.names[1], ["ns", "id"]);
+        assert_eq!(found.value, &[(Verb::Get, 0), (Verb::Put, 1)]);
     }
 
     #[test]

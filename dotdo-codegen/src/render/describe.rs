@@ -4,8 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::check::{Segment, parse_path};
 use crate::model::{MethodModel, ServiceModel};
+use dotdo_routes::{param_names, parse_path, router_pattern};
 
 pub fn render_input_schema(service: &ServiceModel, method: &MethodModel) -> TokenStream {
     let krate = &service.krate;
@@ -79,9 +79,14 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 }
                 None => quote! { ::core::option::Option::None },
             };
+            // Resolved once, here: the runtime's router takes the pattern and names as they are.
+            let segments = parse_path(&path.value()).unwrap_or_default();
+            let pattern = router_pattern(&segments);
+            let names = param_names(&segments);
             routes.push(quote! {
                 #krate::RouteDesc {
-                    verb: #krate::Verb::#verb_ident, path: #path, method: #index, body: #body, access: #access, layer: #layer, status: #status,
+                    verb: #krate::Verb::#verb_ident, path: #path, pattern: #pattern, names: &[#(#names),*],
+                    method: #index, body: #body, access: #access, layer: #layer, status: #status,
                 }
             });
         }
@@ -174,7 +179,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
 fn body_binding(
     krate: &syn::Path,
     method: &MethodModel,
-    verb: crate::attr::Verb,
+    verb: dotdo_routes::Verb,
     path: &syn::LitStr,
     body: Option<&syn::LitStr>,
 ) -> TokenStream {
@@ -184,18 +189,12 @@ fn body_binding(
     if !verb.takes_body() {
         return quote! { #krate::BodyBinding::None };
     }
-    let path_params: Vec<String> = parse_path(&path.value())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|segment| match segment {
-            Segment::Param(name) | Segment::Wildcard(name) => Some(name),
-            Segment::Literal(_) => None,
-        })
-        .collect();
+    let segments = parse_path(&path.value()).unwrap_or_default();
+    let path_params = param_names(&segments);
     let rest: Vec<String> = method
         .params()
         .map(|arg| arg.name.clone())
-        .filter(|name| !path_params.contains(name))
+        .filter(|name| !path_params.contains(&name.as_str()))
         .collect();
     match rest.as_slice() {
         [] => quote! { #krate::BodyBinding::None },

@@ -144,6 +144,8 @@ const _: () = {
                     ::dotdo::RouteDesc {
                         verb: ::dotdo::Verb::Get,
                         path: "/items/:id",
+                        pattern: "/items/{p0}",
+                        names: &["id"],
                         method: 0usize,
                         body: ::dotdo::BodyBinding::None,
                         access: ::dotdo::Access::Public,
@@ -153,6 +155,8 @@ const _: () = {
                     ::dotdo::RouteDesc {
                         verb: ::dotdo::Verb::Post,
                         path: "/items",
+                        pattern: "/items",
+                        names: &[],
                         method: 1usize,
                         body: ::dotdo::BodyBinding::Whole("name"),
                         access: ::dotdo::Access::Public,
