@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
+use crate::jsonrpc::{Request, Response};
 
 /// Carries one JSON-RPC payload to a service's `/_rpc` endpoint and brings back the answer.
 pub trait Transport {
@@ -49,13 +50,9 @@ impl<T: Transport> RpcClient<T> {
     ) -> Result<R, Error> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let payload = serde_json::to_vec(&Request {
-            jsonrpc: "2.0",
-            id,
-            method,
-            params,
-        })
-        .map_err(|error| Error::bad_request(format!("encoding params of `{method}`: {error}")))?;
+        let payload = serde_json::to_vec(&Request::new(id, method, params)).map_err(|error| {
+            Error::bad_request(format!("encoding params of `{method}`: {error}"))
+        })?;
         let answer = self.transport.send(payload).await?;
         let answer: Response = serde_json::from_slice(&answer).map_err(|error| {
             Error::upstream(format!(
@@ -73,28 +70,4 @@ impl<T: Transport> RpcClient<T> {
             Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
         })
     }
-}
-
-#[derive(Serialize)]
-struct Request<'a, P> {
-    jsonrpc: &'static str,
-    id: u64,
-    method: &'a str,
-    params: &'a P,
-}
-
-#[derive(serde::Deserialize)]
-struct Response {
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error: Option<ResponseError>,
-}
-
-#[derive(serde::Deserialize)]
-struct ResponseError {
-    code: i64,
-    message: String,
-    #[serde(default)]
-    data: Option<Value>,
 }

@@ -12,6 +12,7 @@ pub mod cron;
 mod describe;
 mod error;
 pub mod http;
+pub mod jsonrpc;
 pub mod log;
 pub mod mcp;
 pub mod middleware;

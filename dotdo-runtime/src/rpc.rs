@@ -11,10 +11,11 @@ use crate::http::{
 };
 use crate::{Context, Error};
 
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INVALID_PARAMS: i64 = -32602;
+pub use crate::jsonrpc::{
+    ErrorObject, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+};
+/// A response whose result is the method's JSON as it was serialized.
+type ResponseObject = crate::jsonrpc::Response<Box<RawValue>>;
 
 /// The most calls one batch may carry (JSON-RPC and MCP alike): each call costs the worker CPU
 /// and is counted by rate limits, so a batch cannot multiply what one request may do.
@@ -32,54 +33,15 @@ pub fn batch_too_large(calls: usize) -> Option<(i64, String)> {
     })
 }
 
-/// A JSON-RPC error object.
-#[derive(Debug, Serialize)]
-pub struct ErrorObject {
-    pub code: i64,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-}
-
-impl ErrorObject {
-    fn protocol(code: i64, message: impl Into<String>) -> Self {
-        ErrorObject {
-            code,
-            message: message.into(),
-            data: None,
-        }
+/// The error object of a method's error: its kind's code, its public message and wire data.
+fn error_object(error: &Error, context: &Context) -> ErrorObject {
+    if error.kind() == crate::ErrorKind::Internal {
+        crate::log::error(context, "internal error in RPC method", error);
     }
-
-    fn from_error(error: &Error, context: &Context) -> Self {
-        if error.kind() == crate::ErrorKind::Internal {
-            crate::log::error(context, "internal error in RPC method", error);
-        }
-        ErrorObject {
-            code: error.jsonrpc_code(),
-            message: error.public_message().to_owned(),
-            data: serde_json::to_value(error.wire_data()).ok(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct ResponseObject {
-    jsonrpc: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorObject>,
-    id: Value,
-}
-
-impl ResponseObject {
-    fn error(id: Value, error: ErrorObject) -> Self {
-        ResponseObject {
-            jsonrpc: "2.0",
-            result: None,
-            error: Some(error),
-            id,
-        }
+    ErrorObject {
+        code: error.jsonrpc_code(),
+        message: error.public_message().to_owned(),
+        data: serde_json::to_value(error.wire_data()).ok(),
     }
 }
 
@@ -120,24 +82,27 @@ async fn answer<S: Service>(
     let message: Value = match serde_json::from_slice(body) {
         Ok(message) => message,
         Err(error) => {
-            let error = ErrorObject::protocol(PARSE_ERROR, format!("parse error: {error}"));
-            return (ok, Some(encode(&ResponseObject::error(Value::Null, error))));
+            let error = ErrorObject::new(PARSE_ERROR, format!("parse error: {error}"));
+            return (
+                ok,
+                Some(encode(&ResponseObject::failure(Value::Null, error))),
+            );
         }
     };
     if let Some((code, text)) = message
         .as_array()
         .and_then(|batch| batch_too_large(batch.len()))
     {
-        let error = ErrorObject::protocol(code, text);
+        let error = ErrorObject::new(code, text);
         return (
             http::StatusCode::BAD_REQUEST,
-            Some(encode(&ResponseObject::error(Value::Null, error))),
+            Some(encode(&ResponseObject::failure(Value::Null, error))),
         );
     }
     let body = match message {
         Value::Array(batch) if batch.is_empty() => {
-            let error = ErrorObject::protocol(INVALID_REQUEST, "invalid request: empty batch");
-            Some(encode(&ResponseObject::error(Value::Null, error)))
+            let error = ErrorObject::new(INVALID_REQUEST, "invalid request: empty batch");
+            Some(encode(&ResponseObject::failure(Value::Null, error)))
         }
         Value::Array(batch) => {
             // In order, one at a time: a worker is single-threaded, and a join of futures would
@@ -166,38 +131,38 @@ async fn call<S: Service>(
     message: Value,
 ) -> Option<ResponseObject> {
     let Value::Object(mut object) = message else {
-        let error = ErrorObject::protocol(
+        let error = ErrorObject::new(
             INVALID_REQUEST,
             format!(
                 "invalid request: expected an object, got {}",
                 json_type(&message)
             ),
         );
-        return Some(ResponseObject::error(Value::Null, error));
+        return Some(ResponseObject::failure(Value::Null, error));
     };
     let id = object.remove("id");
     let is_notification = id.is_none();
     let id = id.unwrap_or(Value::Null);
     if !matches!(id, Value::Null | Value::String(_) | Value::Number(_)) {
-        let error = ErrorObject::protocol(
+        let error = ErrorObject::new(
             INVALID_REQUEST,
             "invalid request: `id` must be a string, a number or null",
         );
-        return Some(ResponseObject::error(Value::Null, error));
+        return Some(ResponseObject::failure(Value::Null, error));
     }
-    if object.get("jsonrpc") != Some(&json!("2.0")) {
-        let error = ErrorObject::protocol(
+    if object.get("jsonrpc").and_then(Value::as_str) != Some(crate::jsonrpc::VERSION) {
+        let error = ErrorObject::new(
             INVALID_REQUEST,
             "invalid request: `jsonrpc` must be \"2.0\"",
         );
-        return Some(ResponseObject::error(id, error));
+        return Some(ResponseObject::failure(id, error));
     }
     let Some(Value::String(method_name)) = object.remove("method") else {
-        let error = ErrorObject::protocol(
+        let error = ErrorObject::new(
             INVALID_REQUEST,
             "invalid request: `method` must be a string",
         );
-        return Some(ResponseObject::error(id, error));
+        return Some(ResponseObject::failure(id, error));
     };
 
     let result = invoke(service, context, &method_name, object.remove("params")).await;
@@ -215,13 +180,8 @@ async fn call<S: Service>(
         return None;
     }
     Some(match result {
-        Ok(result) => ResponseObject {
-            jsonrpc: "2.0",
-            result: Some(result),
-            error: None,
-            id,
-        },
-        Err(error) => ResponseObject::error(id, error),
+        Ok(result) => ResponseObject::success(id, result),
+        Err(error) => ResponseObject::failure(id, error),
     })
 }
 
@@ -233,7 +193,7 @@ async fn invoke<S: Service>(
 ) -> Result<Box<RawValue>, ErrorObject> {
     let description = S::description();
     let Some(rpc) = description.rpc.iter().find(|rpc| rpc.name == method_name) else {
-        return Err(ErrorObject::protocol(
+        return Err(ErrorObject::new(
             METHOD_NOT_FOUND,
             format!("method not found: `{method_name}`"),
         ));
@@ -241,12 +201,12 @@ async fn invoke<S: Service>(
     let method = &description.methods[rpc.method];
     rpc.access
         .check(true, context)
-        .map_err(|error| ErrorObject::from_error(&error, context))?;
+        .map_err(|error| error_object(&error, context))?;
     let mut args = Args::new(method.params);
     args.push_params(params)
-        .map_err(|error| ErrorObject::from_error(&error, context))?;
+        .map_err(|error| error_object(&error, context))?;
     match (method.invoke)(service, context, args).await {
         Ok(reply) => Ok(reply.into_raw()),
-        Err(error) => Err(ErrorObject::from_error(&error, context)),
+        Err(error) => Err(error_object(&error, context)),
     }
 }

@@ -19,7 +19,9 @@ use serde_json::{Map, Value, json};
 use crate::args::{Args, json_type};
 use crate::describe::{Service, ToolDesc};
 use crate::http::{Incoming, Response, empty_response, post_only, require_json_content_type};
-use crate::rpc::{INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR};
+use crate::jsonrpc::{
+    self, ErrorObject, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+};
 use crate::{Context, Error, ErrorKind};
 
 mod guard;
@@ -141,7 +143,7 @@ fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
 }
 
 fn error_message(id: Value, code: i64, message: String) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+    jsonrpc::Response::<Value>::failure(id, ErrorObject::new(code, message)).to_value()
 }
 
 pub(crate) async fn handle_http<S: Service>(
@@ -312,7 +314,7 @@ async fn legacy_message<S: Service>(
         other => Err((METHOD_NOT_FOUND, format!("method not found: `{other}`"))),
     };
     Some(match result {
-        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Ok(result) => jsonrpc::Response::success(id, result).to_value(),
         Err((code, text)) => error_message(id, code, text),
     })
 }
@@ -355,11 +357,14 @@ mod modern {
     ) -> (StatusCode, Option<Value>) {
         let id = message.get("id").cloned();
         let reject = |status: StatusCode, code: i64, text: String, data: Option<Value>| {
-            let mut body = error_message(id.clone().unwrap_or(Value::Null), code, text);
-            if let Some(data) = data {
-                body["error"]["data"] = data;
-            }
-            (status, Some(body))
+            let error = ErrorObject {
+                code,
+                message: text,
+                data,
+            };
+            let body =
+                jsonrpc::Response::<Value>::failure(id.clone().unwrap_or(Value::Null), error);
+            (status, Some(body.to_value()))
         };
         let Some(method) = message.get("method").and_then(Value::as_str) else {
             return reject(
@@ -444,7 +449,7 @@ mod modern {
                 result["_meta"] = json!({META_SERVER_INFO: server_info(description)});
                 (
                     StatusCode::OK,
-                    Some(json!({"jsonrpc": "2.0", "id": id, "result": result})),
+                    Some(jsonrpc::Response::success(id, result).to_value()),
                 )
             }
             Err((code, text)) => reject(StatusCode::OK, code, text, None),
@@ -515,13 +520,10 @@ mod modern {
 async fn call_tool<S: Service>(service: &S, context: &Context, params: Value) -> RequestResult {
     let description = S::description();
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err((
-            crate::rpc::INVALID_PARAMS,
-            "`name` must be the tool's name".into(),
-        ));
+        return Err((INVALID_PARAMS, "`name` must be the tool's name".into()));
     };
     let Some(index) = description.tools.iter().position(|tool| tool.name == name) else {
-        return Err((crate::rpc::INVALID_PARAMS, format!("unknown tool `{name}`")));
+        return Err((INVALID_PARAMS, format!("unknown tool `{name}`")));
     };
     let tool = &description.tools[index];
     let method = &description.methods[tool.method];
