@@ -1,0 +1,120 @@
+//! Tools: their `tools/list` entries (client-friendly schemas, pages of [`PAGE_SIZE`]) and
+//! `tools/call`, whose failures and bad arguments are `isError` results telling the model what
+//! to fix.
+
+use serde_json::{Map, Value, json};
+
+use super::{PAGE_SIZE, RequestResult};
+use crate::args::Args;
+use crate::describe::{Service, ToolDesc};
+use crate::jsonrpc::INVALID_PARAMS;
+use crate::{Context, ErrorKind};
+
+/// The `tools/list` entry of one tool.
+pub fn tool_json(tool: &ToolDesc) -> Value {
+    let mut generator = crate::schema::generator();
+    let mut entry = Map::new();
+    entry.insert("name".into(), tool.name.into());
+    if let Some(title) = tool.title {
+        entry.insert("title".into(), title.into());
+    }
+    entry.insert("description".into(), tool.description.into());
+    entry.insert(
+        "inputSchema".into(),
+        (tool.input_schema)(&mut generator).to_value(),
+    );
+    let output = (tool.output_schema)(&mut generator).to_value();
+    if output.is_object() {
+        entry.insert("outputSchema".into(), output);
+    }
+    let hints = [
+        ("readOnlyHint", tool.annotations.read_only),
+        ("destructiveHint", tool.annotations.destructive),
+        ("idempotentHint", tool.annotations.idempotent),
+        ("openWorldHint", tool.annotations.open_world),
+    ];
+    let annotations: Map<String, Value> = hints
+        .into_iter()
+        .filter_map(|(name, hint)| hint.map(|hint| (name.to_owned(), Value::Bool(hint))))
+        .collect();
+    if !annotations.is_empty() {
+        entry.insert("annotations".into(), Value::Object(annotations));
+    }
+    Value::Object(entry)
+}
+
+pub(super) fn list_tools<S>(
+    description: &crate::ServiceDescription<S>,
+    params: &Value,
+) -> RequestResult {
+    let tools = description.mcp_tools();
+    let start = match params.get("cursor") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(cursor)) => cursor
+            .parse::<usize>()
+            .ok()
+            .filter(|start| *start < tools.len())
+            .ok_or((INVALID_PARAMS, format!("invalid cursor `{cursor}`")))?,
+        Some(_) => return Err((INVALID_PARAMS, "`cursor` must be a string".into())),
+    };
+    let end = (start + PAGE_SIZE).min(tools.len());
+    let mut result = json!({"tools": &tools[start..end]});
+    if end < tools.len() {
+        result["nextCursor"] = end.to_string().into();
+    }
+    Ok(result)
+}
+
+pub(super) async fn call_tool<S: Service>(
+    service: &S,
+    context: &Context,
+    params: Value,
+) -> RequestResult {
+    let description = S::description();
+    let Some(name) = params.get("name").and_then(Value::as_str) else {
+        return Err((INVALID_PARAMS, "`name` must be the tool's name".into()));
+    };
+    let Some(index) = description.tools.iter().position(|tool| tool.name == name) else {
+        return Err((INVALID_PARAMS, format!("unknown tool `{name}`")));
+    };
+    let tool = &description.tools[index];
+    let method = &description.methods[tool.method];
+    let mut args = Args::new(method.params);
+    let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
+    let outcome = tool
+        .access
+        .check(false, context)
+        .and_then(|()| match arguments {
+            Value::Null => Ok(()),
+            arguments => args.push_object(arguments, "`arguments`"),
+        });
+    let outcome = match outcome {
+        Ok(()) => (method.invoke)(service, context, args).await,
+        Err(error) => Err(error),
+    };
+    Ok(match outcome {
+        Ok(reply) => {
+            let text = reply.json().to_owned();
+            let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
+            if description.mcp_tools()[index].get("outputSchema").is_some() {
+                result["structuredContent"] =
+                    serde_json::from_str(reply.json()).unwrap_or(Value::Null);
+            }
+            result
+        }
+        Err(error) => {
+            if error.kind() == ErrorKind::Internal {
+                crate::log::error(context, "internal error in MCP tool", &error);
+            }
+            let text = match error.field() {
+                Some(field) => format!(
+                    "{} (field `{field}`): {}",
+                    error.kind(),
+                    error.public_message()
+                ),
+                None => format!("{}: {}", error.kind(), error.public_message()),
+            };
+            json!({"content": [{"type": "text", "text": text}], "isError": true})
+        }
+    })
+}

@@ -1,0 +1,98 @@
+//! How an answer is written: JSON whenever the client's `Accept` allows it, else one
+//! server-sent event.
+
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::http::Response;
+
+/// How the answer is written: what the client's `Accept` allows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    Json,
+    EventStream,
+}
+
+/// JSON whenever JSON is acceptable (including no `Accept`, `*/*`, `application/*`), else SSE
+/// when that is; `None` when neither is.
+pub(super) fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let accepted: Vec<String> = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter(|range| !range.contains("q=0") || range.contains("q=0."))
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let accepts = |media: &str| {
+        accepted.iter().any(|range| {
+            range == media
+                || range == "*/*"
+                || range == &format!("{}/*", media.split('/').next().unwrap_or_default())
+        })
+    };
+    if accepted.is_empty() || accepts("application/json") {
+        Some(Format::Json)
+    } else if accepts("text/event-stream") {
+        Some(Format::EventStream)
+    } else {
+        None
+    }
+}
+
+pub(super) fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
+    let (body, content_type) = match format {
+        Format::Json => (message.to_string(), "application/json"),
+        Format::EventStream => (
+            format!("event: message\ndata: {message}\n\n"),
+            "text/event-stream",
+        ),
+    };
+    let mut response = Response::new(body.into_bytes());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    http::HeaderName::from_static(name),
+                    http::HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_is_chosen_whenever_it_is_acceptable() {
+        assert!(negotiate(&headers(&[])) == Some(Format::Json));
+        assert!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/json, text/event-stream"
+            )])) == Some(Format::Json)
+        );
+        assert!(negotiate(&headers(&[("accept", "*/*")])) == Some(Format::Json));
+        assert!(
+            negotiate(&headers(&[("accept", "text/event-stream")])) == Some(Format::EventStream)
+        );
+        assert!(negotiate(&headers(&[("accept", "text/html")])).is_none());
+    }
+}
