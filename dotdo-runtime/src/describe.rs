@@ -205,21 +205,36 @@ pub struct ServiceDescription<S: 'static> {
     pub(crate) tool_list: OnceLock<Vec<Value>>,
 }
 
+/// What a [`ServiceDescription`] is made of, by name: what `#[dotdo::service]` emits.
+pub struct DescriptionParts<S: 'static> {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub version: &'static str,
+    pub docs: &'static str,
+    pub methods: &'static [MethodDesc<S>],
+    pub routes: &'static [RouteDesc],
+    pub rpc: &'static [RpcDesc],
+    pub tools: &'static [ToolDesc],
+    pub queues: &'static [QueueDesc],
+    pub crons: &'static [CronDesc],
+    pub layers: &'static [Layer<S>],
+}
+
 impl<S> ServiceDescription<S> {
-    #[allow(clippy::too_many_arguments)]
-    pub const fn new(
-        name: &'static str,
-        title: &'static str,
-        version: &'static str,
-        docs: &'static str,
-        methods: &'static [MethodDesc<S>],
-        routes: &'static [RouteDesc],
-        rpc: &'static [RpcDesc],
-        tools: &'static [ToolDesc],
-        queues: &'static [QueueDesc],
-        crons: &'static [CronDesc],
-        layers: &'static [Layer<S>],
-    ) -> Self {
+    pub const fn new(parts: DescriptionParts<S>) -> Self {
+        let DescriptionParts {
+            name,
+            title,
+            version,
+            docs,
+            methods,
+            routes,
+            rpc,
+            tools,
+            queues,
+            crons,
+            layers,
+        } = parts;
         ServiceDescription {
             name,
             title,

@@ -27,8 +27,9 @@ pub mod worker;
 pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    Access, BodyBinding, CronDesc, Invoke, Layer, MethodDesc, MethodOutput, QueueDesc, Reply,
-    RouteDesc, RpcDesc, SchemaFn, Service, ServiceDescription, ToolAnnotations, ToolDesc, Verb,
+    Access, BodyBinding, CronDesc, DescriptionParts, Invoke, Layer, MethodDesc, MethodOutput,
+    QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service, ServiceDescription, ToolAnnotations,
+    ToolDesc, Verb,
 };
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.

@@ -155,19 +155,20 @@ mod tests {
     struct Nothing;
     impl Service for Nothing {
         fn description() -> &'static crate::ServiceDescription<Self> {
-            static DESCRIPTION: crate::ServiceDescription<Nothing> = crate::ServiceDescription::new(
-                "Nothing",
-                "Nothing",
-                "0",
-                "",
-                &[],
-                &[],
-                &[],
-                &[],
-                &[],
-                &[],
-                &[],
-            );
+            static DESCRIPTION: crate::ServiceDescription<Nothing> =
+                crate::ServiceDescription::new(crate::describe::DescriptionParts {
+                    name: "Nothing",
+                    title: "Nothing",
+                    version: "0",
+                    docs: "",
+                    methods: &[],
+                    routes: &[],
+                    rpc: &[],
+                    tools: &[],
+                    queues: &[],
+                    crons: &[],
+                    layers: &[],
+                });
             &DESCRIPTION
         }
     }

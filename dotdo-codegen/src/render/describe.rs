@@ -155,19 +155,20 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             #middleware
 
             fn description() -> &'static #krate::ServiceDescription<Self> {
-                static DESCRIPTION: #krate::ServiceDescription<#self_ty> = #krate::ServiceDescription::new(
-                    #name,
-                    #title,
-                    ::core::env!("CARGO_PKG_VERSION"),
-                    #docs,
-                    &[#(#methods),*],
-                    &[#(#routes),*],
-                    &[#(#rpc),*],
-                    &[#(#tools),*],
-                    &[#(#queues),*],
-                    &[#(#crons),*],
-                    &[#(<#self_ty>::#layers),*],
-                );
+                static DESCRIPTION: #krate::ServiceDescription<#self_ty> =
+                    #krate::ServiceDescription::new(#krate::DescriptionParts {
+                        name: #name,
+                        title: #title,
+                        version: ::core::env!("CARGO_PKG_VERSION"),
+                        docs: #docs,
+                        methods: &[#(#methods),*],
+                        routes: &[#(#routes),*],
+                        rpc: &[#(#rpc),*],
+                        tools: &[#(#tools),*],
+                        queues: &[#(#queues),*],
+                        crons: &[#(#crons),*],
+                        layers: &[#(<#self_ty>::#layers),*],
+                    });
                 &DESCRIPTION
             }
         }

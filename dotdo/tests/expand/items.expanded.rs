@@ -112,12 +112,12 @@ const _: () = {
     }
     impl ::dotdo::Service for Items {
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
-            static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(
-                "Items",
-                "Items",
-                "0.0.0",
-                "Items.",
-                &[
+            static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::DescriptionParts {
+                name: "Items",
+                title: "Items",
+                version: "0.0.0",
+                docs: "Items.",
+                methods: &[
                     ::dotdo::MethodDesc {
                         name: "get_item",
                         docs: "Fetch one item by id.",
@@ -140,7 +140,7 @@ const _: () = {
                         invoke: __dotdo_invoke_item_created,
                     },
                 ],
-                &[
+                routes: &[
                     ::dotdo::RouteDesc {
                         verb: ::dotdo::Verb::Get,
                         path: "/items/:id",
@@ -164,7 +164,7 @@ const _: () = {
                         status: ::core::option::Option::Some(201),
                     },
                 ],
-                &[
+                rpc: &[
                     ::dotdo::RpcDesc {
                         name: "get_item",
                         method: 0usize,
@@ -176,7 +176,7 @@ const _: () = {
                         access: ::dotdo::Access::Public,
                     },
                 ],
-                &[
+                tools: &[
                     ::dotdo::ToolDesc {
                         name: "get_item",
                         title: ::core::option::Option::None,
@@ -195,16 +195,16 @@ const _: () = {
                         >,
                     },
                 ],
-                &[
+                queues: &[
                     ::dotdo::QueueDesc {
                         message_type: "item.created",
                         queue: ::core::option::Option::None,
                         method: 2usize,
                     },
                 ],
-                &[],
-                &[],
-            );
+                crons: &[],
+                layers: &[],
+            });
             &DESCRIPTION
         }
     }
