@@ -1,12 +1,12 @@
 //! The static description that `#[dotdo::service]` generates for a service: its methods and,
 //! for each interface, what is exposed and under which name. The runtime serves everything from
-//! it, and it is printable without a deploy ([`ServiceDescription::manifest`]).
+//! it, and it is printable without a deploy (`ServiceDescription::manifest`, in `manifest.rs`).
 
 use std::sync::OnceLock;
 
 use futures_util::future::LocalBoxFuture;
 use schemars::{Schema, SchemaGenerator};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{Args, Context, Error};
 
@@ -256,108 +256,5 @@ impl<S> ServiceDescription<S> {
     pub fn mcp_tools(&self) -> &[Value] {
         self.tool_list
             .get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
-    }
-
-    /// A markdown table of every interface: what a service's README carries between
-    /// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`, checked by
-    /// [`crate::testing::check_readme`] so the two cannot drift.
-    pub fn interfaces_markdown(&self) -> String {
-        // The first sentence of the doc comment.
-        let summary = |method: usize| {
-            let docs = self.methods[method]
-                .docs
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
-            docs[..end].replace('|', "\\|")
-        };
-        let access = |access: Access, private: bool| match access {
-            Access::Role(role) => format!("role `{role}`"),
-            Access::Authenticated => "authenticated".to_owned(),
-            Access::Public if private => "authenticated".to_owned(),
-            Access::Public => "public".to_owned(),
-        };
-        let mut rows = vec![
-            "| interface | name | who | what |".to_owned(),
-            "| --- | --- | --- | --- |".to_owned(),
-        ];
-        for route in self.routes {
-            let name = format!("`{} {}`", route.verb.as_str(), route.path);
-            rows.push(format!(
-                "| HTTP | {name} | {} | {} |",
-                access(route.access, dotdo_routes::is_private(route.path)),
-                summary(route.method)
-            ));
-        }
-        for rpc in self.rpc {
-            rows.push(format!(
-                "| RPC | `{}` | {} | {} |",
-                rpc.name,
-                access(rpc.access, true),
-                summary(rpc.method)
-            ));
-        }
-        for tool in self.tools {
-            rows.push(format!(
-                "| MCP tool | `{}` | {} | {} |",
-                tool.name,
-                access(tool.access, false),
-                summary(tool.method)
-            ));
-        }
-        for queue in self.queues {
-            let name = match queue.queue {
-                Some(queue_name) => format!("`{}` on `{queue_name}`", queue.message_type),
-                None => format!("`{}`", queue.message_type),
-            };
-            rows.push(format!(
-                "| queue | {name} | producers | {} |",
-                summary(queue.method)
-            ));
-        }
-        for cron in self.crons {
-            rows.push(format!(
-                "| cron | `{}` | the schedule | {} |",
-                cron.schedule,
-                summary(cron.method)
-            ));
-        }
-        rows.join("\n") + "\n"
-    }
-
-    /// A JSON document of the whole service: methods, HTTP routes, RPC methods, MCP tools with
-    /// their schemas, and queue message types.
-    pub fn manifest(&self) -> Value {
-        json!({
-            "name": self.name,
-            "title": self.title,
-            "version": self.version,
-            "description": self.docs,
-            "methods": self.methods.iter().map(|method| json!({
-                "name": method.name,
-                "description": method.docs,
-                "params": method.params,
-            })).collect::<Vec<_>>(),
-            "http": self.routes.iter().map(|route| json!({
-                "method": route.verb.as_str(),
-                "path": route.path,
-                "handler": self.methods[route.method].name,
-            })).collect::<Vec<_>>(),
-            "rpc": self.rpc.iter().map(|rpc| json!({
-                "name": rpc.name,
-                "handler": self.methods[rpc.method].name,
-            })).collect::<Vec<_>>(),
-            "mcp": { "tools": self.mcp_tools() },
-            "queue": self.queues.iter().map(|queue| json!({
-                "type": queue.message_type,
-                "queue": queue.queue,
-                "handler": self.methods[queue.method].name,
-            })).collect::<Vec<_>>(),
-            "cron": self.crons.iter().map(|cron| json!({
-                "schedule": cron.schedule,
-                "handler": self.methods[cron.method].name,
-            })).collect::<Vec<_>>(),
-        })
     }
 }

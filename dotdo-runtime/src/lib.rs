@@ -14,6 +14,7 @@ mod error;
 pub mod http;
 pub mod jsonrpc;
 pub mod log;
+mod manifest;
 pub mod mcp;
 pub mod middleware;
 pub mod queue;

@@ -1,0 +1,139 @@
+//! What a service's description renders to for people and tools: the JSON manifest of every
+//! interface (printable without a deploy) and the markdown table a service's README carries,
+//! with the check that keeps the README true.
+
+use serde_json::{Value, json};
+
+use crate::describe::{Access, Service, ServiceDescription};
+
+impl<S> ServiceDescription<S> {
+    /// A markdown table of every interface: what a service's README carries between
+    /// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`, checked by
+    /// [`check_readme`] so the two cannot drift.
+    pub fn interfaces_markdown(&self) -> String {
+        // The first sentence of the doc comment.
+        let summary = |method: usize| {
+            let docs = self.methods[method]
+                .docs
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
+            docs[..end].replace('|', "\\|")
+        };
+        let access = |access: Access, private: bool| match access {
+            Access::Role(role) => format!("role `{role}`"),
+            Access::Authenticated => "authenticated".to_owned(),
+            Access::Public if private => "authenticated".to_owned(),
+            Access::Public => "public".to_owned(),
+        };
+        let mut rows = vec![
+            "| interface | name | who | what |".to_owned(),
+            "| --- | --- | --- | --- |".to_owned(),
+        ];
+        for route in self.routes {
+            let name = format!("`{} {}`", route.verb.as_str(), route.path);
+            rows.push(format!(
+                "| HTTP | {name} | {} | {} |",
+                access(route.access, dotdo_routes::is_private(route.path)),
+                summary(route.method)
+            ));
+        }
+        for rpc in self.rpc {
+            rows.push(format!(
+                "| RPC | `{}` | {} | {} |",
+                rpc.name,
+                access(rpc.access, true),
+                summary(rpc.method)
+            ));
+        }
+        for tool in self.tools {
+            rows.push(format!(
+                "| MCP tool | `{}` | {} | {} |",
+                tool.name,
+                access(tool.access, false),
+                summary(tool.method)
+            ));
+        }
+        for queue in self.queues {
+            let name = match queue.queue {
+                Some(queue_name) => format!("`{}` on `{queue_name}`", queue.message_type),
+                None => format!("`{}`", queue.message_type),
+            };
+            rows.push(format!(
+                "| queue | {name} | producers | {} |",
+                summary(queue.method)
+            ));
+        }
+        for cron in self.crons {
+            rows.push(format!(
+                "| cron | `{}` | the schedule | {} |",
+                cron.schedule,
+                summary(cron.method)
+            ));
+        }
+        rows.join("\n") + "\n"
+    }
+
+    /// A JSON document of the whole service: methods, HTTP routes, RPC methods, MCP tools with
+    /// their schemas, and queue message types.
+    pub fn manifest(&self) -> Value {
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "version": self.version,
+            "description": self.docs,
+            "methods": self.methods.iter().map(|method| json!({
+                "name": method.name,
+                "description": method.docs,
+                "params": method.params,
+            })).collect::<Vec<_>>(),
+            "http": self.routes.iter().map(|route| json!({
+                "method": route.verb.as_str(),
+                "path": route.path,
+                "handler": self.methods[route.method].name,
+            })).collect::<Vec<_>>(),
+            "rpc": self.rpc.iter().map(|rpc| json!({
+                "name": rpc.name,
+                "handler": self.methods[rpc.method].name,
+            })).collect::<Vec<_>>(),
+            "mcp": { "tools": self.mcp_tools() },
+            "queue": self.queues.iter().map(|queue| json!({
+                "type": queue.message_type,
+                "queue": queue.queue,
+                "handler": self.methods[queue.method].name,
+            })).collect::<Vec<_>>(),
+            "cron": self.crons.iter().map(|cron| json!({
+                "schedule": cron.schedule,
+                "handler": self.methods[cron.method].name,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+const START: &str = "<!-- interfaces:start -->";
+const END: &str = "<!-- interfaces:end -->";
+
+/// Checks that the README at `path` lists exactly the service's interfaces between
+/// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`; with `DOTDO_BLESS=1` in the
+/// environment it rewrites that section instead. Call it from a test of each service.
+pub fn check_readme<S: Service>(path: &str) {
+    let readme = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("{path} has no `{START}` … `{END}` section for the interfaces");
+    };
+    let generated = S::description().interfaces_markdown();
+    let current = &readme[start + START.len()..end];
+    let wanted = format!("\n{generated}");
+    if current == wanted {
+        return;
+    }
+    if std::env::var_os("DOTDO_BLESS").is_some() {
+        let updated = format!("{}{START}{wanted}{}", &readme[..start], &readme[end..]);
+        std::fs::write(path, updated).unwrap_or_else(|error| panic!("{path}: {error}"));
+        return;
+    }
+    panic!(
+        "{path} lists other interfaces than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}\nfound:\n{current}"
+    );
+}
