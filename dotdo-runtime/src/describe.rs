@@ -8,7 +8,8 @@ use futures_util::future::LocalBoxFuture;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::{Args, Context, Error};
+use crate::args::Args;
+use crate::{Context, Error};
 
 /// Implemented by `#[dotdo::service]` for the service's type.
 pub trait Service: Sized + 'static {

@@ -86,7 +86,7 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
             context.set_interface(Interface::Rpc);
             // `/_` paths are private: the endpoint needs a principal before any method runs.
             // Boxed (here and for MCP): their large states would otherwise size every request's.
-            match crate::Access::Public.check(true, &context) {
+            match crate::describe::Access::Public.check(true, &context) {
                 Ok(()) => Box::pin(crate::rpc::handle_http(service, &context, request)).await,
                 Err(error) => error_response(&error, &context),
             }
@@ -402,7 +402,7 @@ mod tests {
             names,
             method: 0,
             body: BodyBinding::None,
-            access: crate::Access::Public,
+            access: crate::describe::Access::Public,
             layer: None,
             status: None,
         };

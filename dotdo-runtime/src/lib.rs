@@ -25,13 +25,8 @@ pub mod schema;
 pub mod testing;
 pub mod worker;
 
-pub use args::{Args, Source};
 pub use context::{Context, Interface, Principal};
-pub use describe::{
-    Access, BodyBinding, CronDesc, DescriptionParts, Invoke, Layer, MethodDesc, MethodOutput,
-    QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, Service, ServiceDescription, ToolAnnotations,
-    ToolDesc, Verb,
-};
+pub use describe::{MethodOutput, Service, ServiceDescription};
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
 pub use futures_util::future::LocalBoxFuture;
@@ -40,6 +35,11 @@ pub use middleware::{Middleware, Next, Stack};
 /// What generated code names. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::args::{Args, Source};
+    pub use crate::describe::{
+        Access, BodyBinding, CronDesc, DescriptionParts, Invoke, Layer, MethodDesc, QueueDesc,
+        Reply, RouteDesc, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
+    };
     pub use crate::schema::{ArgSchema, args_schema, output_schema};
     pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
     pub use futures_util::future::LocalBoxFuture;
@@ -65,9 +65,9 @@ pub mod __private {
     }
 
     /// Boxes a method call's future, fixing its type for the description's fn pointers.
-    pub fn boxed<'a, F>(future: F) -> LocalBoxFuture<'a, crate::Result<crate::Reply>>
+    pub fn boxed<'a, F>(future: F) -> LocalBoxFuture<'a, crate::Result<Reply>>
     where
-        F: core::future::Future<Output = crate::Result<crate::Reply>> + 'a,
+        F: core::future::Future<Output = crate::Result<Reply>> + 'a,
     {
         std::boxed::Box::pin(future)
     }

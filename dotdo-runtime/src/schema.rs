@@ -27,7 +27,7 @@ pub struct ArgSchema {
 
 impl ArgSchema {
     /// The schema of argument `name` of type `T`. It is required unless `T` accepts absence
-    /// (decodes from `null`, as `Option` does): the same rule [`crate::Args::take`] applies.
+    /// (decodes from `null`, as `Option` does): the same rule [`crate::args::Args::take`] applies.
     pub fn of<T: JsonSchema + DeserializeOwned>(
         generator: &mut SchemaGenerator,
         name: &'static str,

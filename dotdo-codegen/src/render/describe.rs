@@ -38,7 +38,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         let returns_unit = method.returns_unit();
         let invoker = super::invoker_ident(method);
         quote! {
-            #krate::MethodDesc {
+            #krate::__private::MethodDesc {
                 name: #name,
                 docs: #docs,
                 params: &[#(#params),*],
@@ -84,8 +84,8 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let pattern = router_pattern(&segments);
             let names = param_names(&segments);
             routes.push(quote! {
-                #krate::RouteDesc {
-                    verb: #krate::Verb::#verb_ident, path: #path, pattern: #pattern, names: &[#(#names),*],
+                #krate::__private::RouteDesc {
+                    verb: #krate::__private::Verb::#verb_ident, path: #path, pattern: #pattern, names: &[#(#names),*],
                     method: #index, body: #body, access: #access, layer: #layer, status: #status,
                 }
             });
@@ -93,7 +93,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         if let Some(attr) = &method.rpc {
             let name = method.rpc_name();
             let access = access(krate, &attr.access);
-            rpc.push(quote! { #krate::RpcDesc { name: #name, method: #index, access: #access } });
+            rpc.push(quote! { #krate::__private::RpcDesc { name: #name, method: #index, access: #access } });
         }
         if let Some(mcp) = &method.mcp {
             let name = method.tool_name();
@@ -113,13 +113,13 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 .as_ref()
                 .expect("checked: exposed methods return a value");
             tools.push(quote! {
-                #krate::ToolDesc {
+                #krate::__private::ToolDesc {
                     name: #name,
                     title: #title,
                     description: #description,
                     method: #index,
                     access: #access,
-                    annotations: #krate::ToolAnnotations {
+                    annotations: #krate::__private::ToolAnnotations {
                         read_only: #read_only,
                         destructive: #destructive,
                         idempotent: #idempotent,
@@ -132,13 +132,15 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         }
         for cron in &method.cron {
             let schedule = &cron.schedule;
-            crons.push(quote! { #krate::CronDesc { schedule: #schedule, method: #index } });
+            crons.push(
+                quote! { #krate::__private::CronDesc { schedule: #schedule, method: #index } },
+            );
         }
         for queue in &method.queue {
             let message_type = queue.message_type(method);
             let queue_name = option_str(queue.queue.as_ref().map(syn::LitStr::value));
             queues.push(quote! {
-                #krate::QueueDesc { message_type: #message_type, queue: #queue_name, method: #index }
+                #krate::__private::QueueDesc { message_type: #message_type, queue: #queue_name, method: #index }
             });
         }
     }
@@ -156,7 +158,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
 
             fn description() -> &'static #krate::ServiceDescription<Self> {
                 static DESCRIPTION: #krate::ServiceDescription<#self_ty> =
-                    #krate::ServiceDescription::new(#krate::DescriptionParts {
+                    #krate::ServiceDescription::new(#krate::__private::DescriptionParts {
                         name: #name,
                         title: #title,
                         version: ::core::env!("CARGO_PKG_VERSION"),
@@ -185,10 +187,10 @@ fn body_binding(
     body: Option<&syn::LitStr>,
 ) -> TokenStream {
     if let Some(body) = body {
-        return quote! { #krate::BodyBinding::Whole(#body) };
+        return quote! { #krate::__private::BodyBinding::Whole(#body) };
     }
     if !verb.takes_body() {
-        return quote! { #krate::BodyBinding::None };
+        return quote! { #krate::__private::BodyBinding::None };
     }
     let segments = parse_path(&path.value()).unwrap_or_default();
     let path_params = param_names(&segments);
@@ -198,17 +200,17 @@ fn body_binding(
         .filter(|name| !path_params.contains(&name.as_str()))
         .collect();
     match rest.as_slice() {
-        [] => quote! { #krate::BodyBinding::None },
-        [only] => quote! { #krate::BodyBinding::Whole(#only) },
-        _ => quote! { #krate::BodyBinding::Fields },
+        [] => quote! { #krate::__private::BodyBinding::None },
+        [only] => quote! { #krate::__private::BodyBinding::Whole(#only) },
+        _ => quote! { #krate::__private::BodyBinding::Fields },
     }
 }
 
 fn access(krate: &syn::Path, access: &crate::attr::AccessAttr) -> TokenStream {
     match (&access.role, access.auth) {
-        (Some(role), _) => quote! { #krate::Access::Role(#role) },
-        (None, true) => quote! { #krate::Access::Authenticated },
-        (None, false) => quote! { #krate::Access::Public },
+        (Some(role), _) => quote! { #krate::__private::Access::Role(#role) },
+        (None, true) => quote! { #krate::__private::Access::Authenticated },
+        (None, false) => quote! { #krate::__private::Access::Public },
     }
 }
 

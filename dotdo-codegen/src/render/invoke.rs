@@ -39,8 +39,8 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
         fn #invoker<'a>(
             __service: &'a #self_ty,
             __context: &'a #krate::Context,
-            mut __args: #krate::Args<'a>,
-        ) -> #krate::__private::LocalBoxFuture<'a, #krate::Result<#krate::Reply>> {
+            mut __args: #krate::__private::Args<'a>,
+        ) -> #krate::__private::LocalBoxFuture<'a, #krate::Result<#krate::__private::Reply>> {
             #krate::__private::boxed(async move {
                 #(#takes)*
                 __args.finish()?;

@@ -52,8 +52,11 @@ const _: () = {
     fn __dotdo_invoke_get_item<'a>(
         __service: &'a Items,
         __context: &'a ::dotdo::Context,
-        mut __args: ::dotdo::Args<'a>,
-    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        mut __args: ::dotdo::__private::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<
+        'a,
+        ::dotdo::Result<::dotdo::__private::Reply>,
+    > {
         ::dotdo::__private::boxed(async move {
             let id: u64 = __args.take("id")?;
             let verbose: Option<bool> = __args.take("verbose")?;
@@ -72,8 +75,11 @@ const _: () = {
     fn __dotdo_invoke_create_item<'a>(
         __service: &'a Items,
         __context: &'a ::dotdo::Context,
-        mut __args: ::dotdo::Args<'a>,
-    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        mut __args: ::dotdo::__private::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<
+        'a,
+        ::dotdo::Result<::dotdo::__private::Reply>,
+    > {
         ::dotdo::__private::boxed(async move {
             let name: String = __args.take("name")?;
             __args.finish()?;
@@ -91,8 +97,11 @@ const _: () = {
     fn __dotdo_invoke_item_created<'a>(
         __service: &'a Items,
         __context: &'a ::dotdo::Context,
-        mut __args: ::dotdo::Args<'a>,
-    ) -> ::dotdo::__private::LocalBoxFuture<'a, ::dotdo::Result<::dotdo::Reply>> {
+        mut __args: ::dotdo::__private::Args<'a>,
+    ) -> ::dotdo::__private::LocalBoxFuture<
+        'a,
+        ::dotdo::Result<::dotdo::__private::Reply>,
+    > {
         ::dotdo::__private::boxed(async move {
             let event: String = __args.take("event")?;
             __args.finish()?;
@@ -112,27 +121,27 @@ const _: () = {
     }
     impl ::dotdo::Service for Items {
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
-            static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::DescriptionParts {
+            static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::__private::DescriptionParts {
                 name: "Items",
                 title: "Items",
                 version: "0.0.0",
                 docs: "Items.",
                 methods: &[
-                    ::dotdo::MethodDesc {
+                    ::dotdo::__private::MethodDesc {
                         name: "get_item",
                         docs: "Fetch one item by id.",
                         params: &["id", "verbose"],
                         returns_unit: false,
                         invoke: __dotdo_invoke_get_item,
                     },
-                    ::dotdo::MethodDesc {
+                    ::dotdo::__private::MethodDesc {
                         name: "create_item",
                         docs: "Create an item.",
                         params: &["name"],
                         returns_unit: false,
                         invoke: __dotdo_invoke_create_item,
                     },
-                    ::dotdo::MethodDesc {
+                    ::dotdo::__private::MethodDesc {
                         name: "item_created",
                         docs: "",
                         params: &["event"],
@@ -141,49 +150,49 @@ const _: () = {
                     },
                 ],
                 routes: &[
-                    ::dotdo::RouteDesc {
-                        verb: ::dotdo::Verb::Get,
+                    ::dotdo::__private::RouteDesc {
+                        verb: ::dotdo::__private::Verb::Get,
                         path: "/items/:id",
                         pattern: "/items/{p0}",
                         names: &["id"],
                         method: 0usize,
-                        body: ::dotdo::BodyBinding::None,
-                        access: ::dotdo::Access::Public,
+                        body: ::dotdo::__private::BodyBinding::None,
+                        access: ::dotdo::__private::Access::Public,
                         layer: ::core::option::Option::None,
                         status: ::core::option::Option::None,
                     },
-                    ::dotdo::RouteDesc {
-                        verb: ::dotdo::Verb::Post,
+                    ::dotdo::__private::RouteDesc {
+                        verb: ::dotdo::__private::Verb::Post,
                         path: "/items",
                         pattern: "/items",
                         names: &[],
                         method: 1usize,
-                        body: ::dotdo::BodyBinding::Whole("name"),
-                        access: ::dotdo::Access::Public,
+                        body: ::dotdo::__private::BodyBinding::Whole("name"),
+                        access: ::dotdo::__private::Access::Public,
                         layer: ::core::option::Option::None,
                         status: ::core::option::Option::Some(201),
                     },
                 ],
                 rpc: &[
-                    ::dotdo::RpcDesc {
+                    ::dotdo::__private::RpcDesc {
                         name: "get_item",
                         method: 0usize,
-                        access: ::dotdo::Access::Public,
+                        access: ::dotdo::__private::Access::Public,
                     },
-                    ::dotdo::RpcDesc {
+                    ::dotdo::__private::RpcDesc {
                         name: "create_item",
                         method: 1usize,
-                        access: ::dotdo::Access::Public,
+                        access: ::dotdo::__private::Access::Public,
                     },
                 ],
                 tools: &[
-                    ::dotdo::ToolDesc {
+                    ::dotdo::__private::ToolDesc {
                         name: "get_item",
                         title: ::core::option::Option::None,
                         description: "Fetch one item by id.",
                         method: 0usize,
-                        access: ::dotdo::Access::Public,
-                        annotations: ::dotdo::ToolAnnotations {
+                        access: ::dotdo::__private::Access::Public,
+                        annotations: ::dotdo::__private::ToolAnnotations {
                             read_only: ::core::option::Option::Some(true),
                             destructive: ::core::option::Option::None,
                             idempotent: ::core::option::Option::None,
@@ -196,7 +205,7 @@ const _: () = {
                     },
                 ],
                 queues: &[
-                    ::dotdo::QueueDesc {
+                    ::dotdo::__private::QueueDesc {
                         message_type: "item.created",
                         queue: ::core::option::Option::None,
                         method: 2usize,
