@@ -188,8 +188,16 @@ pub struct CronDesc {
     pub method: usize,
 }
 
-/// Everything `#[dotdo::service]` knows about a service.
+/// Everything `#[dotdo::service]` knows about a service: its parts (reached as fields through
+/// `Deref`: `description.routes`) and what the runtime builds from them once.
 pub struct ServiceDescription<S: 'static> {
+    parts: DescriptionParts<S>,
+    pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
+    pub(crate) tool_list: OnceLock<Vec<Value>>,
+}
+
+/// What a service is made of, by name: what `#[dotdo::service]` emits.
+pub struct DescriptionParts<S: 'static> {
     pub name: &'static str,
     /// A human-readable name (MCP `serverInfo.title`).
     pub title: &'static str,
@@ -202,52 +210,20 @@ pub struct ServiceDescription<S: 'static> {
     pub queues: &'static [QueueDesc],
     pub crons: &'static [CronDesc],
     pub layers: &'static [Layer<S>],
-    pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
-    pub(crate) tool_list: OnceLock<Vec<Value>>,
 }
 
-/// What a [`ServiceDescription`] is made of, by name: what `#[dotdo::service]` emits.
-pub struct DescriptionParts<S: 'static> {
-    pub name: &'static str,
-    pub title: &'static str,
-    pub version: &'static str,
-    pub docs: &'static str,
-    pub methods: &'static [MethodDesc<S>],
-    pub routes: &'static [RouteDesc],
-    pub rpc: &'static [RpcDesc],
-    pub tools: &'static [ToolDesc],
-    pub queues: &'static [QueueDesc],
-    pub crons: &'static [CronDesc],
-    pub layers: &'static [Layer<S>],
+impl<S> std::ops::Deref for ServiceDescription<S> {
+    type Target = DescriptionParts<S>;
+
+    fn deref(&self) -> &DescriptionParts<S> {
+        &self.parts
+    }
 }
 
 impl<S> ServiceDescription<S> {
     pub const fn new(parts: DescriptionParts<S>) -> Self {
-        let DescriptionParts {
-            name,
-            title,
-            version,
-            docs,
-            methods,
-            routes,
-            rpc,
-            tools,
-            queues,
-            crons,
-            layers,
-        } = parts;
         ServiceDescription {
-            name,
-            title,
-            version,
-            docs,
-            methods,
-            routes,
-            rpc,
-            tools,
-            queues,
-            crons,
-            layers,
+            parts,
             router: OnceLock::new(),
             tool_list: OnceLock::new(),
         }

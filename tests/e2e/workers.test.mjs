@@ -285,7 +285,7 @@ describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () 
     assert.equal(response.status, 403);
   });
 
-  test("DNS rebinding: a foreign name with Origin equal to Host is 403, localhost is served", async () => {
+  test("DNS rebinding: a foreign name with Origin equal to Host is 403, localhost is served", { timeout: 60_000 }, async () => {
     // node:http, since fetch will not send a Host of our choosing.
     const send = (host, origin) =>
       new Promise((resolve, reject) => {
