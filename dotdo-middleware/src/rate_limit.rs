@@ -33,7 +33,7 @@ pub trait RateLimitStore {
 }
 
 /// A fixed window: its start and length, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start: u64,
     pub seconds: u32,
@@ -74,7 +74,7 @@ impl<T: RateLimitStore + ?Sized> RateLimitStore for std::rc::Rc<T> {
 /// [`MemoryStore`] keeps per key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowCount {
-    pub start: u64,
+    pub window: Window,
     pub count: u32,
 }
 
@@ -82,11 +82,8 @@ impl WindowCount {
     /// Adds `weight` in `window`; a later window starts from 0, an earlier one (a request from a
     /// slow clock) counts in the current one.
     pub fn hit(&mut self, window: Window, weight: u32) -> u32 {
-        if window.start > self.start {
-            *self = WindowCount {
-                start: window.start,
-                count: 0,
-            };
+        if window.start > self.window.start {
+            *self = WindowCount { window, count: 0 };
         }
         self.count = self.count.saturating_add(weight);
         self.count
@@ -208,8 +205,11 @@ mod object {
     }
 
     const COUNT_KEY: &str = "count";
-    /// When the counted window ends, in seconds since the epoch.
-    const EXPIRES_KEY: &str = "expires";
+
+    /// When the alarm that forgets `count` fires: a second after its window ends.
+    fn forget_at(count: &WindowCount) -> i64 {
+        (count.window.end() as i64 + 1) * 1000
+    }
 
     impl worker::DurableObject for RateLimiter {
         fn new(state: worker::State, _env: worker::Env) -> Self {
@@ -225,13 +225,14 @@ mod object {
             };
             let storage = self.state.storage();
             let mut current: WindowCount = storage.get(COUNT_KEY).await?.unwrap_or_default();
+            let counted_window = current.window;
             let count = current.hit(hit.window, hit.weight);
             if hit.weight > 0 {
+                // One write per hit; the alarm moves only when a new window starts.
                 storage.put(COUNT_KEY, current).await?;
-                storage.put(EXPIRES_KEY, hit.window.end()).await?;
-                storage
-                    .set_alarm((hit.window.end() as i64 + 1) * 1000)
-                    .await?;
+                if current.window != counted_window {
+                    storage.set_alarm(forget_at(&current)).await?;
+                }
             }
             worker::Response::from_json(&HitResponse { count })
         }
@@ -239,9 +240,9 @@ mod object {
         /// Forgets the count once its window has ended, so idle keys cost no storage.
         async fn alarm(&self) -> worker::Result<worker::Response> {
             let storage = self.state.storage();
-            let expires: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or_default();
-            if expires > dotdo_runtime::clock::now_seconds() {
-                storage.set_alarm((expires as i64 + 1) * 1000).await?;
+            let current: WindowCount = storage.get(COUNT_KEY).await?.unwrap_or_default();
+            if current.window.end() > dotdo_runtime::clock::now_seconds() {
+                storage.set_alarm(forget_at(&current)).await?;
             } else {
                 storage.delete_all().await?;
             }

@@ -111,8 +111,9 @@ impl FromEnv for Gateway {
         }
         let service_key = config.secret("SERVICE_KEY")?;
         let auth = env.service("AUTH").map_err(binding_error)?;
-        let limiter = env.durable_object("RATE_LIMITER").map_err(binding_error)?;
-        let failures = limiter.clone();
+        // One store for request limits and failed authentications alike.
+        let limits: Rc<dyn RateLimitStore> = Rc::new(DurableStore::from_env(env, "RATE_LIMITER")?);
+        let failures = limits.clone();
         Ok(Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
@@ -128,12 +129,12 @@ impl FromEnv for Gateway {
                     .api_keys(verifier())
                     .tokens(verifier())
                     .limit_failures(
-                        DurableStore::new(failures.clone()),
+                        failures.clone(),
                         AUTH_FAILURES_PER_IP,
                         AUTH_FAILURE_WINDOW_SECONDS,
                     )
             }),
-            limits: Rc::new(DurableStore::new(limiter)),
+            limits,
         })
     }
 }
