@@ -192,7 +192,8 @@ pub struct CronDesc {
 /// `Deref`: `description.routes`) and what the runtime builds from them once.
 pub struct ServiceDescription<S: 'static> {
     parts: DescriptionParts<S>,
-    pub(crate) router: OnceLock<Result<crate::http::Router, String>>,
+    route_table: OnceLock<Result<RouteTable, String>>,
+    /// The MCP `tools/list` entries, built once by the MCP front end.
     pub(crate) tool_list: OnceLock<Vec<Value>>,
 }
 
@@ -224,14 +225,69 @@ impl<S> ServiceDescription<S> {
     pub const fn new(parts: DescriptionParts<S>) -> Self {
         ServiceDescription {
             parts,
-            router: OnceLock::new(),
+            route_table: OnceLock::new(),
             tool_list: OnceLock::new(),
         }
     }
 
-    /// The MCP `tools/list` entries, built once.
-    pub fn mcp_tools(&self) -> &[Value] {
-        self.tool_list
-            .get_or_init(|| self.tools.iter().map(crate::mcp::tool_json).collect())
+    /// The routes by path, built once from the patterns the macro resolved and checked: an
+    /// error here is a bug in dotdo, reported as a 500 rather than a panic.
+    pub(crate) fn route_table(&self) -> Result<&RouteTable, String> {
+        self.route_table
+            .get_or_init(|| route_table(self.routes))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// The routes of one service, matched by path, then by method. Routes whose paths differ only
+/// in parameter names (`GET /things/:ns/*selector`, `PUT /things/:ns/*id`) share one pattern;
+/// each route keeps its own names for binding.
+pub(crate) type RouteTable = matchit::Router<Vec<(Verb, usize)>>;
+
+fn route_table(routes: &[RouteDesc]) -> Result<RouteTable, String> {
+    let mut grouped: Vec<(&'static str, Vec<(Verb, usize)>)> = Vec::new();
+    for (index, route) in routes.iter().enumerate() {
+        match grouped
+            .iter_mut()
+            .find(|(pattern, _)| *pattern == route.pattern)
+        {
+            Some((_, verbs)) => verbs.push((route.verb, index)),
+            None => grouped.push((route.pattern, vec![(route.verb, index)])),
+        }
+    }
+    let mut table = matchit::Router::new();
+    for (pattern, verbs) in grouped {
+        table
+            .insert(pattern, verbs)
+            .map_err(|error| format!("route `{pattern}` cannot be added: {error}"))?;
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
+        let route = |verb, path, names| RouteDesc {
+            verb,
+            path,
+            pattern: "/t/{p0}/{*p1}",
+            names,
+            method: 0,
+            body: BodyBinding::None,
+            access: Access::Public,
+            layer: None,
+            status: None,
+        };
+        let routes = [
+            route(Verb::Get, "/t/:ns/*selector", &["ns", "selector"][..]),
+            route(Verb::Put, "/t/:ns/*id", &["ns", "id"][..]),
+        ];
+        let table = route_table(&routes).unwrap();
+        let found = table.at("/t/a/b").unwrap();
+        assert_eq!(found.value, &[(Verb::Get, 0), (Verb::Put, 1)]);
     }
 }

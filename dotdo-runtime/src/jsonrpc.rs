@@ -9,6 +9,22 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 
+/// The most calls one batch may carry (JSON-RPC and MCP alike): each call costs the worker CPU
+/// and is counted by rate limits, so a batch cannot multiply what one request may do.
+pub const MAX_BATCH_CALLS: usize = 20;
+
+/// The JSON-RPC error for a batch over [`MAX_BATCH_CALLS`], if `calls` is.
+pub fn batch_too_large(calls: usize) -> Option<(i64, String)> {
+    (calls > MAX_BATCH_CALLS).then(|| {
+        (
+            INVALID_REQUEST,
+            format!(
+                "invalid request: a batch carries at most {MAX_BATCH_CALLS} calls, this one {calls}"
+            ),
+        )
+    })
+}
+
 /// The protocol version every message carries: always `"2.0"`.
 pub const VERSION: &str = "2.0";
 

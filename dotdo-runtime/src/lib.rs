@@ -1,6 +1,14 @@
 //! The runtime of dotdo services: what `#[dotdo::service]` generates code against.
 //!
 //! Users depend on the `dotdo` crate, which re-exports this one with the macros.
+//!
+//! The modules are layered, each using only those below it (docs/architecture.md):
+//! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
+//!    `config`, `log`, `middleware`;
+//! 2. the service description: `describe`;
+//! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
+//! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
+//!    renderings of a description (`manifest`).
 
 mod args;
 pub mod body;
@@ -10,8 +18,8 @@ pub mod config;
 mod context;
 pub mod cron;
 mod describe;
+mod dispatch;
 mod error;
-pub mod http;
 pub mod jsonrpc;
 pub mod log;
 mod manifest;
@@ -20,10 +28,22 @@ pub mod middleware;
 pub mod queue;
 pub mod random;
 mod request_id;
+mod routes;
 pub mod rpc;
 pub mod schema;
 pub mod testing;
+mod wire;
 pub mod worker;
+
+/// Serving a service over HTTP from any host: the request and response types, the entry points
+/// ([`serve`](http::serve) through the service's middleware, [`handle`](http::handle) inside it)
+/// and the problem+json error response every interface answers with.
+pub mod http {
+    pub use crate::dispatch::{handle, serve, serve_through};
+    pub use crate::wire::{
+        Incoming, MCP_PATH, RPC_PATH, Request, Response, error_response, require_json_content_type,
+    };
+}
 
 pub use context::{Context, Interface, Principal};
 pub use describe::{MethodOutput, Service, ServiceDescription};

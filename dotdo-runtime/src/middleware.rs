@@ -8,8 +8,8 @@
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::http::{Incoming, Response};
-use crate::{Context, Service};
+use crate::Context;
+use crate::wire::{Incoming, Response};
 
 /// One layer of a [`Stack`].
 pub trait Middleware {
@@ -85,23 +85,6 @@ impl Stack {
     }
 }
 
-/// Serves one request through `stack`, then the service.
-pub async fn serve<S: Service>(
-    service: &S,
-    stack: &Stack,
-    context: Context,
-    request: Incoming,
-) -> Response {
-    // Without layers the service is called directly: no boxed endpoint on the hot path.
-    if stack.is_empty() {
-        return crate::http::handle(service, context, request).await;
-    }
-    let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
-        Box::pin(crate::http::handle(service, context, request))
-    };
-    run(stack, context, request, &endpoint).await
-}
-
 /// Runs `stack` around `endpoint`.
 pub async fn run<'a>(
     stack: &'a Stack,
@@ -152,25 +135,21 @@ mod tests {
         }
     }
 
-    struct Nothing;
-    impl Service for Nothing {
-        fn description() -> &'static crate::ServiceDescription<Self> {
-            static DESCRIPTION: crate::ServiceDescription<Nothing> =
-                crate::ServiceDescription::new(crate::describe::DescriptionParts {
-                    name: "Nothing",
-                    title: "Nothing",
-                    version: "0",
-                    docs: "",
-                    methods: &[],
-                    routes: &[],
-                    rpc: &[],
-                    tools: &[],
-                    queues: &[],
-                    crons: &[],
-                    layers: &[],
-                });
-            &DESCRIPTION
-        }
+    /// Runs `stack` around an endpoint that records its call and answers 404.
+    fn run_around_endpoint(
+        stack: &Stack,
+        seen: &std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    ) -> Response {
+        let endpoint = |_context: Context, _request: Incoming| -> LocalBoxFuture<'_, Response> {
+            Box::pin(async move {
+                seen.borrow_mut().push("endpoint".to_owned());
+                let mut response = Response::new(Vec::new());
+                *response.status_mut() = http::StatusCode::NOT_FOUND;
+                response
+            })
+        };
+        let context = Context::new(crate::Interface::Http);
+        futures_executor::block_on(run(stack, context, request(), &endpoint))
     }
 
     fn request() -> Incoming {
@@ -195,12 +174,11 @@ mod tests {
                 answer: false,
                 seen: seen.clone(),
             });
-        let context = Context::new(crate::Interface::Http);
-        let response = futures_executor::block_on(serve(&Nothing, &stack, context, request()));
-        assert_eq!(response.status(), 404, "the service answered");
+        let response = run_around_endpoint(&stack, &seen);
+        assert_eq!(response.status(), 404, "the endpoint answered");
         assert_eq!(
             *seen.borrow(),
-            ["outer in", "inner in", "inner out", "outer out"]
+            ["outer in", "inner in", "endpoint", "inner out", "outer out"]
         );
         let layers: Vec<_> = response.headers().get_all("x-layer").iter().collect();
         assert_eq!(layers, ["inner", "outer"]);
@@ -220,8 +198,7 @@ mod tests {
                 answer: false,
                 seen: seen.clone(),
             });
-        let context = Context::new(crate::Interface::Http);
-        let response = futures_executor::block_on(serve(&Nothing, &stack, context, request()));
+        let response = run_around_endpoint(&stack, &seen);
         assert_eq!(response.status(), 418);
         assert_eq!(*seen.borrow(), ["guard in"]);
     }

@@ -6,32 +6,18 @@ use serde_json::{Value, json};
 
 use crate::args::{Args, json_type};
 use crate::describe::Service;
-use crate::http::{
-    Incoming, Response, empty_response, json_response, post_only, require_json_content_type,
+use crate::wire::{
+    Incoming, RPC_PATH, Response, empty_response, error_response, json_response, post_only,
+    require_json_content_type,
 };
 use crate::{Context, Error};
 
+use crate::jsonrpc::batch_too_large;
 pub use crate::jsonrpc::{
-    ErrorObject, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+    ErrorObject, INVALID_PARAMS, INVALID_REQUEST, MAX_BATCH_CALLS, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 /// A response whose result is the method's JSON as it was serialized.
 type ResponseObject = crate::jsonrpc::Response<Box<RawValue>>;
-
-/// The most calls one batch may carry (JSON-RPC and MCP alike): each call costs the worker CPU
-/// and is counted by rate limits, so a batch cannot multiply what one request may do.
-pub const MAX_BATCH_CALLS: usize = 20;
-
-/// The JSON-RPC error for a batch over [`MAX_BATCH_CALLS`], if `calls` is.
-pub fn batch_too_large(calls: usize) -> Option<(i64, String)> {
-    (calls > MAX_BATCH_CALLS).then(|| {
-        (
-            INVALID_REQUEST,
-            format!(
-                "invalid request: a batch carries at most {MAX_BATCH_CALLS} calls, this one {calls}"
-            ),
-        )
-    })
-}
 
 /// The error object of a method's error: its kind's code, its public message and wire data.
 fn error_object(error: &Error, context: &Context) -> ErrorObject {
@@ -51,10 +37,10 @@ pub(crate) async fn handle_http<S: Service>(
     request: Incoming,
 ) -> Response {
     if request.method != http::Method::POST {
-        return post_only(&request.method, crate::http::RPC_PATH, context);
+        return post_only(&request.method, RPC_PATH, context);
     }
     if let Err(error) = require_json_content_type(context.headers()) {
-        return crate::http::error_response(&error, context);
+        return error_response(&error, context);
     }
     match answer(service, context, &request.body).await {
         (status, Some(body)) => json_response(status, body),

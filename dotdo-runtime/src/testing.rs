@@ -90,7 +90,7 @@ impl<S: Service> TestClient<S> {
 
     /// Posts any JSON (a request, a batch, garbage) to `/_rpc`.
     pub async fn rpc_raw(&self, payload: &[u8]) -> TestResponse {
-        self.post(crate::http::RPC_PATH)
+        self.post(crate::wire::RPC_PATH)
             .header("content-type", "application/json")
             .body(payload.to_vec())
             .await
@@ -98,7 +98,7 @@ impl<S: Service> TestClient<S> {
 
     /// Posts one MCP message to `/mcp` as a current client would.
     pub async fn mcp(&self, message: Value) -> TestResponse {
-        self.post(crate::http::MCP_PATH)
+        self.post(crate::wire::MCP_PATH)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", crate::mcp::SUPPORTED_VERSIONS[0])
@@ -254,14 +254,14 @@ impl<'a, S: Service> TestRequest<'a, S> {
         context
             .extensions_mut()
             .extend(self.client.extensions.clone());
-        let incoming = crate::http::Incoming {
+        let incoming = crate::wire::Incoming {
             method: parts.method,
             uri: parts.uri,
             body,
         };
         let stack = self.client.service.middleware();
         let response =
-            crate::middleware::serve(&self.client.service, &stack, context, incoming).await;
+            crate::dispatch::serve_through(&self.client.service, &stack, context, incoming).await;
         let (parts, body) = response.into_parts();
         TestResponse {
             status: parts.status,

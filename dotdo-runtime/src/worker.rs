@@ -123,7 +123,7 @@ impl HttpTransport {
             rpc_url: format!(
                 "{}{}",
                 base_url.trim_end_matches('/'),
-                crate::http::RPC_PATH
+                crate::wire::RPC_PATH
             ),
             bearer: None,
         }
@@ -172,7 +172,7 @@ impl Producer for Queue {
 /// runtime, so they run on Workers only.
 pub mod convert {
     use crate::Error;
-    use crate::http::{Request, Response};
+    use crate::wire::{Request, Response};
 
     fn failed(error: ::worker::Error) -> Error {
         Error::upstream(format!("request: {error}"))
@@ -264,8 +264,8 @@ pub mod glue {
 
     use super::{Env, FromEnv};
     use crate::describe::Service;
-    use crate::http::{Incoming, Response};
     use crate::queue::{QueueMessage, Settlement};
+    use crate::wire::{Incoming, Response};
     use crate::{Context, Error, Interface};
 
     /// How an in-flight event is settled if the instance dies under it.
@@ -308,7 +308,7 @@ pub mod glue {
                         Pending::Fetch(resolve) => {
                             let context = Context::new(Interface::Http);
                             let response =
-                                crate::http::error_response(&Error::internal("panic"), &context);
+                                crate::wire::error_response(&Error::internal("panic"), &context);
                             match to_worker_response(response) {
                                 Ok(response) => resolve.call1(&JsValue::UNDEFINED, &response),
                                 Err(_) => Ok(JsValue::UNDEFINED),
@@ -383,7 +383,7 @@ pub mod glue {
             .unwrap_or(http::Method::GET);
         let service = match S::from_env(&env) {
             Ok(service) => service,
-            Err(error) => return crate::http::error_response(&error, &context),
+            Err(error) => return crate::wire::error_response(&error, &context),
         };
         let stack = service.middleware();
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
@@ -391,11 +391,12 @@ pub mod glue {
         } else {
             match read_body(&mut request, &context, stack.body_limit()).await {
                 Ok(body) => body,
-                Err(error) => return crate::http::error_response(&error, &context),
+                Err(error) => return crate::wire::error_response(&error, &context),
             }
         };
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
-        crate::middleware::serve(&service, &stack, context, Incoming { method, uri, body }).await
+        crate::dispatch::serve_through(&service, &stack, context, Incoming { method, uri, body })
+            .await
     }
 
     /// The body, refused (413) by its declared length before reading or as soon as the bytes

@@ -17,9 +17,12 @@ use serde_json::{Value, json};
 
 use crate::args::json_type;
 use crate::describe::Service;
-use crate::http::{Incoming, Response, empty_response, post_only, require_json_content_type};
 use crate::jsonrpc::{
     self, ErrorObject, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+};
+use crate::wire::{
+    Incoming, MCP_PATH, Response, empty_response, error_response, post_only,
+    require_json_content_type,
 };
 use crate::{Context, Error, ErrorKind};
 
@@ -67,21 +70,21 @@ pub(crate) async fn handle_http<S: Service>(
     request: Incoming,
 ) -> Response {
     if request.method != http::Method::POST {
-        return post_only(&request.method, crate::http::MCP_PATH, context);
+        return post_only(&request.method, MCP_PATH, context);
     }
     let headers = context.headers();
     if let Some(refusal) = guard::refusal(headers, context) {
-        return crate::http::error_response(&Error::forbidden(refusal), context);
+        return error_response(&Error::forbidden(refusal), context);
     }
     let Some(format) = negotiate(headers) else {
         let error = Error::new(
             ErrorKind::NotAcceptable,
             "the MCP endpoint answers application/json or text/event-stream",
         );
-        return crate::http::error_response(&error, context);
+        return error_response(&error, context);
     };
     if let Err(error) = require_json_content_type(headers) {
-        return crate::http::error_response(&error, context);
+        return error_response(&error, context);
     }
     let message: Value = match serde_json::from_slice(&request.body) {
         Ok(message) => message,
@@ -127,7 +130,7 @@ pub(crate) async fn handle_http<S: Service>(
     };
     if let Some((code, text)) = message
         .as_array()
-        .and_then(|batch| crate::rpc::batch_too_large(batch.len()))
+        .and_then(|batch| crate::jsonrpc::batch_too_large(batch.len()))
     {
         return answer(
             StatusCode::BAD_REQUEST,

@@ -10,6 +10,14 @@ use crate::describe::{Service, ToolDesc};
 use crate::jsonrpc::INVALID_PARAMS;
 use crate::{Context, ErrorKind};
 
+impl<S> crate::ServiceDescription<S> {
+    /// The MCP `tools/list` entries, built once.
+    pub fn mcp_tools(&self) -> &[Value] {
+        self.tool_list
+            .get_or_init(|| self.tools.iter().map(tool_json).collect())
+    }
+}
+
 /// The `tools/list` entry of one tool.
 pub fn tool_json(tool: &ToolDesc) -> Value {
     let mut generator = crate::schema::generator();

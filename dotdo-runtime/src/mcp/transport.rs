@@ -5,7 +5,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::http::Response;
+use crate::wire::Response;
 
 /// How the answer is written: what the client's `Accept` allows.
 #[derive(Clone, Copy, PartialEq, Eq)]

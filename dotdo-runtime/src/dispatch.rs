@@ -1,0 +1,65 @@
+//! The top of the request path: a request arriving over HTTP goes through the service's
+//! middleware, then to the front end its path names: `/_rpc` (JSON-RPC), `/mcp`, or the routes.
+
+use futures_util::future::LocalBoxFuture;
+
+use crate::describe::{Access, Service};
+use crate::middleware::Stack;
+use crate::wire::{
+    Incoming, MCP_PATH, RPC_PATH, Request, Response, error_response, with_request_id,
+};
+use crate::{Context, Interface};
+
+/// Serves one HTTP request through the service's middleware, building the call's [`Context`]
+/// from its headers.
+pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let context = Context::from_headers(Interface::Http, parts.headers);
+    let stack = service.middleware();
+    let incoming = Incoming {
+        method: parts.method,
+        uri: parts.uri,
+        body,
+    };
+    serve_through(service, &stack, context, incoming).await
+}
+
+/// Serves one request through `stack`, then the service.
+pub async fn serve_through<S: Service>(
+    service: &S,
+    stack: &Stack,
+    context: Context,
+    request: Incoming,
+) -> Response {
+    // Without layers the service is called directly: no boxed endpoint on the hot path.
+    if stack.is_empty() {
+        return handle(service, context, request).await;
+    }
+    let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
+        Box::pin(handle(service, context, request))
+    };
+    crate::middleware::run(stack, context, request, &endpoint).await
+}
+
+/// Serves one HTTP request with a context prepared by the caller (middleware, the platform),
+/// which holds the request's headers. This is the innermost step: no service middleware runs
+/// here (a route's own middleware does, around that route).
+pub async fn handle<S: Service>(service: &S, mut context: Context, request: Incoming) -> Response {
+    let response = match request.uri.path() {
+        RPC_PATH if !S::description().rpc.is_empty() => {
+            context.set_interface(Interface::Rpc);
+            // `/_` paths are private: the endpoint needs a principal before any method runs.
+            // Boxed (here and for MCP): their large states would otherwise size every request's.
+            match Access::Public.check(true, &context) {
+                Ok(()) => Box::pin(crate::rpc::handle_http(service, &context, request)).await,
+                Err(error) => error_response(&error, &context),
+            }
+        }
+        MCP_PATH if !S::description().tools.is_empty() => {
+            context.set_interface(Interface::Mcp);
+            Box::pin(crate::mcp::handle_http(service, &context, request)).await
+        }
+        _ => return crate::routes::serve(service, context, request).await,
+    };
+    with_request_id(response, context)
+}

@@ -1,0 +1,213 @@
+//! The HTTP routes front end: a request is matched once, by path then method, to a route of the
+//! service; its arguments are bound from path, query and body; the method's result is answered
+//! as JSON (or 204 for `()`), every error as problem+json.
+
+use futures_util::future::LocalBoxFuture;
+use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use crate::args::{Args, Source};
+use crate::describe::{BodyBinding, RouteDesc, Service, Verb};
+use crate::wire::{
+    Incoming, Response, empty_response, error_response, json_response, require_json_content_type,
+    with_request_id,
+};
+use crate::{Context, Error, ErrorKind};
+
+/// A request matched to one of the service's routes.
+struct Matched<'r> {
+    route: &'static RouteDesc,
+    params: matchit::Params<'r, 'r>,
+    is_head: bool,
+}
+
+/// Serves a request that is for none of the built-in endpoints: routes it, runs the route's own
+/// middleware if it declares any, then the method.
+pub(crate) async fn serve<S: Service>(
+    service: &S,
+    context: Context,
+    request: Incoming,
+) -> Response {
+    let found = match find::<S>(&context, &request) {
+        Ok(found) => found,
+        Err(response) => return with_request_id(response, context),
+    };
+    let Some(layer) = found.route.layer else {
+        let path_values = found.params.iter().map(|(_, value)| value);
+        let response = answer(
+            service,
+            &context,
+            found.route,
+            path_values,
+            &request,
+            found.is_head,
+        )
+        .await;
+        return with_request_id(response, context);
+    };
+    // The route's middleware takes the request and context with it; the match goes along as
+    // owned values, so the request is not routed a second time. Boxed: its state is large.
+    let (route, is_head) = (found.route, found.is_head);
+    let owned_values: Vec<String> = found
+        .params
+        .iter()
+        .map(|(_, value)| value.to_owned())
+        .collect();
+    let path_values = &owned_values;
+    let stack = (S::description().layers[layer])(service);
+    let request_id = context.request_id_header().clone();
+    let endpoint = move |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
+        Box::pin(async move {
+            answer(
+                service,
+                &context,
+                route,
+                path_values.iter().map(String::as_str),
+                &request,
+                is_head,
+            )
+            .await
+        })
+    };
+    let mut response = Box::pin(crate::middleware::run(&stack, context, request, &endpoint)).await;
+    response
+        .headers_mut()
+        .insert(crate::request_id::HEADER, request_id);
+    response
+}
+
+/// The route for the request's path and method; otherwise the answer: 404 for no path, 405 (or
+/// 204 to `OPTIONS`) with `Allow` for a path without that method.
+// The early answer is returned by value: boxing it would allocate on every 404 and 405.
+#[allow(clippy::result_large_err)]
+fn find<'r, S: Service>(context: &Context, request: &'r Incoming) -> Result<Matched<'r>, Response> {
+    let description = S::description();
+    let router = description
+        .route_table()
+        .map_err(|detail| error_response(&Error::internal(detail), context))?;
+    let path = request.uri.path();
+    let Ok(found) = router.at(path) else {
+        return Err(error_response(
+            &Error::not_found(format!("no route for `{path}`")),
+            context,
+        ));
+    };
+    let verbs = found.value;
+    let is_head = request.method == Method::HEAD;
+    let wanted = if is_head {
+        Some(Verb::Get)
+    } else {
+        Verb::from_method(request.method.as_str())
+    };
+    match wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted)) {
+        Some(&(_, index)) => Ok(Matched {
+            route: &description.routes[index],
+            params: found.params,
+            is_head,
+        }),
+        None => {
+            let mut response = if request.method == Method::OPTIONS {
+                empty_response(StatusCode::NO_CONTENT)
+            } else {
+                let message = format!("`{path}` does not accept {}", request.method);
+                error_response(&Error::new(ErrorKind::MethodNotAllowed, message), context)
+            };
+            let allow = allow_header(verbs.iter().map(|(verb, _)| *verb));
+            response.headers_mut().insert(ALLOW, allow);
+            Err(response)
+        }
+    }
+}
+
+/// Checks access, binds the arguments and calls the route's method.
+async fn answer<'a, S: Service>(
+    service: &'a S,
+    context: &'a Context,
+    route: &'static RouteDesc,
+    path_values: impl Iterator<Item = &'a str>,
+    request: &'a Incoming,
+    is_head: bool,
+) -> Response {
+    let method = &S::description().methods[route.method];
+    let bound = route
+        .access
+        .check(dotdo_routes::is_private(request.uri.path()), context)
+        .and_then(|()| {
+            let mut args = Args::new(method.params);
+            bind(
+                &mut args,
+                route,
+                path_values,
+                request.uri.query(),
+                context.headers(),
+                &request.body,
+            )?;
+            Ok(args)
+        });
+    let args = match bound {
+        Ok(args) => args,
+        Err(error) => return error_response(&error, context),
+    };
+    let status = route
+        .status
+        .unwrap_or(if method.returns_unit { 204 } else { 200 });
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = match (method.invoke)(service, context, args).await {
+        Ok(_) if status == StatusCode::NO_CONTENT => empty_response(status),
+        Ok(reply) => json_response(status, reply.into_bytes()),
+        Err(error) => error_response(&error, context),
+    };
+    if is_head {
+        let length = response.body().len();
+        response.body_mut().clear();
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    response
+}
+
+fn bind<'a>(
+    args: &mut Args<'a>,
+    route: &RouteDesc,
+    path_values: impl Iterator<Item = &'a str>,
+    query: Option<&'a str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Error> {
+    if let Some(query) = query {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            args.push_text(name, value, Source::Query);
+        }
+    }
+    if route.body != BodyBinding::None && !body.is_empty() {
+        require_json_content_type(headers)?;
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
+        match route.body {
+            BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),
+            BodyBinding::Fields => args.push_object(value, "the request body")?,
+            BodyBinding::None => {}
+        }
+    }
+    for (&name, raw) in route.names.iter().zip(path_values) {
+        let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
+            Error::bad_request(format!("path segment `{name}` is not valid UTF-8")).with_field(name)
+        })?;
+        args.push_text(name, value, Source::Path);
+    }
+    Ok(())
+}
+
+fn allow_header(verbs: impl Iterator<Item = Verb>) -> HeaderValue {
+    let mut allowed: Vec<&str> = Vec::new();
+    for verb in verbs {
+        allowed.push(verb.as_str());
+        if verb == Verb::Get {
+            allowed.push("HEAD");
+        }
+    }
+    allowed.push("OPTIONS");
+    HeaderValue::from_str(&allowed.join(", ")).expect("method names are valid header text")
+}
