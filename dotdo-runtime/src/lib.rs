@@ -30,7 +30,8 @@ pub mod random;
 mod request_id;
 mod routes;
 pub mod rpc;
-pub mod schema;
+mod schema;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod wire;
 pub mod worker;
