@@ -6,15 +6,17 @@
 //!
 //! impl Items {
 //!     fn middleware(&self) -> dotdo::Stack {
-//!         dotdo::Stack::new()
-//!             .with(RequestLog)
-//!             .with(Cors::origins(["https://app.example.com"]))
-//!             .with(BodyLimit::bytes(1 << 20))
-//!             .with(Authenticate::new().api_keys(self.keys.clone()).jwt(self.jwt.clone()).limit_failures(self.limits.clone(), 10, 300))
-//!             .with(RateLimit::new(self.limits.clone()).rule("/", 100, 60))
+//!         Standard::new(Authenticate::new().api_keys(self.keys.clone()).jwt(self.jwt.clone()).limit_failures(self.limits.clone(), 10, 300))
+//!             .cors(Cors::origins(["https://app.example.com"]))
+//!             .body_limit(1 << 20)
+//!             .rate_limit(RateLimit::new(self.limits.clone()).rule("/", 100, 60))
+//!             .stack()
 //!     }
 //! }
 //! ```
+//!
+//! [`Standard`] assembles the usual layers in their safe order; a `Stack` built by hand with
+//! `.with(…)` takes any layers in any order.
 //!
 //! Every path under `/_` needs an authenticated principal (the runtime enforces it after the
 //! stack has run); routes ask for more with `#[http(…, auth)]` or `#[http(…, role = "admin")]`.
@@ -25,6 +27,7 @@ mod cors;
 mod rate_limit;
 mod request_log;
 mod signature;
+mod standard;
 mod trust;
 
 pub use auth::{
@@ -37,6 +40,7 @@ pub use rate_limit::RateLimiter;
 pub use rate_limit::{DurableStore, MemoryStore, RateLimit, RateLimitStore, Window, WindowCount};
 pub use request_log::RequestLog;
 pub use signature::{DEFAULT_TOLERANCE_SECONDS, WebhookSignature};
+pub use standard::Standard;
 pub use trust::{
     FORWARDED_TTL_SECONDS, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway, sign_forwarded,
 };

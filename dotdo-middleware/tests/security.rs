@@ -6,8 +6,8 @@ use std::rc::Rc;
 use dotdo::prelude::*;
 use dotdo::testing::{TestClient, TestResponse};
 use dotdo_middleware::{
-    ApiKeyVerifier, Authenticate, BodyLimit, Cors, HashedKeys, Jwt, MemoryStore, ProtectedResource,
-    RateLimit, RequestLog,
+    ApiKeyVerifier, Authenticate, Cors, HashedKeys, Jwt, MemoryStore, ProtectedResource, RateLimit,
+    Standard,
 };
 use futures_executor::block_on;
 use futures_util::future::LocalBoxFuture;
@@ -63,31 +63,30 @@ impl Guarded {
         let jwt = Jwt::hs256(SECRET, "items")
             .issuer("https://auth.example.com")
             .with_clock(now);
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(Cors::origins(["https://app.example.com"]).allow_credentials())
-            .with(BodyLimit::bytes(256))
-            .with(
-                Authenticate::new()
-                    .api_keys(KeyTable {
-                        active: keys,
-                        revoked: vec![REVOKED_KEY],
-                        asked: self.asked.clone(),
-                    })
-                    .jwt(jwt)
-                    .limit_failures(self.failures.clone(), self.max_failures, 60)
-                    .with_clock(now)
-                    .protect_mcp(ProtectedResource {
-                        resource: "https://items.example.com".into(),
-                        authorization_servers: vec!["https://auth.example.com".into()],
-                    }),
-            )
-            .with(
+        // The standard stack: these tests are also what proves its order.
+        let authenticate = Authenticate::new()
+            .api_keys(KeyTable {
+                active: keys,
+                revoked: vec![REVOKED_KEY],
+                asked: self.asked.clone(),
+            })
+            .jwt(jwt)
+            .limit_failures(self.failures.clone(), self.max_failures, 60)
+            .with_clock(now)
+            .protect_mcp(ProtectedResource {
+                resource: "https://items.example.com".into(),
+                authorization_servers: vec!["https://auth.example.com".into()],
+            });
+        Standard::new(authenticate)
+            .cors(Cors::origins(["https://app.example.com"]).allow_credentials())
+            .body_limit(256)
+            .rate_limit(
                 RateLimit::new(self.limits.clone())
                     .rule("/", 1000, 60)
                     .rule("/limited", 3, 60)
                     .with_clock(now),
             )
+            .stack()
     }
 }
 

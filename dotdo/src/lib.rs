@@ -33,16 +33,16 @@
 //! See `docs/reference.md` for every attribute and option.
 
 pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
-pub use dotdo_runtime::{
-    Context, Error, ErrorData, ErrorKind, Interface, LocalBoxFuture, MethodOutput, Middleware,
-    Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack, client,
-    clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, worker,
-};
 #[doc(hidden)]
 pub use dotdo_runtime::__private;
 /// The in-process test client (feature `testing`, for `[dev-dependencies]`).
 #[cfg(feature = "testing")]
 pub use dotdo_runtime::testing;
+pub use dotdo_runtime::{
+    Context, Error, ErrorData, ErrorKind, Interface, LocalBoxFuture, MethodOutput, Middleware,
+    Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack, client,
+    clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, worker,
+};
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and
 /// body limits.

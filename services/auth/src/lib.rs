@@ -7,9 +7,7 @@ mod store;
 use std::rc::Rc;
 
 use dotdo::client::Transport;
-use dotdo::middleware::{
-    ApiKeyVerifier, Authenticate, BodyLimit, Jwt, RequestLog, TokenVerifier, TrustGateway, key_hash,
-};
+use dotdo::middleware::{ApiKeyVerifier, Authenticate, Jwt, Standard, TokenVerifier, key_hash};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -135,14 +133,14 @@ impl Auth {
             bootstrap_hash: self.bootstrap_hash.clone(),
             clock: self.clock,
         };
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(BodyLimit::bytes(16 * 1024))
-            .with(TrustGateway::new(self.gateway_secret.clone()))
-            .with(Authenticate::new().api_keys(keys).tokens(SessionTokens {
-                jwt: self.access_jwt(),
-                store: self.store.clone(),
-            }))
+        let sessions = SessionTokens {
+            jwt: self.access_jwt(),
+            store: self.store.clone(),
+        };
+        Standard::new(Authenticate::new().api_keys(keys).tokens(sessions))
+            .body_limit(16 * 1024)
+            .behind_gateway(self.gateway_secret.clone())
+            .stack()
     }
 
     async fn new_session(

@@ -4,7 +4,7 @@
 
 mod sql;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog, TrustGateway};
+use dotdo::middleware::{Authenticate, HashedKeys, Standard};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -223,11 +223,9 @@ impl DbService {
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(BodyLimit::bytes(1 << 20))
-            .with(TrustGateway::new(self.gateway_secret.clone()))
-            .with(Authenticate::new().api_keys(self.keys.clone()))
+        Standard::new(Authenticate::new().api_keys(self.keys.clone()))
+            .behind_gateway(self.gateway_secret.clone())
+            .stack()
     }
 
     async fn current(&self, ns: &str, id: &str) -> dotdo::Result<Option<Thing>> {

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use dotdo::config::Config;
 use dotdo::http::{Incoming, Response, error_response};
 use dotdo::middleware::{
-    Authenticate, BodyLimit, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit,
-    RateLimitStore, RequestLog, sign_forwarded,
+    Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
+    Standard, sign_forwarded,
 };
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
@@ -168,16 +168,13 @@ impl Gateway {
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(Cors::any())
-            .with(BodyLimit::bytes(1 << 20))
-            .with((self.authenticate)())
-            .with(
-                RateLimit::new(self.limits.clone())
-                    .rule("/", 600, 60)
-                    .rule("/auth", 20, 60),
-            )
+        let limits = RateLimit::new(self.limits.clone())
+            .rule("/", 600, 60)
+            .rule("/auth", 20, 60);
+        Standard::new((self.authenticate)())
+            .cors(Cors::any())
+            .rate_limit(limits)
+            .stack()
             .with(Forward {
                 routes: self.routes.clone(),
                 backends: self.backends.clone(),

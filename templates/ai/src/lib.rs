@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use dotdo::middleware::{Authenticate, BodyLimit, DurableStore, HashedKeys, RateLimit, RateLimitStore, RequestLog};
+use dotdo::middleware::{Authenticate, DurableStore, HashedKeys, RateLimit, RateLimitStore, Standard};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -101,19 +101,17 @@ impl {{crate_name | pascal_case}} {
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(BodyLimit::bytes(256 * 1024))
-            .with(Authenticate::new().api_keys(self.keys.clone()).limit_failures(self.limits.clone(), 20, 300))
-            // Per caller (principal, else IP): generation is the expensive route; MCP and RPC
-            // calls count under their own paths, a batch as its calls.
-            .with(
-                RateLimit::new(self.limits.clone())
-                    .rule("/", GENERAL_LIMIT_PER_MINUTE, 60)
-                    .rule("/generate", GENERATE_LIMIT_PER_MINUTE, 60)
-                    .rule("/mcp", GENERATE_LIMIT_PER_MINUTE, 60)
-                    .rule("/_rpc", GENERATE_LIMIT_PER_MINUTE, 60),
-            )
+        // Per caller (principal, else IP): generation is the expensive route; MCP and RPC
+        // calls count under their own paths, a batch as its calls.
+        let limits = RateLimit::new(self.limits.clone())
+            .rule("/", GENERAL_LIMIT_PER_MINUTE, 60)
+            .rule("/generate", GENERATE_LIMIT_PER_MINUTE, 60)
+            .rule("/mcp", GENERATE_LIMIT_PER_MINUTE, 60)
+            .rule("/_rpc", GENERATE_LIMIT_PER_MINUTE, 60);
+        Standard::new(Authenticate::new().api_keys(self.keys.clone()).limit_failures(self.limits.clone(), 20, 300))
+            .body_limit(256 * 1024)
+            .rate_limit(limits)
+            .stack()
     }
 }
 

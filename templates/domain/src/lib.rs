@@ -4,7 +4,7 @@ mod store;
 
 use std::rc::Rc;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog};
+use dotdo::middleware::{Authenticate, HashedKeys, Standard};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -78,10 +78,7 @@ impl {{crate_name | pascal_case}} {
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(BodyLimit::bytes(64 * 1024))
-            .with(Authenticate::new().api_keys(self.keys.clone()))
+        Standard::new(Authenticate::new().api_keys(self.keys.clone())).body_limit(64 * 1024).stack()
     }
 
     /// Tells the queue (when there is one) that an item changed.

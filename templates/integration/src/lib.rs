@@ -4,7 +4,7 @@ mod upstream;
 
 use std::rc::Rc;
 
-use dotdo::middleware::{Authenticate, BodyLimit, HashedKeys, RequestLog, WebhookSignature};
+use dotdo::middleware::{Authenticate, HashedKeys, Standard, WebhookSignature};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -76,10 +76,7 @@ impl {{crate_name | pascal_case}} {
     }
 
     fn middleware(&self) -> dotdo::Stack {
-        dotdo::Stack::new()
-            .with(RequestLog)
-            .with(BodyLimit::bytes(64 * 1024))
-            .with(Authenticate::new().api_keys(self.keys.clone()))
+        Standard::new(Authenticate::new().api_keys(self.keys.clone())).body_limit(64 * 1024).stack()
     }
 }
 
