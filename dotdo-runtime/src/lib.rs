@@ -4,7 +4,7 @@
 //!
 //! The modules are layered, each using only those below it (docs/architecture.md):
 //! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
-//!    `config`, `log`, `middleware`;
+//!    `config`, `log`, `name`, `middleware`;
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
@@ -25,6 +25,7 @@ pub mod log;
 mod manifest;
 pub mod mcp;
 pub mod middleware;
+mod name;
 pub mod queue;
 pub mod random;
 mod request_id;
@@ -52,6 +53,7 @@ pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
 pub use futures_util::future::LocalBoxFuture;
 pub use middleware::{Middleware, Next, Stack};
+pub use name::{InvalidName, Name};
 
 /// What generated code names. Not a public API: it may change in any release.
 #[doc(hidden)]

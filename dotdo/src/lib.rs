@@ -39,9 +39,9 @@ pub use dotdo_runtime::__private;
 #[cfg(feature = "testing")]
 pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
-    Context, Error, ErrorData, ErrorKind, Interface, LocalBoxFuture, MethodOutput, Middleware,
-    Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack, client,
-    clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, worker,
+    Context, Error, ErrorData, ErrorKind, Interface, InvalidName, LocalBoxFuture, MethodOutput,
+    Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
+    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and
@@ -55,5 +55,5 @@ pub mod middleware {
 pub mod prelude {
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::__private::JsonSchema;
-    pub use dotdo_runtime::{Context, Error, ErrorKind, Principal};
+    pub use dotdo_runtime::{Context, Error, ErrorKind, Name, Principal};
 }

@@ -67,6 +67,9 @@ test("a key made through the gateway writes and reads data through the gateway",
 
   const read = await (await call("GET", "/db/things/acme/order-1", { key })).json();
   assert.equal(read.data.total, 50);
+  const badName = await call("PUT", "/db/things/ac%20me/order-1", { key, body: { type: "Order", data: {} } });
+  assert.equal(badName.status, 400);
+  assert.equal((await badName.json()).field, "ns");
   const old = await (await call("GET", "/db/things/acme/order-1@1", { key })).json();
   assert.equal(old.data.total, 42, "the old version is kept");
   const listed = await (await call("GET", "/db/things/acme?type=Order", { key })).json();
@@ -120,6 +123,12 @@ test("db's MCP tools through the gateway, with the official TypeScript SDK clien
     assert.equal(written.isError, false, JSON.stringify(written));
     const read = await client.callTool({ name: "get_thing", arguments: { ns: "mcp", id: "note-1" } });
     assert.equal(read.structuredContent.data.text, "from a model");
+    // Names are `dotdo::Name`s: the schema states the rule and a bad one is refused as bound.
+    const upsert = tools.find((tool) => tool.name === "upsert_thing");
+    assert.equal(upsert.inputSchema.properties.ns.pattern, "^[A-Za-z0-9_.-]{1,128}$");
+    const refused = await client.callTool({ name: "upsert_thing", arguments: { ns: "no spaces", id: "x", type: "Note", data: {} } });
+    assert.equal(refused.isError, true);
+    assert.match(refused.content[0].text, /`ns`.*a name is 1 to 128/);
   } finally {
     await client.close();
   }

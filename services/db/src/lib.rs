@@ -32,10 +32,10 @@ pub struct Thing {
 /// A thing to write.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThingInput {
-    pub ns: String,
-    pub id: String,
+    pub ns: Name,
+    pub id: Name,
     #[serde(rename = "type")]
-    pub thing_type: String,
+    pub thing_type: Name,
     /// A JSON object.
     pub data: Value,
     /// For bulk upserts from the queue: the version this write creates (applied only when newer).
@@ -102,19 +102,12 @@ fn parse_namespaces(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Checks a name found inside another argument (a selector, a `ns/id` ref); names that are
+/// arguments of their own are [`Name`]s, checked as they are decoded.
 fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
-    let ok = (1..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid_field(
-            field,
-            format!("{field} is 1 to 128 of `A-Z a-z 0-9 _ . -`, got `{value}`"),
-        ))
-    }
+    Name::try_from(value)
+        .map(drop)
+        .map_err(|error| Error::from(error).with_field(field))
 }
 
 fn check_glob(pattern: &str) -> dotdo::Result<()> {
@@ -434,9 +427,6 @@ type Statement = (&'static str, Vec<Value>);
 
 /// What every write checks before touching the database.
 fn validate(input: &ThingInput) -> dotdo::Result<()> {
-    check_name("ns", &input.ns)?;
-    check_name("id", &input.id)?;
-    check_name("type", &input.thing_type)?;
     if !input.data.is_object() {
         return Err(Error::invalid_field("data", "data must be a JSON object"));
     }
@@ -480,13 +470,11 @@ impl DbService {
     async fn get_thing(
         &self,
         ctx: &Context,
-        ns: String,
-        id: String,
+        ns: Name,
+        id: Name,
         version: Option<u32>,
     ) -> Result<Thing, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        check_name("ns", &ns)?;
-        check_name("id", &id)?;
         match version {
             Some(version) => self.at_version(&ns, &id, version).await,
             None => self
@@ -502,11 +490,10 @@ impl DbService {
     async fn select(
         &self,
         ctx: &Context,
-        ns: String,
+        ns: Name,
         selector: String,
     ) -> Result<Value, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        check_name("ns", &ns)?;
         if let Some(thing_type) = selector.strip_suffix("::schema") {
             check_name("type", thing_type)?;
             return self.type_schema(&ns, thing_type).await;
@@ -561,8 +548,8 @@ impl DbService {
     async fn list_things(
         &self,
         ctx: &Context,
-        ns: String,
-        r#type: Option<String>,
+        ns: Name,
+        r#type: Option<Name>,
         field: Option<String>,
         value: Option<String>,
         sort: Option<String>,
@@ -570,7 +557,6 @@ impl DbService {
         cursor: Option<String>,
     ) -> Result<Page, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        check_name("ns", &ns)?;
         let limit = limit.unwrap_or(20);
         if limit == 0 || limit > MAX_PAGE_SIZE {
             return Err(Error::invalid_field(
@@ -591,7 +577,6 @@ impl DbService {
         let mut conditions = vec!["ns = ?1".to_owned()];
         let mut params: Vec<Value> = vec![ns.as_str().into()];
         if let Some(thing_type) = &r#type {
-            check_name("type", thing_type)?;
             params.push(thing_type.as_str().into());
             conditions.push(format!("type = ?{}", params.len()));
         }
@@ -665,9 +650,9 @@ impl DbService {
     #[mcp_tool(idempotent, role = "user")]
     async fn upsert_thing(
         &self,
-        ns: String,
-        id: String,
-        r#type: String,
+        ns: Name,
+        id: Name,
+        r#type: Name,
         data: Value,
         expected_version: Option<u32>,
     ) -> Result<Thing, dotdo::Error> {
@@ -687,9 +672,7 @@ impl DbService {
     #[rpc(role = "user")]
     #[http(delete = "/things/:ns/*id", role = "user")]
     #[mcp_tool(destructive, role = "user")]
-    async fn delete_thing(&self, ns: String, id: String) -> Result<(), dotdo::Error> {
-        check_name("ns", &ns)?;
-        check_name("id", &id)?;
+    async fn delete_thing(&self, ns: Name, id: Name) -> Result<(), dotdo::Error> {
         let params = [Value::from(ns.as_str()), Value::from(id.as_str())];
         if self
             .db
@@ -711,14 +694,12 @@ impl DbService {
     async fn count_things(
         &self,
         ctx: &Context,
-        ns: String,
-        r#type: Option<String>,
+        ns: Name,
+        r#type: Option<Name>,
     ) -> Result<u64, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        check_name("ns", &ns)?;
         let rows = match &r#type {
             Some(thing_type) => {
-                check_name("type", thing_type)?;
                 self.db
                     .query(
                         "SELECT count(*) AS n FROM things WHERE ns = ?1 AND type = ?2",
@@ -750,7 +731,7 @@ impl DbService {
         &self,
         ctx: &Context,
         query: String,
-        ns: Option<String>,
+        ns: Option<Name>,
         limit: Option<u32>,
     ) -> Result<Vec<Thing>, dotdo::Error> {
         self.check_read(ctx, ns.as_deref())?;
@@ -768,7 +749,6 @@ impl DbService {
              JOIN things t ON t.ns = f.ns AND t.id = f.id WHERE things_fts MATCH ?1",
         );
         if let Some(ns) = &ns {
-            check_name("ns", ns)?;
             params.push(ns.as_str().into());
             sql.push_str(" AND t.ns = ?2");
         }
@@ -788,7 +768,7 @@ impl DbService {
     async fn relate(
         &self,
         from: String,
-        predicate: String,
+        predicate: Name,
         to: String,
         data: Option<Value>,
     ) -> Result<Relationship, dotdo::Error> {
@@ -799,7 +779,6 @@ impl DbService {
             check_name(field, ns)?;
             check_name(field, id)?;
         }
-        check_name("predicate", &predicate)?;
         let data = data.unwrap_or_else(|| json!({}));
         if !data.is_object() {
             return Err(Error::invalid_field("data", "data must be a JSON object"));
@@ -818,7 +797,7 @@ impl DbService {
             .await?;
         Ok(Relationship {
             from,
-            predicate,
+            predicate: predicate.into_string(),
             to,
             data,
         })
@@ -831,14 +810,14 @@ impl DbService {
     async fn unrelate(
         &self,
         from: String,
-        predicate: String,
+        predicate: Name,
         to: String,
     ) -> Result<(), dotdo::Error> {
         let sql =
             "DELETE FROM relationships WHERE from_ref = ?1 AND predicate = ?2 AND to_ref = ?3";
         match self
             .db
-            .execute(sql, &[from.into(), predicate.into(), to.into()])
+            .execute(sql, &[from.into(), predicate.as_str().into(), to.into()])
             .await?
         {
             0 => Err(Error::not_found("no such relationship")),
@@ -854,14 +833,12 @@ impl DbService {
     async fn relationships(
         &self,
         ctx: &Context,
-        ns: String,
-        id: String,
+        ns: Name,
+        id: Name,
         direction: Option<String>,
-        predicate: Option<String>,
+        predicate: Option<Name>,
     ) -> Result<Vec<Relationship>, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        check_name("ns", &ns)?;
-        check_name("id", &id)?;
         let column = match direction.as_deref() {
             None | Some("out") => "from_ref",
             Some("in") => "to_ref",

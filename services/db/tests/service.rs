@@ -287,15 +287,16 @@ fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
     block_on(async {
         let client = db();
         let cases: Vec<(&str, TestResponse, u16)> = vec![
+            // Names in the path are checked as they are bound: a bad one is a bad request.
             (
                 "bad namespace",
                 put(&client, "ac%20me", "x", "T", json!({})).await,
-                422,
+                400,
             ),
             (
                 "id with quote",
                 put(&client, "acme", "x'--", "T", json!({})).await,
-                422,
+                400,
             ),
             (
                 "data not an object",
@@ -390,6 +391,29 @@ fn mcp_exposes_the_data_tools() {
             .await
             .unwrap();
         assert_eq!(read["structuredContent"]["data"]["text"], "hi");
+        // A bad name is refused as it is bound, telling the model which argument and why.
+        let refused = client
+            .mcp_call(
+                "upsert_thing",
+                json!({"ns": "m", "id": "a/b", "type": "Note", "data": {}}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused["isError"], true, "{refused}");
+        let text = refused["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("`id`") && text.contains("a name is 1 to 128"),
+            "{text}"
+        );
+        let tools = client.mcp_tools().await;
+        let upsert = tools
+            .iter()
+            .find(|tool| tool["name"] == "upsert_thing")
+            .unwrap();
+        assert_eq!(
+            upsert["inputSchema"]["properties"]["ns"]["pattern"],
+            dotdo::Name::PATTERN
+        );
     });
 }
 
