@@ -4,7 +4,7 @@
 //!
 //! The modules are layered, each using only those below it (docs/architecture.md):
 //! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
-//!    `config`, `log`, `name`, `middleware`;
+//!    `config`, `log`, `name`, `sql`, `middleware`;
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
@@ -32,6 +32,7 @@ mod request_id;
 mod routes;
 pub mod rpc;
 mod schema;
+pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wire;

@@ -314,4 +314,29 @@ impl TestResponse {
     }
 }
 
-pub use crate::manifest::check_readme;
+const START: &str = "<!-- interfaces:start -->";
+const END: &str = "<!-- interfaces:end -->";
+
+/// Checks that the README at `path` lists exactly the service's interfaces between
+/// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`; with `DOTDO_BLESS=1` in the
+/// environment it rewrites that section instead. Call it from a test of each service.
+pub fn check_readme<S: Service>(path: &str) {
+    let readme = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("{path} has no `{START}` … `{END}` section for the interfaces");
+    };
+    let generated = S::description().interfaces_markdown();
+    let current = &readme[start + START.len()..end];
+    let wanted = format!("\n{generated}");
+    if current == wanted {
+        return;
+    }
+    if std::env::var_os("DOTDO_BLESS").is_some() {
+        let updated = format!("{}{START}{wanted}{}", &readme[..start], &readme[end..]);
+        std::fs::write(path, updated).unwrap_or_else(|error| panic!("{path}: {error}"));
+        return;
+    }
+    panic!(
+        "{path} lists other interfaces than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}\nfound:\n{current}"
+    );
+}

@@ -41,7 +41,7 @@ pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
     Context, Error, ErrorData, ErrorKind, Interface, InvalidName, LocalBoxFuture, MethodOutput,
     Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
-    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, worker,
+    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, sql, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and

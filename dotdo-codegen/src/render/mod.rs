@@ -26,9 +26,16 @@ pub fn render(service: &ServiceModel) -> TokenStream {
     let producer = producer::render_producer(service);
     let entry = entry::render_entry(service);
     let warnings = crate::warn::access_warnings(service);
+    // The warnings' `let _ = _w;` carries the user's span, so clippy would lint it as theirs.
+    let warnings = (!warnings.is_empty()).then(|| {
+        quote! {
+            #[allow(clippy::let_unit_value)]
+            const _: () = { #warnings };
+        }
+    });
     quote! {
+        #warnings
         const _: () = {
-            #warnings
             #(#invokers)*
             #(#schemas)*
             #description

@@ -28,6 +28,7 @@ impl Items {
         Ok(())
     }
 }
+#[allow(clippy::let_unit_value)]
 const _: () = {
     /// This function should not be called and only exists to emit a compiler warning.
     ///
@@ -43,6 +44,8 @@ const _: () = {
         const _w: () = ();
         let _ = _w;
     }
+};
+const _: () = {
     #[allow(
         non_snake_case,
         unused_mut,

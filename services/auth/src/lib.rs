@@ -9,12 +9,13 @@ use std::rc::Rc;
 use dotdo::client::Transport;
 use dotdo::middleware::{ApiKeyVerifier, Authenticate, Jwt, Standard, TokenVerifier, key_hash};
 use dotdo::prelude::*;
+use dotdo::sql::Database;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-pub use store::{KeyRow, SessionRow, Store};
+pub use store::{KeyRow, MIGRATIONS, SessionRow, Store};
 
 pub const ISSUER: &str = "dotdo-auth";
 pub const AUDIENCE: &str = "dotdo";
@@ -80,7 +81,9 @@ impl FromEnv for Auth {
             return Err(Error::internal("JWT_SECRET must be at least 32 characters"));
         }
         Ok(Auth {
-            store: Rc::new(Store::D1(env.d1("DB").map_err(binding_error)?)),
+            store: Rc::new(Store::new(Database::d1(
+                env.d1("DB").map_err(binding_error)?,
+            ))),
             gateway_secret: config
                 .optional_secret("GATEWAY_SECRET")?
                 .unwrap_or_default(),
@@ -94,14 +97,16 @@ impl FromEnv for Auth {
 }
 
 impl Auth {
-    /// The service on in-memory storage: for tests.
-    pub fn in_memory(
+    /// The service on `db` (with [`MIGRATIONS`] applied): for tests, with
+    /// `Database::sqlite_in_memory(MIGRATIONS)`.
+    pub fn new(
+        db: Database,
         jwt_secret: &str,
         bootstrap_admin_key: Option<&str>,
         clock: fn() -> u64,
     ) -> Self {
         Auth {
-            store: Rc::new(Store::memory()),
+            store: Rc::new(Store::new(db)),
             gateway_secret: String::new(),
             jwt_secret: Rc::new(jwt_secret.to_owned()),
             bootstrap_hash: bootstrap_admin_key.map(key_hash),
@@ -109,9 +114,9 @@ impl Auth {
         }
     }
 
-    /// Key-use writes the in-memory store has taken: for tests.
-    pub fn store_writes(&self) -> u32 {
-        self.store.memory_writes()
+    /// The service's database: tests look at what was written.
+    pub fn database(&self) -> &Database {
+        self.store.database()
     }
 
     /// Verifies access tokens this service issued.

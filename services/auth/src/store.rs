@@ -1,11 +1,8 @@
-//! Where the auth service keeps keys, sessions and grants: D1 on Workers, memory in tests.
+//! Where the auth service keeps keys, sessions and grants: D1, whose SQL tests run on SQLite.
 
-use std::cell::RefCell;
-
-use dotdo::Error;
-use dotdo::worker::D1Database;
+use dotdo::sql::Database;
 use serde::{Deserialize, Serialize};
-use worker::wasm_bindgen::JsValue;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyRow {
@@ -28,75 +25,46 @@ pub struct SessionRow {
     pub revoked_at: Option<f64>,
 }
 
-#[derive(Default)]
-pub struct Memory {
-    keys: Vec<KeyRow>,
-    sessions: Vec<SessionRow>,
-    /// (jti, session id, used)
-    refresh: Vec<(String, String, bool)>,
-    grants: Vec<(String, String, String)>,
-    /// Key-use writes, so tests can see that guessed keys cost none.
-    writes: u32,
-}
-
 /// `last_used_at` is kept to this many seconds: a key used more often is written once per period.
 pub const LAST_USED_RESOLUTION: f64 = 60.0;
 
-pub enum Store {
-    D1(D1Database),
-    Memory(RefCell<Memory>),
-}
+/// The schema, in order: what `wrangler d1 migrations apply` runs, and tests on SQLite.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
 
-fn db(error: worker::Error) -> Error {
-    Error::internal(format!("D1: {error}"))
-}
-
-fn changes(result: worker::d1::D1Result) -> dotdo::Result<usize> {
-    Ok(result
-        .meta()
-        .map_err(db)?
-        .and_then(|meta| meta.changes)
-        .unwrap_or(0))
+pub struct Store {
+    db: Database,
 }
 
 impl Store {
-    pub fn memory() -> Self {
-        Store::Memory(RefCell::new(Memory::default()))
+    pub fn new(db: Database) -> Self {
+        Store { db }
+    }
+
+    /// The database itself: tests look at what was written.
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     pub async fn insert_key(&self, row: &KeyRow) -> dotdo::Result<()> {
-        match self {
-            Store::D1(d1) => {
-                let values = [
-                    JsValue::from(row.id.as_str()),
-                    JsValue::from(row.key_hash.as_str()),
-                    JsValue::from(row.prefix.as_str()),
-                    JsValue::from(row.owner.as_str()),
-                    JsValue::from(row.role.as_str()),
-                    JsValue::from(row.scopes.as_str()),
-                    JsValue::from(row.created_at),
-                ];
-                let sql = "INSERT INTO api_keys (id, key_hash, prefix, owner, role, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-                d1.prepare(sql)
-                    .bind(&values)
-                    .map_err(db)?
-                    .run()
-                    .await
-                    .map_err(db)?;
-                Ok(())
-            }
-            Store::Memory(memory) => {
-                memory.borrow_mut().keys.push(row.clone());
-                Ok(())
-            }
-        }
+        let sql = "INSERT INTO api_keys (id, key_hash, prefix, owner, role, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+        let params = [
+            Value::from(row.id.as_str()),
+            row.key_hash.as_str().into(),
+            row.prefix.as_str().into(),
+            row.owner.as_str().into(),
+            row.role.as_str().into(),
+            row.scopes.as_str().into(),
+            row.created_at.into(),
+        ];
+        self.db.execute(sql, &params).await.map(drop)
     }
 
     /// The active key with this hash, marking it used at `now`: one indexed read, and a write
     /// only for a key that exists and was last marked over [`LAST_USED_RESOLUTION`] seconds ago,
     /// so guessed keys and busy keys cost no database writes.
     pub async fn use_key(&self, key_hash: &str, now: f64) -> dotdo::Result<Option<KeyRow>> {
-        let Some(mut row) = self.active_key(key_hash).await? else {
+        let sql = "SELECT * FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL";
+        let Some(mut row) = self.db.first::<KeyRow>(sql, &[key_hash.into()]).await? else {
             return Ok(None);
         };
         if row
@@ -106,171 +74,51 @@ impl Store {
             return Ok(Some(row));
         }
         row.last_used_at = Some(now);
-        match self {
-            Store::D1(d1) => {
-                let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
-                d1.prepare(sql)
-                    .bind(&[JsValue::from(row.id.as_str()), JsValue::from(now)])
-                    .map_err(db)?
-                    .run()
-                    .await
-                    .map_err(db)?;
-            }
-            Store::Memory(memory) => {
-                let mut memory = memory.borrow_mut();
-                memory.writes += 1;
-                if let Some(stored) = memory.keys.iter_mut().find(|stored| stored.id == row.id) {
-                    stored.last_used_at = Some(now);
-                }
-            }
-        }
+        let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
+        self.db
+            .execute(sql, &[row.id.as_str().into(), now.into()])
+            .await?;
         Ok(Some(row))
     }
 
-    async fn active_key(&self, key_hash: &str) -> dotdo::Result<Option<KeyRow>> {
-        match self {
-            Store::D1(d1) => {
-                let sql = "SELECT * FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL";
-                let statement = d1
-                    .prepare(sql)
-                    .bind(&[JsValue::from(key_hash)])
-                    .map_err(db)?;
-                statement.first::<KeyRow>(None).await.map_err(db)
-            }
-            Store::Memory(memory) => Ok(memory
-                .borrow()
-                .keys
-                .iter()
-                .find(|row| row.key_hash == key_hash && row.revoked_at.is_none())
-                .cloned()),
-        }
-    }
-
-    /// How many key-use writes the in-memory store has taken: for tests.
-    pub fn memory_writes(&self) -> u32 {
-        match self {
-            Store::D1(_) => 0,
-            Store::Memory(memory) => memory.borrow().writes,
-        }
-    }
-
     pub async fn list_keys(&self, owner: Option<&str>) -> dotdo::Result<Vec<KeyRow>> {
-        match self {
-            Store::D1(d1) => {
-                let statement = match owner {
-                    Some(owner) => d1
-                        .prepare("SELECT * FROM api_keys WHERE owner = ?1 ORDER BY created_at, id")
-                        .bind(&[JsValue::from(owner)])
-                        .map_err(db)?,
-                    None => d1.prepare("SELECT * FROM api_keys ORDER BY created_at, id"),
-                };
-                statement.all().await.map_err(db)?.results().map_err(db)
+        match owner {
+            Some(owner) => {
+                let sql = "SELECT * FROM api_keys WHERE owner = ?1 ORDER BY created_at, rowid";
+                self.db.query_as(sql, &[owner.into()]).await
             }
-            Store::Memory(memory) => Ok(memory
-                .borrow()
-                .keys
-                .iter()
-                .filter(|row| owner.is_none_or(|owner| row.owner == owner))
-                .cloned()
-                .collect()),
+            None => {
+                let sql = "SELECT * FROM api_keys ORDER BY created_at, rowid";
+                self.db.query_as(sql, &[]).await
+            }
         }
     }
 
     /// Revokes a key; `false` when there is no active key with that id.
     pub async fn revoke_key(&self, id: &str, now: f64) -> dotdo::Result<bool> {
-        match self {
-            Store::D1(d1) => {
-                let sql =
-                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-                let result = d1
-                    .prepare(sql)
-                    .bind(&[JsValue::from(id), JsValue::from(now)])
-                    .map_err(db)?
-                    .run()
-                    .await
-                    .map_err(db)?;
-                Ok(changes(result)? > 0)
-            }
-            Store::Memory(memory) => {
-                let mut memory = memory.borrow_mut();
-                let row = memory
-                    .keys
-                    .iter_mut()
-                    .find(|row| row.id == id && row.revoked_at.is_none());
-                Ok(row.map(|row| row.revoked_at = Some(now)).is_some())
-            }
-        }
+        let sql = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+        Ok(self.db.execute(sql, &[id.into(), now.into()]).await? > 0)
     }
 
     pub async fn insert_session(&self, session: &SessionRow, now: f64) -> dotdo::Result<()> {
-        match self {
-            Store::D1(d1) => {
-                let values = [
-                    JsValue::from(session.id.as_str()),
-                    JsValue::from(session.user_id.as_str()),
-                    JsValue::from(session.role.as_str()),
-                    JsValue::from(now),
-                ];
-                d1.prepare(
-                    "INSERT INTO sessions (id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .bind(&values)
-                .map_err(db)?
-                .run()
-                .await
-                .map_err(db)?;
-                Ok(())
-            }
-            Store::Memory(memory) => {
-                memory.borrow_mut().sessions.push(session.clone());
-                Ok(())
-            }
-        }
+        let sql = "INSERT INTO sessions (id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)";
+        let params = [
+            Value::from(session.id.as_str()),
+            session.user_id.as_str().into(),
+            session.role.as_str().into(),
+            now.into(),
+        ];
+        self.db.execute(sql, &params).await.map(drop)
     }
 
     pub async fn session(&self, id: &str) -> dotdo::Result<Option<SessionRow>> {
-        match self {
-            Store::D1(d1) => {
-                let statement = d1
-                    .prepare("SELECT id, user_id, role, revoked_at FROM sessions WHERE id = ?1")
-                    .bind(&[JsValue::from(id)])
-                    .map_err(db)?;
-                statement.first::<SessionRow>(None).await.map_err(db)
-            }
-            Store::Memory(memory) => Ok(memory
-                .borrow()
-                .sessions
-                .iter()
-                .find(|session| session.id == id)
-                .cloned()),
-        }
+        let sql = "SELECT id, user_id, role, revoked_at FROM sessions WHERE id = ?1";
+        self.db.first(sql, &[id.into()]).await
     }
 
     pub async fn revoke_session(&self, id: &str, now: f64) -> dotdo::Result<bool> {
-        match self {
-            Store::D1(d1) => {
-                let sql =
-                    "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
-                let result = d1
-                    .prepare(sql)
-                    .bind(&[JsValue::from(id), JsValue::from(now)])
-                    .map_err(db)?
-                    .run()
-                    .await
-                    .map_err(db)?;
-                Ok(changes(result)? > 0)
-            }
-            Store::Memory(memory) => {
-                let mut memory = memory.borrow_mut();
-                let session = memory
-                    .sessions
-                    .iter_mut()
-                    .find(|session| session.id == id && session.revoked_at.is_none());
-                Ok(session
-                    .map(|session| session.revoked_at = Some(now))
-                    .is_some())
-            }
-        }
+        let sql = "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+        Ok(self.db.execute(sql, &[id.into(), now.into()]).await? > 0)
     }
 
     pub async fn insert_refresh(
@@ -279,57 +127,15 @@ impl Store {
         session_id: &str,
         expires_at: f64,
     ) -> dotdo::Result<()> {
-        match self {
-            Store::D1(d1) => {
-                let values = [
-                    JsValue::from(jti),
-                    JsValue::from(session_id),
-                    JsValue::from(expires_at),
-                ];
-                d1.prepare(
-                    "INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?1, ?2, ?3)",
-                )
-                .bind(&values)
-                .map_err(db)?
-                .run()
-                .await
-                .map_err(db)?;
-                Ok(())
-            }
-            Store::Memory(memory) => {
-                memory
-                    .borrow_mut()
-                    .refresh
-                    .push((jti.to_owned(), session_id.to_owned(), false));
-                Ok(())
-            }
-        }
+        let sql = "INSERT INTO refresh_tokens (jti, session_id, expires_at) VALUES (?1, ?2, ?3)";
+        let params = [jti.into(), session_id.into(), expires_at.into()];
+        self.db.execute(sql, &params).await.map(drop)
     }
 
     /// Marks a refresh token used; `false` when it was used before (or never issued).
     pub async fn use_refresh(&self, jti: &str, now: f64) -> dotdo::Result<bool> {
-        match self {
-            Store::D1(d1) => {
-                let sql =
-                    "UPDATE refresh_tokens SET used_at = ?2 WHERE jti = ?1 AND used_at IS NULL";
-                let result = d1
-                    .prepare(sql)
-                    .bind(&[JsValue::from(jti), JsValue::from(now)])
-                    .map_err(db)?
-                    .run()
-                    .await
-                    .map_err(db)?;
-                Ok(changes(result)? > 0)
-            }
-            Store::Memory(memory) => {
-                let mut memory = memory.borrow_mut();
-                let token = memory
-                    .refresh
-                    .iter_mut()
-                    .find(|(id, _, used)| id == jti && !*used);
-                Ok(token.map(|(_, _, used)| *used = true).is_some())
-            }
-        }
+        let sql = "UPDATE refresh_tokens SET used_at = ?2 WHERE jti = ?1 AND used_at IS NULL";
+        Ok(self.db.execute(sql, &[jti.into(), now.into()]).await? > 0)
     }
 
     pub async fn add_grant(
@@ -338,53 +144,23 @@ impl Store {
         resource: &str,
         action: &str,
     ) -> dotdo::Result<()> {
-        match self {
-            Store::D1(d1) => {
-                let values = [
-                    JsValue::from(user_id),
-                    JsValue::from(resource),
-                    JsValue::from(action),
-                ];
-                d1.prepare("INSERT INTO grants (user_id, resource, action) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(&values).map_err(db)?.run().await.map_err(db)?;
-                Ok(())
-            }
-            Store::Memory(memory) => {
-                let grant = (user_id.to_owned(), resource.to_owned(), action.to_owned());
-                let mut memory = memory.borrow_mut();
-                if !memory.grants.contains(&grant) {
-                    memory.grants.push(grant);
-                }
-                Ok(())
-            }
-        }
+        let sql = "INSERT INTO grants (user_id, resource, action) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+        let params = [user_id.into(), resource.into(), action.into()];
+        self.db.execute(sql, &params).await.map(drop)
     }
 
     /// The (resource, action) grants of a user.
     pub async fn grants(&self, user_id: &str) -> dotdo::Result<Vec<(String, String)>> {
-        match self {
-            Store::D1(d1) => {
-                #[derive(Deserialize)]
-                struct Grant {
-                    resource: String,
-                    action: String,
-                }
-                let statement = d1
-                    .prepare("SELECT resource, action FROM grants WHERE user_id = ?1")
-                    .bind(&[JsValue::from(user_id)])
-                    .map_err(db)?;
-                let rows: Vec<Grant> = statement.all().await.map_err(db)?.results().map_err(db)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|grant| (grant.resource, grant.action))
-                    .collect())
-            }
-            Store::Memory(memory) => Ok(memory
-                .borrow()
-                .grants
-                .iter()
-                .filter(|(user, _, _)| user == user_id)
-                .map(|(_, resource, action)| (resource.clone(), action.clone()))
-                .collect()),
+        #[derive(Deserialize)]
+        struct Grant {
+            resource: String,
+            action: String,
         }
+        let sql = "SELECT resource, action FROM grants WHERE user_id = ?1";
+        let rows: Vec<Grant> = self.db.query_as(sql, &[user_id.into()]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|grant| (grant.resource, grant.action))
+            .collect())
     }
 }

@@ -18,8 +18,13 @@ fn later() -> u64 {
     now() + 2 * 60 * 60
 }
 
+/// A fresh database with the service's migrations: its SQL runs as it does on D1.
+fn sqlite() -> dotdo::sql::Database {
+    dotdo::sql::Database::sqlite_in_memory(dotdo_auth::MIGRATIONS)
+}
+
 fn auth() -> TestClient<Auth> {
-    TestClient::new(Auth::in_memory(SECRET, Some(BOOTSTRAP), now))
+    TestClient::new(Auth::new(sqlite(), SECRET, Some(BOOTSTRAP), now))
 }
 
 fn bearer(key: &str) -> String {
@@ -400,10 +405,10 @@ fn a_revoked_sessions_access_tokens_stop_working_at_once_here_and_for_other_serv
 #[test]
 fn guessed_keys_cost_no_database_writes_and_busy_keys_few() {
     block_on(async {
-        let auth = Auth::in_memory(SECRET, Some(BOOTSTRAP), now);
+        let auth = Auth::new(sqlite(), SECRET, Some(BOOTSTRAP), now);
         let client = TestClient::new(auth);
         let created = create_key(&client, "jan", "admin", false).await;
-        let writes = client.service().store_writes();
+        let writes = client.service().database().rows_written();
         for n in 0..50 {
             let guess = format!("sk_live_guess{n:027}");
             assert_eq!(
@@ -416,7 +421,7 @@ fn guessed_keys_cost_no_database_writes_and_busy_keys_few() {
             );
         }
         assert_eq!(
-            client.service().store_writes(),
+            client.service().database().rows_written(),
             writes,
             "unknown keys wrote nothing"
         );
@@ -432,7 +437,7 @@ fn guessed_keys_cost_no_database_writes_and_busy_keys_few() {
             );
         }
         assert_eq!(
-            client.service().store_writes(),
+            client.service().database().rows_written(),
             writes + 1,
             "one last-use write per minute, not per request"
         );

@@ -2,15 +2,13 @@
 //! version kept, relationships between them, full-text search (SQLite FTS5), glob selection and
 //! the platform URI standard, on D1.
 
-mod sql;
-
 use dotdo::middleware::{Authenticate, HashedKeys, Standard};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-pub use sql::{Db, Row};
+use dotdo::sql::{Database, Row};
 
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -59,7 +57,7 @@ pub struct Relationship {
 }
 
 pub struct DbService {
-    db: Db,
+    db: Database,
     /// The bulk-upsert queue this service consumes, to enqueue imports.
     bulk: Option<std::rc::Rc<dyn dotdo::queue::Producer>>,
     keys: HashedKeys,
@@ -82,7 +80,7 @@ impl FromEnv for DbService {
             .ok()
             .map(|queue| std::rc::Rc::new(queue) as std::rc::Rc<dyn dotdo::queue::Producer>);
         Ok(DbService {
-            db: Db::D1(env.d1("DB").map_err(binding_error)?),
+            db: Database::d1(env.d1("DB").map_err(binding_error)?),
             bulk,
             keys: HashedKeys::parse(&keys)?,
             gateway_secret,
@@ -170,14 +168,17 @@ fn fts_query(query: &str) -> String {
         .join(" ")
 }
 
+/// The schema, in order: what `wrangler d1 migrations apply` runs, and tests on SQLite.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
 const THING_COLUMNS: &str = "ns, id, type, data, version, created_at, updated_at";
 
 impl DbService {
-    /// The service on an in-memory SQLite database with the migrations applied: for tests.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn in_memory(keys: HashedKeys) -> Self {
+    /// The service on `db` (with [`MIGRATIONS`] applied), taking these API keys: for tests,
+    /// with `Database::sqlite_in_memory(MIGRATIONS)`.
+    pub fn new(db: Database, keys: HashedKeys) -> Self {
         DbService {
-            db: Db::sqlite_in_memory(),
+            db,
             bulk: None,
             keys,
             gateway_secret: String::new(),
@@ -360,7 +361,7 @@ impl DbService {
         let Some(statements) = self.write_statements(&input, expected_version).await? else {
             return Ok(None);
         };
-        self.db.batch(statements).await?;
+        self.db.batch(&statements).await?;
         self.current(&input.ns, &input.id).await
     }
 
@@ -423,7 +424,7 @@ impl DbService {
 }
 
 /// One SQL statement and its parameters.
-type Statement = (&'static str, Vec<Value>);
+type Statement = dotdo::sql::Statement<'static>;
 
 /// What every write checks before touching the database.
 fn validate(input: &ThingInput) -> dotdo::Result<()> {
@@ -910,7 +911,7 @@ impl DbService {
             );
         }
         if !statements.is_empty() {
-            self.db.batch(statements).await?;
+            self.db.batch(&statements).await?;
         }
         Ok(())
     }

@@ -9,10 +9,16 @@ use serde_json::{Value, json};
 
 const ADMIN: &str = "sk_test_db_admin_for_tests_0000000000000000";
 
+/// A fresh database with the service's migrations: its SQL runs as it does on D1.
+fn sqlite() -> dotdo::sql::Database {
+    dotdo::sql::Database::sqlite_in_memory(dotdo_db::MIGRATIONS)
+}
+
 /// The service with one admin key, called by a signed-in viewer unless a request carries its
 /// own credentials: reads need a principal.
 fn db() -> TestClient<DbService> {
-    TestClient::new(DbService::in_memory(
+    TestClient::new(DbService::new(
+        sqlite(),
         HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap(),
     ))
     .as_principal("reader", "viewer")
@@ -349,7 +355,7 @@ fn raw_sql_is_private_and_for_admins() {
             403,
             "a viewer"
         );
-        let anonymous = TestClient::new(DbService::in_memory(HashedKeys::default()));
+        let anonymous = TestClient::new(DbService::new(sqlite(), HashedKeys::default()));
         assert_eq!(anonymous.post("/_sql").json(&sql).await.status(), 401);
         assert_eq!(count_rows(&client).await, 0);
     });
@@ -429,7 +435,7 @@ fn writes_need_a_user_and_viewers_are_refused() {
             ),
         ]
         .join("\n");
-        let client = TestClient::new(DbService::in_memory(HashedKeys::parse(&keys).unwrap()));
+        let client = TestClient::new(DbService::new(sqlite(), HashedKeys::parse(&keys).unwrap()));
         let body = json!({"type": "T", "data": {}});
         assert_eq!(client.put("/things/a/b").json(&body).await.status(), 401);
         let viewer = client
@@ -454,8 +460,9 @@ fn bulk_imports_are_queued_then_applied() {
     block_on(async {
         let recorder = std::rc::Rc::new(dotdo::testing::QueueRecorder::default());
         let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
-        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()))
-            .as_principal("reader", "viewer");
+        let client =
+            TestClient::new(DbService::new(sqlite(), keys).with_bulk_queue(recorder.clone()))
+                .as_principal("reader", "viewer");
         let things = json!([{"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1}]);
         let accepted = client
             .post("/_bulk")
@@ -481,7 +488,7 @@ fn reads_need_a_principal_unless_the_namespace_is_public() {
     block_on(async {
         let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
         let client =
-            TestClient::new(DbService::in_memory(keys).with_public_namespaces("docs, blog"));
+            TestClient::new(DbService::new(sqlite(), keys).with_public_namespaces("docs, blog"));
         for ns in ["docs", "acme"] {
             assert_eq!(
                 put(&client, ns, "t1", "T", json!({"words": "hello world"}))
@@ -538,7 +545,8 @@ fn a_bulk_import_is_validated_whole_before_202_naming_the_index_and_field() {
     block_on(async {
         let recorder = std::rc::Rc::new(dotdo::testing::QueueRecorder::default());
         let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap();
-        let client = TestClient::new(DbService::in_memory(keys).with_bulk_queue(recorder.clone()));
+        let client =
+            TestClient::new(DbService::new(sqlite(), keys).with_bulk_queue(recorder.clone()));
         let good = json!({"ns": "imp", "id": "a", "type": "T", "data": {"x": 1}, "version": 1});
         let cases = [
             (

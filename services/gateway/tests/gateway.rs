@@ -79,7 +79,11 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
             strip: true,
         },
     ];
-    let db = DbService::in_memory(HashedKeys::default()).with_gateway_secret(DB_SECRET);
+    let db = DbService::new(
+        dotdo::sql::Database::sqlite_in_memory(dotdo_db::MIGRATIONS),
+        HashedKeys::default(),
+    )
+    .with_gateway_secret(DB_SECRET);
     let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
     backends.insert("DB".into(), Rc::new(Local(db)));
     backends.insert("DOWN".into(), Rc::new(Down));

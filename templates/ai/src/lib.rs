@@ -135,9 +135,10 @@ fn check_text(field: &str, text: &str) -> dotdo::Result<()> {
 impl {{crate_name | pascal_case}} {
     /// Generate text from a prompt.
     #[rpc]
-    #[http(post = "/generate")]
+    // Open to anyone on purpose, limited per caller (see `middleware`); `/_rpc` is for services.
+    #[http(post = "/generate", public)]
     {%- if with_mcp %}
-    #[mcp_tool(read_only, open_world)]
+    #[mcp_tool(read_only, open_world, public)]
     {%- endif %}
     async fn generate(&self, prompt: String, max_tokens: Option<u32>) -> Result<Generation, dotdo::Error> {
         check_text("prompt", &prompt)?;
@@ -150,9 +151,9 @@ impl {{crate_name | pascal_case}} {
 
     /// Embed a text as a vector.
     #[rpc]
-    #[http(post = "/embed")]
+    #[http(post = "/embed", public)]
     {%- if with_mcp %}
-    #[mcp_tool(read_only)]
+    #[mcp_tool(read_only, public)]
     {%- endif %}
     async fn embed(&self, text: String) -> Result<Embedding, dotdo::Error> {
         check_text("text", &text)?;

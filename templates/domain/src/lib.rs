@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use dotdo::middleware::{Authenticate, HashedKeys, Standard};
 use dotdo::prelude::*;
+use dotdo::sql::Database;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
 
-pub use store::Store;
+pub use store::{MIGRATIONS, Store};
 
 /// An item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -25,8 +26,8 @@ pub struct Item {
 /// What a caller sends to create an item.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct NewItem {
-    /// A unique id: letters, digits, `-` and `_`.
-    pub id: String,
+    /// A unique id: 1 to 128 letters, digits, `_`, `.` and `-`.
+    pub id: Name,
     /// What the item is called.
     pub name: String,
     /// Price in cents.
@@ -60,7 +61,7 @@ impl FromEnv for {{crate_name | pascal_case}} {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let keys = dotdo::config::Config::new(env).secret("API_KEYS")?;
         Ok({{crate_name | pascal_case}} {
-            store: Store::D1(env.d1("DB").map_err(binding_error)?),
+            store: Store::new(Database::d1(env.d1("DB").map_err(binding_error)?)),
             {%- if with_queue %}
             events: Some(Rc::new(env.queue("EVENTS").map_err(binding_error)?)),
             {%- else %}
@@ -72,9 +73,10 @@ impl FromEnv for {{crate_name | pascal_case}} {
 }
 
 impl {{crate_name | pascal_case}} {
-    /// The service on in-memory storage, publishing events to `events`: for tests.
-    pub fn in_memory(events: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys) -> Self {
-        {{crate_name | pascal_case}} { store: Store::memory(), events, keys }
+    /// The service on `db` (with [`MIGRATIONS`] applied), publishing events to `events`: for
+    /// tests, with `Database::sqlite_in_memory(MIGRATIONS)`.
+    pub fn new(db: Database, events: Option<Rc<dyn dotdo::queue::Producer>>, keys: HashedKeys) -> Self {
+        {{crate_name | pascal_case}} { store: Store::new(db), events, keys }
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -95,11 +97,6 @@ impl {{crate_name | pascal_case}} {
     }
 }
 
-fn valid_id(id: &str) -> dotdo::Result<()> {
-    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok { Ok(()) } else { Err(Error::invalid_field("id", "ids are 1 to 64 letters, digits, `-` or `_`")) }
-}
-
 /// {{description}}
 #[dotdo::service(entry = "worker", middleware = "middleware")]
 impl {{crate_name | pascal_case}} {
@@ -109,7 +106,7 @@ impl {{crate_name | pascal_case}} {
     {%- if with_mcp %}
     #[mcp_tool(read_only)]
     {%- endif %}
-    async fn get_item(&self, id: String) -> Result<Item, dotdo::Error> {
+    async fn get_item(&self, id: Name) -> Result<Item, dotdo::Error> {
         self.store.get(&id).await?.ok_or_else(|| Error::not_found(format!("no item `{id}`")))
     }
 
@@ -139,11 +136,10 @@ impl {{crate_name | pascal_case}} {
     #[mcp_tool(idempotent = false, role = "user")]
     {%- endif %}
     async fn create_item(&self, item: NewItem) -> Result<Item, dotdo::Error> {
-        valid_id(&item.id)?;
         if item.name.trim().is_empty() {
             return Err(Error::invalid_field("name", "name must not be empty"));
         }
-        let item = Item { id: item.id, name: item.name, price: item.price, created_at: dotdo::clock::now_millis() };
+        let item = Item { id: item.id.into_string(), name: item.name, price: item.price, created_at: dotdo::clock::now_millis() };
         if !self.store.insert(&item).await? {
             return Err(Error::conflict(format!("item `{}` exists", item.id)));
         }
@@ -157,7 +153,7 @@ impl {{crate_name | pascal_case}} {
     {%- if with_mcp %}
     #[mcp_tool(destructive, role = "user")]
     {%- endif %}
-    async fn delete_item(&self, id: String) -> Result<(), dotdo::Error> {
+    async fn delete_item(&self, id: Name) -> Result<(), dotdo::Error> {
         if !self.store.delete(&id).await? {
             return Err(Error::not_found(format!("no item `{id}`")));
         }

@@ -13,7 +13,8 @@ const ADMIN_KEY: &str = "sk_test_admin_for_tests_000000000000000000";
 fn client() -> (TestClient<{{crate_name | pascal_case}}>, Rc<QueueRecorder>) {
     let events = Rc::new(QueueRecorder::default());
     let keys = HashedKeys::parse(&HashedKeys::entry_for(ADMIN_KEY, "tester", "admin")).unwrap();
-    let service = {{crate_name | pascal_case}}::in_memory(Some(events.clone()), keys);
+    let db = dotdo::sql::Database::sqlite_in_memory(MIGRATIONS);
+    let service = {{crate_name | pascal_case}}::new(db, Some(events.clone()), keys);
     (TestClient::new(service), events)
 }
 
