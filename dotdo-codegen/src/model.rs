@@ -17,6 +17,8 @@ pub struct ServiceModel {
     pub title: String,
     pub docs: String,
     pub krate: syn::Path,
+    /// No `crate = "…"`: the crate is `dotdo`.
+    pub names_default_crate: bool,
     pub entry: Option<attr::Entry>,
     pub middleware: Option<Ident>,
     pub methods: Vec<MethodModel>,
@@ -146,6 +148,7 @@ impl ServiceModel {
             name,
             ident,
             docs: docs(&item.attrs),
+            names_default_crate: service_attr.krate.is_none(),
             krate: service_attr
                 .krate
                 .unwrap_or_else(|| syn::parse_quote!(::dotdo)),

@@ -56,4 +56,8 @@ pub mod prelude {
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::__private::JsonSchema;
     pub use dotdo_runtime::{Context, Error, ErrorKind, Name, Principal};
+    /// The crate under its own name: `#[dotdo::service]` names it from the module it expands
+    /// in, so a prelude imported for the markers it consumes is not reported unused.
+    #[doc(hidden)]
+    pub use crate as dotdo;
 }

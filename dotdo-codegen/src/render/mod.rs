@@ -33,8 +33,20 @@ pub fn render(service: &ServiceModel) -> TokenStream {
             const _: () = { #warnings };
         }
     });
+    // The markers are consumed here, so `use dotdo::prelude::*` would otherwise look unused
+    // whenever nothing else of the prelude is: naming `dotdo` from the user's module resolves it
+    // through the prelude when imported (and as the crate itself when not).
+    let prelude_use = service.names_default_crate.then(|| {
+        quote! {
+            const _: () = {
+                #[allow(unused_imports)]
+                use dotdo as _;
+            };
+        }
+    });
     quote! {
         #warnings
+        #prelude_use
         const _: () = {
             #(#invokers)*
             #(#schemas)*

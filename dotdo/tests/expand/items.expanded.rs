@@ -46,6 +46,10 @@ const _: () = {
     }
 };
 const _: () = {
+    #[allow(unused_imports)]
+    use dotdo as _;
+};
+const _: () = {
     #[allow(
         non_snake_case,
         unused_mut,
