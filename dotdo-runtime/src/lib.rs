@@ -4,7 +4,7 @@
 //!
 //! The modules are layered, each using only those below it (docs/architecture.md):
 //! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
-//!    `config`, `log`, `name`, `sql`, `middleware`;
+//!    `config`, `log`, `name`, `sql`, `upstream`, `middleware`;
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
@@ -35,6 +35,7 @@ mod schema;
 pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod upstream;
 mod wire;
 pub mod worker;
 

@@ -41,7 +41,8 @@ pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
     Context, Error, ErrorData, ErrorKind, Interface, InvalidName, LocalBoxFuture, MethodOutput,
     Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
-    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, sql, worker,
+    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, sql, upstream,
+    worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and
@@ -53,11 +54,11 @@ pub mod middleware {
 
 /// Everything a service module needs: `use dotdo::prelude::*;`.
 pub mod prelude {
-    pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
-    pub use dotdo_runtime::__private::JsonSchema;
-    pub use dotdo_runtime::{Context, Error, ErrorKind, Name, Principal};
     /// The crate under its own name: `#[dotdo::service]` names it from the module it expands
     /// in, so a prelude imported for the markers it consumes is not reported unused.
     #[doc(hidden)]
     pub use crate as dotdo;
+    pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
+    pub use dotdo_runtime::__private::JsonSchema;
+    pub use dotdo_runtime::{Context, Error, ErrorKind, Name, Principal};
 }

@@ -1,8 +1,7 @@
 //! The models behind the service: Workers AI on Workers, and a deterministic local model for
 //! tests and offline development (Workers AI cannot run without a Cloudflare account).
 
-use dotdo::Error;
-use futures_util::future::LocalBoxFuture;
+use dotdo::{Error, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use crate::Generation;

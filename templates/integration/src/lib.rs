@@ -1,15 +1,12 @@
 //! {{description}}
 
-mod upstream;
-
 use std::rc::Rc;
 
 use dotdo::middleware::{Authenticate, HashedKeys, Standard, WebhookSignature};
 use dotdo::prelude::*;
+use dotdo::upstream::Upstream;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
-
-pub use upstream::{FetchClient, HttpClient, MAX_ATTEMPTS, Upstream, UpstreamRequest, UpstreamResponse};
 
 /// A record of the external API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -51,7 +48,7 @@ impl FromEnv for {{crate_name | pascal_case}} {
         let api_key = config.optional_secret("UPSTREAM_API_KEY")?.unwrap_or_default();
         let timeout_ms = var("UPSTREAM_TIMEOUT_MS")?.parse().map_err(|_| Error::internal("UPSTREAM_TIMEOUT_MS is not a number"))?;
         Ok({{crate_name | pascal_case}} {
-            upstream: Upstream::new(&var("UPSTREAM_BASE_URL")?, &api_key, timeout_ms, Rc::new(FetchClient)),
+            upstream: Upstream::new(&var("UPSTREAM_BASE_URL")?).bearer(&api_key).timeout_ms(timeout_ms),
             {%- if with_queue %}
             webhooks: Some(Rc::new(env.queue("WEBHOOKS").map_err(binding_error)?)),
             {%- else %}
@@ -131,9 +128,10 @@ impl {{crate_name | pascal_case}} {
     #[rpc]
     {%- endif %}
     async fn process_webhook(&self, event: WebhookEvent) -> Result<(), dotdo::Error> {
-        let acknowledged: serde_json::Value =
-            self.upstream.post(&format!("/v1/records/{}/ack", event.record_id), &serde_json::json!({"action": event.action})).await?;
-        let _ = acknowledged;
+        // One key per change: the API acts on it once however often it is retried.
+        let key = format!("{}:{}", event.record_id, event.action);
+        let path = format!("/v1/records/{}/ack", event.record_id);
+        let _: serde_json::Value = self.upstream.post_idempotent(&path, &serde_json::json!({"action": event.action}), &key).await?;
         Ok(())
     }
 }

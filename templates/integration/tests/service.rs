@@ -6,11 +6,11 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use dotdo::Error;
+use dotdo::{Error, LocalBoxFuture};
 use dotdo::middleware::HashedKeys;
 use dotdo::testing::{QueueRecorder, TestClient};
+use dotdo::upstream::{HttpClient, Retry, Upstream, UpstreamRequest, UpstreamResponse};
 use futures_executor::block_on;
-use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 use {{crate_name}}::*;
 
@@ -52,16 +52,16 @@ struct TestHttp {
 impl HttpClient for TestHttp {
     fn send(&self, request: UpstreamRequest) -> LocalBoxFuture<'_, Result<UpstreamResponse, Error>> {
         let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_millis(u64::from(request.timeout_ms))).build();
-        let call = agent.request(request.method, &request.url).set("authorization", &format!("Bearer {}", request.api_key));
+        let call = request.headers.iter().fold(agent.request(request.method.as_str(), &request.url), |call, (name, value)| call.set(name, value));
         let result = match &request.body {
-            Some(body) => call.set("content-type", "application/json").send_string(body),
+            Some(body) => call.send_bytes(body),
             None => call.call(),
         };
         let outcome = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => {
                 let status = response.status();
                 let retry_after = response.header("retry-after").and_then(|value| value.parse().ok());
-                Ok(UpstreamResponse { status, retry_after, body: response.into_string().unwrap_or_default() })
+                Ok(UpstreamResponse { status, retry_after, body: response.into_string().unwrap_or_default().into_bytes() })
             }
             Err(error) => Err(Error::upstream(error.to_string())),
         };
@@ -76,7 +76,7 @@ impl HttpClient for TestHttp {
 
 fn service(api: &FakeApi, webhooks: Option<Rc<QueueRecorder>>) -> (TestClient<{{crate_name | pascal_case}}>, Rc<std::cell::RefCell<Vec<u64>>>) {
     let slept = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let upstream = Upstream::new(&api.base, "upstream-secret", 2_000, Rc::new(TestHttp { slept: slept.clone() }));
+    let upstream = Upstream::new(&api.base).bearer("upstream-secret").timeout_ms(2_000).client(Rc::new(TestHttp { slept: slept.clone() }));
     let keys = HashedKeys::parse(&HashedKeys::entry_for(KEY, "tester", "admin")).unwrap();
     let webhooks = webhooks.map(|recorder| recorder as Rc<dyn dotdo::queue::Producer>);
     (TestClient::new({{crate_name | pascal_case}}::new(upstream, webhooks, keys, WEBHOOK_SECRET)), slept)
@@ -138,7 +138,7 @@ fn a_429_then_a_5xx_are_retried_with_backoff_and_the_third_answer_wins() {
     let (client, slept) = service(&api, None);
     let response = block_on(client.get("/records/r2").send());
     assert_eq!(response.status(), 200, "{}", response.text());
-    assert_eq!(api.seen.lock().unwrap().len(), MAX_ATTEMPTS as usize);
+    assert_eq!(api.seen.lock().unwrap().len(), Retry::default().attempts as usize);
     // Retry-After (1 s) is honoured for both answers that carried it.
     assert_eq!(*slept.borrow(), [1000, 1000]);
 }
@@ -159,12 +159,23 @@ fn upstream_errors_map_to_dotdo_errors() {
 }
 
 #[test]
+fn a_create_that_failed_upstream_is_not_repeated() {
+    // After a 5xx the API may have made the record: a second POST could make it twice.
+    let api = fake_api(vec![(503, "busy")]);
+    let (client, slept) = service(&api, None);
+    let response = block_on(client.post("/records").header("authorization", &format!("Bearer {KEY}")).json(&json!({"title": "Once"})).send());
+    assert_eq!(response.status(), 502);
+    assert_eq!(api.seen.lock().unwrap().len(), 1);
+    assert!(slept.borrow().is_empty());
+}
+
+#[test]
 fn a_dead_api_is_an_upstream_error_not_a_hang() {
     let api = FakeApi { base: "http://127.0.0.1:9".into(), seen: Default::default() };
     let (client, slept) = service(&api, None);
     let response = block_on(client.get("/records/x").send());
     assert_eq!(response.status(), 502);
-    assert_eq!(slept.borrow().len(), (MAX_ATTEMPTS - 1) as usize, "retried with backoff before giving up");
+    assert_eq!(slept.borrow().len(), (Retry::default().attempts - 1) as usize, "retried with backoff before giving up");
 }
 
 #[test]
