@@ -333,10 +333,13 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    /// Answers from a script (`None`: no answer), recording every attempt and every wait.
+    /// A scripted answer: status, `Retry-After`, body; `None` for no answer.
+    type Answer = Option<(u16, Option<u32>, &'static str)>;
+
+    /// Answers from a script, recording every attempt and every wait.
     #[derive(Default)]
     struct Scripted {
-        answers: RefCell<Vec<Option<(u16, Option<u32>, &'static str)>>>,
+        answers: RefCell<Vec<Answer>>,
         sent: RefCell<Vec<UpstreamRequest>>,
         slept: RefCell<Vec<u64>>,
     }
@@ -365,7 +368,7 @@ mod tests {
         }
     }
 
-    fn api(answers: Vec<Option<(u16, Option<u32>, &'static str)>>) -> (Upstream, Rc<Scripted>) {
+    fn api(answers: Vec<Answer>) -> (Upstream, Rc<Scripted>) {
         let client = Rc::new(Scripted {
             answers: RefCell::new(answers),
             ..Scripted::default()
