@@ -4,7 +4,7 @@
 //!
 //! The modules are layered, each using only those below it (docs/architecture.md):
 //! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
-//!    `config`, `log`, `name`, `sql`, `upstream`, `middleware`;
+//!    `config`, `log`, `name`, `sql`, `kv`, `upstream`, `middleware`;
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
@@ -21,6 +21,7 @@ mod describe;
 mod dispatch;
 mod error;
 pub mod jsonrpc;
+pub mod kv;
 pub mod log;
 mod manifest;
 pub mod mcp;

@@ -41,8 +41,8 @@ pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
     Context, Error, ErrorData, ErrorKind, Interface, InvalidName, LocalBoxFuture, MethodOutput,
     Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
-    Stack, client, clock, config, cron, http, jsonrpc, log, mcp, queue, random, rpc, sql, upstream,
-    worker,
+    Stack, client, clock, config, cron, http, jsonrpc, kv, log, mcp, queue, random, rpc, sql,
+    upstream, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and

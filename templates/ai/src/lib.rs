@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use dotdo::middleware::{Authenticate, DurableStore, HashedKeys, RateLimit, RateLimitStore, Standard};
+use dotdo::kv::KeyValue;
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, binding_error};
 use serde::{Deserialize, Serialize};
@@ -38,39 +39,12 @@ pub struct EmbedItem {
     pub text: String,
 }
 
-/// Where embeddings of batch jobs are kept: KV on Workers, memory in tests.
-pub enum Vectors {
-    Kv(worker::KvStore),
-    Memory(std::cell::RefCell<std::collections::BTreeMap<String, Vec<f32>>>),
-}
-
-impl Vectors {
-    async fn put(&self, id: &str, values: &[f32]) -> dotdo::Result<()> {
-        match self {
-            Vectors::Kv(kv) => {
-                let store = |error: worker::kv::KvError| Error::upstream(format!("KV: {error}"));
-                kv.put(id, serde_json::to_string(values)?).map_err(store)?.execute().await.map_err(store)
-            }
-            Vectors::Memory(memory) => {
-                memory.borrow_mut().insert(id.to_owned(), values.to_vec());
-                Ok(())
-            }
-        }
-    }
-
-    async fn get(&self, id: &str) -> dotdo::Result<Option<Vec<f32>>> {
-        match self {
-            Vectors::Kv(kv) => kv.get(id).json().await.map_err(|error| Error::upstream(format!("KV: {error}"))),
-            Vectors::Memory(memory) => Ok(memory.borrow().get(id).cloned()),
-        }
-    }
-}
-
 pub const MAX_PROMPT_CHARS: usize = 8_000;
 
 pub struct {{crate_name | pascal_case}} {
     model: Rc<dyn Model>,
-    vectors: Vectors,
+    /// Embeddings of batch jobs, by item id.
+    vectors: KeyValue,
     keys: HashedKeys,
     /// Counts for the rate limits: generation costs money, so every caller is limited.
     limits: Rc<dyn RateLimitStore>,
@@ -86,7 +60,7 @@ impl FromEnv for {{crate_name | pascal_case}} {
         };
         Ok({{crate_name | pascal_case}} {
             model,
-            vectors: Vectors::Kv(env.kv("EMBEDDINGS").map_err(binding_error)?),
+            vectors: KeyValue::kv(env.kv("EMBEDDINGS").map_err(binding_error)?),
             keys: HashedKeys::parse(&config.secret("API_KEYS")?)?,
             limits: Rc::new(DurableStore::from_env(env, "RATE_LIMITER")?),
         })
@@ -97,7 +71,7 @@ impl {{crate_name | pascal_case}} {
     /// The service on `model`, keeping vectors and rate-limit counts in memory: for tests.
     pub fn with_model(model: Rc<dyn Model>, keys: HashedKeys) -> Self {
         let limits = Rc::new(dotdo::middleware::MemoryStore::default());
-        {{crate_name | pascal_case}} { model, vectors: Vectors::Memory(Default::default()), keys, limits }
+        {{crate_name | pascal_case}} { model, vectors: KeyValue::in_memory(), keys, limits }
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -185,7 +159,7 @@ impl {{crate_name | pascal_case}} {
             return Err(Error::upstream("the model returned a vector count that does not match"));
         }
         for (item, values) in job.items.iter().zip(vectors) {
-            self.vectors.put(&item.id, &values).await?;
+            self.vectors.put(&item.id, &values, None).await?;
         }
         Ok(())
     }
