@@ -23,6 +23,19 @@ impl<T: Transport + ?Sized> Transport for &T {
     }
 }
 
+/// What an `#[rpc]` method may return: the typed client decodes it, so it is `Deserialize` as
+/// well as `Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the result of an `#[rpc]` method: the typed client could not decode it",
+    label = "the typed client decodes this",
+    note = "derive `serde::Deserialize` for it, or leave `#[rpc]` off the method (HTTP and MCP need only `Serialize`)"
+)]
+pub trait RpcResult: DeserializeOwned {}
+
+// Not recommended, so a missing `Deserialize` is reported in the words above.
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> RpcResult for T {}
+
 /// A JSON-RPC 2.0 client.
 pub struct RpcClient<T> {
     transport: T,
@@ -43,7 +56,7 @@ impl<T: Transport> RpcClient<T> {
 
     /// Calls `method` with `params` (an object of named arguments) and decodes its result. An
     /// error the service returned comes back as the same [`Error`] kind, message and field.
-    pub async fn call<P: Serialize, R: DeserializeOwned>(
+    pub async fn call<P: Serialize, R: RpcResult>(
         &self,
         method: &str,
         params: &P,

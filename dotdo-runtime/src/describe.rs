@@ -86,6 +86,9 @@ pub trait MethodOutput {
     fn into_reply(self) -> Result<Reply, Error>;
 }
 
+// Not recommended: a failing bound is then reported as `MethodOutput`, in the words above,
+// rather than as a bare `Serialize` bound the user never wrote.
+#[diagnostic::do_not_recommend]
 impl<T: serde::Serialize, E: Into<Error>> MethodOutput for Result<T, E> {
     type Ok = T;
     fn into_reply(self) -> Result<Reply, Error> {

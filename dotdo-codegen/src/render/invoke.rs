@@ -26,13 +26,13 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
             quote! { #ident }
         }
     });
-    // Spanned at the return type, so a result that cannot be serialized is reported there.
-    let output_span = method
-        .output
-        .as_ref()
-        .map_or(method.ident.span(), |output| output.span());
-    let reply = quote_spanned! {output_span=>
-        #krate::MethodOutput::into_reply(<#self_ty>::#method_ident(__service, #(#call_args),*).await)
+    let call = quote! { <#self_ty>::#method_ident(__service, #(#call_args),*).await };
+    // Named through the return type, so a result that is not one is reported at that type.
+    let reply = match &method.output {
+        Some(output) => quote_spanned! {output.span()=>
+            <#output as #krate::MethodOutput>::into_reply(#call)
+        },
+        None => quote_spanned! {method.ident.span()=> #krate::MethodOutput::into_reply(#call) },
     };
     quote! {
         #[allow(non_snake_case, unused_mut, unused_variables, clippy::needless_question_mark)]

@@ -68,7 +68,10 @@ const _: () = {
             let id: u64 = __args.take("id")?;
             let verbose: Option<bool> = __args.take("verbose")?;
             __args.finish()?;
-            ::dotdo::MethodOutput::into_reply(
+            <Result<
+                String,
+                dotdo::Error,
+            > as ::dotdo::MethodOutput>::into_reply(
                 <Items>::get_item(__service, id, verbose).await,
             )
         })
@@ -90,7 +93,10 @@ const _: () = {
         ::dotdo::__private::boxed(async move {
             let name: String = __args.take("name")?;
             __args.finish()?;
-            ::dotdo::MethodOutput::into_reply(
+            <Result<
+                String,
+                dotdo::Error,
+            > as ::dotdo::MethodOutput>::into_reply(
                 <Items>::create_item(__service, __context, name).await,
             )
         })
@@ -112,7 +118,10 @@ const _: () = {
         ::dotdo::__private::boxed(async move {
             let event: String = __args.take("event")?;
             __args.finish()?;
-            ::dotdo::MethodOutput::into_reply(
+            <Result<
+                (),
+                dotdo::Error,
+            > as ::dotdo::MethodOutput>::into_reply(
                 <Items>::item_created(__service, event).await,
             )
         })
