@@ -23,12 +23,12 @@ impl<T: Transport + ?Sized> Transport for &T {
     }
 }
 
-/// What an `#[rpc]` method may return: the typed client decodes it, so it is `Deserialize` as
-/// well as `Serialize`.
+/// What an `#[rpc]` method may return: JSON the typed client decodes, so `Deserialize` as well
+/// as `Serialize` (an `HttpResponse` or other non-JSON result is for `#[http]` only).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the result of an `#[rpc]` method: the typed client could not decode it",
+    message = "`{Self}` cannot be the result of an `#[rpc]` method: RPC answers JSON the typed client decodes",
     label = "the typed client decodes this",
-    note = "derive `serde::Deserialize` for it, or leave `#[rpc]` off the method (HTTP and MCP need only `Serialize`)"
+    note = "return a type with `serde::Serialize` and `serde::Deserialize`, or leave `#[rpc]` off the method (an `HttpResponse` is for `#[http]` only; MCP needs `Serialize` and `JsonSchema`)"
 )]
 pub trait RpcResult: DeserializeOwned {}
 

@@ -39,6 +39,8 @@ pub struct Context {
     extensions: http::Extensions,
     /// The worker's bindings, when running on Workers.
     env: Option<worker::Env>,
+    /// Headers (and cookies) a method set for its HTTP response, beside a typed result.
+    response_headers: std::cell::RefCell<HeaderMap>,
 }
 
 impl Context {
@@ -72,6 +74,7 @@ impl Context {
             headers,
             extensions: http::Extensions::new(),
             env: None,
+            response_headers: Default::default(),
         }
     }
 
@@ -121,6 +124,38 @@ impl Context {
     }
     pub fn set_env(&mut self, env: worker::Env) {
         self.env = Some(env);
+    }
+    /// The value of the request's cookie `name`, if it sent one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse_encoded)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == name)
+            .map(|cookie| cookie.value().to_owned())
+    }
+    /// Sets a header on this call's HTTP response, whatever the method returns (a typed JSON
+    /// result keeps its type). Ignored on RPC, MCP, queue and cron calls.
+    pub fn set_header(&self, name: &str, value: &str) -> crate::Result<()> {
+        let (name, value) = crate::response::header(name, value).map_err(crate::Error::internal)?;
+        self.response_headers.borrow_mut().insert(name, value);
+        Ok(())
+    }
+    /// Adds a cookie to this call's HTTP response: `HttpOnly`, `Secure`, `SameSite=Lax` and
+    /// `Path=/` unless it says otherwise. Ignored on RPC, MCP, queue and cron calls.
+    pub fn set_cookie(&self, cookie: cookie::Cookie<'_>) -> crate::Result<()> {
+        let value = crate::response::set_cookie(cookie).map_err(crate::Error::internal)?;
+        self.response_headers
+            .borrow_mut()
+            .append(http::header::SET_COOKIE, value);
+        Ok(())
+    }
+    /// The headers set with [`set_header`](Self::set_header) and
+    /// [`set_cookie`](Self::set_cookie), leaving none.
+    pub(crate) fn take_response_headers(&self) -> HeaderMap {
+        std::mem::take(&mut self.response_headers.borrow_mut())
     }
     /// Shorthand for `extensions().get::<T>()`.
     pub fn get<T: Send + Sync + Clone + 'static>(&self) -> Option<&T> {

@@ -9,6 +9,7 @@ use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
 use crate::args::Args;
+use crate::response::{HttpResponse, IntoResponse};
 use crate::{Context, Error};
 
 /// Implemented by `#[dotdo::service]` for the service's type.
@@ -53,32 +54,41 @@ impl Access {
     }
 }
 
-/// The serialized JSON of a method's successful result.
+/// A method's successful result, as its [`IntoResponse`] made it: for a JSON value, the value
+/// serialized once, which every interface can answer.
 #[derive(Debug)]
 pub struct Reply {
-    json: String,
+    response: HttpResponse,
 }
 
 impl Reply {
-    pub fn json(&self) -> &str {
-        &self.json
-    }
-
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.json.into_bytes()
+    /// The result's JSON text; `None` for a response that is not a JSON value.
+    pub fn json(&self) -> Option<&str> {
+        self.response.json_text()
     }
 
     /// The result as a raw JSON value, to embed in an envelope without re-encoding it.
-    pub fn into_raw(self) -> Box<serde_json::value::RawValue> {
-        serde_json::value::RawValue::from_string(self.json).expect("serde_json produced this JSON")
+    pub fn into_raw(self) -> Result<Box<serde_json::value::RawValue>, Error> {
+        let json = self.response.json_text().ok_or_else(|| {
+            Error::internal(
+                "this method's result is not JSON: it cannot be answered over RPC or MCP",
+            )
+        })?;
+        Ok(serde_json::value::RawValue::from_string(json.to_owned())
+            .expect("serde_json produced this JSON"))
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        self.response
     }
 }
 
-/// What a method may return: `Result<T, E>` with `T: Serialize` and `E: Into<dotdo::Error>`.
+/// What a method may return: `Result<T, E>` with `T: Serialize` (or any [`IntoResponse`]) and
+/// `E: Into<dotdo::Error>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a result a dotdo method can return",
     label = "a service method returns `Result<T, dotdo::Error>`",
-    note = "`T` must be `serde::Serialize` (and `serde::Deserialize` on `#[rpc]` methods, for the typed client); the error any type with `Into<dotdo::Error>`"
+    note = "`T` must be `serde::Serialize` (and `serde::Deserialize` on `#[rpc]` methods, for the typed client) or a `dotdo::HttpResponse`; the error any type with `Into<dotdo::Error>`"
 )]
 pub trait MethodOutput {
     /// The success type, as the typed client returns it.
@@ -89,13 +99,11 @@ pub trait MethodOutput {
 // Not recommended: a failing bound is then reported as `MethodOutput`, in the words above,
 // rather than as a bare `Serialize` bound the user never wrote.
 #[diagnostic::do_not_recommend]
-impl<T: serde::Serialize, E: Into<Error>> MethodOutput for Result<T, E> {
+impl<T: IntoResponse, E: Into<Error>> MethodOutput for Result<T, E> {
     type Ok = T;
     fn into_reply(self) -> Result<Reply, Error> {
-        let value = self.map_err(Into::into)?;
-        let json = serde_json::to_string(&value)
-            .map_err(|error| Error::internal(format!("serializing the result: {error}")))?;
-        Ok(Reply { json })
+        let response = self.map_err(Into::into)?.into_response()?;
+        Ok(Reply { response })
     }
 }
 

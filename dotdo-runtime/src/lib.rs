@@ -4,7 +4,7 @@
 //!
 //! The modules are layered, each using only those below it (docs/architecture.md):
 //! 1. wire types and helpers: `error`, `jsonrpc`, `wire`, `context`, `args`, `schema`, `body`,
-//!    `config`, `log`, `name`, `sql`, `kv`, `upstream`, `middleware`;
+//!    `config`, `log`, `name`, `response`, `sql`, `kv`, `upstream`, `middleware`;
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
@@ -30,6 +30,7 @@ mod name;
 pub mod queue;
 pub mod random;
 mod request_id;
+mod response;
 mod routes;
 pub mod rpc;
 mod schema;
@@ -48,6 +49,7 @@ pub mod http {
     pub use crate::wire::{
         Incoming, MCP_PATH, RPC_PATH, Request, Response, error_response, require_json_content_type,
     };
+    pub use cookie::{Cookie, SameSite};
 }
 
 pub use context::{Context, Interface, Principal};
@@ -57,6 +59,7 @@ pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 pub use futures_util::future::LocalBoxFuture;
 pub use middleware::{Middleware, Next, Stack};
 pub use name::{InvalidName, Name};
+pub use response::{HttpResponse, IntoResponse};
 
 /// What generated code names. Not a public API: it may change in any release.
 #[doc(hidden)]

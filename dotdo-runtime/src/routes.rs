@@ -3,15 +3,14 @@
 //! as JSON (or 204 for `()`), every error as problem+json.
 
 use futures_util::future::LocalBoxFuture;
-use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use crate::args::{Args, Source};
 use crate::describe::{BodyBinding, RouteDesc, Service, Verb};
 use crate::wire::{
-    Incoming, Response, empty_response, error_response, json_response, require_json_content_type,
-    with_request_id,
+    Incoming, Response, empty_response, error_response, require_json_content_type, with_request_id,
 };
 use crate::{Context, Error, ErrorKind};
 
@@ -153,9 +152,25 @@ async fn answer<'a, S: Service>(
         .status
         .unwrap_or(if method.returns_unit { 204 } else { 200 });
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut response = match (method.invoke)(service, context, args).await {
-        Ok(_) if status == StatusCode::NO_CONTENT => empty_response(status),
-        Ok(reply) => json_response(status, reply.into_bytes()),
+    let outcome = (method.invoke)(service, context, args)
+        .await
+        .and_then(|reply| reply.into_response().into_parts());
+    let mut response = match outcome {
+        Ok((own_status, headers, body)) => {
+            let status = own_status.unwrap_or(status);
+            let mut response = empty_response(status);
+            if status == StatusCode::NO_CONTENT {
+                // No body, so no body's type either (a `()` result is JSON `null`).
+                let mut headers = headers;
+                headers.remove(CONTENT_TYPE);
+                *response.headers_mut() = headers;
+            } else {
+                *response.headers_mut() = headers;
+                *response.body_mut() = body;
+            }
+            add_context_headers(&mut response, context);
+            response
+        }
         Err(error) => error_response(&error, context),
     };
     if is_head {
@@ -166,6 +181,23 @@ async fn answer<'a, S: Service>(
             .insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
     response
+}
+
+/// The headers and cookies the method set through its context: a header replaces the
+/// response's own of that name, cookies are added.
+fn add_context_headers(response: &mut Response, context: &Context) {
+    let mut current = None;
+    for (name, value) in context.take_response_headers() {
+        if let Some(name) = name {
+            current = Some(name);
+        }
+        let Some(name) = &current else { continue };
+        if *name == SET_COOKIE {
+            response.headers_mut().append(name, value);
+        } else {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 fn bind<'a>(

@@ -191,8 +191,8 @@ async fn invoke<S: Service>(
     let mut args = Args::new(method.params);
     args.push_params(params)
         .map_err(|error| error_object(&error, context))?;
-    match (method.invoke)(service, context, args).await {
-        Ok(reply) => Ok(reply.into_raw()),
-        Err(error) => Err(error_object(&error, context)),
-    }
+    (method.invoke)(service, context, args)
+        .await
+        .and_then(|reply| reply.into_raw())
+        .map_err(|error| error_object(&error, context))
 }

@@ -63,9 +63,22 @@ pub fn args_schema<const N: usize>(args: [ArgSchema; N]) -> Schema {
     Schema::from(object)
 }
 
+/// What an `#[mcp_tool]` method may return: JSON with a schema (an `HttpResponse` or other
+/// non-JSON result is for `#[http]` only).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the result of an `#[mcp_tool]`: tools answer JSON described by a schema",
+    label = "an MCP tool answers this as JSON",
+    note = "return a type with `serde::Serialize` and `schemars::JsonSchema`, or leave `#[mcp_tool]` off the method (an `HttpResponse` is for `#[http]` only)"
+)]
+pub trait ToolResult: serde::Serialize + JsonSchema {}
+
+// Not recommended, so a missing bound is reported in the words above.
+#[diagnostic::do_not_recommend]
+impl<T: serde::Serialize + JsonSchema> ToolResult for T {}
+
 /// The output schema of a method returning `T`, when `T` is an object (MCP's `outputSchema` and
 /// `structuredContent` must be objects); `null` otherwise.
-pub fn output_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+pub fn output_schema<T: ToolResult>(generator: &mut SchemaGenerator) -> Schema {
     let schema = generator.root_schema_for::<T>();
     match schema.get("type") {
         Some(Value::String(ty)) if ty == "object" => {
@@ -139,14 +152,14 @@ mod tests {
     use serde_json::json;
 
     #[allow(dead_code)]
-    #[derive(Deserialize, JsonSchema)]
+    #[derive(Deserialize, serde::Serialize, JsonSchema)]
     struct Address {
         /// The street.
         street: String,
     }
 
     #[allow(dead_code)]
-    #[derive(Deserialize, JsonSchema)]
+    #[derive(Deserialize, serde::Serialize, JsonSchema)]
     struct Person {
         name: String,
         home: Address,

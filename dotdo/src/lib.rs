@@ -39,10 +39,10 @@ pub use dotdo_runtime::__private;
 #[cfg(feature = "testing")]
 pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
-    Context, Error, ErrorData, ErrorKind, Interface, InvalidName, LocalBoxFuture, MethodOutput,
-    Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
-    Stack, client, clock, config, cron, http, jsonrpc, kv, log, mcp, queue, random, rpc, sql,
-    upstream, worker,
+    Context, Error, ErrorData, ErrorKind, HttpResponse, Interface, IntoResponse, InvalidName,
+    LocalBoxFuture, MethodOutput, Middleware, Name, Next, Principal, Problem, QueueDecision,
+    Result, Service, ServiceDescription, Stack, client, clock, config, cron, http, jsonrpc, kv,
+    log, mcp, queue, random, rpc, sql, upstream, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and
@@ -60,5 +60,8 @@ pub mod prelude {
     pub use crate as dotdo;
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::__private::JsonSchema;
-    pub use dotdo_runtime::{Context, Error, ErrorKind, Name, Principal};
+    pub use dotdo_runtime::http::Cookie;
+    pub use dotdo_runtime::{
+        Context, Error, ErrorKind, HttpResponse, IntoResponse, Name, Principal,
+    };
 }

@@ -107,6 +107,38 @@ describe("HTTP routes", () => {
   });
 });
 
+describe("HTTP responses beyond JSON", () => {
+  test("an HTML page is served as HTML", async () => {
+    const page = await fetch(`${base}/pages/home`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(await page.text(), /<h1>Items<\/h1>/);
+  });
+
+  test("a login redirects with a safe session cookie, which the next page reads back", async () => {
+    const login = await fetch(`${base}/pages/login`, { ...json(JSON.stringify("ada")), redirect: "manual" });
+    assert.equal(login.status, 303);
+    assert.equal(login.headers.get("location"), "/pages/welcome");
+    const cookie = login.headers.get("set-cookie");
+    for (const attribute of ["visitor=ada", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"]) {
+      assert.ok(cookie.includes(attribute), cookie);
+    }
+    const welcome = await fetch(`${base}/pages/welcome`, { headers: { cookie: cookie.split(";")[0] }, redirect: "manual" });
+    assert.equal(await welcome.text(), "<p>Welcome back, ada</p>");
+    const stranger = await fetch(`${base}/pages/welcome`, { redirect: "manual" });
+    assert.equal(stranger.status, 302);
+    assert.equal(stranger.headers.get("location"), "/pages/home");
+  });
+
+  test("a file downloads with its content type and name", async () => {
+    const file = await fetch(`${base}/files/items.csv`);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get("content-type"), "text/csv");
+    assert.match(file.headers.get("content-disposition"), /^attachment; filename="items.csv"/);
+    assert.equal(await file.text(), "id,name\nw1,Widget\n");
+  });
+});
+
 describe("HTTP bad input", () => {
   test("malformed JSON body is 400", async () => {
     const body = await problem(await fetch(`${base}/items`, json('{"id": ')), 400);

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 
 use crate::model::{MethodModel, ServiceModel};
 use dotdo_routes::{param_names, parse_path, router_pattern};
@@ -112,6 +113,10 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 .output
                 .as_ref()
                 .expect("checked: exposed methods return a value");
+            // Spanned at the return type, so a result a tool cannot answer is reported there.
+            let output_schema = quote::quote_spanned! {output.span()=>
+                #krate::__private::output_schema::<<#output as #krate::MethodOutput>::Ok>
+            };
             tools.push(quote! {
                 #krate::__private::ToolDesc {
                     name: #name,
@@ -126,7 +131,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                         open_world: #open_world,
                     },
                     input_schema: #input_schema,
-                    output_schema: #krate::__private::output_schema::<<#output as #krate::MethodOutput>::Ok>,
+                    output_schema: #output_schema,
                 }
             });
         }

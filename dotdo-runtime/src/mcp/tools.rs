@@ -8,7 +8,7 @@ use super::{PAGE_SIZE, RequestResult};
 use crate::args::Args;
 use crate::describe::{Service, ToolDesc};
 use crate::jsonrpc::INVALID_PARAMS;
-use crate::{Context, ErrorKind};
+use crate::{Context, Error, ErrorKind};
 
 impl<S> crate::ServiceDescription<S> {
     /// The MCP `tools/list` entries, built once.
@@ -100,13 +100,19 @@ pub(super) async fn call_tool<S: Service>(
         Ok(()) => (method.invoke)(service, context, args).await,
         Err(error) => Err(error),
     };
+    // Tools return JSON (the macro refuses any other result): a reply without it is a bug.
+    let outcome = outcome.and_then(|reply| {
+        reply.json().map(str::to_owned).ok_or_else(|| {
+            Error::internal("this tool's result is not JSON: it cannot be answered over MCP")
+        })
+    });
     Ok(match outcome {
-        Ok(reply) => {
-            let text = reply.json().to_owned();
+        Ok(text) => {
+            let structured = description.mcp_tools()[index].get("outputSchema").is_some();
+            let structured = structured.then(|| serde_json::from_str(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
-            if description.mcp_tools()[index].get("outputSchema").is_some() {
-                result["structuredContent"] =
-                    serde_json::from_str(reply.json()).unwrap_or(Value::Null);
+            if let Some(structured) = structured {
+                result["structuredContent"] = structured;
             }
             result
         }
