@@ -6,7 +6,7 @@ use proc_macro2::Span;
 use syn::{FnArg, LitStr, Type};
 
 use crate::ctxt::Ctxt;
-use crate::model::{MethodModel, ServiceModel};
+use crate::model::{BindingFrom, MethodModel, ServiceModel};
 use dotdo_routes::{RESERVED_PATHS, Segment, Verb, parse_path, route_shape, router_pattern};
 
 /// Routes the runtime's router could not hold together (a parameter and a wildcard at one
@@ -50,6 +50,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
     for method in service.exposed() {
         check_signature(ctxt, method);
         check_public(ctxt, method);
+        check_bindings(ctxt, method);
 
         if let Some(rpc) = &method.rpc {
             let name = method.rpc_name();
@@ -195,6 +196,76 @@ fn check_cron(ctxt: &Ctxt, method: &MethodModel, schedule: &LitStr) {
 }
 
 /// `public` says "anyone, on purpose": it cannot also ask for a principal.
+/// Arguments bound from headers, cookies or the raw body exist only in HTTP requests.
+fn check_bindings(ctxt: &Ctxt, method: &MethodModel) {
+    let mut bodies = 0;
+    for arg in &method.args {
+        let Some(binding) = &arg.binding else {
+            continue;
+        };
+        let attribute = binding.from.attribute();
+        if arg.is_context {
+            ctxt.error_spanned_by(&binding.attr, format!("the context is not bound from the request: `{attribute}` goes on another argument"));
+            continue;
+        }
+        let others = [
+            (method.rpc.is_some(), "#[rpc]"),
+            (method.mcp.is_some(), "#[mcp_tool]"),
+            (!method.queue.is_empty(), "#[queue]"),
+            (!method.cron.is_empty(), "#[cron]"),
+        ];
+        if let Some((_, interface)) = others.iter().find(|(used, _)| *used) {
+            ctxt.error_spanned_by(
+                &binding.attr,
+                format!("`{attribute}` binds `{}` from an HTTP request, which a {interface} call does not have: such a method is `#[http]` only", arg.name),
+            );
+        }
+        match &binding.from {
+            BindingFrom::Header(name) if http::HeaderName::from_bytes(name.as_bytes()).is_err() => {
+                ctxt.error_spanned_by(
+                    &binding.attr,
+                    format!("`{name}` is not a valid header name"),
+                );
+            }
+            BindingFrom::Cookie(name)
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)) =>
+            {
+                ctxt.error_spanned_by(
+                    &binding.attr,
+                    format!("`{name}` is not a valid cookie name"),
+                );
+            }
+            BindingFrom::Body => {
+                bodies += 1;
+                let bodiless = method
+                    .http
+                    .iter()
+                    .filter_map(|http| http.route.as_ref())
+                    .find(|(verb, _)| !verb.takes_body());
+                if let Some((verb, _)) = bodiless {
+                    ctxt.error_spanned_by(
+                        &binding.attr,
+                        format!(
+                            "`#[body]` on a {} route: its requests have no body",
+                            verb.as_str()
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if bodies > 1 {
+            ctxt.error_spanned_by(
+                &binding.attr,
+                "one `#[body]` argument per method: the body is read once",
+            );
+        }
+    }
+}
+
 fn check_public(ctxt: &Ctxt, method: &MethodModel) {
     let accesses = method
         .http

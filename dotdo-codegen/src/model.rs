@@ -46,6 +46,34 @@ pub struct ArgModel {
     pub name: String,
     pub ty: Type,
     pub is_context: bool,
+    /// Where an HTTP request gives it, when an attribute says (`#[header]`, `#[cookie]`, `#[body]`).
+    pub binding: Option<ArgBinding>,
+}
+
+/// An argument bound from a part of the HTTP request other than path, query and JSON body.
+pub struct ArgBinding {
+    pub from: BindingFrom,
+    /// The attribute, for errors.
+    pub attr: syn::Attribute,
+}
+
+pub enum BindingFrom {
+    /// A request header, by its lower-case name.
+    Header(String),
+    /// A request cookie, by its name.
+    Cookie(String),
+    /// The request body exactly as sent.
+    Body,
+}
+
+impl BindingFrom {
+    pub fn attribute(&self) -> &'static str {
+        match self {
+            BindingFrom::Header(_) => "#[header]",
+            BindingFrom::Cookie(_) => "#[cookie]",
+            BindingFrom::Body => "#[body]",
+        }
+    }
 }
 
 impl MethodModel {
@@ -197,8 +225,9 @@ impl MethodModel {
         });
 
         let mut args = Vec::new();
-        for input in &function.sig.inputs {
+        for input in &mut function.sig.inputs {
             let FnArg::Typed(typed) = input else { continue };
+            let binding = argument_binding(ctxt, &mut typed.attrs, &typed.pat);
             let ident = match &*typed.pat {
                 Pat::Ident(pat) => pat.ident.clone(),
                 other => {
@@ -215,6 +244,7 @@ impl MethodModel {
                 name,
                 ty: (*typed.ty).clone(),
                 is_context: is_context_type(&typed.ty),
+                binding,
             });
         }
         let output = match &function.sig.output {
@@ -235,6 +265,61 @@ impl MethodModel {
             cron,
         }
     }
+}
+
+/// Takes `#[header]`, `#[header("X-Name")]`, `#[cookie]`, `#[cookie("name")]` or `#[body]` off
+/// an argument: where an HTTP request gives it.
+fn argument_binding(ctxt: &Ctxt, attrs: &mut Vec<syn::Attribute>, pat: &Pat) -> Option<ArgBinding> {
+    let mut binding: Option<ArgBinding> = None;
+    attrs.retain(|attr| {
+        let kind = ["header", "cookie", "body"]
+            .into_iter()
+            .find(|kind| attr.path().is_ident(kind));
+        let Some(kind) = kind else { return true };
+        let default_name = match pat {
+            Pat::Ident(pat) => unraw(&pat.ident),
+            _ => String::new(),
+        };
+        let given: Option<syn::LitStr> = match &attr.meta {
+            syn::Meta::Path(_) => None,
+            syn::Meta::List(_) if kind != "body" => match attr.parse_args::<syn::LitStr>() {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    ctxt.error_spanned_by(
+                        attr,
+                        format!("expected `#[{kind}]` or `#[{kind}(\"name\")]`"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                ctxt.error_spanned_by(attr, "expected `#[body]`: the whole request body, as sent");
+                None
+            }
+        };
+        let from = match kind {
+            // `user_agent` is the `user-agent` header; header names are case-insensitive.
+            "header" => BindingFrom::Header(
+                given
+                    .map_or_else(|| default_name.replace('_', "-"), |name| name.value())
+                    .to_ascii_lowercase(),
+            ),
+            "cookie" => BindingFrom::Cookie(given.map_or(default_name, |name| name.value())),
+            _ => BindingFrom::Body,
+        };
+        if binding.is_some() {
+            ctxt.error_spanned_by(
+                attr,
+                "an argument is bound from one place: one of `#[header]`, `#[cookie]`, `#[body]`",
+            );
+        }
+        binding = Some(ArgBinding {
+            from,
+            attr: attr.clone(),
+        });
+        false
+    });
+    binding
 }
 
 /// An identifier as a name on the wire: `r#type` is `type`.

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
+use crate::text_values::{Body, Fields, NoValues, TextValues};
 
 /// Where an argument's value came from; it decides how text is parsed and what an error says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +26,20 @@ pub enum Source {
     Field,
     /// A queue message's `data`.
     Message,
+    /// An HTTP request header (text), by its name.
+    Header(&'static str),
+    /// An HTTP request cookie (text), by its name.
+    Cookie(&'static str),
 }
 
 #[derive(Debug)]
 enum Raw<'a> {
     Text(Cow<'a, str>),
     Json(Value),
+    /// A request body exactly as sent.
+    Bytes(&'a [u8]),
+    /// The fields of an `application/x-www-form-urlencoded` body, as one argument.
+    Form(Vec<(Cow<'a, str>, Cow<'a, str>)>),
 }
 
 #[derive(Debug)]
@@ -46,6 +55,8 @@ struct Entry<'a> {
 pub struct Args<'a> {
     expected: &'static [&'static str],
     entries: Vec<Entry<'a>>,
+    /// Arguments whose header or cookie the request did not carry.
+    absent: Vec<(&'static str, Source)>,
 }
 
 impl<'a> Args<'a> {
@@ -54,6 +65,7 @@ impl<'a> Args<'a> {
         Args {
             expected,
             entries: Vec::new(),
+            absent: Vec::new(),
         }
     }
 
@@ -79,6 +91,30 @@ impl<'a> Args<'a> {
             raw: Raw::Json(value),
             source,
         });
+    }
+
+    /// Adds a request body exactly as sent: `Vec<u8>` takes its bytes, `String` its text.
+    pub fn push_bytes(&mut self, name: &'static str, body: &'a [u8]) {
+        self.entries.push(Entry {
+            name: name.into(),
+            raw: Raw::Bytes(body),
+            source: Source::Body,
+        });
+    }
+
+    /// Adds the fields of a form as one argument (a struct, or a map).
+    pub fn push_form(&mut self, name: &'static str, fields: Vec<(Cow<'a, str>, Cow<'a, str>)>) {
+        self.entries.push(Entry {
+            name: name.into(),
+            raw: Raw::Form(fields),
+            source: Source::Body,
+        });
+    }
+
+    /// Records that the header or cookie argument `name` is bound from was not sent, so its
+    /// absence is reported as that.
+    pub fn note_absent(&mut self, name: &'static str, source: Source) {
+        self.absent.push((name, source));
     }
 
     /// Adds every field of a JSON object; anything else is an error that names what was sent.
@@ -135,19 +171,65 @@ impl<'a> Args<'a> {
     /// error naming the argument for anything else.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
         let Some(index) = self.entries.iter().rposition(|entry| entry.name == name) else {
-            return accepts_absence::<T>().ok_or_else(|| missing(name));
+            // Absent is `None` for an `Option`, empty for a `Vec`, an error for anything else.
+            return accepts_absence::<T>()
+                .or_else(|| T::deserialize(NoValues).ok())
+                .ok_or_else(|| self.missing(name));
         };
-        let entry = self.entries.swap_remove(index);
+        // A repeated text value (`?tag=a&tag=b`, a header sent twice) is all of that source's
+        // values, in order: a sequence takes them all, a scalar the last.
+        let source = self.entries[index].source;
+        let repeated: Vec<Cow<'a, str>> = self.entries[..index]
+            .iter()
+            .filter(|other| other.name == name && other.source == source)
+            .filter_map(|other| match &other.raw {
+                Raw::Text(text) => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        // `remove`, not `swap_remove`: repeated values keep the order they were sent in.
+        let entry = self.entries.remove(index);
         // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
         self.entries.retain(|other| other.name != name);
         match entry.raw {
-            Raw::Text(text) => serde_plain::from_str::<T>(&text).map_err(|error| {
-                let message = format!("invalid value for `{name}`: {}", error);
-                match entry.source {
-                    Source::Path => Error::bad_request(message).with_field(name),
-                    _ => Error::invalid_field(name, message),
-                }
+            Raw::Text(text) => {
+                let mut values: Vec<&str> = repeated.iter().map(|value| value.as_ref()).collect();
+                values.push(&text);
+                T::deserialize(TextValues::new(values)).map_err(|error| {
+                    let message = match entry.source {
+                        Source::Header(header) => format!("invalid `{header}` header: {error}"),
+                        Source::Cookie(cookie) => format!("invalid `{cookie}` cookie: {error}"),
+                        _ => format!("invalid value for `{name}`: {error}"),
+                    };
+                    match entry.source {
+                        Source::Path | Source::Header(_) | Source::Cookie(_) => {
+                            Error::bad_request(message).with_field(name)
+                        }
+                        _ => Error::invalid_field(name, message),
+                    }
+                })
+            }
+            Raw::Bytes(body) => T::deserialize(Body(body)).map_err(|error| {
+                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
             }),
+            Raw::Form(fields) => {
+                let pairs = fields
+                    .iter()
+                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
+                T::deserialize(Fields::new(pairs)).map_err(|error| {
+                    let message = error.to_string();
+                    match named_field(&message) {
+                        Some(field) => Error::invalid_field(
+                            field.to_owned(),
+                            format!("invalid form field `{field}`: {message}"),
+                        ),
+                        None => Error::new(
+                            crate::ErrorKind::InvalidField,
+                            format!("invalid form: {message}"),
+                        ),
+                    }
+                })
+            }
             Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
                 let mut inner = error.path().to_string();
                 // serde reports a missing or unknown field in its message, not in the path.
@@ -221,8 +303,19 @@ pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
     serde_path_to_error::deserialize::<_, T>(Value::Null).ok()
 }
 
-fn missing(name: &str) -> Error {
-    Error::invalid_field(name, format!("missing required argument `{name}`"))
+impl Args<'_> {
+    /// The error for a required argument that was not given: what the caller must send.
+    fn missing(&self, name: &str) -> Error {
+        match self.absent.iter().find(|(absent, _)| *absent == name) {
+            Some((_, Source::Header(header))) => {
+                Error::bad_request(format!("the `{header}` header is required")).with_field(name)
+            }
+            Some((_, Source::Cookie(cookie))) => {
+                Error::bad_request(format!("the `{cookie}` cookie is required")).with_field(name)
+            }
+            _ => Error::invalid_field(name, format!("missing required argument `{name}`")),
+        }
+    }
 }
 
 /// The field named by serde's "missing field `x`" and "unknown field `x`, expected …" errors.
@@ -240,6 +333,8 @@ fn describe(source: Source) -> &'static str {
         Source::Body => "request body",
         Source::Field => "argument",
         Source::Message => "message data",
+        Source::Header(_) => "header",
+        Source::Cookie(_) => "cookie",
     }
 }
 

@@ -127,14 +127,7 @@ impl Context {
     }
     /// The value of the request's cookie `name`, if it sent one.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse_encoded)
-            .filter_map(Result::ok)
-            .find(|cookie| cookie.name() == name)
-            .map(|cookie| cookie.value().to_owned())
+        request_cookie(&self.headers, name)
     }
     /// Sets a header on this call's HTTP response, whatever the method returns (a typed JSON
     /// result keeps its type). Ignored on RPC, MCP, queue and cron calls.
@@ -161,4 +154,16 @@ impl Context {
     pub fn get<T: Send + Sync + Clone + 'static>(&self) -> Option<&T> {
         self.extensions.get::<T>()
     }
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }

@@ -154,6 +154,25 @@ pub struct RouteDesc {
     pub layer: Option<usize>,
     /// The success status (200 unless declared; 204 for methods that return `()`).
     pub status: Option<u16>,
+    /// Arguments bound from headers, cookies or the raw body.
+    pub extract: &'static [Extract],
+}
+
+/// An argument bound from a part of the request other than path, query and JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extract {
+    pub arg: &'static str,
+    pub from: ExtractFrom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractFrom {
+    /// `#[header]`: a request header by its lower-case name (every value when repeated).
+    Header(&'static str),
+    /// `#[cookie]`: a request cookie by its name.
+    Cookie(&'static str),
+    /// `#[body]`: the request body exactly as sent.
+    Body,
 }
 
 pub struct RpcDesc {
@@ -292,6 +311,7 @@ mod tests {
             access: Access::Public,
             layer: None,
             status: None,
+            extract: &[],
         };
         let routes = [
             route(Verb::Get, "/t/:ns/*selector", &["ns", "selector"][..]),

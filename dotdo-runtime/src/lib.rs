@@ -37,6 +37,7 @@ mod schema;
 pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text_values;
 pub mod upstream;
 mod wire;
 pub mod worker;
@@ -66,8 +67,9 @@ pub use response::{HttpResponse, IntoResponse};
 pub mod __private {
     pub use crate::args::{Args, Source};
     pub use crate::describe::{
-        Access, BodyBinding, CronDesc, DescriptionParts, Invoke, Layer, MethodDesc, QueueDesc,
-        Reply, RouteDesc, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
+        Access, BodyBinding, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke, Layer,
+        MethodDesc, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc,
+        Verb,
     };
     pub use crate::schema::{ArgSchema, args_schema, output_schema};
     pub use ::worker::{js_sys, wasm_bindgen, worker_sys};

@@ -8,9 +8,10 @@ use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use crate::args::{Args, Source};
-use crate::describe::{BodyBinding, RouteDesc, Service, Verb};
+use crate::context::request_cookie;
+use crate::describe::{BodyBinding, ExtractFrom, RouteDesc, Service, Verb};
 use crate::wire::{
-    Incoming, Response, empty_response, error_response, require_json_content_type, with_request_id,
+    BodyFormat, Incoming, Response, body_format, empty_response, error_response, with_request_id,
 };
 use crate::{Context, Error, ErrorKind};
 
@@ -205,8 +206,8 @@ fn bind<'a>(
     route: &RouteDesc,
     path_values: impl Iterator<Item = &'a str>,
     query: Option<&'a str>,
-    headers: &HeaderMap,
-    body: &[u8],
+    headers: &'a HeaderMap,
+    body: &'a [u8],
 ) -> Result<(), Error> {
     if let Some(query) = query {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -214,13 +215,50 @@ fn bind<'a>(
         }
     }
     if route.body != BodyBinding::None && !body.is_empty() {
-        require_json_content_type(headers)?;
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
-        match route.body {
-            BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),
-            BodyBinding::Fields => args.push_object(value, "the request body")?,
-            BodyBinding::None => {}
+        match body_format(headers)? {
+            BodyFormat::Json => {
+                let value: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
+                match route.body {
+                    BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),
+                    BodyBinding::Fields => args.push_object(value, "the request body")?,
+                    BodyBinding::None => {}
+                }
+            }
+            BodyFormat::Form => {
+                let fields = form_urlencoded::parse(body);
+                match route.body {
+                    BodyBinding::Whole(name) => args.push_form(name, fields.collect()),
+                    BodyBinding::Fields => {
+                        for (name, value) in fields {
+                            args.push_text(name, value, Source::Field);
+                        }
+                    }
+                    BodyBinding::None => {}
+                }
+            }
+        }
+    }
+    for extract in route.extract {
+        match extract.from {
+            ExtractFrom::Header(header) => {
+                let mut values = headers.get_all(header).iter().peekable();
+                if values.peek().is_none() {
+                    args.note_absent(extract.arg, Source::Header(header));
+                }
+                for value in values {
+                    let text = value.to_str().map_err(|_| {
+                        Error::bad_request(format!("the `{header}` header is not text"))
+                            .with_field(extract.arg)
+                    })?;
+                    args.push_text(extract.arg, text, Source::Header(header));
+                }
+            }
+            ExtractFrom::Cookie(cookie) => match request_cookie(headers, cookie) {
+                Some(value) => args.push_text(extract.arg, value, Source::Cookie(cookie)),
+                None => args.note_absent(extract.arg, Source::Cookie(cookie)),
+            },
+            ExtractFrom::Body => args.push_bytes(extract.arg, body),
         }
     }
     for (&name, raw) in route.names.iter().zip(path_values) {

@@ -21,20 +21,47 @@ pub struct Incoming {
     pub body: Vec<u8>,
 }
 
-/// A body must be JSON: `application/json` or any `+json` type. A missing content type is
-/// taken as JSON, since many clients omit it.
-pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
-        return Ok(());
-    };
+/// How a route's body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    Json,
+    Form,
+}
+
+/// The format of a route's body, by its content type: JSON (also when none is given, as many
+/// clients omit it) or a form; anything else is 415 naming both.
+pub(crate) fn body_format(headers: &HeaderMap) -> Result<BodyFormat, Error> {
+    match content_type_essence(headers).as_deref() {
+        None | Some("application/json") => Ok(BodyFormat::Json),
+        Some(essence) if essence.ends_with("+json") => Ok(BodyFormat::Json),
+        Some("application/x-www-form-urlencoded") => Ok(BodyFormat::Form),
+        Some(essence) => Err(Error::new(
+            crate::ErrorKind::UnsupportedMediaType,
+            format!(
+                "expected a JSON or form body (application/json, application/x-www-form-urlencoded), got `{essence}`"
+            ),
+        )),
+    }
+}
+
+/// The media type of the request's body, lower-case, without parameters.
+fn content_type_essence(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?;
     let essence = value
         .to_str()
         .unwrap_or_default()
         .split(';')
         .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+        .unwrap_or_default();
+    Some(essence.trim().to_ascii_lowercase())
+}
+
+/// A body must be JSON: `application/json` or any `+json` type. A missing content type is
+/// taken as JSON, since many clients omit it.
+pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
+    let Some(essence) = content_type_essence(headers) else {
+        return Ok(());
+    };
     if essence == "application/json" || essence.ends_with("+json") {
         Ok(())
     } else {

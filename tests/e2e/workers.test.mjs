@@ -5,6 +5,7 @@
 // Run: scripts/test.sh (or `node --test tests/e2e/` after scripts/setup.sh and `source scripts/env.sh`).
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 
@@ -136,6 +137,38 @@ describe("HTTP responses beyond JSON", () => {
     assert.equal(file.headers.get("content-type"), "text/csv");
     assert.match(file.headers.get("content-disposition"), /^attachment; filename="items.csv"/);
     assert.equal(await file.text(), "id,name\nw1,Widget\n");
+  });
+});
+
+describe("HTTP requests beyond JSON", () => {
+  // The fixture's development secret (tests/e2e/fixture/.dev.vars.example).
+  const WEBHOOK_SECRET = "whsec_dev_only_e2e";
+  const sign = (body, timestamp = Math.floor(Date.now() / 1000)) =>
+    `t=${timestamp},v1=${createHmac("sha256", WEBHOOK_SECRET).update(`${timestamp}.${body}`).digest("hex")}`;
+
+  test("a webhook is verified over its raw body, byte for byte", async () => {
+    // Not canonical JSON: its spacing and key order are what was signed.
+    const body = '{ "z": 1,  "a": [true] }';
+    const post = (payload, headers) => fetch(`${base}/hooks/raw`, { method: "POST", headers, body: payload });
+    const accepted = await post(body, { "content-type": "application/json", "x-signature": sign(body) });
+    assert.equal(accepted.status, 200, await accepted.clone().text());
+    assert.equal(await accepted.json(), body.length);
+    assert.equal((await post(body.replace("1", "2"), { "x-signature": sign(body) })).status, 401, "tampered");
+    const unsigned = await problem(await post(body, {}), 400);
+    assert.equal(unsigned.detail, "the `x-signature` header is required");
+  });
+
+  test("a form post binds its fields, repeated ones into a list, beside a cookie", async () => {
+    const response = await fetch(`${base}/pages/subscribe`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: "visitor=ada" },
+      body: new URLSearchParams([["email", "ada@example.com"], ["topics", "rust"], ["topics", "workers"]]).toString(),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(await response.json(), { email: "ada@example.com", topics: ["rust", "workers"], visitor: "ada" });
+    const plain = await fetch(`${base}/pages/subscribe`, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" });
+    const refused = await problem(plain, 415);
+    assert.match(refused.detail, /application\/x-www-form-urlencoded/);
   });
 });
 

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 
-use crate::model::{MethodModel, ServiceModel};
+use crate::model::{BindingFrom, MethodModel, ServiceModel};
 use dotdo_routes::{param_names, parse_path, router_pattern};
 
 pub fn render_input_schema(service: &ServiceModel, method: &MethodModel) -> TokenStream {
@@ -84,10 +84,25 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let segments = parse_path(&path.value()).unwrap_or_default();
             let pattern = router_pattern(&segments);
             let names = param_names(&segments);
+            let extract = method.args.iter().filter_map(|arg| {
+                let binding = arg.binding.as_ref()?;
+                let name = &arg.name;
+                let from = match &binding.from {
+                    BindingFrom::Header(header) => {
+                        quote! { #krate::__private::ExtractFrom::Header(#header) }
+                    }
+                    BindingFrom::Cookie(cookie) => {
+                        quote! { #krate::__private::ExtractFrom::Cookie(#cookie) }
+                    }
+                    BindingFrom::Body => quote! { #krate::__private::ExtractFrom::Body },
+                };
+                Some(quote! { #krate::__private::Extract { arg: #name, from: #from } })
+            });
             routes.push(quote! {
                 #krate::__private::RouteDesc {
                     verb: #krate::__private::Verb::#verb_ident, path: #path, pattern: #pattern, names: &[#(#names),*],
                     method: #index, body: #body, access: #access, layer: #layer, status: #status,
+                    extract: &[#(#extract),*],
                 }
             });
         }
@@ -194,13 +209,18 @@ fn body_binding(
     if let Some(body) = body {
         return quote! { #krate::__private::BodyBinding::Whole(#body) };
     }
-    if !verb.takes_body() {
+    // A raw `#[body]` argument takes the body as it is: nothing else is read from it.
+    let raw_body = method.args.iter().any(
+        |arg| matches!(&arg.binding, Some(binding) if matches!(binding.from, BindingFrom::Body)),
+    );
+    if !verb.takes_body() || raw_body {
         return quote! { #krate::__private::BodyBinding::None };
     }
     let segments = parse_path(&path.value()).unwrap_or_default();
     let path_params = param_names(&segments);
     let rest: Vec<String> = method
         .params()
+        .filter(|arg| arg.binding.is_none())
         .map(|arg| arg.name.clone())
         .filter(|name| !path_params.contains(&name.as_str()))
         .collect();

@@ -176,6 +176,7 @@ const _: () = {
                         access: ::dotdo::__private::Access::Public,
                         layer: ::core::option::Option::None,
                         status: ::core::option::Option::None,
+                        extract: &[],
                     },
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Post,
@@ -187,6 +188,7 @@ const _: () = {
                         access: ::dotdo::__private::Access::Public,
                         layer: ::core::option::Option::None,
                         status: ::core::option::Option::Some(201),
+                        extract: &[],
                     },
                 ],
                 rpc: &[

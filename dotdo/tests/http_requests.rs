@@ -1,0 +1,263 @@
+//! Requests beyond a JSON body, in-process: the raw body as sent (bytes, text), headers (single,
+//! typed, repeated), cookies, form bodies (one struct, or the arguments' fields), repeated query
+//! keys into a `Vec`, and the error each bad input gets.
+
+use dotdo::middleware::WebhookSignature;
+use dotdo::prelude::*;
+use dotdo::testing::{TestClient, TestResponse};
+use futures_executor::block_on;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec_requests_test";
+
+#[derive(Default)]
+struct Inbox;
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Signup {
+    email: String,
+    #[serde(default)]
+    topics: Vec<String>,
+    newsletter: bool,
+}
+
+#[dotdo::service]
+impl Inbox {
+    /// A webhook checked over its raw body, exactly as the sender signed it.
+    #[http(post = "/webhooks", public)]
+    async fn webhook(
+        &self,
+        #[header("x-signature")] signature: String,
+        #[body] payload: Vec<u8>,
+    ) -> Result<Value, dotdo::Error> {
+        WebhookSignature::hmac_sha256(SECRET).verify(Some(&signature), &payload)?;
+        Ok(json!({"bytes": payload.len()}))
+    }
+
+    /// A note in plain text.
+    #[http(post = "/notes", public)]
+    async fn note(&self, #[body] text: String) -> Result<String, dotdo::Error> {
+        Ok(text.to_uppercase())
+    }
+
+    /// What the client says about itself.
+    #[http(get = "/whoami")]
+    async fn whoami(
+        &self,
+        #[header] user_agent: Option<String>,
+        #[header("X-Retry-Count")] retries: Option<u32>,
+        #[header("x-tag")] tags: Vec<String>,
+    ) -> Result<Value, dotdo::Error> {
+        Ok(json!({"agent": user_agent, "retries": retries, "tags": tags}))
+    }
+
+    /// Needs its session cookie.
+    #[http(get = "/session")]
+    async fn session(&self, #[cookie("sid")] session: String) -> Result<String, dotdo::Error> {
+        Ok(session)
+    }
+
+    /// A signup form, as one struct.
+    #[http(post = "/signup", status = 201, public)]
+    async fn signup(&self, signup: Signup) -> Result<Signup, dotdo::Error> {
+        Ok(signup)
+    }
+
+    /// A search form: its fields are the arguments.
+    #[http(post = "/search", public)]
+    async fn search(&self, query: String, limit: u32) -> Result<Value, dotdo::Error> {
+        Ok(json!({"query": query, "limit": limit}))
+    }
+
+    /// Items with every tag asked for (`?tag=a&tag=b`).
+    #[http(get = "/tagged")]
+    async fn tagged(&self, tag: Vec<String>, page: Option<u32>) -> Result<Value, dotdo::Error> {
+        Ok(json!({"tags": tag, "page": page}))
+    }
+}
+
+fn client() -> TestClient<Inbox> {
+    TestClient::new(Inbox)
+}
+
+fn problem(response: &TestResponse, status: u16) -> Value {
+    assert_eq!(response.status(), status, "{}", response.text());
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    response.json()
+}
+
+#[test]
+fn a_raw_body_is_exactly_what_was_sent() {
+    block_on(async {
+        // Not canonical JSON on purpose: whitespace and key order are part of what was signed.
+        let body = "{ \"b\":1,   \"a\":2 }";
+        let signature = WebhookSignature::hmac_sha256(SECRET)
+            .sign(dotdo::clock::now_seconds(), body.as_bytes());
+        let accepted = client()
+            .post("/webhooks")
+            .header("x-signature", &signature)
+            .body(body)
+            .await;
+        assert_eq!(accepted.status(), 200, "{}", accepted.text());
+        assert_eq!(accepted.json::<Value>()["bytes"], body.len());
+        let tampered = client()
+            .post("/webhooks")
+            .header("x-signature", &signature)
+            .body(body.replace('1', "9"))
+            .await;
+        assert_eq!(tampered.status(), 401);
+        let unsigned = client().post("/webhooks").body(body).await;
+        let error = problem(&unsigned, 400);
+        assert_eq!(error["detail"], "the `x-signature` header is required");
+        assert_eq!(error["field"], "signature");
+        // Any content type: the raw body is not parsed.
+        let binary = client()
+            .post("/notes")
+            .header("content-type", "application/octet-stream")
+            .body("hi")
+            .await;
+        assert_eq!(binary.json::<String>(), "HI");
+        let not_text = client().post("/notes").body(vec![0xff, 0xfe]).await;
+        assert!(
+            problem(&not_text, 400)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not valid UTF-8")
+        );
+    });
+}
+
+#[test]
+fn headers_bind_single_typed_and_repeated() {
+    block_on(async {
+        let seen: Value = client()
+            .get("/whoami")
+            .header("user-agent", "curl/8")
+            .header("x-retry-count", "3")
+            .header("x-tag", "a")
+            .header("x-tag", "b")
+            .await
+            .json();
+        assert_eq!(
+            seen,
+            json!({"agent": "curl/8", "retries": 3, "tags": ["a", "b"]})
+        );
+        let none: Value = client().get("/whoami").await.json();
+        assert_eq!(none, json!({"agent": null, "retries": null, "tags": []}));
+        let bad = client()
+            .get("/whoami")
+            .header("x-retry-count", "many")
+            .await;
+        let error = problem(&bad, 400);
+        assert!(
+            error["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid `x-retry-count` header"),
+            "{error}"
+        );
+        assert_eq!(error["field"], "retries");
+    });
+}
+
+#[test]
+fn cookies_bind_by_name_and_a_missing_one_is_named() {
+    block_on(async {
+        let session = client()
+            .get("/session")
+            .header("cookie", "theme=dark; sid=abc123")
+            .await;
+        assert_eq!(session.json::<String>(), "abc123");
+        let missing = client()
+            .get("/session")
+            .header("cookie", "theme=dark")
+            .await;
+        assert_eq!(
+            problem(&missing, 400)["detail"],
+            "the `sid` cookie is required"
+        );
+    });
+}
+
+#[test]
+fn forms_bind_a_struct_or_the_arguments() {
+    block_on(async {
+        let inbox = client();
+        let form = |path: &str, body: &str| {
+            inbox
+                .post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_owned())
+        };
+        let created = form(
+            "/signup",
+            "email=a%40b.c&topics=rust&topics=workers&newsletter=true",
+        )
+        .await;
+        assert_eq!(created.status(), 201, "{}", created.text());
+        assert_eq!(
+            created.json::<Value>(),
+            json!({"email": "a@b.c", "topics": ["rust", "workers"], "newsletter": true})
+        );
+        let same_as_json = client()
+            .post("/signup")
+            .json(&json!({"email": "a@b.c", "newsletter": false}))
+            .await;
+        assert_eq!(same_as_json.status(), 201);
+        let missing = form("/signup", "email=a%40b.c").await;
+        let error = problem(&missing, 422);
+        assert_eq!(error["field"], "newsletter");
+        let found: Value = form("/search", "query=lamps+and+more&limit=5").await.json();
+        assert_eq!(found, json!({"query": "lamps and more", "limit": 5}));
+        let bad_limit = form("/search", "query=x&limit=lots").await;
+        assert_eq!(problem(&bad_limit, 422)["field"], "limit");
+        let unknown = form("/search", "query=x&limit=1&sort=up").await;
+        assert!(
+            problem(&unknown, 422)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("unknown argument `sort`")
+        );
+    });
+}
+
+#[test]
+fn an_unsupported_body_type_is_415_listing_the_accepted_ones() {
+    block_on(async {
+        let plain = client()
+            .post("/signup")
+            .header("content-type", "text/plain")
+            .body("hi")
+            .await;
+        let detail = problem(&plain, 415)["detail"].as_str().unwrap().to_owned();
+        assert!(
+            detail.contains("application/json")
+                && detail.contains("application/x-www-form-urlencoded"),
+            "{detail}"
+        );
+        assert!(detail.contains("`text/plain`"), "{detail}");
+    });
+}
+
+#[test]
+fn repeated_query_keys_fill_a_vec() {
+    block_on(async {
+        let tagged: Value = client()
+            .get("/tagged?tag=red&tag=round&page=2")
+            .await
+            .json();
+        assert_eq!(tagged, json!({"tags": ["red", "round"], "page": 2}));
+        let none: Value = client().get("/tagged").await.json();
+        assert_eq!(none, json!({"tags": [], "page": null}));
+        let bad = client().get("/tagged?page=2&page=x").await;
+        assert_eq!(
+            problem(&bad, 422)["field"],
+            "page",
+            "the last value counts for a scalar"
+        );
+    });
+}
