@@ -44,6 +44,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Python tools for the tests (openapi-spec-validator), in .venv, pinned by scripts/python-requirements.txt.
+if [ ! -x .venv/bin/python ] || [ scripts/python-requirements.txt -nt .venv/.installed ]; then
+  say "installing the Python test tools into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --requirement scripts/python-requirements.txt
+  touch .venv/.installed
+fi
 # Development secrets for `wrangler dev`: each worker's .dev.vars (never committed, never
 # deployed) starts as a copy of its committed .dev.vars.example; an existing one is kept.
 while IFS= read -r example; do

@@ -6,8 +6,10 @@
 pub const RPC_PATH: &str = "/_rpc";
 /// The path of the MCP endpoint.
 pub const MCP_PATH: &str = "/mcp";
+/// The path of the service's OpenAPI document.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 /// Paths dotdo serves itself: no route may take them.
-pub const RESERVED_PATHS: [&str; 2] = [RPC_PATH, MCP_PATH];
+pub const RESERVED_PATHS: [&str; 3] = [RPC_PATH, MCP_PATH, OPENAPI_PATH];
 
 /// The platform's URI standard: paths under `/_` are private, they need a principal.
 pub fn is_private(path: &str) -> bool {

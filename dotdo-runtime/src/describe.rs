@@ -124,7 +124,14 @@ pub struct MethodDesc<S> {
     /// Whether it returns `()`: an HTTP route then answers 204 No Content.
     pub returns_unit: bool,
     pub invoke: Invoke<S>,
+    /// Its arguments as an object schema (methods with routes or a tool).
+    pub input_schema: Option<SchemaFn>,
+    /// Its result's schema, when it has one (methods with routes or a tool).
+    pub result_schema: Option<ResultSchemaFn>,
 }
+
+/// Builds the schema of a method's result; `None` for a result without one (an `HttpResponse`).
+pub type ResultSchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 
 pub use dotdo_routes::Verb;
 

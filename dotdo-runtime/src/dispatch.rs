@@ -6,7 +6,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::describe::{Access, Service};
 use crate::middleware::Stack;
 use crate::wire::{
-    Incoming, MCP_PATH, RPC_PATH, Request, Response, error_response, with_request_id,
+    Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, error_response, json_response,
+    with_request_id,
 };
 use crate::{Context, Interface};
 
@@ -59,7 +60,32 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
             context.set_interface(Interface::Mcp);
             Box::pin(crate::mcp::handle_http(service, &context, request)).await
         }
+        OPENAPI_PATH if !S::description().routes.is_empty() => openapi::<S>(&context, &request),
         _ => return crate::routes::serve(service, context, request).await,
     };
     with_request_id(response, context)
+}
+
+/// The OpenAPI document, with the `/_` routes for an admin only.
+fn openapi<S: Service>(context: &Context, request: &Incoming) -> Response {
+    if request.method != http::Method::GET && request.method != http::Method::HEAD {
+        let error = crate::Error::new(
+            crate::ErrorKind::MethodNotAllowed,
+            format!("`{OPENAPI_PATH}` accepts only GET"),
+        );
+        let mut response = error_response(&error, context);
+        let allow = http::HeaderValue::from_static("GET, HEAD");
+        response.headers_mut().insert(http::header::ALLOW, allow);
+        return response;
+    }
+    let admin = context
+        .principal()
+        .is_some_and(|principal| principal.role == "admin");
+    let document = S::description().openapi(admin);
+    let body = serde_json::to_vec(&document).expect("a JSON value always serializes");
+    let mut response = json_response(http::StatusCode::OK, body);
+    if request.method == http::Method::HEAD {
+        response.body_mut().clear();
+    }
+    response
 }

@@ -8,7 +8,7 @@
 //! 2. the service description: `describe`;
 //! 3. the front ends, beside each other: `routes` (HTTP routes), `rpc`, `mcp`, `queue`, `cron`;
 //! 4. the entries: `dispatch` (HTTP), `worker` (workerd), `testing` (in-process), and the
-//!    renderings of a description (`manifest`).
+//!    renderings of a description (`manifest`, `openapi`).
 
 mod args;
 pub mod body;
@@ -27,6 +27,7 @@ mod manifest;
 pub mod mcp;
 pub mod middleware;
 mod name;
+mod openapi;
 pub mod queue;
 pub mod random;
 mod request_id;
@@ -48,7 +49,8 @@ pub mod worker;
 pub mod http {
     pub use crate::dispatch::{handle, serve, serve_through};
     pub use crate::wire::{
-        Incoming, MCP_PATH, RPC_PATH, Request, Response, error_response, require_json_content_type,
+        Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, error_response,
+        require_json_content_type,
     };
     pub use cookie::{Cookie, SameSite};
 }
@@ -66,12 +68,15 @@ pub use response::{HttpResponse, IntoResponse};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{Args, Source};
+    pub use crate::describe::ResultSchemaFn;
     pub use crate::describe::{
         Access, BodyBinding, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke, Layer,
         MethodDesc, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc,
         Verb,
     };
-    pub use crate::schema::{ArgSchema, args_schema, output_schema};
+    pub use crate::schema::{
+        ArgSchema, NoResultSchema, ResultSchema, SchemaOf, args_schema, output_schema,
+    };
     pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
     pub use futures_util::future::LocalBoxFuture;
     pub use schemars::{JsonSchema, Schema, SchemaGenerator};

@@ -107,6 +107,7 @@ impl<S> ServiceDescription<S> {
                 "schedule": cron.schedule,
                 "handler": self.methods[cron.method].name,
             })).collect::<Vec<_>>(),
+            "openapi": self.openapi(true),
         })
     }
 }

@@ -18,6 +18,38 @@ pub fn generator() -> SchemaGenerator {
         .into_generator()
 }
 
+/// Picks, at compile time, whether a result type has a schema: `(&&SchemaOf::<T>::new())
+/// .result_schema(generator)` resolves to [`ResultSchema`] when `T: JsonSchema`, else to
+/// [`NoResultSchema`] (method resolution tries `&&SchemaOf` before `&SchemaOf`).
+pub struct SchemaOf<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> SchemaOf<T> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        SchemaOf(std::marker::PhantomData)
+    }
+}
+
+pub trait ResultSchema {
+    fn result_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema>;
+}
+
+impl<T: JsonSchema + ?Sized> ResultSchema for &SchemaOf<T> {
+    fn result_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(client_friendly(generator.subschema_for::<T>()))
+    }
+}
+
+pub trait NoResultSchema {
+    fn result_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema>;
+}
+
+impl<T: ?Sized> NoResultSchema for SchemaOf<T> {
+    fn result_schema(&self, _: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+}
+
 /// One argument of a method, for its input schema.
 pub struct ArgSchema {
     name: &'static str,
@@ -35,7 +67,9 @@ impl ArgSchema {
         ArgSchema {
             name,
             schema: client_friendly(generator.subschema_for::<T>()),
-            required: crate::args::accepts_absence::<T>().is_none(),
+            // Absent is `None` for an `Option` and empty for a `Vec`: neither is required.
+            required: crate::args::accepts_absence::<T>().is_none()
+                && T::deserialize(crate::text_values::NoValues).is_err(),
         }
     }
 }

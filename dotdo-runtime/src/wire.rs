@@ -12,7 +12,7 @@ pub type Request = http::Request<Vec<u8>>;
 /// A response as the runtime produces it.
 pub type Response = http::Response<Vec<u8>>;
 
-pub use dotdo_routes::{MCP_PATH, RPC_PATH};
+pub use dotdo_routes::{MCP_PATH, OPENAPI_PATH, RPC_PATH};
 
 /// What a front end needs of a request once its headers have moved into the [`Context`].
 pub struct Incoming {

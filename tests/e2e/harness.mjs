@@ -3,7 +3,7 @@
 // --release) once per start.
 
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -137,3 +137,22 @@ export async function eventually(check, { timeoutMs = 90_000, intervalMs = 500 }
   }
   return last.value;
 }
+
+// Fetches a service's OpenAPI document and checks it with openapi-spec-validator (PyPI, in
+// .venv from scripts/setup.sh); returns the document. Throws with the validator's output.
+export async function validOpenApi(url, headers = {}) {
+  const response = await fetch(url, { headers });
+  if (response.status !== 200) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  const document = await response.json();
+  const dir = mkdtempSync(join(tmpdir(), "dotdo-openapi-"));
+  try {
+    const file = join(dir, "openapi.json");
+    writeFileSync(file, JSON.stringify(document));
+    const run = spawnSync(join(root, ".venv", "bin", "openapi-spec-validator"), [file], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`${url} is not a valid OpenAPI document:\n${run.stdout}${run.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return document;
+}
+

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startDev } from "./harness.mjs";
+import { eventually, startDev, validOpenApi } from "./harness.mjs";
 
 const BOOTSTRAP = "sk_test_bootstrap_admin_dev_only_000000000";
 let dev;
@@ -45,6 +45,16 @@ test("health reports each backend", async () => {
   assert.equal(health.backends.AUTH.up, true);
   assert.equal(health.backends.EMAIL.up, false, "not deployed here");
   assert.equal(health.status, "degraded");
+});
+
+test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin routes to admins only", async () => {
+  const db = await validOpenApi(`${base}/db/openapi.json`);
+  assert.ok(db.paths["/things/{ns}/{selector}"].put, JSON.stringify(Object.keys(db.paths)));
+  assert.equal(db.paths["/_sql"], undefined);
+  const admin = await validOpenApi(`${base}/db/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` });
+  assert.ok(admin.paths["/_sql"].post, "an admin sees the private routes");
+  const auth = await validOpenApi(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` });
+  assert.ok(auth.paths["/_keys"].post);
 });
 
 async function newKey(owner, role) {

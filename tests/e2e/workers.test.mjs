@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startDev } from "./harness.mjs";
+import { eventually, startDev, validOpenApi } from "./harness.mjs";
 
 let dev;
 let base;
@@ -169,6 +169,18 @@ describe("HTTP requests beyond JSON", () => {
     const plain = await fetch(`${base}/pages/subscribe`, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" });
     const refused = await problem(plain, 415);
     assert.match(refused.detail, /application\/x-www-form-urlencoded/);
+  });
+});
+
+describe("OpenAPI", () => {
+  test("the service's document is valid OpenAPI 3.1 (openapi-spec-validator) and describes its routes", async () => {
+    const document = await validOpenApi(`${base}/openapi.json`);
+    assert.equal(document.openapi, "3.1.0");
+    const getItem = document.paths["/items/{id}"].get;
+    assert.equal(getItem.operationId, "get_item");
+    assert.ok(getItem.responses["200"].content["application/json"].schema.properties.price);
+    assert.equal(document.paths["/hooks/raw"].post.parameters.find((p) => p.name === "x-signature").in, "header");
+    assert.equal(document.paths["/_whoami"], undefined, "a private route is documented for admins only");
   });
 });
 

@@ -8,18 +8,35 @@ use syn::spanned::Spanned;
 use crate::model::{BindingFrom, MethodModel, ServiceModel};
 use dotdo_routes::{param_names, parse_path, router_pattern};
 
-pub fn render_input_schema(service: &ServiceModel, method: &MethodModel) -> TokenStream {
+/// The schema of a method's arguments (an object of them), and of its result where the result
+/// has one (a `JsonSchema` type; an `HttpResponse` has none), picked at compile time.
+pub fn render_schemas(service: &ServiceModel, method: &MethodModel) -> TokenStream {
     let krate = &service.krate;
     let ident = super::input_schema_ident(method);
+    let result_ident = super::result_schema_ident(method);
     let args = method.params().map(|arg| {
         let ty = &arg.ty;
         let name = &arg.name;
-        quote! { #krate::__private::ArgSchema::of::<#ty>(__generator, #name) }
+        quote::quote_spanned! {ty.span()=> #krate::__private::ArgSchema::of::<#ty>(__generator, #name) }
     });
+    // The success type as written (`T` of `Result<T, E>`): a return type that is not a result
+    // is reported once, by the invoker, not again here.
+    let result = match &method.ok_type {
+        Some(ok) => quote! {
+            #[allow(unused_imports)]
+            use #krate::__private::{NoResultSchema as _, ResultSchema as _};
+            (&&#krate::__private::SchemaOf::<#ok>::new()).result_schema(__generator)
+        },
+        None => quote! { ::core::option::Option::None },
+    };
     quote! {
         #[allow(non_snake_case)]
         fn #ident(__generator: &mut #krate::__private::SchemaGenerator) -> #krate::__private::Schema {
             #krate::__private::args_schema([#(#args),*])
+        }
+        #[allow(non_snake_case)]
+        fn #result_ident(__generator: &mut #krate::__private::SchemaGenerator) -> ::core::option::Option<#krate::__private::Schema> {
+            #result
         }
     }
 }
@@ -38,6 +55,16 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         let params = method.params().map(|arg| &arg.name);
         let returns_unit = method.returns_unit();
         let invoker = super::invoker_ident(method);
+        let schemas = if method.mcp.is_some() || !method.http.is_empty() {
+            let input = super::input_schema_ident(method);
+            let result = super::result_schema_ident(method);
+            quote! {
+                ::core::option::Option::Some(#input),
+                result_schema: ::core::option::Option::Some(#result)
+            }
+        } else {
+            quote! { ::core::option::Option::None, result_schema: ::core::option::Option::None }
+        };
         quote! {
             #krate::__private::MethodDesc {
                 name: #name,
@@ -45,6 +72,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 params: &[#(#params),*],
                 returns_unit: #returns_unit,
                 invoke: #invoker,
+                input_schema: #schemas,
             }
         }
     });

@@ -17,10 +17,11 @@ pub fn render(service: &ServiceModel) -> TokenStream {
     let invokers = service
         .exposed()
         .map(|method| invoke::render_invoker(service, method));
+    // Schemas for what is documented: tools' input, routes' arguments and results (OpenAPI).
     let schemas = service
         .exposed()
-        .filter(|method| method.mcp.is_some())
-        .map(|method| describe::render_input_schema(service, method));
+        .filter(|method| method.mcp.is_some() || !method.http.is_empty())
+        .map(|method| describe::render_schemas(service, method));
     let description = describe::render_service_impl(service);
     let client = client::render_client(service);
     let producer = producer::render_producer(service);
@@ -64,4 +65,8 @@ fn invoker_ident(method: &MethodModel) -> proc_macro2::Ident {
 
 fn input_schema_ident(method: &MethodModel) -> proc_macro2::Ident {
     format_ident!("__dotdo_input_schema_{}", method.ident)
+}
+
+fn result_schema_ident(method: &MethodModel) -> proc_macro2::Ident {
+    format_ident!("__dotdo_result_schema_{}", method.ident)
 }

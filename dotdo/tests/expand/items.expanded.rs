@@ -135,6 +135,36 @@ const _: () = {
             ::dotdo::__private::ArgSchema::of::<Option<bool>>(__generator, "verbose"),
         ])
     }
+    #[allow(non_snake_case)]
+    fn __dotdo_result_schema_get_item(
+        __generator: &mut ::dotdo::__private::SchemaGenerator,
+    ) -> ::core::option::Option<::dotdo::__private::Schema> {
+        #[allow(unused_imports)]
+        use ::dotdo::__private::{NoResultSchema as _, ResultSchema as _};
+        (&&::dotdo::__private::SchemaOf::<
+            <Result<String, dotdo::Error> as ::dotdo::MethodOutput>::Ok,
+        >::new())
+            .result_schema(__generator)
+    }
+    #[allow(non_snake_case)]
+    fn __dotdo_input_schema_create_item(
+        __generator: &mut ::dotdo::__private::SchemaGenerator,
+    ) -> ::dotdo::__private::Schema {
+        ::dotdo::__private::args_schema([
+            ::dotdo::__private::ArgSchema::of::<String>(__generator, "name"),
+        ])
+    }
+    #[allow(non_snake_case)]
+    fn __dotdo_result_schema_create_item(
+        __generator: &mut ::dotdo::__private::SchemaGenerator,
+    ) -> ::core::option::Option<::dotdo::__private::Schema> {
+        #[allow(unused_imports)]
+        use ::dotdo::__private::{NoResultSchema as _, ResultSchema as _};
+        (&&::dotdo::__private::SchemaOf::<
+            <Result<String, dotdo::Error> as ::dotdo::MethodOutput>::Ok,
+        >::new())
+            .result_schema(__generator)
+    }
     impl ::dotdo::Service for Items {
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
             static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::__private::DescriptionParts {
@@ -149,6 +179,12 @@ const _: () = {
                         params: &["id", "verbose"],
                         returns_unit: false,
                         invoke: __dotdo_invoke_get_item,
+                        input_schema: ::core::option::Option::Some(
+                            __dotdo_input_schema_get_item,
+                        ),
+                        result_schema: ::core::option::Option::Some(
+                            __dotdo_result_schema_get_item,
+                        ),
                     },
                     ::dotdo::__private::MethodDesc {
                         name: "create_item",
@@ -156,6 +192,12 @@ const _: () = {
                         params: &["name"],
                         returns_unit: false,
                         invoke: __dotdo_invoke_create_item,
+                        input_schema: ::core::option::Option::Some(
+                            __dotdo_input_schema_create_item,
+                        ),
+                        result_schema: ::core::option::Option::Some(
+                            __dotdo_result_schema_create_item,
+                        ),
                     },
                     ::dotdo::__private::MethodDesc {
                         name: "item_created",
@@ -163,6 +205,8 @@ const _: () = {
                         params: &["event"],
                         returns_unit: true,
                         invoke: __dotdo_invoke_item_created,
+                        input_schema: ::core::option::Option::None,
+                        result_schema: ::core::option::Option::None,
                     },
                 ],
                 routes: &[

@@ -1,0 +1,332 @@
+//! The service's OpenAPI 3.1 document, rendered from its description: every route with its
+//! parameters (path, query, header, cookie) and body (JSON, form, raw) from the arguments'
+//! schemas, its success response from the result's schema, the problem+json answers it can
+//! give, who may call it, and the doc comments. Served at `GET /openapi.json`; routes under
+//! `/_` are in the document only for an admin.
+
+use serde_json::{Map, Value, json};
+
+use crate::describe::{Access, BodyBinding, ExtractFrom, RouteDesc, ServiceDescription, Verb};
+use crate::error::ErrorKind;
+
+impl<S> ServiceDescription<S> {
+    /// The OpenAPI 3.1 document of the service's routes; with `private`, also those under `/_`.
+    pub fn openapi(&self, private: bool) -> Value {
+        let mut generator = crate::schema::generator();
+        let mut paths = Map::new();
+        let mut operation_ids: Vec<String> = Vec::new();
+        for route in self.routes {
+            if dotdo_routes::is_private(route.path) && !private {
+                continue;
+            }
+            let method = &self.methods[route.method];
+            let mut operation_id = method.name.to_owned();
+            let mut count = 1;
+            while operation_ids.contains(&operation_id) {
+                count += 1;
+                operation_id = format!("{}_{count}", method.name);
+            }
+            operation_ids.push(operation_id.clone());
+            let input = method
+                .input_schema
+                .map(|schema| schema(&mut generator).to_value())
+                .unwrap_or_else(|| json!({"type": "object"}));
+            let result = method
+                .result_schema
+                .and_then(|schema| schema(&mut generator));
+            // Routes of one shape share one path template (OpenAPI holds templates that differ
+            // only in names to be the same path): the first route's names, by position.
+            let template = self
+                .routes
+                .iter()
+                .find(|other| other.pattern == route.pattern)
+                .unwrap_or(route);
+            let result = result.map(|schema| schema.to_value());
+            let operation = self.operation(route, template.names, operation_id, &input, result);
+            let path = openapi_path(template.path);
+            let item = paths
+                .entry(path)
+                .or_insert_with(|| Value::Object(Map::new()));
+            item[route.verb.as_str().to_ascii_lowercase()] = operation;
+        }
+        let mut info = json!({"title": self.title, "version": self.version});
+        if !self.docs.is_empty() {
+            info["description"] = self.docs.into();
+        }
+        json!({
+            "openapi": "3.1.0",
+            "info": info,
+            "paths": paths,
+            "components": components(),
+        })
+    }
+
+    fn operation(
+        &self,
+        route: &RouteDesc,
+        template_names: &[&str],
+        operation_id: String,
+        input: &Value,
+        result: Option<Value>,
+    ) -> Value {
+        let method = &self.methods[route.method];
+        let properties = input
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let required: Vec<&str> = input
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let schema_of = |name: &str| properties.get(name).cloned().unwrap_or_else(|| json!({}));
+        let is_required = |name: &str| required.contains(&name);
+
+        let mut parameters = Vec::new();
+        for (name, template_name) in route.names.iter().zip(template_names) {
+            parameters.push(json!({
+                "name": template_name, "in": "path", "required": true, "schema": schema_of(name),
+            }));
+        }
+        let extracted = |name: &str| route.extract.iter().any(|extract| extract.arg == name);
+        let in_body = |name: &str| match route.body {
+            BodyBinding::None => false,
+            BodyBinding::Whole(whole) => whole == name,
+            BodyBinding::Fields => true,
+        };
+        for name in method.params {
+            if route.names.contains(name) || extracted(name) || in_body(name) {
+                continue;
+            }
+            let mut parameter = json!({"name": name, "in": "query", "required": is_required(name), "schema": schema_of(name)});
+            if schema_of(name).get("type") == Some(&Value::from("array")) {
+                // `?tag=a&tag=b`: repeated keys, as the binder reads them.
+                parameter["style"] = "form".into();
+                parameter["explode"] = true.into();
+            }
+            parameters.push(parameter);
+        }
+        let mut request_body = None;
+        for extract in route.extract {
+            match extract.from {
+                ExtractFrom::Header(header) => parameters.push(json!({
+                    "name": header, "in": "header", "required": is_required(extract.arg), "schema": schema_of(extract.arg),
+                })),
+                ExtractFrom::Cookie(cookie) => parameters.push(json!({
+                    "name": cookie, "in": "cookie", "required": is_required(extract.arg), "schema": schema_of(extract.arg),
+                })),
+                ExtractFrom::Body => {
+                    let text = schema_of(extract.arg).get("type") == Some(&Value::from("string"));
+                    let content = if text {
+                        json!({"text/plain": {"schema": {"type": "string"}}})
+                    } else {
+                        json!({"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}})
+                    };
+                    request_body = Some(json!({"required": false, "content": content}));
+                }
+            }
+        }
+        let body_schema = match route.body {
+            BodyBinding::None => None,
+            BodyBinding::Whole(name) => Some((schema_of(name), is_required(name))),
+            BodyBinding::Fields => {
+                let fields: Vec<&str> = method
+                    .params
+                    .iter()
+                    .copied()
+                    .filter(|name| !route.names.contains(name) && !extracted(name))
+                    .collect();
+                let field_properties: Map<String, Value> = fields
+                    .iter()
+                    .map(|name| ((*name).to_owned(), schema_of(name)))
+                    .collect();
+                let field_required: Vec<&str> = fields
+                    .iter()
+                    .copied()
+                    .filter(|name| is_required(name))
+                    .collect();
+                let any_required = !field_required.is_empty();
+                Some((
+                    json!({"type": "object", "properties": field_properties, "required": field_required, "additionalProperties": false}),
+                    any_required,
+                ))
+            }
+        };
+        if let Some((schema, required)) = body_schema {
+            request_body = Some(json!({
+                "required": required,
+                "content": {
+                    "application/json": {"schema": schema},
+                    "application/x-www-form-urlencoded": {"schema": schema},
+                },
+            }));
+        }
+
+        let status = route
+            .status
+            .unwrap_or(if method.returns_unit { 204 } else { 200 });
+        let mut success = json!({"description": success_description(route.verb, status)});
+        match result {
+            _ if status == 204 => {}
+            Some(schema) => success["content"] = json!({"application/json": {"schema": schema}}),
+            // A response the method builds itself: any type.
+            None => success["content"] = json!({"*/*": {}}),
+        }
+        let mut responses = Map::new();
+        responses.insert(status.to_string(), success);
+        let private = dotdo_routes::is_private(route.path);
+        let mut errors = vec![ErrorKind::BadRequest, ErrorKind::Internal];
+        if !method.params.is_empty() {
+            errors.push(ErrorKind::InvalidField);
+        }
+        if route.verb.takes_body() {
+            errors.extend([ErrorKind::PayloadTooLarge, ErrorKind::UnsupportedMediaType]);
+        }
+        let needs_principal = private || route.access != Access::Public;
+        if needs_principal {
+            errors.push(ErrorKind::Unauthorized);
+        }
+        if matches!(route.access, Access::Role(_)) {
+            errors.push(ErrorKind::Forbidden);
+        }
+        for kind in errors {
+            responses.insert(
+                kind.http_status().to_string(),
+                json!({"$ref": format!("#/components/responses/{}", response_name(kind))}),
+            );
+        }
+        // Whatever else the method itself may answer, it answers as a problem.
+        responses.insert(
+            "default".into(),
+            json!({"$ref": "#/components/responses/Problem"}),
+        );
+
+        let (summary, description) = split_docs(method.docs);
+        let mut operation = json!({"operationId": operation_id, "responses": responses});
+        if !summary.is_empty() {
+            operation["summary"] = summary.into();
+        }
+        if !description.is_empty() {
+            operation["description"] = description.into();
+        }
+        if !parameters.is_empty() {
+            operation["parameters"] = parameters.into();
+        }
+        if let Some(body) = request_body {
+            operation["requestBody"] = body;
+        }
+        let role = match route.access {
+            Access::Role(role) => vec![Value::from(role)],
+            _ => Vec::new(),
+        };
+        // A public route takes credentials too (rate limits count per principal); one that
+        // needs a principal takes nothing else.
+        operation["security"] = if needs_principal {
+            json!([{"bearer": role}])
+        } else {
+            json!([{}, {"bearer": []}])
+        };
+        operation
+    }
+}
+
+/// `/items/:id` as OpenAPI writes it: `/items/{id}` (a `*rest` parameter too, which OpenAPI can
+/// only describe as one segment).
+fn openapi_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            match segment
+                .strip_prefix(':')
+                .or_else(|| segment.strip_prefix('*'))
+            {
+                Some(name) => format!("{{{name}}}"),
+                None => segment.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn success_description(verb: Verb, status: u16) -> &'static str {
+    match (verb, status) {
+        (_, 201) => "Created",
+        (_, 202) => "Accepted",
+        (_, 204) => "No content",
+        (Verb::Get, _) => "The result",
+        _ => "Done",
+    }
+}
+
+/// The first sentence of a doc comment, and the rest.
+fn split_docs(docs: &str) -> (String, String) {
+    let docs = docs.trim();
+    let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
+    let summary = docs[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    (summary, docs[end..].trim().to_owned())
+}
+
+fn response_name(kind: ErrorKind) -> String {
+    kind.as_str()
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+/// The problem+json shape every error has, the named error responses, the bearer scheme.
+fn components() -> Value {
+    let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    let problem = json!({
+        "type": "object",
+        "description": "An RFC 9457 problem: every error of every route.",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+            "kind": {"type": "string", "enum": kinds},
+            "field": {"type": "string", "description": "The argument or field that was wrong."},
+            "retry_after": {"type": "integer", "minimum": 0, "description": "Seconds until a retry may succeed."},
+            "request_id": {"type": "string"},
+        },
+        "required": ["type", "title", "status", "detail", "kind"],
+    });
+    let problem_response = |description: &str| json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let mut responses = Map::new();
+    responses.insert("Problem".into(), problem_response("An error"));
+    for kind in ErrorKind::ALL {
+        responses.insert(response_name(kind), problem_response(kind.title()));
+    }
+    json!({
+        "schemas": {"Problem": problem},
+        "responses": responses,
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key (`sk_…`) or an access token, as `Authorization: Bearer <credential>`.",
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_names_take_openapi_forms() {
+        assert_eq!(openapi_path("/items/:id"), "/items/{id}");
+        assert_eq!(openapi_path("/files/:ns/*rest"), "/files/{ns}/{rest}");
+        assert_eq!(response_name(ErrorKind::InvalidField), "InvalidField");
+        assert_eq!(
+            split_docs("Fetch one. By id, from D1."),
+            ("Fetch one.".to_owned(), "By id, from D1.".to_owned())
+        );
+    }
+}
