@@ -141,10 +141,7 @@ const _: () = {
     ) -> ::core::option::Option<::dotdo::__private::Schema> {
         #[allow(unused_imports)]
         use ::dotdo::__private::{NoResultSchema as _, ResultSchema as _};
-        (&&::dotdo::__private::SchemaOf::<
-            <Result<String, dotdo::Error> as ::dotdo::MethodOutput>::Ok,
-        >::new())
-            .result_schema(__generator)
+        (&&::dotdo::__private::SchemaOf::<String>::new()).result_schema(__generator)
     }
     #[allow(non_snake_case)]
     fn __dotdo_input_schema_create_item(
@@ -160,10 +157,7 @@ const _: () = {
     ) -> ::core::option::Option<::dotdo::__private::Schema> {
         #[allow(unused_imports)]
         use ::dotdo::__private::{NoResultSchema as _, ResultSchema as _};
-        (&&::dotdo::__private::SchemaOf::<
-            <Result<String, dotdo::Error> as ::dotdo::MethodOutput>::Ok,
-        >::new())
-            .result_schema(__generator)
+        (&&::dotdo::__private::SchemaOf::<String>::new()).result_schema(__generator)
     }
     impl ::dotdo::Service for Items {
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
