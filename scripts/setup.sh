@@ -44,7 +44,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-# Python tools for the tests (openapi-spec-validator), in .venv, pinned by scripts/python-requirements.txt.
+# Python tools for the tests (openapi-spec-validator, schemathesis), in .venv, pinned by scripts/python-requirements.txt.
 if [ ! -x .venv/bin/python ] || [ scripts/python-requirements.txt -nt .venv/.installed ]; then
   say "installing the Python test tools into .venv"
   python3 -m venv .venv

@@ -4,7 +4,8 @@
 #   2. end to end: the workers under `wrangler dev` (workerd) with local D1 and queues, driven by
 #      fetch, the MCP TypeScript SDK, a second worker and a real queue; then `wrangler deploy
 #      --dry-run` for every worker, and the release wasm sizes; each cargo-generate template
-#      generated into services/, tested, run under `wrangler dev` and dry-run deployed;
+#      generated into services/, tested, run under `wrangler dev` and dry-run deployed; each
+#      service's OpenAPI document checked by openapi-spec-validator and exercised by schemathesis;
 #   3. formatting (cargo fmt --check) and lints (clippy, warnings denied);
 #   4. unit, UI (trybuild), expansion snapshot (macrotest), policy (every wrangler.toml), fuzz
 #      (the decoders, 2,000 cases a target) and in-process interface tests, with nextest, whose

@@ -100,7 +100,7 @@ impl<S> ServiceDescription<S> {
                 continue;
             }
             let mut parameter = json!({"name": name, "in": "query", "required": is_required(name), "schema": schema_of(name)});
-            if schema_of(name).get("type") == Some(&Value::from("array")) {
+            if is_array(&schema_of(name)) {
                 // `?tag=a&tag=b`: repeated keys, as the binder reads them.
                 parameter["style"] = "form".into();
                 parameter["explode"] = true.into();
@@ -154,11 +154,39 @@ impl<S> ServiceDescription<S> {
             }
         };
         if let Some((schema, required)) = body_schema {
+            // In a form, an array is its key repeated (`topics=a&topics=b`), as the binder reads it.
+            let arrays: Map<String, Value> = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, property)| is_array(property))
+                .map(|(name, _)| (name.clone(), json!({"style": "form", "explode": true})))
+                .collect();
+            // A key sent once is a one-element array, which a form cannot tell from a scalar:
+            // the form's schema takes either, as the binder does.
+            let mut form_schema = schema.clone();
+            if let Some(properties) = form_schema
+                .get_mut("properties")
+                .and_then(Value::as_object_mut)
+            {
+                for (name, property) in properties.iter_mut() {
+                    if let (true, Some(items)) =
+                        (arrays.contains_key(name), property.get("items").cloned())
+                    {
+                        *property = json!({"anyOf": [property.clone(), items]});
+                    }
+                }
+            }
+            let mut form = json!({"schema": form_schema});
+            if !arrays.is_empty() {
+                form["encoding"] = arrays.into();
+            }
             request_body = Some(json!({
                 "required": required,
                 "content": {
                     "application/json": {"schema": schema},
-                    "application/x-www-form-urlencoded": {"schema": schema},
+                    "application/x-www-form-urlencoded": form,
                 },
             }));
         }
@@ -228,6 +256,15 @@ impl<S> ServiceDescription<S> {
             json!([{}, {"bearer": []}])
         };
         operation
+    }
+}
+
+/// Whether a schema is an array's (or an optional array's).
+fn is_array(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(ty)) => ty == "array",
+        Some(Value::Array(types)) => types.iter().any(|ty| ty == "array"),
+        _ => false,
     }
 }
 

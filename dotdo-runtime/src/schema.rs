@@ -35,8 +35,9 @@ pub trait ResultSchema {
 }
 
 impl<T: JsonSchema + ?Sized> ResultSchema for &SchemaOf<T> {
+    /// Exact: an `Option` field may be `null` in the response, and OpenAPI says so.
     fn result_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
-        Some(client_friendly(generator.subschema_for::<T>()))
+        Some(generator.subschema_for::<T>())
     }
 }
 
@@ -64,9 +65,11 @@ impl ArgSchema {
         generator: &mut SchemaGenerator,
         name: &'static str,
     ) -> Self {
+        // Exact (an `Option` admits `null`), as OpenAPI states it; MCP's `tools/list` makes the
+        // whole input schema client-friendly.
         ArgSchema {
             name,
-            schema: client_friendly(generator.subschema_for::<T>()),
+            schema: generator.subschema_for::<T>(),
             // Absent is `None` for an `Option` and empty for a `Vec`: neither is required.
             required: crate::args::accepts_absence::<T>().is_none()
                 && T::deserialize(crate::text_values::NoValues).is_err(),
@@ -129,7 +132,7 @@ pub fn output_schema<T: ToolResult>(generator: &mut SchemaGenerator) -> Schema {
 /// Makes a schema friendly to MCP clients, at every depth: `Option`s lose their `null` (absence is
 /// how an optional value is left out, and `null` is still accepted when sent) and numbers lose
 /// the non-standard width formats.
-fn client_friendly(mut schema: Schema) -> Schema {
+pub(crate) fn client_friendly(mut schema: Schema) -> Schema {
     RecursiveTransform(strip_null).transform(&mut schema);
     // `true` (any JSON, as for `serde_json::Value`) as `{}`: clients such as the MCP SDKs read
     // every property schema as an object. `additionalProperties: false` stays as it is.
@@ -203,10 +206,10 @@ mod tests {
     #[test]
     fn arguments_become_an_object_with_required_non_options() {
         let mut generator = generator();
-        let schema = args_schema([
+        let schema = client_friendly(args_schema([
             ArgSchema::of::<String>(&mut generator, "id"),
             ArgSchema::of::<Option<u32>>(&mut generator, "limit"),
-        ]);
+        ]));
         assert_eq!(
             schema.to_value(),
             json!({
@@ -232,7 +235,10 @@ mod tests {
     #[test]
     fn nested_types_are_inlined_without_defs_or_null_unions() {
         let mut generator = generator();
-        let schema = args_schema([ArgSchema::of::<Person>(&mut generator, "person")]);
+        let schema = client_friendly(args_schema([ArgSchema::of::<Person>(
+            &mut generator,
+            "person",
+        )]));
         let text = schema.to_value().to_string();
         assert!(!text.contains("$ref"), "{text}");
         assert!(!text.contains("$defs"), "{text}");
@@ -243,10 +249,29 @@ mod tests {
     #[test]
     fn any_json_is_an_empty_object_schema_not_true() {
         let mut generator = generator();
-        let schema =
-            args_schema([ArgSchema::of::<serde_json::Value>(&mut generator, "data")]).to_value();
+        let schema = client_friendly(args_schema([ArgSchema::of::<serde_json::Value>(
+            &mut generator,
+            "data",
+        )]))
+        .to_value();
         assert_eq!(schema["properties"]["data"], json!({}));
         assert_eq!(schema["additionalProperties"], json!(false));
+    }
+
+    #[test]
+    fn the_exact_schema_admits_null_where_the_binder_does() {
+        // What OpenAPI states: an `Option` may be sent as `null`; a `Vec` may be left out.
+        let mut generator = generator();
+        let schema = args_schema([
+            ArgSchema::of::<Option<u32>>(&mut generator, "limit"),
+            ArgSchema::of::<Vec<String>>(&mut generator, "tags"),
+        ])
+        .to_value();
+        assert_eq!(
+            schema["properties"]["limit"]["type"],
+            json!(["integer", "null"])
+        );
+        assert!(schema.get("required").is_none(), "{schema}");
     }
 
     #[test]

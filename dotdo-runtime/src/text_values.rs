@@ -72,12 +72,10 @@ impl<'de, 'v: 'de> de::Deserializer<'de> for TextValues<'v> {
         deserialize_map
     );
 
-    /// A single empty value (`?cursor=`) is `None`, as a plain value always was.
+    /// Present is `Some`, an empty value (`?cursor=`) included: it is parsed like any other,
+    /// so `?limit=` is refused as the number it is not, as the document says.
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.values.as_slice() {
-            [""] => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
+        visitor.visit_some(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -277,7 +275,14 @@ mod tests {
         assert_eq!(values::<Vec<u32>>(&["1", "2", "3"]).unwrap(), [1, 2, 3]);
         assert_eq!(values::<Vec<String>>(&["a"]).unwrap(), ["a"]);
         assert_eq!(values::<u32>(&["1", "2"]).unwrap(), 2);
-        assert_eq!(values::<Option<String>>(&[""]).unwrap(), None);
+        assert_eq!(
+            values::<Option<String>>(&[""]).unwrap().as_deref(),
+            Some("")
+        );
+        assert!(
+            values::<Option<u32>>(&[""]).is_err(),
+            "an empty number is not a number"
+        );
         assert_eq!(
             values::<Option<String>>(&["a"]).unwrap().as_deref(),
             Some("a")

@@ -208,8 +208,9 @@ pub mod convert {
         default_host: &str,
     ) -> Result<::worker::Request, Error> {
         let (parts, body) = request.into_parts();
+        let method = ::worker::Method::from(parts.method.to_string());
         let mut init = ::worker::RequestInit::new();
-        init.with_method(::worker::Method::from(parts.method.to_string()))
+        init.with_method(method.clone())
             .with_headers(worker_headers(&parts.headers).map_err(failed)?);
         if !body.is_empty() {
             init.with_body(Some(
@@ -223,7 +224,16 @@ pub mod convert {
                 parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
             ),
         };
-        ::worker::Request::new_with_init(&url, &init).map_err(failed)
+        if method.as_ref() == parts.method.as_str() {
+            return ::worker::Request::new_with_init(&url, &init).map_err(failed);
+        }
+        // workers-rs has no variant for an extension method (`QUERY`…) and would send it as a
+        // GET, which the receiver would then run: the method is set on the JS init itself.
+        let exact: ::worker::worker_sys::web_sys::RequestInit = (&init).into();
+        exact.set_method(parts.method.as_str());
+        ::worker::worker_sys::web_sys::Request::new_with_str_and_init(&url, &exact)
+            .map(::worker::Request::from)
+            .map_err(|error| Error::upstream(format!("request: {error:?}")))
     }
 
     /// The `http` response for a workers-rs one, its body read.
@@ -379,7 +389,9 @@ pub mod glue {
         // The path and query straight from the serialized URL: parsing it again with the `url`
         // crate would link its Unicode tables into every worker.
         let uri = path_and_query(&request.inner().url());
-        let method = http::Method::from_bytes(request.method().to_string().as_bytes())
+        // The method as sent: workers-rs reads any method it has no variant for (`QUERY`…) as
+        // GET, which would run a GET route for it.
+        let method = http::Method::from_bytes(request.inner().method().as_bytes())
             .unwrap_or(http::Method::GET);
         let service = match S::from_env(&env) {
             Ok(service) => service,

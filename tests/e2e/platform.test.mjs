@@ -57,6 +57,26 @@ test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin r
   assert.ok(auth.paths["/_keys"].post);
 });
 
+test("the gateway forwards a method workers-rs has no name for (QUERY) as it is, never as a GET", async () => {
+  // Found by schemathesis: it reached db as a GET and was answered 200.
+  const response = await fetch(`${base}/db/count/acme`, { method: "QUERY", headers: { authorization: `Bearer ${BOOTSTRAP}` } });
+  assert.equal(response.status, 405, await response.clone().text());
+  assert.equal(response.headers.get("allow"), "GET, HEAD, OPTIONS", "db's own answer");
+  const withBody = await fetch(`${base}/db/_sql`, {
+    method: "QUERY",
+    headers: { authorization: `Bearer ${BOOTSTRAP}`, "content-type": "application/json" },
+    body: JSON.stringify({ query: "SELECT 1" }),
+  });
+  assert.equal(withBody.status, 405, await withBody.clone().text());
+  assert.equal(withBody.headers.get("allow"), "POST, OPTIONS");
+});
+
+test("db's raw SQL answers a failing statement as a bad request, not a server error", async () => {
+  const response = await call("POST", "/db/_sql", { key: BOOTSTRAP, body: { query: "SELEC nonsense" } });
+  assert.equal(response.status, 400, await response.clone().text());
+  assert.equal((await response.json()).field, "query");
+});
+
 async function newKey(owner, role) {
   const created = await call("POST", "/auth/_keys", { key: BOOTSTRAP, body: { owner, role } });
   assert.equal(created.status, 201, await created.clone().text());

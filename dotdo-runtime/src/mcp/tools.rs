@@ -27,10 +27,8 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
         entry.insert("title".into(), title.into());
     }
     entry.insert("description".into(), tool.description.into());
-    entry.insert(
-        "inputSchema".into(),
-        (tool.input_schema)(&mut generator).to_value(),
-    );
+    let input = crate::schema::client_friendly((tool.input_schema)(&mut generator));
+    entry.insert("inputSchema".into(), input.to_value());
     let output = (tool.output_schema)(&mut generator).to_value();
     if output.is_object() {
         entry.insert("outputSchema".into(), output);

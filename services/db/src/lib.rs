@@ -923,6 +923,16 @@ impl DbService {
         query: String,
         params: Option<Vec<Value>>,
     ) -> Result<Vec<Row>, dotdo::Error> {
-        self.db.query(&query, &params.unwrap_or_default()).await
+        // The statement is the admin's own: its failure is a bad request, as the engine told it.
+        self.db
+            .query(&query, &params.unwrap_or_default())
+            .await
+            .map_err(|error| match error.kind() {
+                dotdo::ErrorKind::Internal => {
+                    Error::bad_request(format!("the statement failed: {}", error.message()))
+                        .with_field("query")
+                }
+                _ => error,
+            })
     }
 }
