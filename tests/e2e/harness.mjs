@@ -120,6 +120,25 @@ export async function startDev({
   throw new Error(`wrangler dev was not ready in ${timeoutMs / 1000} s:\n${output.slice(-8000)}`);
 }
 
+/** The e2e fixture and the worker that calls it over a service binding, with local D1. */
+export const startFixture = () =>
+  startDev({
+    configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml"],
+    migrations: [{ database: "dotdo-e2e", config: "tests/e2e/fixture/wrangler.toml" }],
+    readyPath: "/state",
+  });
+
+/** The platform's spine: the gateway in front of auth and db, each with its local D1. */
+export const startPlatform = () =>
+  startDev({
+    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml"],
+    migrations: [
+      { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
+      { database: "dotdo-db", config: "services/db/wrangler.toml" },
+    ],
+    readyPath: "/health",
+  });
+
 /** The date of the installed workerd (`workerd 2026-11-17`): a compatibility date it always supports. */
 export function workerdDate() {
   const output = spawnSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).stdout;

@@ -10,21 +10,14 @@ import { after, before, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startDev, validOpenApi } from "./harness.mjs";
+import { eventually, startPlatform, validOpenApi } from "./harness.mjs";
 
 const BOOTSTRAP = "sk_test_bootstrap_admin_dev_only_000000000";
 let dev;
 let base;
 
 before(async () => {
-  dev = await startDev({
-    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml"],
-    migrations: [
-      { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
-      { database: "dotdo-db", config: "services/db/wrangler.toml" },
-    ],
-    readyPath: "/health",
-  });
+  dev = await startPlatform();
   base = dev.base;
 });
 

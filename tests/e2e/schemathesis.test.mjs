@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { root, startDev } from "./harness.mjs";
+import { root, startFixture, startPlatform } from "./harness.mjs";
 
 // What a response must satisfy. `positive_data_acceptance` (a request the document allows must
 // succeed) is left out: the documents do not yet state every rule the methods check (a page
@@ -45,11 +45,7 @@ function schemathesis(name, base, { headers = {}, exclude = [] } = {}) {
 describe("schemathesis against the e2e fixture", () => {
   let dev;
   before(async () => {
-    dev = await startDev({
-      configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml"],
-      migrations: [{ database: "dotdo-e2e", config: "tests/e2e/fixture/wrangler.toml" }],
-      readyPath: "/state",
-    });
+    dev = await startFixture();
   });
   after(async () => dev?.stop());
 
@@ -65,14 +61,7 @@ describe("schemathesis against the e2e fixture", () => {
 describe("schemathesis against db and auth, through the gateway", () => {
   let dev;
   before(async () => {
-    dev = await startDev({
-      configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml"],
-      migrations: [
-        { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
-        { database: "dotdo-db", config: "services/db/wrangler.toml" },
-      ],
-      readyPath: "/health",
-    });
+    dev = await startPlatform();
   });
   after(async () => dev?.stop());
 

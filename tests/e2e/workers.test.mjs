@@ -12,17 +12,13 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startDev, validOpenApi } from "./harness.mjs";
+import { eventually, startFixture, validOpenApi } from "./harness.mjs";
 
 let dev;
 let base;
 
 before(async () => {
-  dev = await startDev({
-    configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml"],
-    migrations: [{ database: "dotdo-e2e", config: "tests/e2e/fixture/wrangler.toml" }],
-    readyPath: "/state",
-  });
+  dev = await startFixture();
   base = dev.base;
 });
 
