@@ -167,14 +167,11 @@ impl<'a> Args<'a> {
 
     /// Takes the argument `name` and decodes it as `T`.
     ///
-    /// A missing argument is `None` for an `Option` (any type that decodes from `null`) and an
-    /// error naming the argument for anything else.
+    /// A missing argument is `None` for an `Option` (any type that decodes from `null`), empty
+    /// for a `Vec`, and an error naming the argument for anything else.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
         let Some(index) = self.entries.iter().rposition(|entry| entry.name == name) else {
-            // Absent is `None` for an `Option`, empty for a `Vec`, an error for anything else.
-            return accepts_absence::<T>()
-                .or_else(|| T::deserialize(NoValues).ok())
-                .ok_or_else(|| self.missing(name));
+            return accepts_absence::<T>().ok_or_else(|| self.missing(name));
         };
         // A repeated text value (`?tag=a&tag=b`, a header sent twice) is all of that source's
         // values, in order: a sequence takes them all, a scalar the last.
@@ -296,11 +293,14 @@ impl<'a> Args<'a> {
     }
 }
 
-/// The value of `T` for an absent argument (`None` for an `Option`), if `T` has one. Decoded
-/// through the same path-tracking deserializer as present values, so each argument type's
-/// decoding code is compiled once for JSON, not twice: this is worker size.
+/// The value of `T` for an absent argument, if `T` has one: `None` for an `Option`, empty for a
+/// `Vec`. The one rule for binding and for schemas' `required`. `null` is decoded through the
+/// same path-tracking deserializer as present values, so each argument type's decoding code is
+/// compiled once for JSON, not twice: this is worker size.
 pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
-    serde_path_to_error::deserialize::<_, T>(Value::Null).ok()
+    serde_path_to_error::deserialize::<_, T>(Value::Null)
+        .ok()
+        .or_else(|| T::deserialize(NoValues).ok())
 }
 
 impl Args<'_> {

@@ -71,8 +71,7 @@ impl ArgSchema {
             name,
             schema: generator.subschema_for::<T>(),
             // Absent is `None` for an `Option` and empty for a `Vec`: neither is required.
-            required: crate::args::accepts_absence::<T>().is_none()
-                && T::deserialize(crate::text_values::NoValues).is_err(),
+            required: crate::args::accepts_absence::<T>().is_none(),
         }
     }
 }
