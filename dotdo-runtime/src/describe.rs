@@ -302,6 +302,18 @@ fn route_table(routes: &[RouteDesc]) -> Result<RouteTable, String> {
     Ok(table)
 }
 
+/// A doc comment's first sentence (up to a `.` before white space), on one line, and the rest:
+/// the summary the manifest, READMEs and OpenAPI show, and OpenAPI's description.
+pub(crate) fn doc_summary(docs: &str) -> (String, &str) {
+    let docs = docs.trim();
+    let end = docs
+        .char_indices()
+        .find(|&(at, c)| c == '.' && docs[at + 1..].starts_with(char::is_whitespace))
+        .map_or(docs.len(), |(at, _)| at + 1);
+    let summary = docs[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    (summary, docs[end..].trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::describe::{Access, Service};
 use crate::middleware::Stack;
 use crate::wire::{
-    Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, error_response, json_response,
-    with_request_id,
+    Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only, error_response,
+    json_response, with_request_id,
 };
 use crate::{Context, Interface};
 
@@ -69,14 +69,7 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
 /// The OpenAPI document, with the `/_` routes for an admin only.
 fn openapi<S: Service>(context: &Context, request: &Incoming) -> Response {
     if request.method != http::Method::GET && request.method != http::Method::HEAD {
-        let error = crate::Error::new(
-            crate::ErrorKind::MethodNotAllowed,
-            format!("`{OPENAPI_PATH}` accepts only GET"),
-        );
-        let mut response = error_response(&error, context);
-        let allow = http::HeaderValue::from_static("GET, HEAD");
-        response.headers_mut().insert(http::header::ALLOW, allow);
-        return response;
+        return accepts_only("GET, HEAD", &request.method, OPENAPI_PATH, context);
     }
     let admin = context
         .principal()

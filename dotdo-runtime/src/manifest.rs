@@ -1,26 +1,17 @@
 //! What a service's description renders to for people and tools: the JSON manifest of every
-//! interface (printable without a deploy) and the markdown table a service's README carries,
-//! with the check that keeps the README true.
+//! interface (printable without a deploy) and the markdown table a service's README carries
+//! (kept true by `dotdo::testing::check_readme`).
 
 use serde_json::{Value, json};
 
-use crate::describe::{Access, ServiceDescription};
+use crate::describe::{Access, ServiceDescription, doc_summary};
 
 impl<S> ServiceDescription<S> {
     /// A markdown table of every interface: what a service's README carries between
     /// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`, checked by
-    /// [`check_readme`] so the two cannot drift.
+    /// `dotdo::testing::check_readme` so the two cannot drift.
     pub fn interfaces_markdown(&self) -> String {
-        // The first sentence of the doc comment.
-        let summary = |method: usize| {
-            let docs = self.methods[method]
-                .docs
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
-            docs[..end].replace('|', "\\|")
-        };
+        let summary = |method: usize| doc_summary(self.methods[method].docs).0.replace('|', "\\|");
         let access = |access: Access, private: bool| match access {
             Access::Role(role) => format!("role `{role}`"),
             Access::Authenticated => "authenticated".to_owned(),

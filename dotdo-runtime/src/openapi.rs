@@ -6,7 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::describe::{Access, BodyBinding, ExtractFrom, RouteDesc, ServiceDescription, Verb};
+use crate::describe::{
+    Access, BodyBinding, ExtractFrom, RouteDesc, ServiceDescription, Verb, doc_summary,
+};
 use crate::error::ErrorKind;
 
 impl<S> ServiceDescription<S> {
@@ -230,7 +232,7 @@ impl<S> ServiceDescription<S> {
             json!({"$ref": "#/components/responses/Problem"}),
         );
 
-        let (summary, description) = split_docs(method.docs);
+        let (summary, description) = doc_summary(method.docs);
         let mut operation = json!({"operationId": operation_id, "responses": responses});
         if !summary.is_empty() {
             operation["summary"] = summary.into();
@@ -295,14 +297,6 @@ fn success_description(verb: Verb, status: u16) -> &'static str {
     }
 }
 
-/// The first sentence of a doc comment, and the rest.
-fn split_docs(docs: &str) -> (String, String) {
-    let docs = docs.trim();
-    let end = docs.find(". ").map_or(docs.len(), |end| end + 1);
-    let summary = docs[..end].split_whitespace().collect::<Vec<_>>().join(" ");
-    (summary, docs[end..].trim().to_owned())
-}
-
 fn response_name(kind: ErrorKind) -> String {
     kind.as_str()
         .split('_')
@@ -362,8 +356,12 @@ mod tests {
         assert_eq!(openapi_path("/files/:ns/*rest"), "/files/{ns}/{rest}");
         assert_eq!(response_name(ErrorKind::InvalidField), "InvalidField");
         assert_eq!(
-            split_docs("Fetch one. By id, from D1."),
-            ("Fetch one.".to_owned(), "By id, from D1.".to_owned())
+            doc_summary("Fetch one. By id, from D1."),
+            ("Fetch one.".to_owned(), "By id, from D1.")
+        );
+        assert_eq!(
+            doc_summary("Fetch one.\nBy id,\n  from D1."),
+            ("Fetch one.".to_owned(), "By id,\n  from D1.")
         );
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::args::{Args, json_type};
 use crate::describe::Service;
 use crate::wire::{
-    Incoming, RPC_PATH, Response, empty_response, error_response, json_response, post_only,
+    Incoming, RPC_PATH, Response, accepts_only, empty_response, error_response, json_response,
     require_json_content_type,
 };
 use crate::{Context, Error};
@@ -37,7 +37,7 @@ pub(crate) async fn handle_http<S: Service>(
     request: Incoming,
 ) -> Response {
     if request.method != http::Method::POST {
-        return post_only(&request.method, RPC_PATH, context);
+        return accepts_only("POST", &request.method, RPC_PATH, context);
     }
     if let Err(error) = require_json_content_type(context.headers()) {
         return error_response(&error, context);

@@ -32,8 +32,8 @@ pub(crate) enum BodyFormat {
 /// clients omit it) or a form; anything else is 415 naming both.
 pub(crate) fn body_format(headers: &HeaderMap) -> Result<BodyFormat, Error> {
     match content_type_essence(headers).as_deref() {
-        None | Some("application/json") => Ok(BodyFormat::Json),
-        Some(essence) if essence.ends_with("+json") => Ok(BodyFormat::Json),
+        None => Ok(BodyFormat::Json),
+        Some(essence) if is_json(essence) => Ok(BodyFormat::Json),
         Some("application/x-www-form-urlencoded") => Ok(BodyFormat::Form),
         Some(essence) => Err(Error::new(
             crate::ErrorKind::UnsupportedMediaType,
@@ -42,6 +42,11 @@ pub(crate) fn body_format(headers: &HeaderMap) -> Result<BodyFormat, Error> {
             ),
         )),
     }
+}
+
+/// `application/json` or any `+json` type.
+fn is_json(essence: &str) -> bool {
+    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// The media type of the request's body, lower-case, without parameters.
@@ -62,7 +67,7 @@ pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
     let Some(essence) = content_type_essence(headers) else {
         return Ok(());
     };
-    if essence == "application/json" || essence.ends_with("+json") {
+    if is_json(&essence) {
         Ok(())
     } else {
         Err(Error::new(
@@ -116,22 +121,28 @@ pub fn error_response(error: &Error, context: &Context) -> Response {
     response
 }
 
-/// An answer for a method other than POST on a POST-only endpoint.
-pub(crate) fn post_only(method: &Method, path: &str, context: &Context) -> Response {
+/// The answer to a method an endpoint of dotdo's own does not take: 204 to `OPTIONS`, else
+/// 405; `Allow` names the ones it does (`"POST"`, `"GET, HEAD"`).
+pub(crate) fn accepts_only(
+    allow: &'static str,
+    method: &Method,
+    path: &str,
+    context: &Context,
+) -> Response {
     let mut response = if method == Method::OPTIONS {
         empty_response(StatusCode::NO_CONTENT)
     } else {
         error_response(
             &Error::new(
                 crate::ErrorKind::MethodNotAllowed,
-                format!("`{path}` accepts only POST"),
+                format!("`{path}` accepts only {allow}"),
             ),
             context,
         )
     };
     response
         .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("POST"));
+        .insert(ALLOW, HeaderValue::from_static(allow));
     response
 }
 

@@ -21,7 +21,7 @@ use crate::jsonrpc::{
     self, ErrorObject, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 use crate::wire::{
-    Incoming, MCP_PATH, Response, empty_response, error_response, post_only,
+    Incoming, MCP_PATH, Response, accepts_only, empty_response, error_response,
     require_json_content_type,
 };
 use crate::{Context, Error, ErrorKind};
@@ -70,7 +70,7 @@ pub(crate) async fn handle_http<S: Service>(
     request: Incoming,
 ) -> Response {
     if request.method != http::Method::POST {
-        return post_only(&request.method, MCP_PATH, context);
+        return accepts_only("POST", &request.method, MCP_PATH, context);
     }
     let headers = context.headers();
     if let Some(refusal) = guard::refusal(headers, context) {
