@@ -14,10 +14,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
+# trybuild and macrotest build their own projects, which do not read this workspace's profiles:
+# the same debug-info setting for them, and no incremental caches a one-off run never reuses.
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+if [ -n "$CI" ]; then export CARGO_INCREMENTAL=0; fi
+# A full disk fails a build in whatever test is building: the log says how much room there was.
+disk() { printf '\033[1m[test]\033[0m disk available where the builds go: %s\n' "$(df -h --output=avail . | tail -1 | tr -d ' ')"; }
+disk
 
 cargo test --workspace --locked --doc
 # A hung test fails after 20 minutes instead of holding CI until its limit.
 node --test --test-concurrency=1 --test-timeout=1200000 --test-reporter=spec 'tests/e2e/*.test.mjs'
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+disk
 cargo nextest run --workspace --locked
