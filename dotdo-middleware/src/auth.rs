@@ -417,7 +417,7 @@ impl Authenticate {
             "authorization_servers": protected.authorization_servers,
             "bearer_methods_supported": ["header"],
         });
-        let mut response = Response::new(body.to_string().into_bytes());
+        let mut response = Response::new(body.to_string().into_bytes().into());
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -124,7 +124,7 @@ impl Middleware for Cors {
                     let error = Error::forbidden(format!("origin `{origin}` is not allowed"));
                     return error_response(&error, &context);
                 };
-                let mut response = Response::new(Vec::new());
+                let mut response = Response::new(Default::default());
                 *response.status_mut() = StatusCode::NO_CONTENT;
                 let headers = response.headers_mut();
                 self.decorate(headers, allow_origin);

@@ -6,8 +6,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::describe::{Access, Service};
 use crate::middleware::Stack;
 use crate::wire::{
-    Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only, error_response,
-    json_response, with_request_id,
+    Body, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only,
+    error_response, json_response, with_request_id,
 };
 use crate::{Context, Interface};
 
@@ -78,7 +78,7 @@ fn openapi<S: Service>(context: &Context, request: &Incoming) -> Response {
     let body = serde_json::to_vec(&document).expect("a JSON value always serializes");
     let mut response = json_response(http::StatusCode::OK, body);
     if request.method == http::Method::HEAD {
-        response.body_mut().clear();
+        *response.body_mut() = Body::empty();
     }
     response
 }

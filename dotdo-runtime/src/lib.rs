@@ -36,6 +36,7 @@ mod routes;
 pub mod rpc;
 mod schema;
 pub mod sql;
+pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_values;
@@ -49,8 +50,8 @@ pub mod worker;
 pub mod http {
     pub use crate::dispatch::{handle, serve, serve_through};
     pub use crate::wire::{
-        Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, error_response,
-        require_json_content_type,
+        Body, ByteStream, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response,
+        error_response, require_json_content_type,
     };
     pub use cookie::{Cookie, SameSite};
 }
@@ -60,6 +61,9 @@ pub use describe::{MethodOutput, Service, ServiceDescription};
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
 pub use futures_util::future::LocalBoxFuture;
+/// Streams for [`HttpResponse::stream`] and [`HttpResponse::sse`]: `futures`' `stream` module
+/// (`iter`, `unfold`, `StreamExt`…), so a service needs no dependency of its own for them.
+pub use futures_util::stream;
 pub use middleware::{Middleware, Next, Stack};
 pub use name::{InvalidName, Name};
 pub use response::{HttpResponse, IntoResponse};

@@ -15,8 +15,13 @@ pub fn emit(level: &str, message: &str, fields: Map<String, Value>) {
 
 /// Logs an error with all its detail, including what callers are never shown.
 pub fn error(context: &Context, message: &str, error: &Error) {
+    error_for(context.request_id(), message, error);
+}
+
+/// [`error`] for a request whose context is gone (a streamed body still running).
+pub fn error_for(request_id: &str, message: &str, error: &Error) {
     let fields = json!({
-        "request_id": context.request_id(),
+        "request_id": request_id,
         "kind": error.kind(),
         "detail": error.message(),
         "field": error.field(),

@@ -121,7 +121,7 @@ mod tests {
             Box::pin(async move {
                 self.seen.borrow_mut().push(format!("{} in", self.name));
                 if self.answer {
-                    let mut response = Response::new(Vec::new());
+                    let mut response = Response::new(crate::wire::Body::empty());
                     *response.status_mut() = http::StatusCode::IM_A_TEAPOT;
                     return response;
                 }
@@ -143,7 +143,7 @@ mod tests {
         let endpoint = |_context: Context, _request: Incoming| -> LocalBoxFuture<'_, Response> {
             Box::pin(async move {
                 seen.borrow_mut().push("endpoint".to_owned());
-                let mut response = Response::new(Vec::new());
+                let mut response = Response::new(crate::wire::Body::empty());
                 *response.status_mut() = http::StatusCode::NOT_FOUND;
                 response
             })

@@ -25,6 +25,8 @@ use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use crate::Error;
+use crate::sse::Event;
+use crate::wire::Body;
 
 /// A response with any status, headers and body.
 #[derive(Debug)]
@@ -32,7 +34,7 @@ pub struct HttpResponse {
     /// `None`: the route's status (200, or its declared `status`).
     status: Option<StatusCode>,
     headers: HeaderMap,
-    body: Vec<u8>,
+    body: Body,
     /// The body is the JSON of a value: what RPC and MCP can answer too.
     json: bool,
     /// The first invalid input to a builder method, reported when the response is sent.
@@ -40,13 +42,13 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    fn with_body(content_type: &'static str, body: Vec<u8>) -> Self {
+    fn with_body(content_type: &'static str, body: impl Into<Body>) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         HttpResponse {
             status: None,
             headers,
-            body,
+            body: body.into(),
             json: false,
             invalid: None,
         }
@@ -78,12 +80,47 @@ impl HttpResponse {
         response
     }
 
+    /// A body sent chunk by chunk as `stream` yields it, of the given content type: on Workers the
+    /// client reads the first chunk while later ones are still being produced. An `Err` from the
+    /// stream is logged and ends the body early, so the client sees a broken transfer rather
+    /// than a complete-looking one.
+    ///
+    /// ```
+    /// use dotdo_runtime::{Error, HttpResponse};
+    /// use futures_util::{StreamExt, stream};
+    ///
+    /// let rows = ["id,name\n", "1,ada\n", "2,grace\n"];
+    /// let csv = HttpResponse::stream("text/csv", stream::iter(rows).map(Ok::<_, Error>));
+    /// ```
+    pub fn stream<S, B>(content_type: &str, stream: S) -> Self
+    where
+        S: futures_util::Stream<Item = crate::Result<B>> + 'static,
+        B: Into<Vec<u8>>,
+    {
+        Self::with_body("application/octet-stream", Body::stream(stream))
+            .with_header("content-type", content_type)
+    }
+
+    /// Server-sent events (`text/event-stream`), each sent as `events` yields it. An `Err` from
+    /// the stream is logged and sent as a last `error` event carrying the problem document
+    /// (internal details left out), after which the stream ends.
+    pub fn sse<S>(events: S) -> Self
+    where
+        S: futures_util::Stream<Item = crate::Result<Event>> + 'static,
+    {
+        use futures_util::StreamExt;
+        let bytes = events.map(|event| event.and_then(|event| event.encode()));
+        Self::with_body("text/event-stream", Body::stream(bytes))
+            // Neither the browser nor a proxy may keep or buffer what is a live feed.
+            .with_header("cache-control", "no-cache")
+    }
+
     /// An empty response with this status.
     pub fn empty(status: u16) -> Self {
         HttpResponse {
             status: None,
             headers: HeaderMap::new(),
-            body: Vec::new(),
+            body: Body::empty(),
             json: false,
             invalid: None,
         }
@@ -202,19 +239,19 @@ impl HttpResponse {
         &self.headers
     }
 
-    pub fn body(&self) -> &[u8] {
+    pub fn body(&self) -> &Body {
         &self.body
     }
 
     /// The JSON text of the value, when the body is one.
     pub(crate) fn json_text(&self) -> Option<&str> {
         self.json
-            .then(|| std::str::from_utf8(&self.body).ok())
+            .then(|| std::str::from_utf8(self.body.as_bytes()?).ok())
             .flatten()
     }
 
     /// The parts, or the internal error of an invalid builder input.
-    pub(crate) fn into_parts(self) -> crate::Result<(Option<StatusCode>, HeaderMap, Vec<u8>)> {
+    pub(crate) fn into_parts(self) -> crate::Result<(Option<StatusCode>, HeaderMap, Body)> {
         match self.invalid {
             Some(error) => Err(Error::internal(format!("building the response: {error}"))),
             None => Ok((self.status, self.headers, self.body)),

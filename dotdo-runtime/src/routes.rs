@@ -2,6 +2,7 @@
 //! service; its arguments are bound from path, query and body; the method's result is answered
 //! as JSON (or 204 for `()`), every error as problem+json.
 
+use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, Method, StatusCode};
@@ -11,7 +12,8 @@ use crate::args::{Args, Source};
 use crate::context::request_cookie;
 use crate::describe::{BodyBinding, ExtractFrom, RouteDesc, Service, Verb};
 use crate::wire::{
-    BodyFormat, Incoming, Response, body_format, empty_response, error_response, with_request_id,
+    Body, BodyFormat, ByteStream, Incoming, Response, body_format, empty_response, error_response,
+    with_request_id,
 };
 use crate::{Context, Error, ErrorKind};
 
@@ -166,8 +168,11 @@ async fn answer<'a, S: Service>(
                 headers.remove(CONTENT_TYPE);
                 *response.headers_mut() = headers;
             } else {
+                *response.body_mut() = match body {
+                    Body::Stream(stream) => Body::Stream(stream_ending(stream, &headers, context)),
+                    bytes => bytes,
+                };
                 *response.headers_mut() = headers;
-                *response.body_mut() = body;
             }
             add_context_headers(&mut response, context);
             response
@@ -175,13 +180,50 @@ async fn answer<'a, S: Service>(
         Err(error) => error_response(&error, context),
     };
     if is_head {
-        let length = response.body().len();
-        response.body_mut().clear();
-        response
-            .headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        // A stream's length is unknown until it has run, and HEAD does not run it.
+        if let Some(length) = response.body().as_bytes().map(<[u8]>::len) {
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        *response.body_mut() = Body::empty();
     }
     response
+}
+
+/// A streamed body's failure, once its status is long sent: logged with the request's id, then
+/// an event stream ends with an `error` event carrying the problem document (an `EventSource`
+/// has no other way to hear of it) and any other body breaks off, so no client takes a cut-short
+/// body for a whole one.
+fn stream_ending(stream: ByteStream, headers: &HeaderMap, context: &Context) -> ByteStream {
+    let request_id = context.request_id().to_owned();
+    let event_stream = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    stream
+        .scan(false, move |ended, chunk| {
+            if *ended {
+                return std::future::ready(None);
+            }
+            let chunk = chunk.or_else(|error| {
+                *ended = true;
+                crate::log::error_for(&request_id, "the streamed body failed", &error);
+                if event_stream {
+                    Ok(error_event(&error, &request_id))
+                } else {
+                    Err(error)
+                }
+            });
+            std::future::ready(Some(chunk))
+        })
+        .boxed_local()
+}
+
+fn error_event(error: &Error, request_id: &str) -> Vec<u8> {
+    crate::sse::Event::json(&error.problem(Some(request_id)))
+        .and_then(|event| event.event("error").encode())
+        .unwrap_or_else(|_| b"event: error\ndata: {}\n\n".to_vec())
 }
 
 /// The headers and cookies the method set through its context: a header replaces the

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use crate::client::{RpcClient, Transport};
 use crate::describe::Service;
 use crate::queue::{Outcome, QueueMessage};
+use crate::wire::Body;
 use crate::{Context, Error, Interface};
 
 /// Drives one service in-process.
@@ -263,10 +264,13 @@ impl<'a, S: Service> TestRequest<'a, S> {
         let response =
             crate::dispatch::serve_through(&self.client.service, &stack, context, incoming).await;
         let (parts, body) = response.into_parts();
+        let (chunks, aborted) = read_chunks(body).await;
         TestResponse {
             status: parts.status,
             headers: parts.headers,
-            body,
+            body: chunks.concat(),
+            chunks,
+            aborted,
         }
     }
 }
@@ -279,12 +283,34 @@ impl<'a, S: Service> IntoFuture for TestRequest<'a, S> {
     }
 }
 
-/// A response from the service under test.
+/// The chunks of a body as the client would receive them, and the error that broke a stream off.
+async fn read_chunks(body: Body) -> (Vec<Vec<u8>>, Option<Error>) {
+    use futures_util::StreamExt;
+    match body {
+        Body::Bytes(bytes) if bytes.is_empty() => (Vec::new(), None),
+        Body::Bytes(bytes) => (vec![bytes], None),
+        Body::Stream(mut stream) => {
+            let mut chunks = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(chunk) => chunks.push(chunk),
+                    Err(error) => return (chunks, Some(error)),
+                }
+            }
+            (chunks, None)
+        }
+    }
+}
+
+/// A response from the service under test. A streamed body is read to its end (or its error)
+/// before the response is returned; [`chunks`](Self::chunks) shows how it was sent.
 #[derive(Debug)]
 pub struct TestResponse {
     status: http::StatusCode,
     headers: http::HeaderMap,
     body: Vec<u8>,
+    chunks: Vec<Vec<u8>>,
+    aborted: Option<Error>,
 }
 
 impl TestResponse {
@@ -299,6 +325,18 @@ impl TestResponse {
     }
     pub fn bytes(&self) -> &[u8] {
         &self.body
+    }
+    /// The body's chunks as sent: one for a body in memory, one per item of a stream.
+    pub fn chunks(&self) -> &[Vec<u8>] {
+        &self.chunks
+    }
+    /// The error that broke a streamed body off, which a client sees as a failed transfer.
+    pub fn aborted(&self) -> Option<&Error> {
+        self.aborted.as_ref()
+    }
+    /// The server-sent events of a `text/event-stream` body, as an `EventSource` reads them.
+    pub fn events(&self) -> Vec<crate::sse::Event> {
+        crate::sse::parse(&self.text())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()

@@ -10,7 +10,77 @@ use crate::{Context, Error, log};
 /// A request as the runtime sees it: any body already read into memory.
 pub type Request = http::Request<Vec<u8>>;
 /// A response as the runtime produces it.
-pub type Response = http::Response<Vec<u8>>;
+pub type Response = http::Response<Body>;
+
+/// The chunks of a body sent as they are produced. An `Err` ends the body early: the client sees
+/// a broken transfer (or, for server-sent events, a last `error` event), never a complete one.
+pub type ByteStream = futures_util::stream::LocalBoxStream<'static, Result<Vec<u8>, Error>>;
+
+/// A response body: bytes in memory, or a stream sent chunk by chunk as it is produced (on
+/// Workers a real `ReadableStream`: the client has the first chunk before the last exists).
+pub enum Body {
+    Bytes(Vec<u8>),
+    Stream(ByteStream),
+}
+
+impl Body {
+    pub fn empty() -> Self {
+        Body::Bytes(Vec::new())
+    }
+
+    /// A body of whatever chunks `stream` yields, each sent when it is ready.
+    pub fn stream<S, B>(stream: S) -> Self
+    where
+        S: futures_util::Stream<Item = Result<B, Error>> + 'static,
+        B: Into<Vec<u8>>,
+    {
+        use futures_util::StreamExt;
+        Body::Stream(stream.map(|chunk| chunk.map(Into::into)).boxed_local())
+    }
+
+    /// The bytes, when the body is in memory.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Stream(_) => None,
+        }
+    }
+
+    /// No bytes in memory (a stream is not known to be empty).
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_some_and(<[u8]>::is_empty)
+    }
+
+    /// The whole body: a stream is read to its end, or to its error.
+    pub async fn collect(self) -> Result<Vec<u8>, Error> {
+        use futures_util::TryStreamExt;
+        match self {
+            Body::Bytes(bytes) => Ok(bytes),
+            Body::Stream(stream) => stream.try_concat().await,
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::Bytes(bytes)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Bytes(bytes) => write!(formatter, "Body::Bytes({} bytes)", bytes.len()),
+            Body::Stream(_) => formatter.write_str("Body::Stream"),
+        }
+    }
+}
 
 pub use dotdo_routes::{MCP_PATH, OPENAPI_PATH, RPC_PATH};
 
@@ -78,13 +148,13 @@ pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
 }
 
 pub(crate) fn empty_response(status: StatusCode) -> Response {
-    let mut response = Response::new(Vec::new());
+    let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
     response
 }
 
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut response = Response::new(body);
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -102,7 +172,7 @@ pub fn error_response(error: &Error, context: &Context) -> Response {
         .expect("a problem document always serializes");
     let status =
         StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = Response::new(body);
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -172,7 +172,7 @@ impl Producer for Queue {
 /// runtime, so they run on Workers only.
 pub mod convert {
     use crate::Error;
-    use crate::wire::{Request, Response};
+    use crate::wire::{Body, Request, Response};
 
     fn failed(error: ::worker::Error) -> Error {
         Error::upstream(format!("request: {error}"))
@@ -236,9 +236,17 @@ pub mod convert {
             .map_err(|error| Error::upstream(format!("request: {error:?}")))
     }
 
-    /// The `http` response for a workers-rs one, its body read.
+    /// The `http` response for a workers-rs one. A streamed body (a `fetch`'s, say) stays a
+    /// stream, so a proxy passes server-sent events on as they come instead of holding them.
     pub async fn http_response(mut response: ::worker::Response) -> Result<Response, Error> {
-        let mut converted = Response::new(response.bytes().await.map_err(failed)?);
+        use futures_util::TryStreamExt;
+        let body = match response.body() {
+            ::worker::ResponseBody::Stream(_) => {
+                Body::stream(response.stream().map_err(failed)?.map_err(failed))
+            }
+            _ => Body::Bytes(response.bytes().await.map_err(failed)?),
+        };
+        let mut converted = Response::new(body);
         *converted.status_mut() = http::StatusCode::from_u16(response.status_code())
             .unwrap_or(http::StatusCode::BAD_GATEWAY);
         *converted.headers_mut() = header_map(response.headers());
@@ -248,11 +256,15 @@ pub mod convert {
     /// The workers-rs response for an `http` one.
     pub fn worker_response(response: Response) -> Result<::worker::Response, ::worker::Error> {
         let (parts, body) = response.into_parts();
-        // A null-body status (204, 304) must not carry a body, not even an empty one.
-        let converted = if body.is_empty() {
-            ::worker::Response::empty()?
-        } else {
-            ::worker::Response::from_bytes(body)?
+        let converted = match body {
+            // A null-body status (204, 304) must not carry a body, not even an empty one.
+            Body::Bytes(bytes) if bytes.is_empty() => ::worker::Response::empty()?,
+            Body::Bytes(bytes) => ::worker::Response::from_bytes(bytes)?,
+            Body::Stream(stream) => ::worker::Response::from_stream(
+                futures_util::TryStreamExt::map_err(stream, |error| {
+                    ::worker::Error::RustError(error.to_string())
+                }),
+            )?,
         };
         Ok(converted
             .with_status(parts.status.as_u16())

@@ -10,6 +10,7 @@ import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { EventSource } from "eventsource";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 import { eventually, startFixture, validOpenApi } from "./harness.mjs";
@@ -133,6 +134,62 @@ describe("HTTP responses beyond JSON", () => {
     assert.equal(file.headers.get("content-type"), "text/csv");
     assert.match(file.headers.get("content-disposition"), /^attachment; filename="items.csv"/);
     assert.equal(await file.text(), "id,name\nw1,Widget\n");
+  });
+});
+
+describe("streamed bodies", () => {
+  /** Reads `reader` until `text` holds `until`, or fails after `ms` saying what arrived. */
+  async function readUntil(reader, until, ms, because) {
+    const decoder = new TextDecoder();
+    let text = "";
+    const deadline = Date.now() + ms;
+    while (!text.includes(until)) {
+      const left = deadline - Date.now();
+      const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), Math.max(left, 0)));
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk === "timeout") assert.fail(`${because}; after ${ms} ms the client had ${JSON.stringify(text)}`);
+      if (chunk.done) assert.fail(`the body ended before ${JSON.stringify(until)}: ${JSON.stringify(text)}`);
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    return text;
+  }
+
+  test("the first event arrives while the handler still holds the next one", async () => {
+    const key = `feed-${process.pid}-${Date.now()}`;
+    const feed = await fetch(`${base}/feeds/${key}`);
+    assert.equal(feed.status, 200);
+    assert.equal(feed.headers.get("content-type"), "text/event-stream");
+    assert.equal(feed.headers.get("cache-control"), "no-cache");
+    const reader = feed.body.getReader();
+    // Buffered, the body would wait for the release below, which waits for this read.
+    const first = await readUntil(reader, "\n\n", 15_000, "the first event did not arrive while the feed was held");
+    assert.equal(first, "event: held\ndata: first\n\n");
+    const release = await fetch(`${base}/feeds/${key}/release`, { method: "POST" });
+    assert.equal(release.status, 204, await release.text());
+    const rest = await readUntil(reader, "data: second", 15_000, "the released event did not arrive");
+    assert.equal(rest, "event: released\ndata: second\n\n");
+    assert.equal((await reader.read()).done, true, "the feed ends after its second event");
+    const unknown = await fetch(`${base}/feeds/${key}/release`, { method: "POST" });
+    await problem(unknown, 404);
+  });
+
+  test("an EventSource reads the ticks, reconnects with Last-Event-ID and resumes after it", async () => {
+    const source = new EventSource(`${base}/ticks?n=3`);
+    const seen = [];
+    const resumed = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no resume within 15 s; saw ${seen}`)), 15_000);
+      source.addEventListener("tick", (event) => seen.push(`${event.lastEventId}:${event.data}`));
+      source.addEventListener("done", (event) => {
+        clearTimeout(timer);
+        resolve(event.data);
+      });
+    });
+    source.close();
+    assert.deepEqual(seen, ["1:1", "2:2", "3:3"]);
+    assert.equal(resumed, "resumed after 3", "the reconnect carried the last id it saw");
+    const bad = await fetch(`${base}/ticks?n=3`, { headers: { "last-event-id": "three" } });
+    const body = await problem(bad, 400);
+    assert.match(body.detail, /last-event-id/);
   });
 });
 

@@ -56,7 +56,7 @@ pub(super) fn answer(status: StatusCode, message: &Value, format: Format) -> Res
             "text/event-stream",
         ),
     };
-    let mut response = Response::new(body.into_bytes());
+    let mut response = Response::new(body.into_bytes().into());
     *response.status_mut() = status;
     response
         .headers_mut()
