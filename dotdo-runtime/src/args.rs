@@ -40,6 +40,9 @@ enum Raw<'a> {
     Bytes(&'a [u8]),
     /// The fields of an `application/x-www-form-urlencoded` body, as one argument.
     Form(Vec<(Cow<'a, str>, Cow<'a, str>)>),
+    /// A file part of a `multipart/form-data` body.
+    #[cfg(feature = "multipart")]
+    File(crate::multipart::Upload),
 }
 
 #[derive(Debug)]
@@ -109,6 +112,22 @@ impl<'a> Args<'a> {
             raw: Raw::Form(fields),
             source: Source::Body,
         });
+    }
+
+    /// Adds a file of a multipart body, under its field's name.
+    #[cfg(feature = "multipart")]
+    pub(crate) fn push_file(&mut self, upload: crate::multipart::Upload) {
+        self.entries.push(Entry {
+            name: upload.field().to_owned().into(),
+            raw: Raw::File(upload),
+            source: Source::Field,
+        });
+    }
+
+    /// Whether a value for `name` has been added.
+    #[cfg(feature = "multipart")]
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.entries.iter().any(|entry| entry.name == name)
     }
 
     /// Records that the header or cookie argument `name` is bound from was not sent, so its
@@ -184,6 +203,21 @@ impl<'a> Args<'a> {
                 _ => None,
             })
             .collect();
+        #[cfg(feature = "multipart")]
+        if matches!(self.entries[index].raw, Raw::File(_)) {
+            // Several files under one name, likewise: a `Vec<Upload>` takes them all, in order.
+            let mut files = Vec::new();
+            for entry in std::mem::take(&mut self.entries) {
+                match entry.raw {
+                    Raw::File(file) if entry.name == name => files.push(file),
+                    _ if entry.name == name => {}
+                    _ => self.entries.push(entry),
+                }
+            }
+            return T::deserialize(crate::multipart::Files(files)).map_err(|error| {
+                Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
+            });
+        }
         // `remove`, not `swap_remove`: repeated values keep the order they were sent in.
         let entry = self.entries.remove(index);
         // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
@@ -206,6 +240,12 @@ impl<'a> Args<'a> {
                     }
                 })
             }
+            #[cfg(feature = "multipart")]
+            Raw::File(file) => {
+                T::deserialize(crate::multipart::Files(vec![file])).map_err(|error| {
+                    Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
+                })
+            }
             Raw::Bytes(body) => T::deserialize(Body(body)).map_err(|error| {
                 Error::bad_request(format!("invalid request body: {error}")).with_field(name)
             }),
@@ -220,9 +260,9 @@ impl<'a> Args<'a> {
                             field.to_owned(),
                             format!("invalid form field `{field}`: {message}"),
                         ),
-                        None => Error::new(
-                            crate::ErrorKind::InvalidField,
-                            format!("invalid form: {message}"),
+                        None => Error::invalid_field(
+                            name.to_owned(),
+                            format!("invalid form for `{name}`: {message}"),
                         ),
                     }
                 })

@@ -36,6 +36,23 @@ pub trait RpcResult: DeserializeOwned {}
 #[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> RpcResult for T {}
 
+/// An argument the typed client can send: JSON.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of an `#[rpc]` method: the typed client sends arguments as JSON",
+    label = "the typed client sends this as JSON",
+    note = "take a type with `serde::Serialize` and `serde::Deserialize`, or leave `#[rpc]` off the method (headers, cookies, raw bodies and file uploads are for `#[http]` only)"
+)]
+pub trait RpcParam: Serialize {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> RpcParam for T {}
+
+/// An argument as the JSON the client sends.
+#[doc(hidden)]
+pub fn rpc_param<T: RpcParam + ?Sized>(value: &T) -> serde_json::Result<serde_json::Value> {
+    serde_json::to_value(value)
+}
+
 /// A JSON-RPC 2.0 client.
 pub struct RpcClient<T> {
     transport: T,

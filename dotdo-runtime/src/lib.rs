@@ -26,6 +26,8 @@ pub mod log;
 mod manifest;
 pub mod mcp;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+mod multipart;
 mod name;
 mod openapi;
 pub mod queue;
@@ -49,6 +51,8 @@ pub mod worker;
 /// and the problem+json error response every interface answers with.
 pub mod http {
     pub use crate::dispatch::{handle, serve, serve_through};
+    #[cfg(feature = "multipart")]
+    pub use crate::multipart::Upload;
     pub use crate::wire::{
         Body, ByteStream, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response,
         error_response, require_json_content_type,
@@ -72,6 +76,7 @@ pub use response::{HttpResponse, IntoResponse};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{Args, Source};
+    pub use crate::client::rpc_param;
     pub use crate::describe::ResultSchemaFn;
     pub use crate::describe::{
         Access, BodyBinding, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke, Layer,

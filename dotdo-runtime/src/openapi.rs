@@ -180,17 +180,26 @@ impl<S> ServiceDescription<S> {
                     }
                 }
             }
+            // A multipart form repeats a part for each element of an array, as a form does its key.
+            let multipart = json!({"schema": form_schema.clone()});
             let mut form = json!({"schema": form_schema});
             if !arrays.is_empty() {
                 form["encoding"] = arrays.into();
             }
-            request_body = Some(json!({
-                "required": required,
-                "content": {
+            // Files travel in multipart bodies only.
+            let content = if has_file(&schema) {
+                json!({"multipart/form-data": multipart})
+            } else {
+                let mut content = json!({
                     "application/json": {"schema": schema},
                     "application/x-www-form-urlencoded": form,
-                },
-            }));
+                });
+                if cfg!(feature = "multipart") {
+                    content["multipart/form-data"] = multipart;
+                }
+                content
+            };
+            request_body = Some(json!({"required": required, "content": content}));
         }
 
         let status = route
@@ -285,6 +294,18 @@ fn openapi_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Whether a body's schema has a file (an `Upload`, alone or in an array or option).
+fn has_file(schema: &Value) -> bool {
+    match schema {
+        Value::Object(object) => {
+            object.get("format").and_then(Value::as_str) == Some("binary")
+                || object.values().any(has_file)
+        }
+        Value::Array(items) => items.iter().any(has_file),
+        _ => false,
+    }
 }
 
 fn success_description(verb: Verb, status: u16) -> &'static str {

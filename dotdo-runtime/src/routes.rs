@@ -279,6 +279,34 @@ fn bind<'a>(
                     BodyBinding::None => {}
                 }
             }
+            #[cfg(feature = "multipart")]
+            BodyFormat::Multipart => {
+                let content_type = headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                let mut fields = Vec::new();
+                for part in crate::multipart::parse(content_type, body)? {
+                    match part {
+                        crate::multipart::Part::Text(name, value) => {
+                            fields.push((name.into(), value.into()))
+                        }
+                        crate::multipart::Part::File(upload) => args.push_file(upload),
+                    }
+                }
+                match route.body {
+                    // A file under the argument's own name is the argument; otherwise the text
+                    // fields fill it, as a urlencoded form's do.
+                    BodyBinding::Whole(name) if args.has(name) => {}
+                    BodyBinding::Whole(name) => args.push_form(name, fields),
+                    BodyBinding::Fields => {
+                        for (name, value) in fields {
+                            args.push_text(name, value, Source::Field);
+                        }
+                    }
+                    BodyBinding::None => {}
+                }
+            }
         }
     }
     for extract in route.extract {

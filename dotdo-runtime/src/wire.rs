@@ -96,20 +96,29 @@ pub struct Incoming {
 pub(crate) enum BodyFormat {
     Json,
     Form,
+    #[cfg(feature = "multipart")]
+    Multipart,
 }
 
+/// The body types a route takes, for a 415's message.
+const ACCEPTED_BODIES: &str = if cfg!(feature = "multipart") {
+    "application/json, application/x-www-form-urlencoded, multipart/form-data"
+} else {
+    "application/json, application/x-www-form-urlencoded"
+};
+
 /// The format of a route's body, by its content type: JSON (also when none is given, as many
-/// clients omit it) or a form; anything else is 415 naming both.
+/// clients omit it), a form, or a multipart form; anything else is 415 naming them.
 pub(crate) fn body_format(headers: &HeaderMap) -> Result<BodyFormat, Error> {
     match content_type_essence(headers).as_deref() {
         None => Ok(BodyFormat::Json),
         Some(essence) if is_json(essence) => Ok(BodyFormat::Json),
         Some("application/x-www-form-urlencoded") => Ok(BodyFormat::Form),
+        #[cfg(feature = "multipart")]
+        Some("multipart/form-data") => Ok(BodyFormat::Multipart),
         Some(essence) => Err(Error::new(
             crate::ErrorKind::UnsupportedMediaType,
-            format!(
-                "expected a JSON or form body (application/json, application/x-www-form-urlencoded), got `{essence}`"
-            ),
+            format!("expected a JSON or form body ({ACCEPTED_BODIES}), got `{essence}`"),
         )),
     }
 }

@@ -61,6 +61,8 @@ pub mod prelude {
     pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::__private::JsonSchema;
     pub use dotdo_runtime::http::Cookie;
+    #[cfg(feature = "multipart")]
+    pub use dotdo_runtime::http::Upload;
     pub use dotdo_runtime::{
         Context, Error, ErrorKind, HttpResponse, IntoResponse, Name, Principal,
     };

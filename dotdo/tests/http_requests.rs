@@ -1,6 +1,6 @@
 //! Requests beyond a JSON body, in-process: the raw body as sent (bytes, text), headers (single,
-//! typed, repeated), cookies, form bodies (one struct, or the arguments' fields), repeated query
-//! keys into a `Vec`, and the error each bad input gets.
+//! typed, repeated), cookies, form bodies (one struct, or the arguments' fields), multipart
+//! forms with files, repeated query keys into a `Vec`, and the error each bad input gets.
 
 use dotdo::middleware::WebhookSignature;
 use dotdo::prelude::*;
@@ -68,6 +68,30 @@ impl Inbox {
     #[http(post = "/search", public)]
     async fn search(&self, query: String, limit: u32) -> Result<Value, dotdo::Error> {
         Ok(json!({"query": query, "limit": limit}))
+    }
+
+    /// Photos with a caption: one or more files under `photo`, and maybe a thumbnail.
+    #[http(post = "/photos", status = 201, public)]
+    async fn photos(
+        &self,
+        caption: String,
+        photo: Vec<Upload>,
+        thumbnail: Option<Upload>,
+    ) -> Result<Value, dotdo::Error> {
+        let files: Vec<Value> = photo
+            .iter()
+            .map(|file| {
+                json!({"name": file.file_name(), "type": file.content_type(), "bytes": file.bytes()})
+            })
+            .collect();
+        let thumbnail = thumbnail.map(|file| file.file_name().to_owned());
+        Ok(json!({"caption": caption, "files": files, "thumbnail": thumbnail}))
+    }
+
+    /// One required file.
+    #[http(put = "/avatar", public)]
+    async fn avatar(&self, avatar: Upload) -> Result<usize, dotdo::Error> {
+        Ok(avatar.len())
     }
 
     /// Items with every tag asked for (`?tag=a&tag=b`).
@@ -225,6 +249,152 @@ fn forms_bind_a_struct_or_the_arguments() {
     });
 }
 
+const BOUNDARY: &str = "----dotdo-test-boundary";
+
+/// A part of a multipart body: `(field, Some((file name, content type)), bytes)` for a file,
+/// `(field, None, text)` for a text field.
+type TestPart<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
+
+fn multipart(parts: &[TestPart]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend(format!("--{BOUNDARY}\r\n").as_bytes());
+        let disposition = match file {
+            Some((file_name, content_type)) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
+        };
+        body.extend(disposition.as_bytes());
+        body.extend(b"\r\n");
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn post_multipart(path: &str, body: Vec<u8>) -> TestResponse {
+    block_on(
+        client()
+            .post(path)
+            .header(
+                "content-type",
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send(),
+    )
+}
+
+#[test]
+fn multipart_forms_bind_files_and_fields() {
+    let png: &[u8] = &[137, 80, 78, 71, 0, 255];
+    let response = post_multipart(
+        "/photos",
+        multipart(&[
+            ("caption", None, "Sunset, día 1".as_bytes()),
+            ("photo", Some(("a.png", "image/png")), png),
+            ("photo", Some(("b.jpg", "image/jpeg")), b"\xff\xd8"),
+            ("thumbnail", Some(("t.png", "image/png")), b""),
+        ]),
+    );
+    assert_eq!(response.status(), 201, "{}", response.text());
+    assert_eq!(
+        response.json::<Value>(),
+        json!({
+            "caption": "Sunset, día 1",
+            "files": [
+                {"name": "a.png", "type": "image/png", "bytes": [137, 80, 78, 71, 0, 255]},
+                {"name": "b.jpg", "type": "image/jpeg", "bytes": [255, 216]},
+            ],
+            "thumbnail": "t.png",
+        })
+    );
+    let no_files = post_multipart("/photos", multipart(&[("caption", None, b"none")]));
+    assert_eq!(
+        no_files.json::<Value>(),
+        json!({"caption": "none", "files": [], "thumbnail": null})
+    );
+
+    // Text fields fill a struct or the arguments, as a urlencoded form does.
+    let signup = post_multipart(
+        "/signup",
+        multipart(&[
+            ("email", None, b"ada@example.com"),
+            ("topics", None, b"rust"),
+            ("topics", None, b"wasm"),
+            ("newsletter", None, b"true"),
+        ]),
+    );
+    assert_eq!(signup.status(), 201, "{}", signup.text());
+    assert_eq!(signup.json::<Value>()["topics"], json!(["rust", "wasm"]));
+    let search = post_multipart(
+        "/search",
+        multipart(&[("query", None, b"lamps"), ("limit", None, b"5")]),
+    );
+    assert_eq!(
+        search.json::<Value>(),
+        json!({"query": "lamps", "limit": 5})
+    );
+}
+
+#[test]
+fn bad_multipart_input_is_a_4xx_that_names_it() {
+    let put = |body: Vec<u8>, content_type: &str| {
+        block_on(
+            client()
+                .put("/avatar")
+                .header("content-type", content_type)
+                .body(body)
+                .send(),
+        )
+    };
+    let with_boundary = format!("multipart/form-data; boundary={BOUNDARY}");
+    let ok = put(
+        multipart(&[("avatar", Some(("me.png", "image/png")), b"1234")]),
+        &with_boundary,
+    );
+    assert_eq!(ok.json::<usize>(), 4);
+    let absent = put(multipart(&[("nickname", None, b"ada")]), &with_boundary);
+    assert_eq!(problem(&absent, 422)["field"], "avatar");
+    let text_for_a_file = put(
+        multipart(&[("avatar", None, b"not a file")]),
+        &with_boundary,
+    );
+    let detail = problem(&text_for_a_file, 422)["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("avatar"), "{detail}");
+    let json_for_a_file = block_on(
+        client()
+            .put("/avatar")
+            .json(&json!({"avatar": {"field": "avatar", "file_name": "x", "bytes": [1]}}))
+            .send(),
+    );
+    let detail = problem(&json_for_a_file, 422)["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("multipart/form-data"), "{detail}");
+    let no_boundary = put(b"x".to_vec(), "multipart/form-data");
+    let detail = problem(&no_boundary, 400)["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("malformed multipart body"), "{detail}");
+    let mut truncated = multipart(&[("avatar", Some(("me.png", "image/png")), b"1234")]);
+    truncated.truncate(truncated.len() - 12);
+    problem(&put(truncated, &with_boundary), 400);
+    let not_utf8 = post_multipart(
+        "/search",
+        multipart(&[("query", None, &[0xff]), ("limit", None, b"1")]),
+    );
+    let not_utf8 = problem(&not_utf8, 400);
+    assert_eq!(not_utf8["field"], "query");
+}
+
 #[test]
 fn an_unsupported_body_type_is_415_listing_the_accepted_ones() {
     block_on(async {
@@ -236,7 +406,8 @@ fn an_unsupported_body_type_is_415_listing_the_accepted_ones() {
         let detail = problem(&plain, 415)["detail"].as_str().unwrap().to_owned();
         assert!(
             detail.contains("application/json")
-                && detail.contains("application/x-www-form-urlencoded"),
+                && detail.contains("application/x-www-form-urlencoded")
+                && detail.contains("multipart/form-data"),
             "{detail}"
         );
         assert!(detail.contains("`text/plain`"), "{detail}");

@@ -55,6 +55,18 @@ impl Shop {
         Ok(Vec::new())
     }
 
+    /// Add a product's picture.
+    #[http(post = "/products/:id/pictures", status = 201)]
+    async fn add_picture(
+        &self,
+        id: String,
+        caption: Option<String>,
+        picture: Upload,
+    ) -> Result<(), dotdo::Error> {
+        let _ = (id, caption, picture);
+        Ok(())
+    }
+
     /// Add a product.
     #[http(post = "/products", status = 201, role = "editor")]
     async fn add_product(&self, product: NewProduct) -> Result<Product, dotdo::Error> {
@@ -180,7 +192,23 @@ fn parameters_and_bodies_are_where_the_binder_reads_them() {
         json_schema,
         &body["content"]["application/x-www-form-urlencoded"]["schema"]
     );
+    assert_eq!(
+        json_schema,
+        &body["content"]["multipart/form-data"]["schema"]
+    );
     assert_eq!(json_schema["required"], json!(["name", "price"]));
+
+    // A file goes in a multipart body only: a binary string beside the text fields.
+    let picture = &doc["paths"]["/products/{id}/pictures"]["post"]["requestBody"];
+    let content = picture["content"].as_object().unwrap();
+    assert_eq!(
+        content.keys().collect::<Vec<_>>(),
+        ["multipart/form-data"],
+        "{picture}"
+    );
+    let schema = &content["multipart/form-data"]["schema"];
+    assert_eq!(schema["properties"]["picture"]["format"], "binary");
+    assert_eq!(schema["required"], json!(["picture"]));
     assert!(add["responses"]["201"].is_object());
     assert_eq!(
         add["responses"]["403"]["$ref"],

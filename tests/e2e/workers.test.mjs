@@ -193,6 +193,48 @@ describe("streamed bodies", () => {
   });
 });
 
+describe("multipart uploads", () => {
+  const form = (caption, bytes, name = "photo.png", type = "image/png") => {
+    const body = new FormData();
+    if (caption !== undefined) body.append("caption", caption);
+    if (bytes) body.append("file", new Blob([bytes], { type }), name);
+    return { method: "POST", body };
+  };
+
+  test("a file and a field sent by FormData arrive byte for byte", async () => {
+    const bytes = new Uint8Array(40_000).map((_, i) => (i * 7) % 256);
+    const uploaded = await fetch(`${base}/uploads`, form("Été à Paris", bytes));
+    assert.equal(uploaded.status, 201, await uploaded.clone().text());
+    assert.deepEqual(await uploaded.json(), {
+      caption: "Été à Paris",
+      file_name: "photo.png",
+      content_type: "image/png",
+      size: bytes.length,
+      checksum: bytes.reduce((sum, byte) => sum + byte, 0),
+    });
+  });
+
+  test("a missing file is 422 naming it, and a file over the body limit 413", async () => {
+    const missing = await problem(await fetch(`${base}/uploads`, form("no file")), 422);
+    assert.equal(missing.field, "file");
+    const huge = await fetch(`${base}/uploads`, form("big", new Uint8Array(100 * 1024)));
+    await problem(huge, 413);
+    const noBoundary = await fetch(`${base}/uploads`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data" },
+      body: "caption=x",
+    });
+    assert.match((await problem(noBoundary, 400)).detail, /malformed multipart body/);
+  });
+
+  test("the document offers the upload as a multipart body with a binary file", async () => {
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const content = doc.paths["/uploads"].post.requestBody.content;
+    assert.deepEqual(Object.keys(content), ["multipart/form-data"]);
+    assert.equal(content["multipart/form-data"].schema.properties.file.format, "binary");
+  });
+});
+
 describe("HTTP requests beyond JSON", () => {
   // The fixture's development secret (tests/e2e/fixture/.dev.vars.example).
   const WEBHOOK_SECRET = "whsec_dev_only_e2e";

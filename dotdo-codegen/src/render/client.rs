@@ -29,10 +29,12 @@ pub fn render_client(service: &ServiceModel) -> TokenStream {
             let ty = &arg.ty;
             quote! { #ident: #ty }
         });
+        // Spanned at the argument's type: one the client cannot send is reported there.
         let named = method.params().map(|arg| {
             let ident = &arg.ident;
             let name = &arg.name;
-            quote! { (#name, #krate::__private::serde_json::to_value(&#ident)) }
+            let encode = quote_spanned! {arg.ty.span()=> #krate::__private::rpc_param(&#ident) };
+            quote! { (#name, #encode) }
         });
         let ok = match (&method.ok_type, &method.output) {
             (Some(ok), _) => quote! { #ok },

@@ -295,8 +295,8 @@ impl<T: ::dotdo::client::Transport> ItemsClient<T> {
         let __params = ::dotdo::__private::named_params(
             "get_item",
             [
-                ("id", ::dotdo::__private::serde_json::to_value(&id)),
-                ("verbose", ::dotdo::__private::serde_json::to_value(&verbose)),
+                ("id", ::dotdo::__private::rpc_param(&id)),
+                ("verbose", ::dotdo::__private::rpc_param(&verbose)),
             ],
         )?;
         self.rpc.call("get_item", &__params).await
@@ -305,7 +305,7 @@ impl<T: ::dotdo::client::Transport> ItemsClient<T> {
     pub async fn create_item(&self, name: String) -> ::dotdo::Result<String> {
         let __params = ::dotdo::__private::named_params(
             "create_item",
-            [("name", ::dotdo::__private::serde_json::to_value(&name))],
+            [("name", ::dotdo::__private::rpc_param(&name))],
         )?;
         self.rpc.call("create_item", &__params).await
     }
