@@ -232,6 +232,8 @@ pub struct ServiceDescription<S: 'static> {
     route_table: OnceLock<Result<RouteTable, String>>,
     /// The MCP `tools/list` entries, built once by the MCP front end.
     pub(crate) tool_list: OnceLock<Vec<Value>>,
+    /// The OpenAPI document as served, rendered once by `openapi`: for everyone, for an admin.
+    pub(crate) openapi_json: [OnceLock<Vec<u8>>; 2],
 }
 
 /// What a service is made of, by name: what `#[dotdo::service]` emits.
@@ -264,6 +266,7 @@ impl<S> ServiceDescription<S> {
             parts,
             route_table: OnceLock::new(),
             tool_list: OnceLock::new(),
+            openapi_json: [OnceLock::new(), OnceLock::new()],
         }
     }
 

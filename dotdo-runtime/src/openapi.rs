@@ -12,6 +12,14 @@ use crate::describe::{
 use crate::error::ErrorKind;
 
 impl<S> ServiceDescription<S> {
+    /// The document's JSON (with the `/_` routes if `private`), rendered at its first request
+    /// and kept for the isolate's life: the description never changes.
+    pub(crate) fn openapi_json(&self, private: bool) -> &[u8] {
+        self.openapi_json[usize::from(private)].get_or_init(|| {
+            serde_json::to_vec(&self.openapi(private)).expect("a JSON value always serializes")
+        })
+    }
+
     /// The OpenAPI 3.1 document of the service's routes; with `private`, also those under `/_`.
     pub fn openapi(&self, private: bool) -> Value {
         let mut generator = crate::schema::generator();
