@@ -88,7 +88,8 @@ impl<'a> Args<'a> {
     }
 
     /// Adds a JSON value.
-    pub fn push_json(&mut self, name: impl Into<Cow<'a, str>>, value: Value, source: Source) {
+    pub fn push_json(&mut self, name: impl Into<Cow<'a, str>>, mut value: Value, source: Source) {
+        integral_floats_as_integers(&mut value);
         self.entries.push(Entry {
             name: name.into(),
             raw: Raw::Json(value),
@@ -378,6 +379,23 @@ fn describe(source: Source) -> &'static str {
     }
 }
 
+/// JSON has one number type: `2.0` is the integer 2 to JSON Schema and to most clients
+/// (JavaScript prints no other way), so an integral float is given to serde as an integer, which
+/// an integer type takes and a float type still does.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
 /// The JSON type of a value, for messages.
 pub fn json_type(value: &Value) -> &'static str {
     match value {
@@ -398,6 +416,24 @@ mod tests {
     use serde_json::json;
 
     const PARAMS: &[&str] = &["id", "limit"];
+
+    #[test]
+    fn an_integral_float_is_an_integer_as_json_schema_says() {
+        let mut args = Args::new(&["price", "share", "items"]);
+        args.push_object(
+            json!({"price": 35231.0, "share": 2.0, "items": [{"name": "a", "price": 3.0}]}),
+            "the body",
+        )
+        .unwrap();
+        assert_eq!(args.take::<u32>("price").unwrap(), 35231);
+        assert_eq!(args.take::<f64>("share").unwrap(), 2.0);
+        let items: Vec<Item> = args.take("items").unwrap();
+        assert_eq!(items[0].price, 3);
+        let mut fractional = Args::new(&["price"]);
+        fractional.push_json("price", json!(1.5), Source::Field);
+        let error = fractional.take::<u32>("price").unwrap_err();
+        assert_eq!(error.field(), Some("price"));
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Item {

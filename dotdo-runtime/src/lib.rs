@@ -12,6 +12,7 @@
 
 mod args;
 pub mod body;
+mod bounded;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -60,6 +61,7 @@ pub mod http {
     pub use cookie::{Cookie, SameSite};
 }
 
+pub use bounded::{Bounded, OutOfRange};
 pub use context::{Context, Interface, Principal};
 pub use describe::{MethodOutput, Service, ServiceDescription};
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};

@@ -37,10 +37,11 @@ impl<S> ServiceDescription<S> {
                 operation_id = format!("{}_{count}", method.name);
             }
             operation_ids.push(operation_id.clone());
-            let input = method
+            let mut input = method
                 .input_schema
                 .map(|schema| schema(&mut generator).to_value())
                 .unwrap_or_else(|| json!({"type": "object"}));
+            bound_integers(&mut input);
             let result = method
                 .result_schema
                 .and_then(|schema| schema(&mut generator));
@@ -92,11 +93,13 @@ impl<S> ServiceDescription<S> {
             .unwrap_or_default();
         let schema_of = |name: &str| properties.get(name).cloned().unwrap_or_else(|| json!({}));
         let is_required = |name: &str| required.contains(&name);
+        // A parameter is text or absent, never JSON `null`: an `Option`'s `None` is its absence.
+        let parameter_schema = |name: &str| without_null(schema_of(name));
 
         let mut parameters = Vec::new();
         for (name, template_name) in route.names.iter().zip(template_names) {
             parameters.push(json!({
-                "name": template_name, "in": "path", "required": true, "schema": schema_of(name),
+                "name": template_name, "in": "path", "required": true, "schema": parameter_schema(name),
             }));
         }
         let extracted = |name: &str| route.extract.iter().any(|extract| extract.arg == name);
@@ -109,7 +112,7 @@ impl<S> ServiceDescription<S> {
             if route.names.contains(name) || extracted(name) || in_body(name) {
                 continue;
             }
-            let mut parameter = json!({"name": name, "in": "query", "required": is_required(name), "schema": schema_of(name)});
+            let mut parameter = json!({"name": name, "in": "query", "required": is_required(name), "schema": parameter_schema(name)});
             if is_array(&schema_of(name)) {
                 // `?tag=a&tag=b`: repeated keys, as the binder reads them.
                 parameter["style"] = "form".into();
@@ -121,10 +124,10 @@ impl<S> ServiceDescription<S> {
         for extract in route.extract {
             match extract.from {
                 ExtractFrom::Header(header) => parameters.push(json!({
-                    "name": header, "in": "header", "required": is_required(extract.arg), "schema": schema_of(extract.arg),
+                    "name": header, "in": "header", "required": is_required(extract.arg), "schema": parameter_schema(extract.arg),
                 })),
                 ExtractFrom::Cookie(cookie) => parameters.push(json!({
-                    "name": cookie, "in": "cookie", "required": is_required(extract.arg), "schema": schema_of(extract.arg),
+                    "name": cookie, "in": "cookie", "required": is_required(extract.arg), "schema": parameter_schema(extract.arg),
                 })),
                 ExtractFrom::Body => {
                     let text = schema_of(extract.arg).get("type") == Some(&Value::from("string"));
@@ -189,23 +192,25 @@ impl<S> ServiceDescription<S> {
                 }
             }
             // A multipart form repeats a part for each element of an array, as a form does its key.
-            let multipart = json!({"schema": form_schema.clone()});
+            let multipart = json!({"schema": &form_schema});
             let mut form = json!({"schema": form_schema});
             if !arrays.is_empty() {
                 form["encoding"] = arrays.into();
             }
-            // Files travel in multipart bodies only.
+            // Files travel in multipart bodies only; a form has named fields of text, so only an
+            // object whose fields are text, numbers or lists of them can be one.
             let content = if has_file(&schema) {
                 json!({"multipart/form-data": multipart})
+            } else if !form_friendly(&schema) {
+                json!({"application/json": {"schema": schema}})
             } else {
-                let mut content = json!({
+                // A multipart body fills these fields too, but is documented where it is needed,
+                // for files: its part names are headers, which cannot carry every name a JSON
+                // object's extra fields may have.
+                json!({
                     "application/json": {"schema": schema},
                     "application/x-www-form-urlencoded": form,
-                });
-                if cfg!(feature = "multipart") {
-                    content["multipart/form-data"] = multipart;
-                }
-                content
+                })
             };
             request_body = Some(json!({"required": required, "content": content}));
         }
@@ -279,6 +284,94 @@ impl<S> ServiceDescription<S> {
 }
 
 /// Whether a schema is an array's (or an optional array's).
+/// Whether `schema` is an object whose every field a form can carry: a scalar or a list of
+/// scalars (objects, and lists of them, have no form encoding the binder reads).
+fn form_friendly(schema: &Value) -> bool {
+    if schema.get("type") != Some(&Value::from("object")) {
+        return false;
+    }
+    fn scalar(schema: &Value) -> bool {
+        let schema = without_null(schema.clone());
+        let alternatives = ["oneOf", "anyOf"]
+            .into_iter()
+            .find_map(|key| schema.get(key));
+        match alternatives.and_then(Value::as_array) {
+            Some(options) => options.iter().all(scalar),
+            None => {
+                schema.get("enum").is_some()
+                    || schema.get("const").is_some()
+                    || matches!(
+                        schema.get("type").and_then(Value::as_str),
+                        Some("string" | "integer" | "number" | "boolean")
+                    )
+            }
+        }
+    }
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(|properties| {
+            properties.values().all(|property| {
+                scalar(property)
+                    || (is_array(property) && property.get("items").is_some_and(scalar))
+            })
+        })
+}
+
+/// `schema` without `null` among its types or alternatives.
+fn without_null(mut schema: Value) -> Value {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|ty| ty != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            schema["type"] = only;
+        }
+    }
+    let null = json!({"type": "null"});
+    for alternatives in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(options)) = schema.get_mut(alternatives) {
+            options.retain(|option| option != &null);
+            if let [only] = options.as_slice() {
+                let only = only.clone();
+                if let Some(object) = schema.as_object_mut() {
+                    object.remove(alternatives);
+                    if let Value::Object(fields) = only {
+                        object.extend(fields);
+                    }
+                }
+            }
+        }
+    }
+    schema
+}
+
+/// Gives every sized integer (`format: int32`, `uint64`…) the range of its Rust type, which
+/// schemars leaves open: a number past it is refused, so the document must not allow it.
+fn bound_integers(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let range = match object.get("format").and_then(Value::as_str) {
+                Some("int8") => Some((i8::MIN.into(), i8::MAX.into())),
+                Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
+                Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+                Some("int64") => Some((i64::MIN.into(), i64::MAX.into())),
+                Some("uint8") => Some((0.into(), u8::MAX.into())),
+                Some("uint16") => Some((0.into(), u16::MAX.into())),
+                Some("uint32") => Some((0.into(), u32::MAX.into())),
+                Some("uint64") => Some((0.into(), u64::MAX.into())),
+                _ => None,
+            };
+            if let Some((minimum, maximum)) = range {
+                object.entry("minimum").or_insert(Value::Number(minimum));
+                object.entry("maximum").or_insert(Value::Number(maximum));
+            }
+            object.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
 fn is_array(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::String(ty)) => ty == "array",

@@ -67,6 +67,13 @@ impl Shop {
         Ok(())
     }
 
+    /// Rename a product: the body is one JSON string.
+    #[http(put = "/products/:id/name")]
+    async fn rename(&self, id: String, name: String) -> Result<(), dotdo::Error> {
+        let _ = (id, name);
+        Ok(())
+    }
+
     /// Add a product.
     #[http(post = "/products", status = 201, role = "editor")]
     async fn add_product(&self, product: NewProduct) -> Result<Product, dotdo::Error> {
@@ -183,6 +190,19 @@ fn parameters_and_bodies_are_where_the_binder_reads_them() {
         (&json!("form"), &json!(true), &json!(false))
     );
     assert_eq!(parameter(list, "limit")["required"], true);
+    // The range of a `u32`, which a larger number would not parse into.
+    let limit = &parameter(list, "limit")["schema"];
+    assert_eq!(
+        (&limit["minimum"], &limit["maximum"]),
+        (&json!(0), &json!(u32::MAX))
+    );
+    // An `Option` parameter is absent or text, never JSON `null`.
+    let get = &doc["paths"]["/products/{id}"]["get"];
+    assert_eq!(
+        parameter(get, "currency")["schema"],
+        json!({"type": "string"})
+    );
+    assert_eq!(parameter(get, "currency")["required"], false);
 
     let add = &doc["paths"]["/products"]["post"];
     let body = &add["requestBody"];
@@ -192,11 +212,18 @@ fn parameters_and_bodies_are_where_the_binder_reads_them() {
         json_schema,
         &body["content"]["application/x-www-form-urlencoded"]["schema"]
     );
-    assert_eq!(
-        json_schema,
-        &body["content"]["multipart/form-data"]["schema"]
+    assert!(
+        body["content"].get("multipart/form-data").is_none(),
+        "multipart is documented for files"
     );
     assert_eq!(json_schema["required"], json!(["name", "price"]));
+
+    // A body that is not an object has no fields for a form to name: JSON only.
+    let rename = &doc["paths"]["/products/{id}/name"]["put"]["requestBody"]["content"];
+    assert_eq!(
+        rename.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["application/json"]
+    );
 
     // A file goes in a multipart body only: a binary string beside the text fields.
     let picture = &doc["paths"]["/products/{id}/pictures"]["post"]["requestBody"];

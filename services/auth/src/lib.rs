@@ -262,6 +262,61 @@ fn check_role(role: &str) -> dotdo::Result<()> {
     }
 }
 
+/// The characters of user ids, resources and actions.
+const IDENTIFIER: &str = "[A-Za-z0-9_.@:-]{1,128}";
+
+/// A grant's part: a user id or an action (1 to 128 letters, digits or `-_.@:`), or with
+/// `pattern`, a resource that may end in `*` (all resources with that prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GrantPart<const PATTERN: bool>(String);
+
+impl<const PATTERN: bool> TryFrom<String> for GrantPart<PATTERN> {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let name = if PATTERN {
+            text.trim_end_matches('*')
+        } else {
+            &text
+        };
+        if check_name("value", name).is_err() {
+            let star = if PATTERN {
+                ", optionally ending in `*`"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "must be 1 to 128 letters, digits or `-_.@:`{star}, got `{text}`"
+            ));
+        }
+        Ok(GrantPart(text))
+    }
+}
+
+impl<const PATTERN: bool> From<GrantPart<PATTERN>> for String {
+    fn from(part: GrantPart<PATTERN>) -> String {
+        part.0
+    }
+}
+
+impl<const PATTERN: bool> JsonSchema for GrantPart<PATTERN> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        if PATTERN {
+            "ResourcePattern"
+        } else {
+            "Identifier"
+        }
+        .into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let star = if PATTERN { "\\**" } else { "" };
+        schemars::json_schema!({"type": "string", "pattern": format!("^{IDENTIFIER}{star}$")})
+    }
+}
+
 fn check_name(field: &str, value: &str) -> dotdo::Result<()> {
     let ok = (1..=128).contains(&value.len())
         && value
@@ -458,14 +513,13 @@ impl Auth {
     #[http(post = "/_grants", role = "admin", status = 201)]
     async fn grant(
         &self,
-        user_id: String,
-        resource: String,
-        action: String,
+        user_id: GrantPart<false>,
+        resource: GrantPart<true>,
+        action: GrantPart<false>,
     ) -> Result<(), dotdo::Error> {
-        check_name("user_id", &user_id)?;
-        check_name("resource", resource.trim_end_matches('*'))?;
-        check_name("action", &action)?;
-        self.store.add_grant(&user_id, &resource, &action).await
+        self.store
+            .add_grant(&user_id.0, &resource.0, &action.0)
+            .await
     }
 
     /// Whether a user with a role may do an action on a resource: the role's permissions, then

@@ -27,6 +27,100 @@ pub struct Thing {
     pub updated_at: u64,
 }
 
+/// A page's size: 1 to [`MAX_PAGE_SIZE`] (20 when not given).
+pub type PageSize = dotdo::Bounded<1, { MAX_PAGE_SIZE as u64 }>;
+
+/// The order of a listing by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Sort {
+    /// Ascending (the default).
+    #[serde(rename = "id")]
+    Ascending,
+    /// Descending.
+    #[serde(rename = "-id")]
+    Descending,
+}
+
+/// Which relationships of a thing: those it starts (`out`, the default) or ends (`in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Out,
+    In,
+}
+
+/// A reference to a thing, `ns/id`: both parts names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Ref(String);
+
+impl TryFrom<String> for Ref {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.split_once('/') {
+            Some((ns, id)) if Name::is_valid(ns) && Name::is_valid(id) => Ok(Ref(text)),
+            _ => Err(format!("refs are `ns/id` of two names, got `{text}`")),
+        }
+    }
+}
+
+impl From<Ref> for String {
+    fn from(reference: Ref) -> String {
+        reference.0
+    }
+}
+
+impl JsonSchema for Ref {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Ref".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let name = Name::PATTERN.trim_start_matches('^').trim_end_matches('$');
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": format!("^{name}/{name}$"),
+            "description": "A thing, as `ns/id`",
+        })
+    }
+}
+
+/// Words to search for: text with at least one word in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Words(String);
+
+impl From<Words> for String {
+    fn from(words: Words) -> String {
+        words.0
+    }
+}
+
+impl TryFrom<String> for Words {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, &'static str> {
+        if text.split_whitespace().next().is_some() {
+            Ok(Words(text))
+        } else {
+            Err("search for at least one word")
+        }
+    }
+}
+
+impl JsonSchema for Words {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Words".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "pattern": "\\S"})
+    }
+}
+
 /// A thing to write.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThingInput {
@@ -35,10 +129,35 @@ pub struct ThingInput {
     #[serde(rename = "type")]
     pub thing_type: Name,
     /// A JSON object.
-    pub data: Value,
+    pub data: Map<String, Value>,
     /// For bulk upserts from the queue: the version this write creates (applied only when newer).
     #[serde(default)]
     pub version: Option<u32>,
+}
+
+/// A thing in a bulk import: it carries the version it creates.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct BulkThing {
+    pub ns: Name,
+    pub id: Name,
+    #[serde(rename = "type")]
+    pub thing_type: Name,
+    /// A JSON object.
+    pub data: Map<String, Value>,
+    /// The version this write creates (applied only when newer than what is stored).
+    pub version: u32,
+}
+
+impl From<BulkThing> for ThingInput {
+    fn from(thing: BulkThing) -> Self {
+        ThingInput {
+            ns: thing.ns,
+            id: thing.id,
+            thing_type: thing.thing_type,
+            data: thing.data,
+            version: Some(thing.version),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -161,8 +280,10 @@ fn search_text(data: &Value) -> String {
 /// A user's words as an FTS5 query that matches them all: each word quoted, so no input is read
 /// as FTS syntax.
 fn fts_query(query: &str) -> String {
+    // NUL ends a string in SQLite's C interface: a query with one failed as a server error.
     query
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c == '\0')
+        .filter(|word| !word.is_empty())
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" ")
@@ -372,7 +493,6 @@ impl DbService {
         input: &ThingInput,
         expected_version: Option<u32>,
     ) -> dotdo::Result<Option<Vec<Statement>>> {
-        validate(input)?;
         let current = self.current(&input.ns, &input.id).await?;
         let current_version = current.as_ref().map_or(0, |thing| thing.version);
         if let Some(expected) = expected_version
@@ -394,7 +514,9 @@ impl DbService {
             Value::from(input.ns.as_str()),
             Value::from(input.id.as_str()),
         );
-        let data = input.data.to_string();
+        let data = Value::Object(input.data.clone());
+        let text = search_text(&data);
+        let data = data.to_string();
         const ARCHIVE: &str = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
         const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
                       ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
@@ -417,7 +539,7 @@ impl DbService {
             ),
             (
                 "INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)",
-                vec![ns, id, search_text(&input.data).into()],
+                vec![ns, id, text.into()],
             ),
         ]))
     }
@@ -426,16 +548,8 @@ impl DbService {
 /// One SQL statement and its parameters.
 type Statement = dotdo::sql::Statement<'static>;
 
-/// What every write checks before touching the database.
-fn validate(input: &ThingInput) -> dotdo::Result<()> {
-    if !input.data.is_object() {
-        return Err(Error::invalid_field("data", "data must be a JSON object"));
-    }
-    Ok(())
-}
-
 /// Checks a whole bulk import, naming the index and field of the first bad item: each carries
-/// the version it creates, passes [`validate`], and no two name the same thing.
+/// the version it creates, and no two name the same thing.
 fn validate_bulk(things: &[ThingInput]) -> dotdo::Result<()> {
     let mut seen = std::collections::HashSet::new();
     for (index, input) in things.iter().enumerate() {
@@ -451,7 +565,6 @@ fn validate_bulk(things: &[ThingInput]) -> dotdo::Result<()> {
                 "bulk upserts carry the version they create",
             )));
         }
-        validate(input).map_err(at)?;
         if !seen.insert((input.ns.as_str(), input.id.as_str())) {
             return Err(at(Error::invalid_field(
                 "id",
@@ -553,28 +666,13 @@ impl DbService {
         r#type: Option<Name>,
         field: Option<String>,
         value: Option<String>,
-        sort: Option<String>,
-        limit: Option<u32>,
+        sort: Option<Sort>,
+        limit: Option<PageSize>,
         cursor: Option<String>,
     ) -> Result<Page, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        let limit = limit.unwrap_or(20);
-        if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(Error::invalid_field(
-                "limit",
-                format!("limit is 1 to {MAX_PAGE_SIZE}"),
-            ));
-        }
-        let descending = match sort.as_deref() {
-            None | Some("id") => false,
-            Some("-id") => true,
-            Some(other) => {
-                return Err(Error::invalid_field(
-                    "sort",
-                    format!("sort is `id` or `-id`, got `{other}`"),
-                ));
-            }
-        };
+        let limit = limit.map_or(20, PageSize::get);
+        let descending = sort == Some(Sort::Descending);
         let mut conditions = vec!["ns = ?1".to_owned()];
         let mut params: Vec<Value> = vec![ns.as_str().into()];
         if let Some(thing_type) = &r#type {
@@ -654,7 +752,7 @@ impl DbService {
         ns: Name,
         id: Name,
         r#type: Name,
-        data: Value,
+        data: Map<String, Value>,
         expected_version: Option<u32>,
     ) -> Result<Thing, dotdo::Error> {
         let input = ThingInput {
@@ -731,18 +829,15 @@ impl DbService {
     async fn search(
         &self,
         ctx: &Context,
-        query: String,
+        query: Words,
         ns: Option<Name>,
-        limit: Option<u32>,
+        limit: Option<PageSize>,
     ) -> Result<Vec<Thing>, dotdo::Error> {
         self.check_read(ctx, ns.as_deref())?;
-        let limit = limit.unwrap_or(20).min(MAX_PAGE_SIZE);
-        let words = fts_query(&query);
+        let limit = limit.map_or(20, PageSize::get);
+        let words = fts_query(&query.0);
         if words.is_empty() {
-            return Err(Error::invalid_field(
-                "query",
-                "search for at least one word",
-            ));
+            return Ok(Vec::new());
         }
         let mut params: Vec<Value> = vec![words.into()];
         let mut sql = String::from(
@@ -768,22 +863,13 @@ impl DbService {
     #[mcp_tool(role = "user")]
     async fn relate(
         &self,
-        from: String,
+        from: Ref,
         predicate: Name,
-        to: String,
-        data: Option<Value>,
+        to: Ref,
+        data: Option<Map<String, Value>>,
     ) -> Result<Relationship, dotdo::Error> {
-        for (field, reference) in [("from", &from), ("to", &to)] {
-            let (ns, id) = reference
-                .split_once('/')
-                .ok_or_else(|| Error::invalid_field(field, "refs are `ns/id`"))?;
-            check_name(field, ns)?;
-            check_name(field, id)?;
-        }
-        let data = data.unwrap_or_else(|| json!({}));
-        if !data.is_object() {
-            return Err(Error::invalid_field("data", "data must be a JSON object"));
-        }
+        let (from, to) = (String::from(from), String::from(to));
+        let data = Value::Object(data.unwrap_or_default());
         let sql = "INSERT INTO relationships (from_ref, predicate, to_ref, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET data = excluded.data";
         self.db
             .execute(
@@ -836,19 +922,13 @@ impl DbService {
         ctx: &Context,
         ns: Name,
         id: Name,
-        direction: Option<String>,
+        direction: Option<Direction>,
         predicate: Option<Name>,
     ) -> Result<Vec<Relationship>, dotdo::Error> {
         self.check_read(ctx, Some(ns.as_str()))?;
-        let column = match direction.as_deref() {
-            None | Some("out") => "from_ref",
-            Some("in") => "to_ref",
-            Some(other) => {
-                return Err(Error::invalid_field(
-                    "direction",
-                    format!("direction is `out` or `in`, got `{other}`"),
-                ));
-            }
+        let column = match direction.unwrap_or(Direction::Out) {
+            Direction::Out => "from_ref",
+            Direction::In => "to_ref",
         };
         let mut params: Vec<Value> = vec![format!("{ns}/{id}").into()];
         let mut sql = format!(
@@ -886,7 +966,8 @@ impl DbService {
 
     /// Import things in bulk: validated, then queued (answered 202 at once) for `bulk_upsert`.
     #[http(post = "/_bulk", role = "user", status = 202)]
-    async fn import(&self, things: Vec<ThingInput>) -> Result<(), dotdo::Error> {
+    async fn import(&self, things: Vec<BulkThing>) -> Result<(), dotdo::Error> {
+        let things: Vec<ThingInput> = things.into_iter().map(ThingInput::from).collect();
         // Everything the consumer would refuse is refused here, before the 202.
         validate_bulk(&things)?;
         let queue = self
