@@ -44,6 +44,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The API pages' viewer (Swagger UI), served by each worker as static assets under /docs/
+# (`[assets]` in its wrangler.toml): copied from the npm package, never loaded from a CDN.
+if [ ! -f api-docs/docs/swagger-ui-bundle.js ] || [ package-lock.json -nt api-docs/docs/swagger-ui-bundle.js ]; then
+  say "copying the API viewer (swagger-ui-dist) into api-docs/"
+  mkdir -p api-docs/docs
+  for file in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE; do
+    cp node_modules/swagger-ui-dist/$file api-docs/docs/
+  done
+fi
+# Headless Chromium (Debian's package) for the test that opens the API pages.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian's chromium"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
 # Python tools for the tests (openapi-spec-validator, schemathesis), in .venv, pinned by scripts/python-requirements.txt.
 if [ ! -x .venv/bin/python ] || [ scripts/python-requirements.txt -nt .venv/.installed ]; then
   say "installing the Python test tools into .venv"

@@ -8,8 +8,10 @@ pub const RPC_PATH: &str = "/_rpc";
 pub const MCP_PATH: &str = "/mcp";
 /// The path of the service's OpenAPI document.
 pub const OPENAPI_PATH: &str = "/openapi.json";
+/// The path of the service's API page, which renders the OpenAPI document.
+pub const DOCS_PATH: &str = "/docs";
 /// Paths dotdo serves itself: no route may take them.
-pub const RESERVED_PATHS: [&str; 3] = [RPC_PATH, MCP_PATH, OPENAPI_PATH];
+pub const RESERVED_PATHS: [&str; 4] = [RPC_PATH, MCP_PATH, OPENAPI_PATH, DOCS_PATH];
 
 /// The platform's URI standard: paths under `/_` are private, they need a principal.
 pub fn is_private(path: &str) -> bool {

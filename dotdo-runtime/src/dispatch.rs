@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::describe::{Access, Service};
 use crate::middleware::Stack;
 use crate::wire::{
-    Body, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only,
+    Body, DOCS_PATH, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only,
     error_response, json_response, with_request_id,
 };
 use crate::{Context, Interface};
@@ -61,9 +61,27 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
             Box::pin(crate::mcp::handle_http(service, &context, request)).await
         }
         OPENAPI_PATH if !S::description().routes.is_empty() => openapi::<S>(&context, &request),
+        DOCS_PATH if !S::description().routes.is_empty() => docs_page::<S>(&context, &request),
         _ => return crate::routes::serve(service, context, request).await,
     };
     with_request_id(response, context)
+}
+
+/// The API page: the OpenAPI document in Swagger UI, whose files the worker's static assets
+/// serve under `/docs/` (see `crate::openapi::docs_page`).
+fn docs_page<S: Service>(context: &Context, request: &Incoming) -> Response {
+    if request.method != http::Method::GET && request.method != http::Method::HEAD {
+        return accepts_only("GET, HEAD", &request.method, DOCS_PATH, context);
+    }
+    let mut response = Response::new(Body::empty());
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if request.method == http::Method::GET {
+        *response.body_mut() = S::description().docs_page().as_bytes().to_vec().into();
+    }
+    response
 }
 
 /// The OpenAPI document, with the `/_` routes for an admin only.

@@ -54,8 +54,9 @@ pub mod http {
     pub use crate::dispatch::{handle, serve, serve_through};
     #[cfg(feature = "multipart")]
     pub use crate::multipart::Upload;
+    pub use crate::response::html_escape;
     pub use crate::wire::{
-        Body, ByteStream, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response,
+        Body, ByteStream, DOCS_PATH, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response,
         error_response, require_json_content_type,
     };
     pub use cookie::{Cookie, SameSite};

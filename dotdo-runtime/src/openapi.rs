@@ -12,6 +12,38 @@ use crate::describe::{
 use crate::error::ErrorKind;
 
 impl<S> ServiceDescription<S> {
+    /// The API page at `/docs`: Swagger UI rendering `openapi.json`. Its script and styles are
+    /// the worker's static assets under `/docs/` (`[assets]` in wrangler.toml, copied from the
+    /// `swagger-ui-dist` npm package), never a CDN's. Every URL is relative, so the page works
+    /// at `/docs` and behind the gateway at `/<service>/docs` alike.
+    pub fn docs_page(&self) -> String {
+        let title = crate::response::html_escape(self.title);
+        format!(
+            r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} API</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+</head>
+<body>
+<div id="api">
+<h1>{title} API</h1>
+<p>The API viewer has not loaded: this worker's static assets (<code>docs/swagger-ui-bundle.js</code>) are missing. The document itself is at <a href="openapi.json">openapi.json</a>.</p>
+</div>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script>
+if (window.SwaggerUIBundle) {{
+  window.ui = SwaggerUIBundle({{ url: new URL("openapi.json", location.href).href, dom_id: "#api", deepLinking: true }});
+}}
+</script>
+</body>
+</html>
+"##
+        )
+    }
+
     /// The document's JSON (with the `/_` routes if `private`), rendered at its first request
     /// and kept for the isolate's life: the description never changes.
     pub(crate) fn openapi_json(&self, private: bool) -> &[u8] {

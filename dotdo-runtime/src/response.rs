@@ -259,6 +259,23 @@ impl HttpResponse {
     }
 }
 
+/// `text` made safe inside HTML (`&`, `<`, `>` and quotes escaped): for values put into an
+/// [`HttpResponse::html`] page, in text and in quoted attributes.
+pub fn html_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let header_name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("`{name}` is not a header name"))?;

@@ -82,7 +82,7 @@ impl std::fmt::Debug for Body {
     }
 }
 
-pub use dotdo_routes::{MCP_PATH, OPENAPI_PATH, RPC_PATH};
+pub use dotdo_routes::{DOCS_PATH, MCP_PATH, OPENAPI_PATH, RPC_PATH};
 
 /// What a front end needs of a request once its headers have moved into the [`Context`].
 pub struct Incoming {

@@ -276,6 +276,37 @@ fn parameters_and_bodies_are_where_the_binder_reads_them() {
 }
 
 #[test]
+fn the_api_page_renders_the_document_with_the_viewer_from_the_workers_assets() {
+    let client = TestClient::new(Shop);
+    let page = block_on(client.get("/docs").send());
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text();
+    for part in [
+        "<title>Shop API</title>",
+        r#"href="docs/swagger-ui.css""#,
+        r#"src="docs/swagger-ui-bundle.js""#,
+        r#"new URL("openapi.json", location.href)"#,
+        // Without the assets, the page says so and links the document.
+        r#"<a href="openapi.json">openapi.json</a>"#,
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no CDN: {html}"
+    );
+    let head = block_on(client.request(http::Method::HEAD, "/docs").send());
+    assert_eq!((head.status(), head.bytes().len()), (200, 0));
+    let post = block_on(client.post("/docs").send());
+    assert_eq!(post.status(), 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+}
+
+#[test]
 fn private_routes_are_documented_for_admins_only() {
     let anonymous = document(&TestClient::new(Shop));
     assert!(anonymous["paths"].get("/_stats").is_none());

@@ -5,6 +5,10 @@
 // behave as documented.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -48,6 +52,39 @@ test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin r
   assert.ok(admin.paths["/_sql"].post, "an admin sees the private routes");
   const auth = await validOpenApi(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` });
   assert.ok(auth.paths["/_keys"].post);
+});
+
+/** The page at `url` as headless Chromium (Debian's, installed by scripts/setup.sh) has built it. */
+function renderedPage(url) {
+  const profile = mkdtempSync(join(tmpdir(), "dotdo-chromium-"));
+  // The flags keep Chromium off the network it has no use for here (the machine's is closed).
+  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"];
+  flags.push("--disable-background-networking", "--disable-component-update", "--disable-sync");
+  flags.push(`--user-data-dir=${profile}`, "--virtual-time-budget=20000", "--dump-dom", url);
+  const run = spawnSync("chromium", flags, { encoding: "utf8", timeout: 120_000 });
+  rmSync(profile, { recursive: true, force: true });
+  assert.equal(run.status, 0, `chromium: ${run.error ?? run.stderr.slice(-2000)}`);
+  return run.stdout;
+}
+
+test("the gateway's index links each service's API page, which renders its operations in a browser", async () => {
+  const index = await fetch(`${base}/`);
+  assert.equal(index.headers.get("content-type"), "text/html; charset=utf-8");
+  const links = [...(await index.text()).matchAll(/href="([^"]*\/docs)"/g)].map((match) => match[1]);
+  assert.deepEqual(links.sort(), ["/auth/docs", "/db/docs", "/docs", "/email/docs"]);
+  // The viewer comes from the worker's own static assets, through the gateway's service binding.
+  const viewer = await fetch(`${base}/db/docs/swagger-ui-bundle.js`);
+  assert.equal(viewer.status, 200);
+  assert.match(viewer.headers.get("content-type"), /javascript/);
+  for (const [service, paths] of [
+    ["db", ["/things/{ns}", "/things/{ns}/{selector}", "/search", "/relationships"]],
+    ["auth", ["/refresh"]],
+  ]) {
+    const dom = renderedPage(`${base}/${service}/docs`);
+    const rendered = [...dom.matchAll(/data-path="([^"]+)"/g)].map((match) => match[1]);
+    for (const path of paths) assert.ok(rendered.includes(path), `${service}: ${path} rendered, got ${rendered}`);
+    assert.ok(!dom.includes("The API viewer has not loaded"), `${service}'s viewer loaded`);
+  }
 });
 
 test("the gateway forwards a method workers-rs has no name for (QUERY) as it is, never as a GET", async () => {

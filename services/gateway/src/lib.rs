@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use dotdo::config::Config;
-use dotdo::http::{Incoming, Response, error_response};
+use dotdo::http::{Incoming, Response, error_response, html_escape};
 use dotdo::middleware::{
     Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
     Standard, sign_forwarded,
@@ -305,6 +305,30 @@ pub struct Health {
 /// The platform's gateway.
 #[dotdo::service(name = "gateway", entry = "worker", middleware = "middleware")]
 impl Gateway {
+    /// The platform's index: each service behind the gateway, linked to its API page.
+    #[http(get = "/", public)]
+    async fn index(&self) -> Result<HttpResponse, dotdo::Error> {
+        let mut items = String::from(
+            r#"<li><a href="/docs">gateway</a>: health of the services (<code>/health</code>)</li>"#,
+        );
+        // A prefix kept on the way (`strip = false`) has no page of its own to link.
+        for route in self.routes.iter().filter(|route| route.strip) {
+            let prefix = html_escape(&route.prefix);
+            let backend = html_escape(&route.backend);
+            let host = route
+                .host
+                .as_deref()
+                .map(|host| format!(" (host <code>{}</code>)", html_escape(host)))
+                .unwrap_or_default();
+            items.push_str(&format!(
+                r#"<li><a href="{prefix}/docs">{backend}</a>: <code>{prefix}</code>{host}, <a href="{prefix}/openapi.json">openapi.json</a></li>"#
+            ));
+        }
+        Ok(HttpResponse::html(format!(
+            "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>APIs</title></head>\n<body>\n<h1>APIs</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+        )))
+    }
+
     /// Each backend's health: up when it answers at all.
     #[http(get = "/health")]
     async fn health(&self) -> Result<Health, dotdo::Error> {

@@ -274,3 +274,37 @@ fn auth_routes_have_a_stricter_rate_limit() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Gateway>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+#[test]
+fn the_index_links_every_services_api_page_and_each_page_loads_its_viewer() {
+    block_on(async {
+        let client = gateway();
+        let index = client.get("/").await;
+        assert_eq!(index.status(), 200, "{}", index.text());
+        assert_eq!(
+            index.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let page = index.text();
+        for link in [
+            r#"href="/docs""#,
+            r#"href="/db/docs""#,
+            r#"href="/db/openapi.json""#,
+            r#"href="/down/docs""#,
+        ] {
+            assert!(page.contains(link), "{link} in {page}");
+        }
+        // A backend's page through the gateway, its URLs relative to where it is served.
+        let db_page = client.get("/db/docs").await;
+        assert_eq!(db_page.status(), 200, "{}", db_page.text());
+        let html = db_page.text();
+        assert!(
+            html.contains(r#"src="docs/swagger-ui-bundle.js""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"new URL("openapi.json", location.href)"#),
+            "{html}"
+        );
+    });
+}
