@@ -343,6 +343,23 @@ impl DbService {
             .stack()
     }
 
+    /// The newest version in a thing's history (0 for none).
+    async fn last_archived_version(&self, ns: &str, id: &str) -> dotdo::Result<u32> {
+        let rows = self
+            .db
+            .query(
+                "SELECT COALESCE(MAX(version), 0) AS version FROM thing_versions WHERE ns = ?1 AND id = ?2",
+                &[ns.into(), id.into()],
+            )
+            .await?;
+        // D1 answers numbers as JS numbers (floats), as `thing` reads them.
+        Ok(rows
+            .first()
+            .and_then(|row| row.get("version"))
+            .and_then(Value::as_f64)
+            .map_or(0, |version| version as u32))
+    }
+
     async fn current(&self, ns: &str, id: &str) -> dotdo::Result<Option<Thing>> {
         let sql = format!("SELECT {THING_COLUMNS} FROM things WHERE ns = ?1 AND id = ?2");
         self.db
@@ -495,6 +512,12 @@ impl DbService {
     ) -> dotdo::Result<Option<Vec<Statement>>> {
         let current = self.current(&input.ns, &input.id).await?;
         let current_version = current.as_ref().map_or(0, |thing| thing.version);
+        // A deleted thing's history stays: one written again goes on from its last version, so
+        // no version number is ever used twice (archiving one again failed as a server error).
+        let last_version = match &current {
+            Some(thing) => thing.version,
+            None => self.last_archived_version(&input.ns, &input.id).await?,
+        };
         if let Some(expected) = expected_version
             && expected != current_version
         {
@@ -505,9 +528,9 @@ impl DbService {
         }
         let version = match input.version {
             // A bulk write that is not newer than what is stored was applied already.
-            Some(version) if version <= current_version => return Ok(None),
+            Some(version) if version <= last_version => return Ok(None),
             Some(version) => version,
-            None => current_version + 1,
+            None => last_version + 1,
         };
         let now = dotdo::clock::now_millis();
         let (ns, id) = (
@@ -517,7 +540,6 @@ impl DbService {
         let data = Value::Object(input.data.clone());
         let text = search_text(&data);
         let data = data.to_string();
-        const ARCHIVE: &str = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
         const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
                       ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
         Ok(Some(vec![
@@ -547,6 +569,9 @@ impl DbService {
 
 /// One SQL statement and its parameters.
 type Statement = dotdo::sql::Statement<'static>;
+
+/// Keeps a thing's current version in its history (before it is replaced or deleted).
+const ARCHIVE: &str = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
 
 /// Checks a whole bulk import, naming the index and field of the first bad item: each carries
 /// the version it creates, and no two name the same thing.
@@ -772,19 +797,20 @@ impl DbService {
     #[http(delete = "/things/:ns/*id", role = "user")]
     #[mcp_tool(destructive, role = "user")]
     async fn delete_thing(&self, ns: Name, id: Name) -> Result<(), dotdo::Error> {
-        let params = [Value::from(ns.as_str()), Value::from(id.as_str())];
-        if self
-            .db
-            .execute("DELETE FROM things WHERE ns = ?1 AND id = ?2", &params)
-            .await?
-            == 0
-        {
+        if self.current(&ns, &id).await?.is_none() {
             return Err(Error::not_found(format!("no thing `{ns}/{id}`")));
         }
-        self.db
-            .execute("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", &params)
-            .await?;
-        Ok(())
+        let params = vec![Value::from(ns.as_str()), Value::from(id.as_str())];
+        // Its last version joins its history, in the transaction that deletes it.
+        let statements: Vec<Statement> = vec![
+            (ARCHIVE, params.clone()),
+            (
+                "DELETE FROM things WHERE ns = ?1 AND id = ?2",
+                params.clone(),
+            ),
+            ("DELETE FROM things_fts WHERE ns = ?1 AND id = ?2", params),
+        ];
+        self.db.batch(&statements).await
     }
 
     /// How many things a namespace holds, optionally of one type.
