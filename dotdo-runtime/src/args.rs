@@ -204,23 +204,22 @@ impl<'a> Args<'a> {
                 _ => None,
             })
             .collect();
-        #[cfg(feature = "multipart")]
-        if matches!(self.entries[index].raw, Raw::File(_)) {
-            // Several files under one name, likewise: a `Vec<Upload>` takes them all, in order.
-            let mut files = Vec::new();
-            for entry in std::mem::take(&mut self.entries) {
-                match entry.raw {
-                    Raw::File(file) if entry.name == name => files.push(file),
-                    _ if entry.name == name => {}
-                    _ => self.entries.push(entry),
-                }
-            }
-            return T::deserialize(crate::multipart::Files(files)).map_err(|error| {
-                Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
-            });
-        }
         // `remove`, not `swap_remove`: repeated values keep the order they were sent in.
         let entry = self.entries.remove(index);
+        // Several files under one name, likewise: a `Vec<Upload>` takes them all, in order.
+        #[cfg(feature = "multipart")]
+        let mut files = Vec::new();
+        #[cfg(feature = "multipart")]
+        if matches!(entry.raw, Raw::File(_)) {
+            let (same, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
+                .into_iter()
+                .partition(|other| other.name == name);
+            self.entries = others;
+            files.extend(same.into_iter().filter_map(|other| match other.raw {
+                Raw::File(file) => Some(file),
+                _ => None,
+            }));
+        }
         // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
         self.entries.retain(|other| other.name != name);
         match entry.raw {
@@ -243,7 +242,8 @@ impl<'a> Args<'a> {
             }
             #[cfg(feature = "multipart")]
             Raw::File(file) => {
-                T::deserialize(crate::multipart::Files(vec![file])).map_err(|error| {
+                files.push(file);
+                T::deserialize(crate::multipart::Files(files)).map_err(|error| {
                     Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
                 })
             }

@@ -7,7 +7,7 @@ use crate::describe::{Access, Service};
 use crate::middleware::Stack;
 use crate::wire::{
     Body, DOCS_PATH, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only,
-    error_response, json_response, with_request_id,
+    error_response, with_request_id,
 };
 use crate::{Context, Interface};
 
@@ -68,34 +68,45 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
 }
 
 /// The API page: the OpenAPI document in Swagger UI, whose files the worker's static assets
-/// serve under `/docs/` (see `crate::openapi::docs_page`).
+/// serve under `/docs/` (see `ServiceDescription::docs_page`).
 fn docs_page<S: Service>(context: &Context, request: &Incoming) -> Response {
-    if request.method != http::Method::GET && request.method != http::Method::HEAD {
-        return accepts_only("GET, HEAD", &request.method, DOCS_PATH, context);
-    }
-    let mut response = Response::new(Body::empty());
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    if request.method == http::Method::GET {
-        *response.body_mut() = S::description().docs_page().as_bytes().to_vec().into();
-    }
-    response
+    document(
+        context,
+        request,
+        DOCS_PATH,
+        "text/html; charset=utf-8",
+        || S::description().docs_page().into_bytes(),
+    )
 }
 
 /// The OpenAPI document, with the `/_` routes for an admin only.
 fn openapi<S: Service>(context: &Context, request: &Incoming) -> Response {
-    if request.method != http::Method::GET && request.method != http::Method::HEAD {
-        return accepts_only("GET, HEAD", &request.method, OPENAPI_PATH, context);
-    }
     let admin = context
         .principal()
         .is_some_and(|principal| principal.role == "admin");
-    let body = S::description().openapi_json(admin).to_vec();
-    let mut response = json_response(http::StatusCode::OK, body);
-    if request.method == http::Method::HEAD {
-        *response.body_mut() = Body::empty();
+    document(context, request, OPENAPI_PATH, "application/json", || {
+        S::description().openapi_json(admin).to_vec()
+    })
+}
+
+/// A document dotdo serves itself at `path`: to GET, or its headers alone to HEAD.
+fn document(
+    context: &Context,
+    request: &Incoming,
+    path: &str,
+    content_type: &'static str,
+    body: impl FnOnce() -> Vec<u8>,
+) -> Response {
+    if request.method != http::Method::GET && request.method != http::Method::HEAD {
+        return accepts_only("GET, HEAD", &request.method, path, context);
+    }
+    let mut response = Response::new(Body::empty());
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    if request.method == http::Method::GET {
+        *response.body_mut() = body().into();
     }
     response
 }

@@ -199,46 +199,27 @@ if (window.SwaggerUIBundle) {{
             }
         };
         if let Some((schema, required)) = body_schema {
-            // In a form, an array is its key repeated (`topics=a&topics=b`), as the binder reads it.
-            let arrays: Map<String, Value> = schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .filter(|(_, property)| is_array(property))
-                .map(|(name, _)| (name.clone(), json!({"style": "form", "explode": true})))
-                .collect();
-            // A key sent once is a one-element array, which a form cannot tell from a scalar:
-            // the form's schema takes either, as the binder does.
-            let mut form_schema = schema.clone();
-            if let Some(properties) = form_schema
-                .get_mut("properties")
-                .and_then(Value::as_object_mut)
-            {
-                for (name, property) in properties.iter_mut() {
-                    if let (true, Some(items)) =
-                        (arrays.contains_key(name), property.get("items").cloned())
-                    {
-                        *property = json!({"anyOf": [property.clone(), items]});
-                    }
-                }
-            }
-            // A multipart form repeats a part for each element of an array, as a form does its key.
-            let multipart = json!({"schema": &form_schema});
-            let mut form = json!({"schema": form_schema});
-            if !arrays.is_empty() {
-                form["encoding"] = arrays.into();
-            }
             // Files travel in multipart bodies only; a form has named fields of text, so only an
             // object whose fields are text, numbers or lists of them can be one.
             let content = if has_file(&schema) {
-                json!({"multipart/form-data": multipart})
+                // A multipart form repeats a part for each element of an array, as a form does
+                // its key.
+                json!({"multipart/form-data": {"schema": form_schema(&schema)}})
             } else if !form_friendly(&schema) {
                 json!({"application/json": {"schema": schema}})
             } else {
                 // A multipart body fills these fields too, but is documented where it is needed,
                 // for files: its part names are headers, which cannot carry every name a JSON
                 // object's extra fields may have.
+                let mut form = json!({"schema": form_schema(&schema)});
+                // In a form, an array is its key repeated (`topics=a&topics=b`), as the binder
+                // reads it.
+                let arrays: Map<String, Value> = array_fields(&schema)
+                    .map(|name| (name.to_owned(), json!({"style": "form", "explode": true})))
+                    .collect();
+                if !arrays.is_empty() {
+                    form["encoding"] = arrays.into();
+                }
                 json!({
                     "application/json": {"schema": schema},
                     "application/x-www-form-urlencoded": form,
@@ -315,7 +296,34 @@ if (window.SwaggerUIBundle) {{
     }
 }
 
-/// Whether a schema is an array's (or an optional array's).
+/// The names of an object schema's array fields.
+fn array_fields(schema: &Value) -> impl Iterator<Item = &str> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, property)| is_array(property))
+        .map(|(name, _)| name.as_str())
+}
+
+/// The schema of a form's fields: an array field sent once is a one-element array, which a form
+/// cannot tell from a scalar, so it takes either, as the binder does.
+fn form_schema(schema: &Value) -> Value {
+    let arrays: Vec<String> = array_fields(schema).map(str::to_owned).collect();
+    let mut form = schema.clone();
+    if let Some(properties) = form.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in &arrays {
+            if let Some(property) = properties.get_mut(name)
+                && let Some(items) = property.get("items").cloned()
+            {
+                *property = json!({"anyOf": [property.clone(), items]});
+            }
+        }
+    }
+    form
+}
+
 /// Whether `schema` is an object whose every field a form can carry: a scalar or a list of
 /// scalars (objects, and lists of them, have no form encoding the binder reads).
 fn form_friendly(schema: &Value) -> bool {
@@ -404,6 +412,7 @@ fn bound_integers(schema: &mut Value) {
     }
 }
 
+/// Whether a schema is an array's (or an optional array's).
 fn is_array(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::String(ty)) => ty == "array",

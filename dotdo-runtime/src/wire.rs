@@ -45,20 +45,6 @@ impl Body {
             Body::Stream(_) => None,
         }
     }
-
-    /// No bytes in memory (a stream is not known to be empty).
-    pub fn is_empty(&self) -> bool {
-        self.as_bytes().is_some_and(<[u8]>::is_empty)
-    }
-
-    /// The whole body: a stream is read to its end, or to its error.
-    pub async fn collect(self) -> Result<Vec<u8>, Error> {
-        use futures_util::TryStreamExt;
-        match self {
-            Body::Bytes(bytes) => Ok(bytes),
-            Body::Stream(stream) => stream.try_concat().await,
-        }
-    }
 }
 
 impl Default for Body {
