@@ -7,7 +7,15 @@ use syn::{Attribute, LitBool, LitInt, LitStr, Meta, Token};
 
 use crate::ctxt::Ctxt;
 
-pub const MARKERS: &[&str] = &["rpc", "http", "mcp_tool", "queue", "cron"];
+pub const MARKERS: &[&str] = &[
+    "rpc",
+    "http",
+    "mcp_tool",
+    "mcp_resource",
+    "mcp_prompt",
+    "queue",
+    "cron",
+];
 
 /// Who may call: `auth` (any authenticated principal) or `role = "admin"`; or, on `#[http]` and
 /// `#[mcp_tool]`, `public`: open to anyone on purpose (silences the mixed-access warning).
@@ -84,6 +92,31 @@ pub struct McpAttr {
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
     pub open_world: Option<bool>,
+    pub access: AccessAttr,
+}
+
+/// `#[mcp_resource(uri = "items://{id}")]` with `name`, `title`, `description`, `mime_type`,
+/// `complete` and access.
+pub struct ResourceAttr {
+    pub span: Span,
+    pub uri: Option<LitStr>,
+    pub name: Option<LitStr>,
+    pub title: Option<LitStr>,
+    pub description: Option<LitStr>,
+    pub mime_type: Option<LitStr>,
+    /// The method completing the template's variables.
+    pub complete: Option<syn::Ident>,
+    pub access: AccessAttr,
+}
+
+/// `#[mcp_prompt]` with `name`, `title`, `description`, `complete` and access.
+pub struct PromptAttr {
+    pub span: Span,
+    pub name: Option<LitStr>,
+    pub title: Option<LitStr>,
+    pub description: Option<LitStr>,
+    /// The method completing its arguments.
+    pub complete: Option<syn::Ident>,
     pub access: AccessAttr,
 }
 
@@ -351,6 +384,120 @@ pub fn parse_mcp(ctxt: &Ctxt, attr: &Attribute) -> McpAttr {
         Ok(())
     });
     mcp
+}
+
+/// A method named by a string (`complete = "method"`).
+fn method_name(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Ident> {
+    let name: LitStr = meta.value()?.parse()?;
+    name.parse::<syn::Ident>()
+}
+
+pub fn parse_resource(ctxt: &Ctxt, attr: &Attribute) -> ResourceAttr {
+    let mut resource = ResourceAttr {
+        span: attr.span(),
+        uri: None,
+        name: None,
+        title: None,
+        description: None,
+        mime_type: None,
+        complete: None,
+        access: AccessAttr::default(),
+    };
+    parse_options(ctxt, attr, "mcp_resource", |meta| {
+        if resource.access.parse(ctxt, meta, true)? {
+            return Ok(());
+        }
+        if meta.path.is_ident("complete") {
+            let method = method_name(meta)?;
+            set_once(ctxt, meta, &mut resource.complete, method);
+            return Ok(());
+        }
+        let slot = if meta.path.is_ident("uri") {
+            &mut resource.uri
+        } else if meta.path.is_ident("name") {
+            &mut resource.name
+        } else if meta.path.is_ident("title") {
+            &mut resource.title
+        } else if meta.path.is_ident("description") {
+            &mut resource.description
+        } else if meta.path.is_ident("mime_type") {
+            &mut resource.mime_type
+        } else {
+            return unknown_key(
+                ctxt,
+                meta,
+                "mcp_resource",
+                &[
+                    "uri",
+                    "name",
+                    "title",
+                    "description",
+                    "mime_type",
+                    "complete",
+                    "auth",
+                    "role",
+                    "public",
+                ],
+            );
+        };
+        let value = meta.value()?.parse()?;
+        set_once(ctxt, meta, slot, value);
+        Ok(())
+    });
+    if resource.uri.is_none() {
+        ctxt.error_spanned_by(
+            attr,
+            "`#[mcp_resource]` needs a URI: `#[mcp_resource(uri = \"items://{id}\")]`",
+        );
+    }
+    resource
+}
+
+pub fn parse_prompt(ctxt: &Ctxt, attr: &Attribute) -> PromptAttr {
+    let mut prompt = PromptAttr {
+        span: attr.span(),
+        name: None,
+        title: None,
+        description: None,
+        complete: None,
+        access: AccessAttr::default(),
+    };
+    parse_options(ctxt, attr, "mcp_prompt", |meta| {
+        if prompt.access.parse(ctxt, meta, true)? {
+            return Ok(());
+        }
+        if meta.path.is_ident("complete") {
+            let method = method_name(meta)?;
+            set_once(ctxt, meta, &mut prompt.complete, method);
+            return Ok(());
+        }
+        let slot = if meta.path.is_ident("name") {
+            &mut prompt.name
+        } else if meta.path.is_ident("title") {
+            &mut prompt.title
+        } else if meta.path.is_ident("description") {
+            &mut prompt.description
+        } else {
+            return unknown_key(
+                ctxt,
+                meta,
+                "mcp_prompt",
+                &[
+                    "name",
+                    "title",
+                    "description",
+                    "complete",
+                    "auth",
+                    "role",
+                    "public",
+                ],
+            );
+        };
+        let value = meta.value()?.parse()?;
+        set_once(ctxt, meta, slot, value);
+        Ok(())
+    });
+    prompt
 }
 
 pub fn parse_queue(ctxt: &Ctxt, attr: &Attribute) -> QueueAttr {

@@ -45,6 +45,8 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
     let mut tool_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut routes: HashMap<String, &MethodModel> = HashMap::new();
     let mut queue_types: HashMap<(String, Option<String>), &MethodModel> = HashMap::new();
+    let mut resource_uris: HashMap<String, &MethodModel> = HashMap::new();
+    let mut prompt_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut schedules: HashMap<String, &MethodModel> = HashMap::new();
 
     for method in service.exposed() {
@@ -97,18 +99,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
             let span = mcp.span.unwrap_or_else(Span::call_site);
             let name = method.tool_name();
             let name_span = mcp.name.as_ref().map_or(span, LitStr::span);
-            if !(1..=64).contains(&name.len())
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            {
-                ctxt.syn_error(syn::Error::new(
-                    name_span,
-                    format!(
-                        "MCP tool name `{name}` must be 1 to 64 characters of `A-Z a-z 0-9 _ - .`"
-                    ),
-                ));
-            }
+            check_mcp_name(ctxt, "MCP tool", &name, name_span);
             if method.tool_description().trim().is_empty() {
                 ctxt.syn_error(syn::Error::new(
                     span,
@@ -123,6 +114,48 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                     name_span,
                     format!(
                         "duplicate MCP tool name `{name}`, also used by `{}`",
+                        first.ident
+                    ),
+                ));
+            }
+        }
+
+        if let Some(resource) = &method.resource {
+            if let Some(uri) = &resource.uri {
+                check_resource_uri(ctxt, method, uri);
+                if let Some(first) = resource_uris.insert(uri.value(), method) {
+                    ctxt.error_spanned_by(
+                        uri,
+                        format!(
+                            "duplicate MCP resource `{}`, also read by `{}`",
+                            uri.value(),
+                            first.ident
+                        ),
+                    );
+                }
+            }
+            if resource.complete.is_some()
+                && !resource
+                    .uri
+                    .as_ref()
+                    .is_some_and(|uri| uri.value().contains('{'))
+            {
+                ctxt.syn_error(syn::Error::new(
+                    resource.span,
+                    "`complete` completes a URI template's variables: this resource's URI has none",
+                ));
+            }
+        }
+
+        if let Some(prompt) = &method.prompt {
+            let name = method.prompt_name();
+            let span = prompt.name.as_ref().map_or(prompt.span, LitStr::span);
+            check_mcp_name(ctxt, "MCP prompt", &name, span);
+            if let Some(first) = prompt_names.insert(name.clone(), method) {
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!(
+                        "duplicate MCP prompt name `{name}`, also used by `{}`",
                         first.ident
                     ),
                 ));
@@ -197,6 +230,88 @@ fn check_cron(ctxt: &Ctxt, method: &MethodModel, schedule: &LitStr) {
 
 /// `public` says "anyone, on purpose": it cannot also ask for a principal.
 /// Arguments bound from headers, cookies or the raw body exist only in HTTP requests.
+/// Tool and prompt names: what clients show and type.
+fn check_mcp_name(ctxt: &Ctxt, what: &str, name: &str, span: Span) {
+    if !(1..=64).contains(&name.len())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        ctxt.syn_error(syn::Error::new(
+            span,
+            format!("{what} name `{name}` must be 1 to 64 characters of `A-Z a-z 0-9 _ - .`"),
+        ));
+    }
+}
+
+/// A resource's URI has a scheme, and its template's variables (`{id}`, `{+path}`) are exactly
+/// the method's arguments.
+fn check_resource_uri(ctxt: &Ctxt, method: &MethodModel, uri: &LitStr) {
+    let value = uri.value();
+    let scheme_ok = value.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok {
+        ctxt.error_spanned_by(
+            uri,
+            format!(
+                "resource URI `{value}` needs a scheme, e.g. `items://{{id}}` or `docs://readme`"
+            ),
+        );
+        return;
+    }
+    let mut variables = Vec::new();
+    let mut rest = value.as_str();
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            ctxt.error_spanned_by(
+                uri,
+                format!("resource URI template `{value}` has an unclosed `{{`"),
+            );
+            return;
+        };
+        let expression = &rest[start + 1..start + end];
+        let name = expression.strip_prefix('+').unwrap_or(expression);
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            ctxt.error_spanned_by(
+                uri,
+                format!("`{{{expression}}}` in `{value}`: a variable is `{{name}}`, or `{{+name}}` for a value that may hold `/`"),
+            );
+            return;
+        }
+        variables.push(name.to_owned());
+        rest = &rest[start + end + 1..];
+    }
+    let params: Vec<&str> = method.params().map(|arg| arg.name.as_str()).collect();
+    for variable in &variables {
+        if !params.contains(&variable.as_str()) {
+            ctxt.error_spanned_by(
+                uri,
+                format!(
+                    "`{{{variable}}}` in `{value}` names no argument of `{}`; its arguments: {}",
+                    method.ident,
+                    if params.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        params.join(", ")
+                    }
+                ),
+            );
+        }
+    }
+    for param in method.params() {
+        if !variables.contains(&param.name) {
+            ctxt.error_spanned_by(
+                &param.ident,
+                format!("`{}` is not a variable of the resource URI `{value}`: every argument of a resource comes from its URI (`{{{}}}`)", param.name, param.name),
+            );
+        }
+    }
+}
+
 fn check_bindings(ctxt: &Ctxt, method: &MethodModel) {
     let mut bodies = 0;
     for arg in &method.args {
@@ -211,6 +326,8 @@ fn check_bindings(ctxt: &Ctxt, method: &MethodModel) {
         let others = [
             (method.rpc.is_some(), "#[rpc]"),
             (method.mcp.is_some(), "#[mcp_tool]"),
+            (method.resource.is_some(), "#[mcp_resource]"),
+            (method.prompt.is_some(), "#[mcp_prompt]"),
             (!method.queue.is_empty(), "#[queue]"),
             (!method.cron.is_empty(), "#[cron]"),
         ];
@@ -271,7 +388,9 @@ fn check_public(ctxt: &Ctxt, method: &MethodModel) {
         .http
         .iter()
         .map(|http| &http.access)
-        .chain(method.mcp.iter().map(|mcp| &mcp.access));
+        .chain(method.mcp.iter().map(|mcp| &mcp.access))
+        .chain(method.resource.iter().map(|resource| &resource.access))
+        .chain(method.prompt.iter().map(|prompt| &prompt.access));
     for access in accesses {
         if let Some(public) = &access.public {
             if access.auth || access.role.is_some() {

@@ -5,7 +5,9 @@ use proc_macro2::Ident;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type};
 
-use crate::attr::{self, CronAttr, HttpAttr, McpAttr, QueueAttr, RpcAttr, ServiceAttr};
+use crate::attr::{
+    self, CronAttr, HttpAttr, McpAttr, PromptAttr, QueueAttr, ResourceAttr, RpcAttr, ServiceAttr,
+};
 use crate::ctxt::Ctxt;
 
 pub struct ServiceModel {
@@ -36,6 +38,8 @@ pub struct MethodModel {
     pub rpc: Option<RpcAttr>,
     pub http: Vec<HttpAttr>,
     pub mcp: Option<McpAttr>,
+    pub resource: Option<ResourceAttr>,
+    pub prompt: Option<PromptAttr>,
     pub queue: Vec<QueueAttr>,
     pub cron: Vec<CronAttr>,
 }
@@ -48,6 +52,8 @@ pub struct ArgModel {
     pub is_context: bool,
     /// Where an HTTP request gives it, when an attribute says (`#[header]`, `#[cookie]`, `#[body]`).
     pub binding: Option<ArgBinding>,
+    /// Its doc comment (a prompt argument's description).
+    pub docs: String,
 }
 
 /// An argument bound from a part of the HTTP request other than path, query and JSON body.
@@ -81,6 +87,8 @@ impl MethodModel {
         self.rpc.is_some()
             || !self.http.is_empty()
             || self.mcp.is_some()
+            || self.resource.is_some()
+            || self.prompt.is_some()
             || !self.queue.is_empty()
             || !self.cron.is_empty()
     }
@@ -106,6 +114,25 @@ impl MethodModel {
             .as_ref()
             .and_then(|mcp| mcp.name.as_ref())
             .map_or_else(|| unraw(&self.ident), |name| name.value())
+    }
+
+    pub fn resource_name(&self) -> String {
+        self.resource
+            .as_ref()
+            .and_then(|resource| resource.name.as_ref())
+            .map_or_else(|| unraw(&self.ident), |name| name.value())
+    }
+
+    pub fn prompt_name(&self) -> String {
+        self.prompt
+            .as_ref()
+            .and_then(|prompt| prompt.name.as_ref())
+            .map_or_else(|| unraw(&self.ident), |name| name.value())
+    }
+
+    /// A description given on the marker, else the doc comment.
+    pub fn described(&self, given: Option<&syn::LitStr>) -> String {
+        given.map_or_else(|| self.docs.clone(), syn::LitStr::value)
     }
 
     pub fn tool_description(&self) -> String {
@@ -196,6 +223,8 @@ impl MethodModel {
         let mut rpc = None;
         let mut http = Vec::new();
         let mut mcp = None;
+        let mut resource = None;
+        let mut prompt = None;
         let mut queue = Vec::new();
         let mut cron = Vec::new();
         function.attrs.retain(|attribute| {
@@ -218,6 +247,23 @@ impl MethodModel {
                     }
                     mcp = Some(parsed);
                 }
+                "mcp_resource" => {
+                    let parsed = attr::parse_resource(ctxt, attribute);
+                    if resource.is_some() {
+                        ctxt.error_spanned_by(
+                            attribute,
+                            "duplicate `#[mcp_resource]` on one method",
+                        );
+                    }
+                    resource = Some(parsed);
+                }
+                "mcp_prompt" => {
+                    let parsed = attr::parse_prompt(ctxt, attribute);
+                    if prompt.is_some() {
+                        ctxt.error_spanned_by(attribute, "duplicate `#[mcp_prompt]` on one method");
+                    }
+                    prompt = Some(parsed);
+                }
                 "queue" => queue.push(attr::parse_queue(ctxt, attribute)),
                 _ => cron.extend(attr::parse_cron(ctxt, attribute)),
             }
@@ -228,6 +274,12 @@ impl MethodModel {
         for input in &mut function.sig.inputs {
             let FnArg::Typed(typed) = input else { continue };
             let binding = argument_binding(ctxt, &mut typed.attrs, &typed.pat);
+            // Doc comments on arguments describe them (prompt arguments); Rust itself allows
+            // none there, so they are taken off.
+            let arg_docs = docs(&typed.attrs);
+            typed
+                .attrs
+                .retain(|attribute| !attribute.path().is_ident("doc"));
             let ident = match &*typed.pat {
                 Pat::Ident(pat) => pat.ident.clone(),
                 other => {
@@ -245,6 +297,7 @@ impl MethodModel {
                 ty: (*typed.ty).clone(),
                 is_context: is_context_type(&typed.ty),
                 binding,
+                docs: arg_docs,
             });
         }
         let output = match &function.sig.output {
@@ -261,6 +314,8 @@ impl MethodModel {
             rpc,
             http,
             mcp,
+            resource,
+            prompt,
             queue,
             cron,
         }

@@ -31,6 +31,21 @@ pub fn mcp_tool(_attr: TokenStream, item: TokenStream) -> TokenStream {
     dotdo_codegen::marker_outside_service("mcp_tool", item.into()).into()
 }
 
+/// Exposes a method as an MCP resource: `#[mcp_resource(uri = "items://{id}")]`, a fixed URI or
+/// an RFC 6570 template whose variables are the method's arguments. Options: `name`, `title`,
+/// `description`, `mime_type`, `complete`, `auth`, `role`, `public`.
+#[proc_macro_attribute]
+pub fn mcp_resource(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    dotdo_codegen::marker_outside_service("mcp_resource", item.into()).into()
+}
+
+/// Exposes a method as an MCP prompt whose arguments are the method's. Options: `name`, `title`,
+/// `description`, `complete`, `auth`, `role`, `public`.
+#[proc_macro_attribute]
+pub fn mcp_prompt(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    dotdo_codegen::marker_outside_service("mcp_prompt", item.into()).into()
+}
+
 /// Consumes queue messages of a type: `#[queue(type = "item.created")]`. Options: `type`,
 /// `queue`.
 #[proc_macro_attribute]

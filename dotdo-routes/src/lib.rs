@@ -10,8 +10,19 @@ pub const MCP_PATH: &str = "/mcp";
 pub const OPENAPI_PATH: &str = "/openapi.json";
 /// The path of the service's API page, which renders the OpenAPI document.
 pub const DOCS_PATH: &str = "/docs";
+/// The MCP Server Card, at the location the extension reserves under the MCP endpoint.
+pub const SERVER_CARD_PATH: &str = "/mcp/server-card";
+/// The MCP Server Card at the site-wide location clients also probe.
+pub const WELL_KNOWN_SERVER_CARD_PATH: &str = "/.well-known/mcp/server-card.json";
 /// Paths dotdo serves itself: no route may take them.
-pub const RESERVED_PATHS: [&str; 4] = [RPC_PATH, MCP_PATH, OPENAPI_PATH, DOCS_PATH];
+pub const RESERVED_PATHS: [&str; 6] = [
+    RPC_PATH,
+    MCP_PATH,
+    OPENAPI_PATH,
+    DOCS_PATH,
+    SERVER_CARD_PATH,
+    WELL_KNOWN_SERVER_CARD_PATH,
+];
 
 /// The platform's URI standard: paths under `/_` are private, they need a principal.
 pub fn is_private(path: &str) -> bool {

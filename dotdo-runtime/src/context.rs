@@ -41,6 +41,9 @@ pub struct Context {
     env: Option<worker::Env>,
     /// Headers (and cookies) a method set for its HTTP response, beside a typed result.
     response_headers: std::cell::RefCell<HeaderMap>,
+    /// The service, when the host shares ownership of it (Workers, the test client): a call
+    /// that streams after its handler answered keeps it alive.
+    shared_service: Option<std::rc::Rc<dyn std::any::Any>>,
 }
 
 impl Context {
@@ -75,6 +78,7 @@ impl Context {
             extensions: http::Extensions::new(),
             env: None,
             response_headers: Default::default(),
+            shared_service: None,
         }
     }
 
@@ -149,6 +153,13 @@ impl Context {
     /// [`set_cookie`](Self::set_cookie), leaving none.
     pub(crate) fn take_response_headers(&self) -> HeaderMap {
         std::mem::take(&mut self.response_headers.borrow_mut())
+    }
+    /// Shares ownership of the service this call runs on (see `shared_service`).
+    pub fn share_service(&mut self, service: std::rc::Rc<dyn std::any::Any>) {
+        self.shared_service = Some(service);
+    }
+    pub(crate) fn shared_service(&self) -> Option<std::rc::Rc<dyn std::any::Any>> {
+        self.shared_service.clone()
     }
     /// Shorthand for `extensions().get::<T>()`.
     pub fn get<T: Send + Sync + Clone + 'static>(&self) -> Option<&T> {

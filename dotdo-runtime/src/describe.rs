@@ -81,6 +81,22 @@ impl Reply {
     pub fn into_response(self) -> HttpResponse {
         self.response
     }
+
+    /// Whether the result is an MCP tool result in the protocol's own form.
+    pub(crate) fn is_tool_result(&self) -> bool {
+        self.response.is_tool_result()
+    }
+
+    /// The body in memory and its content type, when it is not a stream.
+    pub(crate) fn content(&self) -> Option<(&str, &[u8])> {
+        let content_type = self
+            .response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("application/octet-stream");
+        Some((content_type, self.response.body().as_bytes()?))
+    }
 }
 
 /// What a method may return: `Result<T, E>` with `T: Serialize` (or any [`IntoResponse`]) and
@@ -208,6 +224,61 @@ pub struct ToolDesc {
     pub output_schema: SchemaFn,
 }
 
+/// An MCP resource (`#[mcp_resource]`): one fixed URI, or an RFC 6570 template whose variables
+/// are the method's arguments.
+pub struct ResourceDesc {
+    /// `docs://readme`, or a template: `items://{id}`.
+    pub uri: &'static str,
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: &'static str,
+    pub mime_type: Option<&'static str>,
+    pub method: usize,
+    pub access: Access,
+    /// Completes the template's variables: an index into [`DescriptionParts::completers`].
+    pub complete: Option<usize>,
+}
+
+impl ResourceDesc {
+    pub fn is_template(&self) -> bool {
+        self.uri.contains('{')
+    }
+}
+
+/// An MCP prompt (`#[mcp_prompt]`): its arguments are the method's.
+pub struct PromptDesc {
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: &'static str,
+    pub arguments: &'static [PromptArgDesc],
+    pub method: usize,
+    pub access: Access,
+    /// Completes its arguments: an index into [`DescriptionParts::completers`].
+    pub complete: Option<usize>,
+}
+
+pub struct PromptArgDesc {
+    pub name: &'static str,
+    /// The argument's doc comment.
+    pub description: &'static str,
+    /// Whether it must be given (its type cannot be absent).
+    pub required: fn() -> bool,
+}
+
+/// What a completion method (`complete = "method"`) is asked: the argument (a prompt's argument
+/// or a resource template's variable) whose `value` the user has typed so far, and the values of
+/// the other arguments already chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub argument: String,
+    pub value: String,
+    pub context: std::collections::BTreeMap<String, String>,
+}
+
+/// Calls a completion method (`complete = "method"`): generated per method named.
+pub type Complete<S> =
+    for<'a> fn(&'a S, &'a Context, Completion) -> LocalBoxFuture<'a, Result<Vec<String>, Error>>;
+
 pub struct QueueDesc {
     /// The message `type` this method consumes.
     pub message_type: &'static str,
@@ -230,8 +301,13 @@ pub struct CronDesc {
 pub struct ServiceDescription<S: 'static> {
     parts: DescriptionParts<S>,
     route_table: OnceLock<Result<RouteTable, String>>,
-    /// The MCP `tools/list` entries, built once by the MCP front end.
-    pub(crate) tool_list: OnceLock<Vec<Value>>,
+    /// The MCP `tools/list` entries, built once by the MCP front end: with client-friendly
+    /// schemas, and with JSON Schema 2020-12 as the types define it.
+    pub(crate) tool_list: [OnceLock<Vec<Value>>; 2],
+    /// The MCP `resources/list`, `resources/templates/list` and `prompts/list` entries.
+    pub(crate) resource_list: OnceLock<Vec<Value>>,
+    pub(crate) template_list: OnceLock<Vec<Value>>,
+    pub(crate) prompt_list: OnceLock<Vec<Value>>,
     /// The OpenAPI document as served, rendered once by `openapi`: for everyone, for an admin.
     pub(crate) openapi_json: [OnceLock<Vec<u8>>; 2],
 }
@@ -247,6 +323,9 @@ pub struct DescriptionParts<S: 'static> {
     pub routes: &'static [RouteDesc],
     pub rpc: &'static [RpcDesc],
     pub tools: &'static [ToolDesc],
+    pub resources: &'static [ResourceDesc],
+    pub prompts: &'static [PromptDesc],
+    pub completers: &'static [Complete<S>],
     pub queues: &'static [QueueDesc],
     pub crons: &'static [CronDesc],
     pub layers: &'static [Layer<S>],
@@ -265,13 +344,21 @@ impl<S> ServiceDescription<S> {
         ServiceDescription {
             parts,
             route_table: OnceLock::new(),
-            tool_list: OnceLock::new(),
+            tool_list: [OnceLock::new(), OnceLock::new()],
+            resource_list: OnceLock::new(),
+            template_list: OnceLock::new(),
+            prompt_list: OnceLock::new(),
             openapi_json: [OnceLock::new(), OnceLock::new()],
         }
     }
 
     /// The routes by path, built once from the patterns the macro resolved and checked: an
     /// error here is a bug in dotdo, reported as a 500 rather than a panic.
+    /// Whether the service has an MCP endpoint: any tool, resource or prompt.
+    pub fn has_mcp(&self) -> bool {
+        !(self.tools.is_empty() && self.resources.is_empty() && self.prompts.is_empty())
+    }
+
     pub(crate) fn route_table(&self) -> Result<&RouteTable, String> {
         self.route_table
             .get_or_init(|| route_table(self.routes))

@@ -4,6 +4,7 @@
 use futures_util::future::LocalBoxFuture;
 
 use crate::describe::{Access, Service};
+use crate::mcp::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
 use crate::middleware::Stack;
 use crate::wire::{
     Body, DOCS_PATH, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response, accepts_only,
@@ -56,15 +57,36 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
                 Err(error) => error_response(&error, &context),
             }
         }
-        MCP_PATH if !S::description().tools.is_empty() => {
+        MCP_PATH if S::description().has_mcp() => {
             context.set_interface(Interface::Mcp);
-            Box::pin(crate::mcp::handle_http(service, &context, request)).await
+            // The call owns its context: a streamed answer keeps it until its last event.
+            let request_id = context.request_id_header().clone();
+            let mut response = Box::pin(crate::mcp::handle_http(service, context, request)).await;
+            response
+                .headers_mut()
+                .insert(crate::request_id::HEADER, request_id);
+            return response;
+        }
+        SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH if S::description().has_mcp() => {
+            server_card::<S>(&context, &request)
         }
         OPENAPI_PATH if !S::description().routes.is_empty() => openapi::<S>(&context, &request),
         DOCS_PATH if !S::description().routes.is_empty() => docs_page::<S>(&context, &request),
         _ => return crate::routes::serve(service, context, request).await,
     };
     with_request_id(response, context)
+}
+
+/// The MCP Server Card, for the host the request reached.
+fn server_card<S: Service>(context: &Context, request: &Incoming) -> Response {
+    let host = context.header("host").unwrap_or("localhost");
+    document(
+        context,
+        request,
+        request.uri.path(),
+        crate::mcp::SERVER_CARD_MEDIA_TYPE,
+        || S::description().server_card(host).to_string().into_bytes(),
+    )
 }
 
 /// The API page: the OpenAPI document in Swagger UI, whose files the worker's static assets

@@ -82,9 +82,9 @@ pub mod __private {
     pub use crate::client::rpc_param;
     pub use crate::describe::ResultSchemaFn;
     pub use crate::describe::{
-        Access, BodyBinding, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke, Layer,
-        MethodDesc, QueueDesc, Reply, RouteDesc, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc,
-        Verb,
+        Access, BodyBinding, Complete, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke,
+        Layer, MethodDesc, PromptArgDesc, PromptDesc, QueueDesc, Reply, ResourceDesc, RouteDesc,
+        RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
     };
     pub use crate::schema::{
         ArgSchema, NoResultSchema, ResultSchema, SchemaOf, args_schema, output_schema,
@@ -110,6 +110,27 @@ pub mod __private {
                 ))),
             })
             .collect()
+    }
+
+    /// Whether an argument of type `T` must be given (it cannot be absent, as an `Option` can).
+    pub fn is_required<T: serde::de::DeserializeOwned>() -> bool {
+        crate::args::accepts_absence::<T>().is_none()
+    }
+
+    /// Checks, at compile time, that a prompt's result is one it can answer.
+    pub fn prompt_output<T: crate::mcp::PromptOutput>() {}
+
+    /// Boxes a completion method's call.
+    pub fn completion<'a, F, E>(
+        future: F,
+    ) -> LocalBoxFuture<'a, crate::Result<std::vec::Vec<std::string::String>>>
+    where
+        F: core::future::Future<
+                Output = core::result::Result<std::vec::Vec<std::string::String>, E>,
+            > + 'a,
+        E: Into<crate::Error>,
+    {
+        std::boxed::Box::pin(async move { future.await.map_err(Into::into) })
     }
 
     /// Boxes a method call's future, fixing its type for the description's fn pointers.

@@ -88,7 +88,7 @@ impl<S> ServiceDescription<S> {
                 "name": rpc.name,
                 "handler": self.methods[rpc.method].name,
             })).collect::<Vec<_>>(),
-            "mcp": { "tools": self.mcp_tools() },
+            "mcp": self.mcp_manifest(),
             "queue": self.queues.iter().map(|queue| json!({
                 "type": queue.message_type,
                 "queue": queue.queue,

@@ -37,6 +37,8 @@ pub struct HttpResponse {
     body: Body,
     /// The body is the JSON of a value: what RPC and MCP can answer too.
     json: bool,
+    /// The JSON is an MCP tool result as the protocol has it (`dotdo::mcp::ToolResult`).
+    tool_result: bool,
     /// The first invalid input to a builder method, reported when the response is sent.
     invalid: Option<String>,
 }
@@ -50,6 +52,7 @@ impl HttpResponse {
             headers,
             body: body.into(),
             json: false,
+            tool_result: false,
             invalid: None,
         }
     }
@@ -122,6 +125,7 @@ impl HttpResponse {
             headers: HeaderMap::new(),
             body: Body::empty(),
             json: false,
+            tool_result: false,
             invalid: None,
         }
         .with_status(status)
@@ -248,6 +252,16 @@ impl HttpResponse {
         self.json
             .then(|| std::str::from_utf8(self.body.as_bytes()?).ok())
             .flatten()
+    }
+
+    /// Marks the JSON as an MCP tool result in the protocol's form, which MCP answers as it is.
+    pub(crate) fn marked_tool_result(mut self) -> Self {
+        self.tool_result = self.json;
+        self
+    }
+
+    pub(crate) fn is_tool_result(&self) -> bool {
+        self.tool_result && self.json
     }
 
     /// The parts, or the internal error of an invalid builder input.

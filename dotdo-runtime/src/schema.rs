@@ -99,22 +99,36 @@ pub fn args_schema<const N: usize>(args: [ArgSchema; N]) -> Schema {
     Schema::from(object)
 }
 
-/// What an `#[mcp_tool]` method may return: JSON with a schema (an `HttpResponse` or other
-/// non-JSON result is for `#[http]` only).
+/// What an `#[mcp_tool]` method may return: JSON with a schema, or a `dotdo::mcp::ToolResult`
+/// (an `HttpResponse` or other non-JSON result is for
+/// `#[http]` only).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the result of an `#[mcp_tool]`: tools answer JSON described by a schema",
     label = "an MCP tool answers this as JSON",
-    note = "return a type with `serde::Serialize` and `schemars::JsonSchema`, or leave `#[mcp_tool]` off the method (an `HttpResponse` is for `#[http]` only)"
+    note = "return a type with `serde::Serialize` and `schemars::JsonSchema`, or a `dotdo::mcp::ToolResult`, or leave `#[mcp_tool]` off the method (an `HttpResponse` is for `#[http]` only)"
 )]
-pub trait ToolResult: serde::Serialize + JsonSchema {}
+pub trait ToolOutput {
+    /// The tool's `outputSchema`: its structured content's schema when that is an object,
+    /// `false` (none) otherwise.
+    fn output_schema(generator: &mut SchemaGenerator) -> Schema;
+}
 
 // Not recommended, so a missing bound is reported in the words above.
 #[diagnostic::do_not_recommend]
-impl<T: serde::Serialize + JsonSchema> ToolResult for T {}
+impl<T: serde::Serialize + JsonSchema> ToolOutput for T {
+    fn output_schema(generator: &mut SchemaGenerator) -> Schema {
+        object_schema::<T>(generator)
+    }
+}
 
-/// The output schema of a method returning `T`, when `T` is an object (MCP's `outputSchema` and
-/// `structuredContent` must be objects); `null` otherwise.
-pub fn output_schema<T: ToolResult>(generator: &mut SchemaGenerator) -> Schema {
+/// The output schema of a method returning `T` (see [`ToolOutput`]).
+pub fn output_schema<T: ToolOutput>(generator: &mut SchemaGenerator) -> Schema {
+    T::output_schema(generator)
+}
+
+/// `T`'s schema when `T` is an object (MCP's `outputSchema` and `structuredContent` must be
+/// objects); `false` otherwise.
+pub(crate) fn object_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     let schema = generator.root_schema_for::<T>();
     match schema.get("type") {
         Some(Value::String(ty)) if ty == "object" => {
@@ -126,6 +140,35 @@ pub fn output_schema<T: ToolResult>(generator: &mut SchemaGenerator) -> Schema {
         }
         _ => Schema::from(false),
     }
+}
+
+/// A tool's input schema as JSON Schema 2020-12 states the author's types, for clients on MCP
+/// 2025-11-25 and later: `$schema`, the types' `$defs` and `additionalProperties` as they are.
+pub(crate) fn exact_input_schema(input: crate::describe::SchemaFn) -> Schema {
+    let mut generator = SchemaSettings::draft2020_12().into_generator();
+    let mut schema = input(&mut generator);
+    let mut definitions = generator.take_definitions(true);
+    // Rust's widths (`uint32`…) are no JSON Schema format: validators such as Ajv refuse
+    // unknown formats. The range they imply stays.
+    RecursiveTransform(drop_width_format).transform(&mut schema);
+    for definition in definitions.values_mut() {
+        if let Ok(definition) = <&mut Schema>::try_from(definition) {
+            RecursiveTransform(drop_width_format).transform(definition);
+        }
+    }
+    if let Some(object) = schema.as_object_mut() {
+        let mut ordered = Map::new();
+        ordered.insert(
+            "$schema".into(),
+            "https://json-schema.org/draft/2020-12/schema".into(),
+        );
+        ordered.extend(std::mem::take(object));
+        if !definitions.is_empty() {
+            ordered.insert("$defs".into(), Value::Object(definitions));
+        }
+        *object = ordered;
+    }
+    schema
 }
 
 /// Makes a schema friendly to MCP clients, at every depth: `Option`s lose their `null` (absence is
@@ -172,10 +215,20 @@ fn strip_null(schema: &mut Schema) {
             values.retain(|value| !value.is_null());
         }
     }
-    // schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
-    // formats for strings only, and validators such as Ajv warn on these. The range stays.
-    let numeric =
-        matches!(object.get("type"), Some(Value::String(ty)) if ty == "integer" || ty == "number");
+    drop_width_format(schema);
+}
+
+/// schemars names Rust widths (`uint32`, `int64`, `double`) as formats; JSON Schema defines
+/// formats for strings only, and validators such as Ajv refuse these. The range stays.
+fn drop_width_format(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let numeric = match object.get("type") {
+        Some(Value::String(ty)) => ty == "integer" || ty == "number",
+        Some(Value::Array(types)) => types.iter().any(|ty| ty == "integer" || ty == "number"),
+        _ => false,
+    };
     if numeric {
         object.remove("format");
     }

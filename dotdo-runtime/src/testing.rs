@@ -25,7 +25,8 @@ use crate::{Context, Error, Interface};
 
 /// Drives one service in-process.
 pub struct TestClient<S> {
-    service: S,
+    /// Shared with each call, as on Workers: a streamed MCP answer keeps it.
+    service: std::rc::Rc<S>,
     /// Put into the context of every call, as middleware or the platform would.
     extensions: http::Extensions,
 }
@@ -33,7 +34,7 @@ pub struct TestClient<S> {
 impl<S: Service> TestClient<S> {
     pub fn new(service: S) -> Self {
         TestClient {
-            service,
+            service: std::rc::Rc::new(service),
             extensions: http::Extensions::new(),
         }
     }
@@ -97,18 +98,31 @@ impl<S: Service> TestClient<S> {
             .await
     }
 
-    /// Posts one MCP message to `/mcp` as a current client would.
+    /// Posts one MCP message to `/mcp` as a current client would, accepting JSON only: the
+    /// answer is one JSON message (a client that also accepts `text/event-stream` gets a call's
+    /// notifications streamed before it).
     pub async fn mcp(&self, message: Value) -> TestResponse {
+        self.mcp_as(crate::mcp::SUPPORTED_VERSIONS[0], message)
+            .await
+    }
+
+    /// [`mcp`](Self::mcp) as a client of protocol revision `version` (2025-03-26 … 2025-11-25).
+    pub async fn mcp_as(&self, version: &str, message: Value) -> TestResponse {
         self.post(crate::wire::MCP_PATH)
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", crate::mcp::SUPPORTED_VERSIONS[0])
+            .header("accept", "application/json")
+            .header("mcp-protocol-version", version)
             .json(&message)
             .await
     }
 
-    /// Every tool, following `nextCursor` through all pages.
+    /// Every tool, following `nextCursor` through all pages, as the newest revision lists them.
     pub async fn mcp_tools(&self) -> Vec<Value> {
+        self.mcp_tools_as(crate::mcp::SUPPORTED_VERSIONS[0]).await
+    }
+
+    /// Every tool as a client of `version` sees them (its schemas are inlined before 2025-11-25).
+    pub async fn mcp_tools_as(&self, version: &str) -> Vec<Value> {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -116,10 +130,9 @@ impl<S: Service> TestClient<S> {
                 Some(cursor) => json!({"cursor": cursor}),
                 None => json!({}),
             };
-            let page = self
-                .mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params}))
-                .await;
-            let page: Value = page.json();
+            let request =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params});
+            let page: Value = self.mcp_as(version, request).await.json();
             let result = &page["result"];
             tools.extend(result["tools"].as_array().cloned().unwrap_or_default());
             match result.get("nextCursor").and_then(Value::as_str) {
@@ -151,12 +164,12 @@ impl<S: Service> TestClient<S> {
 
     /// Delivers a batch of messages from `queue`, with their ids and attempt counts.
     pub async fn queue_messages(&self, queue: &str, messages: &[QueueMessage]) -> Vec<Outcome> {
-        crate::queue::dispatch_batch(&self.service, queue, messages).await
+        crate::queue::dispatch_batch(&*self.service, queue, messages).await
     }
 
     /// Runs the `#[cron]` method declared for `cron`, as a scheduled event would.
     pub async fn cron(&self, cron: &str) -> Result<(), Error> {
-        crate::cron::run(&self.service, &Context::new(Interface::Cron), cron).await
+        crate::cron::run(&*self.service, &Context::new(Interface::Cron), cron).await
     }
 
     /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
@@ -260,9 +273,10 @@ impl<'a, S: Service> TestRequest<'a, S> {
             uri: parts.uri,
             body,
         };
+        context.share_service(self.client.service.clone());
         let stack = self.client.service.middleware();
         let response =
-            crate::dispatch::serve_through(&self.client.service, &stack, context, incoming).await;
+            crate::dispatch::serve_through(&*self.client.service, &stack, context, incoming).await;
         let (parts, body) = response.into_parts();
         let (chunks, aborted) = read_chunks(body).await;
         TestResponse {

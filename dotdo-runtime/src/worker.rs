@@ -406,9 +406,11 @@ pub mod glue {
         let method = http::Method::from_bytes(request.inner().method().as_bytes())
             .unwrap_or(http::Method::GET);
         let service = match S::from_env(&env) {
-            Ok(service) => service,
+            Ok(service) => std::rc::Rc::new(service),
             Err(error) => return crate::wire::error_response(&error, &context),
         };
+        // Shared with the call, so an MCP answer streamed after the handler returned keeps it.
+        context.share_service(service.clone());
         let stack = service.middleware();
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
             Vec::new()
@@ -419,7 +421,7 @@ pub mod glue {
             }
         };
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
-        crate::dispatch::serve_through(&service, &stack, context, Incoming { method, uri, body })
+        crate::dispatch::serve_through(&*service, &stack, context, Incoming { method, uri, body })
             .await
     }
 

@@ -32,7 +32,7 @@
 //!
 //! See `docs/reference.md` for every attribute and option.
 
-pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
+pub use dotdo_macros::{cron, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service};
 #[doc(hidden)]
 pub use dotdo_runtime::__private;
 /// The in-process test client (feature `testing`, for `[dev-dependencies]`).
@@ -58,7 +58,7 @@ pub mod prelude {
     /// in, so a prelude imported for the markers it consumes is not reported unused.
     #[doc(hidden)]
     pub use crate as dotdo;
-    pub use dotdo_macros::{cron, http, mcp_tool, queue, rpc, service};
+    pub use dotdo_macros::{cron, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service};
     pub use dotdo_runtime::__private::JsonSchema;
     pub use dotdo_runtime::http::Cookie;
     #[cfg(feature = "multipart")]

@@ -40,7 +40,8 @@ fn initialize_negotiates_the_version_and_describes_the_server() {
 #[test]
 fn tools_list_describes_each_tool_with_a_client_friendly_schema() {
     block_on(async {
-        let tools = client().mcp_tools().await;
+        // Clients before 2025-11-25 get the inlined form (mcp_features tests the 2020-12 one).
+        let tools = client().mcp_tools_as("2025-06-18").await;
         let names: Vec<&str> = tools
             .iter()
             .map(|tool| tool["name"].as_str().unwrap())

@@ -2,7 +2,7 @@
 //! their schemas, queue message types.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::model::{BindingFrom, MethodModel, ServiceModel};
@@ -83,6 +83,25 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let mut queues = Vec::new();
     let mut crons = Vec::new();
     let mut layers: Vec<&syn::Ident> = Vec::new();
+    let mut resources = Vec::new();
+    let mut prompts = Vec::new();
+    let mut checks = Vec::new();
+    let mut completers: Vec<syn::Ident> = Vec::new();
+    let mut completer = |ident: Option<&syn::Ident>| -> TokenStream {
+        match ident {
+            Some(ident) => {
+                let position = completers
+                    .iter()
+                    .position(|known| known == ident)
+                    .unwrap_or_else(|| {
+                        completers.push(ident.clone());
+                        completers.len() - 1
+                    });
+                quote! { ::core::option::Option::Some(#position) }
+            }
+            None => quote! { ::core::option::Option::None },
+        }
+    };
     for (index, method) in exposed.iter().enumerate() {
         for http in &method.http {
             let Some((verb, path)) = &http.route else {
@@ -178,6 +197,56 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 }
             });
         }
+        if let Some(resource) = &method.resource {
+            let uri = resource
+                .uri
+                .as_ref()
+                .map(syn::LitStr::value)
+                .unwrap_or_default();
+            let name = method.resource_name();
+            let title = option_str(resource.title.as_ref().map(syn::LitStr::value));
+            let description = method.described(resource.description.as_ref());
+            let mime_type = option_str(resource.mime_type.as_ref().map(syn::LitStr::value));
+            let access = access(krate, &resource.access);
+            let complete = completer(resource.complete.as_ref());
+            resources.push(quote! {
+                #krate::__private::ResourceDesc {
+                    uri: #uri, name: #name, title: #title, description: #description,
+                    mime_type: #mime_type, method: #index, access: #access, complete: #complete,
+                }
+            });
+        }
+        if let Some(prompt) = &method.prompt {
+            let name = method.prompt_name();
+            let title = option_str(prompt.title.as_ref().map(syn::LitStr::value));
+            let description = method.described(prompt.description.as_ref());
+            let access = access(krate, &prompt.access);
+            let complete = completer(prompt.complete.as_ref());
+            let arguments = method.params().map(|arg| {
+                let name = &arg.name;
+                let docs = &arg.docs;
+                let ty = &arg.ty;
+                quote_spanned! {ty.span()=>
+                    #krate::__private::PromptArgDesc {
+                        name: #name, description: #docs, required: #krate::__private::is_required::<#ty>,
+                    }
+                }
+            });
+            prompts.push(quote! {
+                #krate::__private::PromptDesc {
+                    name: #name, title: #title, description: #description,
+                    arguments: &[#(#arguments),*], method: #index, access: #access, complete: #complete,
+                }
+            });
+            let output = method
+                .output
+                .as_ref()
+                .expect("checked: exposed methods return a value");
+            // Spanned at the return type, so a result a prompt cannot answer is reported there.
+            checks.push(quote_spanned! {output.span()=>
+                const _: fn() = #krate::__private::prompt_output::<<#output as #krate::MethodOutput>::Ok>;
+            });
+        }
         for cron in &method.cron {
             let schedule = &cron.schedule;
             crons.push(
@@ -193,6 +262,25 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         }
     }
 
+    let completer_fns = completers.iter().map(|method| {
+        let ident = format_ident!("__dotdo_complete_{}", method);
+        let call = quote_spanned! {method.span()=>
+            #krate::__private::completion(<#self_ty>::#method(__service, __completion))
+        };
+        quote! {
+            #[allow(non_snake_case)]
+            fn #ident<'a>(
+                __service: &'a #self_ty,
+                __context: &'a #krate::Context,
+                __completion: #krate::mcp::Completion,
+            ) -> #krate::__private::LocalBoxFuture<'a, #krate::Result<::std::vec::Vec<::std::string::String>>> {
+                #call
+            }
+        }
+    });
+    let completer_idents = completers
+        .iter()
+        .map(|method| format_ident!("__dotdo_complete_{}", method));
     let middleware = service.middleware.as_ref().map(|method| {
         quote! {
             fn middleware(&self) -> #krate::Stack {
@@ -205,6 +293,8 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             #middleware
 
             fn description() -> &'static #krate::ServiceDescription<Self> {
+                #(#checks)*
+                #(#completer_fns)*
                 static DESCRIPTION: #krate::ServiceDescription<#self_ty> =
                     #krate::ServiceDescription::new(#krate::__private::DescriptionParts {
                         name: #name,
@@ -215,6 +305,9 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                         routes: &[#(#routes),*],
                         rpc: &[#(#rpc),*],
                         tools: &[#(#tools),*],
+                        resources: &[#(#resources),*],
+                        prompts: &[#(#prompts),*],
+                        completers: &[#(#completer_idents),*],
                         queues: &[#(#queues),*],
                         crons: &[#(#crons),*],
                         layers: &[#(<#self_ty>::#layers),*],

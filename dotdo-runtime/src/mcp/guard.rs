@@ -91,14 +91,14 @@ fn configured<T: Send + Sync + Clone + 'static>(
 }
 
 /// `host:port` → `host`; `[::1]:8787` → `[::1]`.
-fn hostname(authority: &str) -> &str {
+pub(super) fn hostname(authority: &str) -> &str {
     match authority.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
         _ => authority,
     }
 }
 
-fn is_localhost(host: &str) -> bool {
+pub(super) fn is_localhost(host: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost")
 }
 

@@ -1,14 +1,16 @@
-//! The 2026-07-28 revision: stateless requests that carry their own metadata.
+//! The 2026-07-28 revision: stateless requests that carry their own metadata, checked here
+//! before the call is answered like any other.
 
 use super::*;
 
-pub(super) async fn handle<S: Service>(
-    service: &S,
+/// Checks a modern request's envelope and mirrored headers: its era, `None` for a notification,
+/// or the status and error to answer.
+pub(super) fn validate(
     context: &Context,
-    headers: &HeaderMap,
     requested: String,
-    message: Value,
-) -> (StatusCode, Option<Value>) {
+    message: &Value,
+) -> Result<Option<Era>, (StatusCode, Value)> {
+    let headers = context.headers();
     let id = message.get("id").cloned();
     let reject = |status: StatusCode, code: i64, text: String, data: Option<Value>| {
         let error = ErrorObject {
@@ -17,15 +19,15 @@ pub(super) async fn handle<S: Service>(
             data,
         };
         let body = jsonrpc::Response::<Value>::failure(id.clone().unwrap_or(Value::Null), error);
-        (status, Some(body.to_value()))
+        (status, body.to_value())
     };
     let Some(method) = message.get("method").and_then(Value::as_str) else {
-        return reject(
+        return Err(reject(
             StatusCode::BAD_REQUEST,
             INVALID_REQUEST,
             "`method` must be a string".into(),
             None,
-        );
+        ));
     };
     if let Err(text) = mirrored(
         headers,
@@ -34,78 +36,47 @@ pub(super) async fn handle<S: Service>(
         &requested,
         false,
     ) {
-        return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+        return Err(reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None));
     }
-    if !MODERN_VERSIONS.contains(&requested.as_str()) {
+    let Some(version) = MODERN_VERSIONS.iter().find(|known| **known == requested) else {
         let data = json!({"supported": all_versions(), "requested": requested});
-        return reject(
+        return Err(reject(
             StatusCode::BAD_REQUEST,
             UNSUPPORTED_PROTOCOL_VERSION,
             "Unsupported protocol version".into(),
             Some(data),
-        );
-    }
+        ));
+    };
     if let Err(text) = mirrored(headers, METHOD_HEADER, "Mcp-Method", method, false) {
-        return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+        return Err(reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None));
     }
-    let params = message.get("params").cloned().unwrap_or(Value::Null);
+    let params = message.get("params").unwrap_or(&Value::Null);
     if !params["_meta"]
         .get(META_CLIENT_CAPABILITIES)
         .is_some_and(Value::is_object)
     {
         let text = format!("`params._meta` must carry `{META_CLIENT_CAPABILITIES}` (an object)");
-        return reject(StatusCode::BAD_REQUEST, INVALID_PARAMS, text, None);
+        return Err(reject(StatusCode::BAD_REQUEST, INVALID_PARAMS, text, None));
     }
-    if method == "tools/call" {
+    // What the request acts on is mirrored too: a tool's or prompt's name, a resource's URI.
+    let named = match method {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        _ => None,
+    };
+    if let Some(field) = named {
         let body_name = params
-            .get("name")
+            .get(field)
             .and_then(Value::as_str)
             .unwrap_or_default();
         if let Err(text) = mirrored(headers, NAME_HEADER, "Mcp-Name", body_name, true) {
-            return reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None);
+            return Err(reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None));
         }
     }
-    let Some(id) = id.clone() else {
-        return (StatusCode::ACCEPTED, None); // a notification
-    };
-
-    let description = S::description();
-    let (result, cacheable) = match method {
-        "server/discover" => {
-            let mut result =
-                json!({"supportedVersions": all_versions(), "capabilities": {"tools": {}}});
-            if !description.docs.is_empty() {
-                result["instructions"] = description.docs.into();
-            }
-            (Ok(result), true)
-        }
-        "tools/list" => (list_tools(description, &params), true),
-        "tools/call" => (call_tool(service, context, params).await, false),
-        other => {
-            return reject(
-                StatusCode::NOT_FOUND,
-                METHOD_NOT_FOUND,
-                format!("method not found: `{other}`"),
-                None,
-            );
-        }
-    };
-    match result {
-        Ok(mut result) => {
-            result["resultType"] = "complete".into();
-            if cacheable {
-                result["ttlMs"] = LIST_TTL_MS.into();
-                // The same for every caller: nothing here depends on who asks.
-                result["cacheScope"] = "public".into();
-            }
-            result["_meta"] = json!({META_SERVER_INFO: server_info(description)});
-            (
-                StatusCode::OK,
-                Some(jsonrpc::Response::success(id, result).to_value()),
-            )
-        }
-        Err((code, text)) => reject(StatusCode::OK, code, text, None),
+    if id.is_none() {
+        return Ok(None);
     }
+    Ok(Some(Era::Modern(version)))
 }
 
 /// Checks that a header mirroring a body value was sent and equals it (`decode`: the header
@@ -136,34 +107,5 @@ fn mirrored(
         None => Err(format!(
             "header mismatch: {label} must be sent, equal to `{body_value}`"
         )),
-    }
-}
-
-/// A header value as sent, or the Base64 sentinel form `=?base64?…?=` decoded.
-fn decode_header_value(value: &str) -> Option<String> {
-    match value
-        .strip_prefix("=?base64?")
-        .and_then(|rest| rest.strip_suffix("?="))
-    {
-        None => Some(value.to_owned()),
-        Some(encoded) => base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decode_header_value;
-
-    #[test]
-    fn sentinel_values_are_base64_decoded() {
-        assert_eq!(decode_header_value("get_item").as_deref(), Some("get_item"));
-        assert_eq!(
-            decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=").as_deref(),
-            Some("Hello, 世界")
-        );
-        assert_eq!(decode_header_value("=?base64?not*base64?="), None);
     }
 }

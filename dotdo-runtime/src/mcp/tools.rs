@@ -4,22 +4,26 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{PAGE_SIZE, RequestResult};
+use super::{RequestResult, params_error};
 use crate::args::Args;
 use crate::describe::{Service, ToolDesc};
-use crate::jsonrpc::INVALID_PARAMS;
 use crate::{Context, Error, ErrorKind};
 
 impl<S> crate::ServiceDescription<S> {
-    /// The MCP `tools/list` entries, built once.
-    pub fn mcp_tools(&self) -> &[Value] {
-        self.tool_list
-            .get_or_init(|| self.tools.iter().map(tool_json).collect())
+    /// The MCP `tools/list` entries, built once: input schemas in the client-friendly form, or
+    /// (`exact`, for clients on 2025-11-25 and later) as JSON Schema 2020-12 states the types.
+    pub fn mcp_tools(&self, exact: bool) -> &[Value] {
+        self.tool_list[usize::from(exact)].get_or_init(|| {
+            self.tools
+                .iter()
+                .map(|tool| tool_json(tool, exact))
+                .collect()
+        })
     }
 }
 
-/// The `tools/list` entry of one tool.
-pub fn tool_json(tool: &ToolDesc) -> Value {
+/// The `tools/list` entry of one tool (see [`crate::ServiceDescription::mcp_tools`]).
+pub fn tool_json(tool: &ToolDesc, exact: bool) -> Value {
     let mut generator = crate::schema::generator();
     let mut entry = Map::new();
     entry.insert("name".into(), tool.name.into());
@@ -27,7 +31,11 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
         entry.insert("title".into(), title.into());
     }
     entry.insert("description".into(), tool.description.into());
-    let input = crate::schema::client_friendly((tool.input_schema)(&mut generator));
+    let input = if exact {
+        crate::schema::exact_input_schema(tool.input_schema)
+    } else {
+        crate::schema::client_friendly((tool.input_schema)(&mut generator))
+    };
     entry.insert("inputSchema".into(), input.to_value());
     let output = (tool.output_schema)(&mut generator).to_value();
     if output.is_object() {
@@ -49,39 +57,21 @@ pub fn tool_json(tool: &ToolDesc) -> Value {
     Value::Object(entry)
 }
 
-pub(super) fn list_tools<S>(
-    description: &crate::ServiceDescription<S>,
-    params: &Value,
-) -> RequestResult {
-    let tools = description.mcp_tools();
-    let start = match params.get("cursor") {
-        None | Some(Value::Null) => 0,
-        Some(Value::String(cursor)) => cursor
-            .parse::<usize>()
-            .ok()
-            .filter(|start| *start < tools.len())
-            .ok_or((INVALID_PARAMS, format!("invalid cursor `{cursor}`")))?,
-        Some(_) => return Err((INVALID_PARAMS, "`cursor` must be a string".into())),
-    };
-    let end = (start + PAGE_SIZE).min(tools.len());
-    let mut result = json!({"tools": &tools[start..end]});
-    if end < tools.len() {
-        result["nextCursor"] = end.to_string().into();
-    }
-    Ok(result)
+pub(super) fn list_tools(tools: &[Value], params: &Value) -> RequestResult {
+    super::page(tools, params, "tools")
 }
 
 pub(super) async fn call_tool<S: Service>(
     service: &S,
     context: &Context,
-    params: Value,
+    params: &Value,
 ) -> RequestResult {
     let description = S::description();
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err((INVALID_PARAMS, "`name` must be the tool's name".into()));
+        return Err(params_error("`name` must be the tool's name"));
     };
     let Some(index) = description.tools.iter().position(|tool| tool.name == name) else {
-        return Err((INVALID_PARAMS, format!("unknown tool `{name}`")));
+        return Err(params_error(format!("unknown tool `{name}`")));
     };
     let tool = &description.tools[index];
     let method = &description.methods[tool.method];
@@ -100,13 +90,18 @@ pub(super) async fn call_tool<S: Service>(
     };
     // Tools return JSON (the macro refuses any other result): a reply without it is a bug.
     let outcome = outcome.and_then(|reply| {
-        reply.json().map(str::to_owned).ok_or_else(|| {
+        let text = reply.json().map(str::to_owned).ok_or_else(|| {
             Error::internal("this tool's result is not JSON: it cannot be answered over MCP")
-        })
+        })?;
+        Ok((text, reply.is_tool_result()))
     });
     Ok(match outcome {
-        Ok(text) => {
-            let structured = description.mcp_tools()[index].get("outputSchema").is_some();
+        // A `ToolResult` is already the protocol's result.
+        Ok((text, true)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        Ok((text, false)) => {
+            let structured = description.mcp_tools(false)[index]
+                .get("outputSchema")
+                .is_some();
             let structured = structured.then(|| serde_json::from_str(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if let Some(structured) = structured {

@@ -17,7 +17,28 @@ pub(super) enum Format {
 /// JSON whenever JSON is acceptable (including no `Accept`, `*/*`, `application/*`), else SSE
 /// when that is; `None` when neither is.
 pub(super) fn negotiate(headers: &HeaderMap) -> Option<Format> {
-    let accepted: Vec<String> = headers
+    let accepted = accepted(headers);
+    let accepts = |media: &str| accepts(&accepted, media);
+    if accepted.is_empty() || accepts("application/json") {
+        Some(Format::Json)
+    } else if accepts("text/event-stream") {
+        Some(Format::EventStream)
+    } else {
+        None
+    }
+}
+
+/// Whether the client names `text/event-stream` itself: then a call's notifications are
+/// streamed before its result (`*/*` alone does not ask for a stream).
+pub(super) fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    accepted(headers)
+        .iter()
+        .any(|range| range == "text/event-stream")
+}
+
+/// The media ranges of `Accept`, lower-case, without parameters or those refused with `q=0`.
+fn accepted(headers: &HeaderMap) -> Vec<String> {
+    headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -31,32 +52,28 @@ pub(super) fn negotiate(headers: &HeaderMap) -> Option<Format> {
                 .trim()
                 .to_ascii_lowercase()
         })
-        .collect();
-    let accepts = |media: &str| {
-        accepted.iter().any(|range| {
-            range == media
-                || range == "*/*"
-                || range == &format!("{}/*", media.split('/').next().unwrap_or_default())
-        })
-    };
-    if accepted.is_empty() || accepts("application/json") {
-        Some(Format::Json)
-    } else if accepts("text/event-stream") {
-        Some(Format::EventStream)
-    } else {
-        None
-    }
+        .collect()
+}
+
+fn accepts(accepted: &[String], media: &str) -> bool {
+    accepted.iter().any(|range| {
+        range == media
+            || range == "*/*"
+            || range == &format!("{}/*", media.split('/').next().unwrap_or_default())
+    })
+}
+
+/// One message as a server-sent event.
+pub(super) fn event(message: &Value) -> Vec<u8> {
+    format!("event: message\ndata: {message}\n\n").into_bytes()
 }
 
 pub(super) fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
     let (body, content_type) = match format {
-        Format::Json => (message.to_string(), "application/json"),
-        Format::EventStream => (
-            format!("event: message\ndata: {message}\n\n"),
-            "text/event-stream",
-        ),
+        Format::Json => (message.to_string().into_bytes(), "application/json"),
+        Format::EventStream => (event(message), "text/event-stream"),
     };
-    let mut response = Response::new(body.into_bytes().into());
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response
         .headers_mut()

@@ -260,6 +260,9 @@ const _: () = {
                         >,
                     },
                 ],
+                resources: &[],
+                prompts: &[],
+                completers: &[],
                 queues: &[
                     ::dotdo::__private::QueueDesc {
                         message_type: "item.created",

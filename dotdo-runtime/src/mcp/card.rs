@@ -1,0 +1,93 @@
+//! The service's MCP Server Card (SEP-2127): what a client can know before it connects — the
+//! server's reverse-DNS name, title, description, version, its streamable-HTTP endpoint with
+//! the protocol versions it speaks, and whether that endpoint wants credentials. Served at the
+//! endpoint's `/server-card` (the location the extension reserves) and at
+//! `/.well-known/mcp/server-card.json`, built from the impl like the manifest.
+
+use super::*;
+use crate::describe::Access;
+
+pub use dotdo_routes::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
+/// Its media type.
+pub(crate) const SERVER_CARD_MEDIA_TYPE: &str = "application/mcp-server-card+json";
+const SCHEMA_URL: &str =
+    "https://static.modelcontextprotocol.io/schemas/v1/server-card.schema.json";
+
+impl<S> crate::ServiceDescription<S> {
+    /// The Server Card for the service reached at `host` (the request's `Host`): its name is
+    /// the host reversed (`items.example.com` → `com.example.items/items`), its endpoint
+    /// `https://{host}/mcp` (`http` for localhost-class hosts).
+    pub fn server_card(&self, host: &str) -> Value {
+        let hostname = super::guard::hostname(host);
+        let namespace: Vec<&str> = hostname
+            .split('.')
+            .filter(|label| !label.is_empty())
+            .rev()
+            .collect();
+        let namespace = if namespace.is_empty() {
+            "localhost".to_owned()
+        } else {
+            namespace.join(".")
+        };
+        let server: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let scheme = if super::guard::is_localhost(hostname) {
+            "http"
+        } else {
+            "https"
+        };
+        let (summary, _) = crate::describe::doc_summary(self.docs);
+        let mut description = if summary.is_empty() {
+            format!("The {} service.", self.title)
+        } else {
+            summary
+        };
+        if description.chars().count() > 100 {
+            description = description.chars().take(99).collect::<String>() + "…";
+        }
+        let accesses = self
+            .tools
+            .iter()
+            .map(|tool| tool.access)
+            .chain(self.resources.iter().map(|resource| resource.access))
+            .chain(self.prompts.iter().map(|prompt| prompt.access));
+        let (mut open, mut closed) = (false, false);
+        for access in accesses {
+            if access == Access::Public {
+                open = true;
+            } else {
+                closed = true;
+            }
+        }
+        let mut remote = json!({
+            "type": "streamable-http",
+            "url": format!("{scheme}://{host}{MCP_PATH}"),
+            "supportedProtocolVersions": all_versions(),
+        });
+        if closed {
+            remote["headers"] = json!([{
+                "name": "Authorization",
+                "description": "`Bearer <token>`: an API key or a token of the platform's auth service",
+                "isRequired": !open,
+                "isSecret": true,
+            }]);
+        }
+        json!({
+            "$schema": SCHEMA_URL,
+            "name": format!("{namespace}/{server}"),
+            "title": self.title,
+            "description": description,
+            "version": self.version,
+            "remotes": [remote],
+        })
+    }
+}
