@@ -72,13 +72,22 @@ if [ ! -x .venv/bin/python ] || [ scripts/python-requirements.txt -nt .venv/.ins
   touch .venv/.installed
 fi
 # Development secrets for `wrangler dev`: each worker's .dev.vars (never committed, never
-# deployed) starts as a copy of its committed .dev.vars.example; an existing one is kept.
+# deployed) starts as a copy of its committed .dev.vars.example; an existing one is kept, and
+# gets the example's variables it does not have yet (a secret added since it was made).
 while IFS= read -r example; do
-  if [ ! -f "${example%.example}" ]; then
-    say "creating ${example%.example} from its example"
-    cp "$example" "${example%.example}"
-  elif [ "$example" -nt "${example%.example}" ]; then
-    say "note: $example changed since ${example%.example} was made; compare them (yours is kept)"
+  vars="${example%.example}"
+  if [ ! -f "$vars" ]; then
+    say "creating $vars from its example"
+    cp "$example" "$vars"
+    continue
   fi
+  while IFS= read -r line; do
+    case "$line" in '#'* | '') continue ;; esac
+    name="${line%%=*}"
+    if ! grep -q "^$name=" "$vars"; then
+      say "adding $name to $vars from its example"
+      printf '%s\n' "$line" >>"$vars"
+    fi
+  done <"$example"
 done < <(find services tests -name .dev.vars.example -not -path '*/node_modules/*' -not -path '*/target/*')
 say "ready"

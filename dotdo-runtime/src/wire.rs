@@ -47,6 +47,56 @@ impl Body {
     }
 }
 
+/// Polls a body's stream always with one waker of its own, which wakes whoever polled last. A
+/// host may poll a body from a new task for every chunk (workerd: one promise per pull); a
+/// future inside that keeps the first waker it saw (workers-rs `Delay` does) would then wake a
+/// task that is gone, and the body would hang until the runtime cancels it.
+// Used by the Workers entry; in-process hosts poll a body from one task.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) struct StableWaker {
+    inner: ByteStream,
+    forward: std::sync::Arc<Forward>,
+    waker: std::task::Waker,
+}
+
+struct Forward(futures_util::task::AtomicWaker);
+
+impl std::task::Wake for Forward {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.wake();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.wake();
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+impl StableWaker {
+    pub(crate) fn new(inner: ByteStream) -> Self {
+        let forward = std::sync::Arc::new(Forward(futures_util::task::AtomicWaker::new()));
+        StableWaker {
+            inner,
+            waker: std::task::Waker::from(forward.clone()),
+            forward,
+        }
+    }
+}
+
+impl futures_util::Stream for StableWaker {
+    type Item = Result<Vec<u8>, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.forward.0.register(cx.waker());
+        let waker = self.waker.clone();
+        self.inner
+            .as_mut()
+            .poll_next(&mut std::task::Context::from_waker(&waker))
+    }
+}
+
 impl Default for Body {
     fn default() -> Self {
         Body::empty()
@@ -222,6 +272,65 @@ pub(crate) fn with_request_id(mut response: Response, context: Context) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A future that keeps the first waker it is polled with, as workers-rs `Delay` does.
+    struct FirstWakerOnly {
+        first: std::rc::Rc<std::cell::RefCell<Option<std::task::Waker>>>,
+        ready: std::rc::Rc<std::cell::Cell<bool>>,
+    }
+
+    impl std::future::Future for FirstWakerOnly {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.ready.get() {
+                return std::task::Poll::Ready(());
+            }
+            self.first
+                .borrow_mut()
+                .get_or_insert_with(|| cx.waker().clone());
+            std::task::Poll::Pending
+        }
+    }
+
+    struct Count(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_stream_polled_from_a_new_task_each_time_wakes_the_latest() {
+        use futures_util::{FutureExt, Stream, StreamExt};
+        let first = std::rc::Rc::default();
+        let ready = std::rc::Rc::new(std::cell::Cell::new(false));
+        let pending = FirstWakerOnly {
+            first: std::rc::Rc::clone(&first),
+            ready: ready.clone(),
+        };
+        let stream = pending
+            .into_stream()
+            .map(|()| Ok(b"done".to_vec()))
+            .boxed_local();
+        let mut stable = StableWaker::new(stream);
+        let counters: Vec<_> = (0..2)
+            .map(|_| std::sync::Arc::new(Count(Default::default())))
+            .collect();
+        for counter in &counters {
+            let waker = std::task::Waker::from(counter.clone());
+            let poll = std::pin::Pin::new(&mut stable)
+                .poll_next(&mut std::task::Context::from_waker(&waker));
+            assert!(poll.is_pending());
+        }
+        // The timer fires: it wakes the waker it kept, which reaches the second poller.
+        ready.set(true);
+        first.borrow().as_ref().unwrap().wake_by_ref();
+        let woken = |index: usize| counters[index].0.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!((woken(0), woken(1)), (0, 1));
+    }
 
     #[test]
     fn json_content_types_are_recognised() {

@@ -260,11 +260,12 @@ pub mod convert {
             // A null-body status (204, 304) must not carry a body, not even an empty one.
             Body::Bytes(bytes) if bytes.is_empty() => ::worker::Response::empty()?,
             Body::Bytes(bytes) => ::worker::Response::from_bytes(bytes)?,
-            Body::Stream(stream) => ::worker::Response::from_stream(
-                futures_util::TryStreamExt::map_err(stream, |error| {
-                    ::worker::Error::RustError(error.to_string())
-                }),
-            )?,
+            Body::Stream(stream) => {
+                ::worker::Response::from_stream(futures_util::TryStreamExt::map_err(
+                    crate::wire::StableWaker::new(stream),
+                    |error| ::worker::Error::RustError(error.to_string()),
+                ))?
+            }
         };
         Ok(converted
             .with_status(parts.status.as_u16())

@@ -237,6 +237,18 @@ mod resources {
     }
 
     #[test]
+    fn a_2026_read_is_never_cached_and_lists_are_for_a_while() {
+        block_on(async {
+            let read = modern(&client(), "resources/read", json!({"uri": "docs://rules"})).await;
+            assert_eq!(read["result"]["ttlMs"], 0);
+            assert_eq!(read["result"]["cacheScope"], "private");
+            let list = modern(&client(), "resources/templates/list", json!({})).await;
+            assert!(list["result"]["ttlMs"].as_u64().unwrap() > 0);
+            assert_eq!(list["result"]["cacheScope"], "public");
+        });
+    }
+
+    #[test]
     fn subscriptions_are_refused_with_the_reason() {
         block_on(async {
             let answer = legacy(

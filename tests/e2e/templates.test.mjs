@@ -43,14 +43,18 @@ function generate(kind, extra = []) {
 const post = (url, body, headers = {}) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
-async function mcpCall(base, name, args) {
-  const response = await post(`${base}/mcp`, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }, {
-    accept: "application/json, text/event-stream",
+// A JSON-only MCP client: the answer is one JSON message (one accepting `text/event-stream` too
+// gets a call's notifications streamed before it; tests/e2e/mcp.test.mjs covers that).
+async function mcpRequest(base, method, params) {
+  const response = await post(`${base}/mcp`, { jsonrpc: "2.0", id: 1, method, params }, {
+    accept: "application/json",
     "mcp-protocol-version": "2025-11-25",
   });
   assert.equal(response.status, 200);
-  return (await response.json()).result;
+  return response.json();
 }
+
+const mcpCall = async (base, name, args) => (await mcpRequest(base, "tools/call", { name, arguments: args })).result;
 
 async function rpc(base, method, params) {
   const response = await post(`${base}/_rpc`, { jsonrpc: "2.0", id: 1, method, params }, auth);
@@ -197,7 +201,7 @@ describe("templates/ai", () => {
 
   test("it is clippy-clean and its in-process tests pass (on the deterministic local model)", () => cargoTest(service.name));
 
-  test("under wrangler dev --env offline (local model): a route, an RPC call, an MCP tool call and a queue message", async () => {
+  test("under wrangler dev --env offline (local model): a route, an RPC call, MCP tools, prompts and resources, and a queue message", async () => {
     dev = await startDev({ configs: [service.config], readyPath: "/embeddings/none-yet", readyStatus: 404, cwd: service.dir, env: "offline", compatibilityDate });
     const response = await post(`${dev.base}/generate`, { prompt: "hello edge" });
     assert.equal(response.headers.get("x-ratelimit-limit"), "20", "generation is rate-limited per caller");
@@ -205,6 +209,10 @@ describe("templates/ai", () => {
     assert.equal(generated.text, "local: hello edge");
     assert.equal((await rpc(dev.base, "embed", { text: "x" })).result.model, "local");
     assert.equal((await mcpCall(dev.base, "generate", { prompt: "one" })).structuredContent.text, "local: one");
+    const prompt = await mcpRequest(dev.base, "prompts/get", { name: "summarize", arguments: { text: "a tale", words: "5" } });
+    assert.equal(prompt.result.messages[1].content.text, "a tale");
+    const resource = await mcpRequest(dev.base, "resources/read", { uri: "embeddings://none-yet" });
+    assert.match(resource.error.message, /no embedding `none-yet`/);
     assert.ok(existsSync(service.config));
   });
 

@@ -399,13 +399,17 @@ describe("MCP with the official TypeScript SDK client", () => {
     assert.equal(client.getInstructions(), "The end-to-end fixture service.");
   });
 
-  test("tools are listed with client-friendly schemas", async () => {
+  test("tools are listed with their JSON Schema 2020-12 input schemas", async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((tool) => tool.name), ["get_item", "create_item", "delete_item"]);
+    assert.deepEqual(
+      tools.map((tool) => tool.name),
+      ["get_item", "create_item", "delete_item", "item_card", "count_slowly", "confirm_delete"],
+    );
     const get = tools[0];
     assert.equal(get.title, "Get an item");
     assert.equal(get.description, "Fetch one item by id.");
     assert.deepEqual(get.inputSchema, {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
       type: "object",
       properties: { id: { type: "string" } },
       required: ["id"],
@@ -413,9 +417,10 @@ describe("MCP with the official TypeScript SDK client", () => {
     });
     assert.equal(get.annotations.readOnlyHint, true);
     assert.equal(get.outputSchema.type, "object");
+    // The SDK negotiates 2025-11-25: definitions stay definitions, as the types state them.
     const create = tools[1];
-    assert.equal(create.inputSchema.properties.item.properties.price.description, "Its price in cents.");
-    assert.doesNotMatch(JSON.stringify(tools), /\$ref|\$defs|\$schema/);
+    assert.equal(create.inputSchema.properties.item.$ref, "#/$defs/NewItem");
+    assert.equal(create.inputSchema.$defs.NewItem.properties.price.description, "Its price in cents.");
   });
 
   test("a tool call with good arguments returns structured content", async () => {
@@ -522,7 +527,8 @@ describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () 
   });
 
   test("tools/call with matching Mcp-Name runs the tool", async () => {
-    const response = await modern("tools/call", { name: "get_item", arguments: { id: "h1" } }, { "mcp-name": "get_item" });
+    // JSON only: a client that also accepts events gets the call as a stream (mcp.test.mjs).
+    const response = await modern("tools/call", { name: "get_item", arguments: { id: "h1" } }, { "mcp-name": "get_item", accept: "application/json" });
     assert.equal(response.status, 200);
     const { result } = await response.json();
     assert.equal(result.resultType, "complete");
@@ -550,7 +556,7 @@ describe("MCP over raw HTTP: headers, statuses and the 2026-07-28 revision", () 
   });
 
   test("an unknown method is 404 with -32601", async () => {
-    const response = await modern("resources/list");
+    const response = await modern("widgets/list");
     assert.equal(response.status, 404);
     assert.equal((await response.json()).error.code, -32601);
   });

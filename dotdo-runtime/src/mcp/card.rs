@@ -19,27 +19,31 @@ impl<S> crate::ServiceDescription<S> {
     /// `https://{host}/mcp` (`http` for localhost-class hosts).
     pub fn server_card(&self, host: &str) -> Value {
         let hostname = super::guard::hostname(host);
-        let namespace: Vec<&str> = hostname
+        // What the card's name pattern allows; anything else becomes `-`.
+        let clean = |text: &str| -> String {
+            text.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect()
+        };
+        // A name is reversed (`com.example.items`); an address is no name and stays as it is.
+        let mut labels: Vec<&str> = hostname
             .split('.')
             .filter(|label| !label.is_empty())
-            .rev()
             .collect();
-        let namespace = if namespace.is_empty() {
-            "localhost".to_owned()
-        } else {
-            namespace.join(".")
+        if hostname.parse::<std::net::Ipv4Addr>().is_err() {
+            labels.reverse();
+        }
+        let namespace = match labels.is_empty() {
+            true => "localhost".to_owned(),
+            false => clean(&labels.join(".")),
         };
-        let server: String = self
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let server = clean(self.name);
         let scheme = if super::guard::is_localhost(hostname) {
             "http"
         } else {

@@ -341,7 +341,7 @@ async fn reply<S: Service>(
         Err(error) => return jsonrpc::Response::<Value>::failure(id, error).to_value(),
     };
     notify::attach(context, era, &params, description.name, sink, state);
-    let (result, cacheable) = dispatch(service, context, era, &method, &params).await;
+    let (result, caching) = dispatch(service, context, era, &method, &params).await;
     let result = input::finish(context, &method, &params, result);
     match result {
         Ok(mut result) => {
@@ -349,10 +349,9 @@ async fn reply<S: Service>(
                 if result.get("resultType").is_none() {
                     result["resultType"] = "complete".into();
                 }
-                if cacheable {
-                    result["ttlMs"] = LIST_TTL_MS.into();
-                    // The same for every caller: nothing listed depends on who asks.
-                    result["cacheScope"] = "public".into();
+                if let Some((ttl_ms, scope)) = caching {
+                    result["ttlMs"] = ttl_ms.into();
+                    result["cacheScope"] = scope.into();
                 }
                 result["_meta"] = json!({META_SERVER_INFO: server_info(description)});
             }
@@ -362,14 +361,17 @@ async fn reply<S: Service>(
     }
 }
 
-/// Runs one method; the second value says whether its result may be cached (modern lists).
+/// How long, and for whom, a 2026-07-28 client may cache a result (`ttlMs`, `cacheScope`).
+type Caching = Option<(u64, &'static str)>;
+
+/// Runs one method, with how its result may be cached.
 async fn dispatch<S: Service>(
     service: &S,
     context: &Context,
     era: Era,
     method: &str,
     params: &Value,
-) -> (RequestResult, bool) {
+) -> (RequestResult, Caching) {
     let description = S::description();
     let not_offered = || {
         Err(ErrorObject::new(
@@ -377,8 +379,11 @@ async fn dispatch<S: Service>(
             format!("method not found: `{method}` (this server offers no such feature)"),
         ))
     };
-    let list = |result| (result, true);
-    let run = |result| (result, false);
+    // Lists change only with a deploy, and are the same for every caller.
+    let list = |result| (result, Some((LIST_TTL_MS, "public")));
+    let run = |result| (result, None);
+    // A resource may change at any time and depend on who reads it.
+    let fresh = |result| (result, Some((0, "private")));
     match method {
         "initialize" if matches!(era, Era::Legacy(_)) => run(Ok(initialize(description, params))),
         "server/discover" if matches!(era, Era::Modern(_)) => list(Ok(discover(description))),
@@ -399,7 +404,7 @@ async fn dispatch<S: Service>(
             list(resources::list_templates(description, params))
         }
         "resources/read" if !description.resources.is_empty() => {
-            run(resources::read(service, context, params).await)
+            fresh(resources::read(service, context, params).await)
         }
         "resources/subscribe" | "resources/unsubscribe" if !description.resources.is_empty() => {
             run(Err(ErrorObject::new(

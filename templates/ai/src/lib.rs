@@ -139,9 +139,32 @@ impl {{crate_name | pascal_case}} {
     /// A stored embedding of a batch job, by id.
     #[http(get = "/embeddings/:id")]
     #[rpc]
+    {%- if with_mcp %}
+    #[mcp_resource(uri = "embeddings://{id}", name = "embedding", mime_type = "application/json")]
+    {%- endif %}
     async fn embedding(&self, id: String) -> Result<Vec<f32>, dotdo::Error> {
         self.vectors.get(&id).await?.ok_or_else(|| Error::not_found(format!("no embedding `{id}`")))
     }
+
+    {%- if with_mcp %}
+
+    /// Ask the model for a summary of a text.
+    #[mcp_prompt(title = "Summarize")]
+    async fn summarize(
+        &self,
+        /// The text to summarize.
+        text: String,
+        /// At most this many words (50 when not given).
+        words: Option<u32>,
+    ) -> Result<Vec<dotdo::mcp::PromptMessage>, dotdo::Error> {
+        check_text("text", &text)?;
+        let words = words.unwrap_or(50);
+        Ok(vec![
+            dotdo::mcp::PromptMessage::user(format!("Summarize the following text in at most {words} words.")),
+            dotdo::mcp::PromptMessage::user(text),
+        ])
+    }
+    {%- endif %}
 
     /// Embed a batch of texts and store the vectors (a job from the queue).
     {%- if with_queue %}

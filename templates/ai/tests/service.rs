@@ -63,6 +63,32 @@ fn mcp_tools_generate_and_embed() {
         assert_eq!(result["structuredContent"]["text"], "local: one two");
     });
 }
+
+#[test]
+fn mcp_prompts_and_resources() {
+    block_on(async {
+        let client = client();
+        let prompt: Value = client
+            .mcp(json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"name": "summarize", "arguments": {"text": "a long story", "words": "10"}}}))
+            .await
+            .json();
+        let messages = &prompt["result"]["messages"];
+        assert_eq!(messages[0]["content"]["text"], "Summarize the following text in at most 10 words.");
+        assert_eq!(messages[1]["content"]["text"], "a long story");
+        let missing: Value = client
+            .mcp(json!({"jsonrpc": "2.0", "id": 2, "method": "prompts/get", "params": {"name": "summarize", "arguments": {}}}))
+            .await
+            .json();
+        assert_eq!(missing["error"]["code"], -32602);
+        let templates: Value = client.mcp(json!({"jsonrpc": "2.0", "id": 3, "method": "resources/templates/list"})).await.json();
+        assert_eq!(templates["result"]["resourceTemplates"][0]["uriTemplate"], "embeddings://{id}");
+        let unknown: Value = client
+            .mcp(json!({"jsonrpc": "2.0", "id": 4, "method": "resources/read", "params": {"uri": "embeddings://nope"}}))
+            .await
+            .json();
+        assert_eq!(unknown["error"]["code"], -32004, "{unknown}");
+    });
+}
 {%- endif %}
 {%- if with_queue %}
 
