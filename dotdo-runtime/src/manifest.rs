@@ -46,6 +46,22 @@ impl<S> ServiceDescription<S> {
                 summary(tool.method)
             ));
         }
+        for resource in self.resources {
+            rows.push(format!(
+                "| MCP resource | `{}` | {} | {} |",
+                resource.uri,
+                access(resource.access, false),
+                summary(resource.method)
+            ));
+        }
+        for prompt in self.prompts {
+            rows.push(format!(
+                "| MCP prompt | `{}` | {} | {} |",
+                prompt.name,
+                access(prompt.access, false),
+                summary(prompt.method)
+            ));
+        }
         for queue in self.queues {
             let name = match queue.queue {
                 Some(queue_name) => format!("`{}` on `{queue_name}`", queue.message_type),

@@ -854,6 +854,20 @@ mod input {
     }
 }
 
+#[test]
+fn the_readme_table_lists_resources_and_prompts() {
+    use dotdo::Service;
+    let table = Library::description().interfaces_markdown();
+    assert!(
+        table.contains("| MCP resource | `books://{id}` | public | One book, by id. |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| MCP prompt | `summarize` | public | Summarize a book. |"),
+        "{table}"
+    );
+}
+
 mod server_card {
     use super::*;
 

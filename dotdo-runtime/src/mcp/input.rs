@@ -315,8 +315,16 @@ fn form_schema<T: JsonSchema>() -> Result<Value, Error> {
         .get("properties")
         .cloned()
         .unwrap_or_else(|| json!({}));
+    // An enum is `enum`, or (its variants documented) `oneOf` of `const`s, which elicitation
+    // takes as titled choices.
+    let constants = |options: Option<&Value>| {
+        options
+            .and_then(Value::as_array)
+            .is_some_and(|options| options.iter().all(|option| option.get("const").is_some()))
+    };
     let primitive = |field: &Value| {
         field.get("enum").is_some()
+            || constants(field.get("oneOf"))
             || matches!(
                 field.get("type").and_then(Value::as_str),
                 Some("string" | "number" | "integer" | "boolean")
@@ -440,5 +448,39 @@ mod tests {
         assert_eq!(form["properties"]["sure"]["type"], "boolean");
         assert_eq!(form["required"], json!(["sure"]));
         assert!(form_schema::<Nested>().is_err());
+
+        #[allow(dead_code)]
+        #[derive(Deserialize, JsonSchema)]
+        enum Size {
+            Small,
+            Large,
+        }
+        #[allow(dead_code)]
+        #[derive(Deserialize, JsonSchema)]
+        enum Plan {
+            /// For one person.
+            Solo,
+            /// For a team.
+            Team,
+        }
+        #[allow(dead_code)]
+        #[derive(Deserialize, JsonSchema)]
+        struct Order {
+            size: Size,
+            plan: Plan,
+            #[serde(default = "three")]
+            copies: u32,
+        }
+        fn three() -> u32 {
+            3
+        }
+        let form = form_schema::<Order>().unwrap();
+        assert_eq!(
+            form["properties"]["size"]["enum"],
+            json!(["Small", "Large"])
+        );
+        assert_eq!(form["properties"]["plan"]["oneOf"][1]["const"], "Team");
+        assert_eq!(form["properties"]["copies"]["default"], 3);
+        assert_eq!(form["required"], json!(["size", "plan"]));
     }
 }
