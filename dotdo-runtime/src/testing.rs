@@ -214,6 +214,11 @@ impl QueueRecorder {
         self.sent.borrow().clone()
     }
 
+    /// Forgets what was sent so far (after delivering it).
+    pub fn clear(&self) {
+        self.sent.borrow_mut().clear();
+    }
+
     /// The sent envelopes as message bodies, ready for [`TestClient::queue`].
     pub fn bodies(&self) -> Vec<Value> {
         self.sent

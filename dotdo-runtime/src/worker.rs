@@ -55,6 +55,7 @@ fn fetch_error(error: ::worker::Error) -> Error {
 pub struct ServiceBinding {
     fetcher: Fetcher,
     bearer: Option<String>,
+    headers: http::HeaderMap,
 }
 
 impl ServiceBinding {
@@ -62,7 +63,15 @@ impl ServiceBinding {
         ServiceBinding {
             fetcher,
             bearer: None,
+            headers: http::HeaderMap::new(),
         }
+    }
+
+    /// Sends these headers with every call too: a forwarded principal and its signature
+    /// (`dotdo::middleware::sign_forwarded`), the request id they were signed for.
+    pub fn with_headers(mut self, headers: http::HeaderMap) -> Self {
+        self.headers.extend(headers);
+        self
     }
 
     /// Sends `Authorization: Bearer <token>` with every call: `/_rpc` is private, so the called
@@ -78,8 +87,12 @@ impl ServiceBinding {
     }
 }
 
-fn rpc_init(payload: Vec<u8>, bearer: Option<&str>) -> Result<::worker::RequestInit, Error> {
-    let headers = ::worker::Headers::new();
+fn rpc_init(
+    payload: Vec<u8>,
+    bearer: Option<&str>,
+    extra: &http::HeaderMap,
+) -> Result<::worker::RequestInit, Error> {
+    let headers = convert::worker_headers(extra).map_err(fetch_error)?;
     headers
         .set("content-type", "application/json")
         .map_err(fetch_error)?;
@@ -100,7 +113,7 @@ impl Transport for ServiceBinding {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
             // The host is ignored by service bindings; the path picks the endpoint.
-            let init = rpc_init(payload, self.bearer.as_deref())?;
+            let init = rpc_init(payload, self.bearer.as_deref(), &self.headers)?;
             let mut response = self
                 .fetcher
                 .fetch("https://service/_rpc", Some(init))
@@ -139,7 +152,7 @@ impl HttpTransport {
 impl Transport for HttpTransport {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
-            let init = rpc_init(payload, self.bearer.as_deref())?;
+            let init = rpc_init(payload, self.bearer.as_deref(), &http::HeaderMap::new())?;
             let request =
                 ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
             let mut response = ::worker::Fetch::Request(request)

@@ -40,6 +40,7 @@ test("health reports each backend", async () => {
   const health = await (await fetch(`${base}/health`)).json();
   assert.equal(health.backends.DB.up, true);
   assert.equal(health.backends.AUTH.up, true);
+  assert.equal(health.backends.QUEUE.up, true);
   assert.equal(health.backends.EMAIL.up, false, "not deployed here");
   assert.equal(health.status, "degraded");
 });
@@ -192,6 +193,47 @@ test("db's MCP tools through the gateway, with the official TypeScript SDK clien
   } finally {
     await client.close();
   }
+});
+
+test("jobs run through the real local queue as their enqueuer; a failing one dies and is replayed", async () => {
+  const enqueue = async (job) => {
+    const response = await call("POST", "/queue/jobs", { key: BOOTSTRAP, body: job });
+    assert.equal(response.status, 202, await response.clone().text());
+    return response.json();
+  };
+  const settled = (id, status) =>
+    eventually(async () => {
+      const job = await (await call("GET", `/queue/jobs/${id}`, { key: BOOTSTRAP })).json();
+      return { done: job.status === status, value: job };
+    });
+
+  const job = await enqueue({ service: "db", method: "upsert_thing", params: { ns: "jobs", id: "e2e-1", type: "Note", data: { text: "queued" } } });
+  assert.equal(job.status, "queued");
+  const done = await settled(job.id, "succeeded");
+  assert.equal(done.status, "succeeded", JSON.stringify(done));
+  assert.equal(done.result.data.text, "queued");
+  const thing = await call("GET", "/db/things/jobs/e2e-1", { key: BOOTSTRAP });
+  assert.equal((await thing.json()).data.text, "queued");
+
+  // Deleting what is not there yet can never succeed: dead, with the reason.
+  const early = await enqueue({ service: "db", method: "delete_thing", params: { ns: "jobs", id: "later" } });
+  const dead = await settled(early.id, "dead");
+  assert.equal(dead.status, "dead", JSON.stringify(dead));
+  assert.match(dead.last_error, /not_found/);
+  const deadOnes = await (await call("GET", "/queue/jobs?status=dead", { key: BOOTSTRAP })).json();
+  assert.ok(deadOnes.some((listed) => listed.id === early.id));
+  // The cause fixed, the replay succeeds.
+  assert.equal((await call("PUT", "/db/things/jobs/later", { key: BOOTSTRAP, body: { type: "Note", data: {} } })).status, 200);
+  const replayed = await call("POST", `/queue/jobs/${early.id}/replay`, { key: BOOTSTRAP });
+  assert.equal(replayed.status, 200, await replayed.clone().text());
+  assert.equal((await replayed.json()).status, "queued");
+  const revived = await settled(early.id, "succeeded");
+  assert.equal(revived.status, "succeeded", JSON.stringify(revived));
+  assert.equal((await call("GET", "/db/things/jobs/later", { key: BOOTSTRAP })).status, 404);
+
+  // Only services and admins enqueue.
+  const { key } = await newKey("jobs-user", "user");
+  assert.equal((await call("POST", "/queue/jobs", { key, body: { service: "db", method: "search" } })).status, 403);
 });
 
 test("a client cannot forge the gateway's principal header", async () => {
