@@ -9,6 +9,8 @@ CREATE TABLE jobs (
   principal TEXT NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'dead')),
   attempts INTEGER NOT NULL DEFAULT 0,
+  -- Replays so far: a run or dead letter of an earlier generation is stale and ignored.
+  generation INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   result TEXT,
   created_at INTEGER NOT NULL,

@@ -84,15 +84,20 @@ pub struct Job {
     /// Milliseconds since the epoch.
     pub created_at: u64,
     pub updated_at: u64,
+    /// Replays so far.
+    pub generation: u32,
 }
 
 /// A page's size: 1 to 100 (20 when not given).
 pub type PageSize = dotdo::Bounded<1, 100>;
 
-/// The message of one run: the job's id (its row is the truth).
+/// The message of one run: the job's id (its row is the truth) and its generation (replays so
+/// far), so a run or dead letter from before a replay is recognised as stale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub id: String,
+    #[serde(default)]
+    pub generation: u32,
 }
 
 /// Calls a target service's RPC method as a principal.
@@ -197,8 +202,7 @@ impl FromEnv for Jobs {
 /// The schema, in order: what `wrangler d1 migrations apply` runs, and tests on SQLite.
 pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
 
-const JOB_COLUMNS: &str =
-    "id, service, method, params, status, attempts, last_error, result, created_at, updated_at";
+const JOB_COLUMNS: &str = "id, service, method, params, status, attempts, last_error, result, created_at, updated_at, generation";
 
 #[derive(Deserialize)]
 struct JobRow {
@@ -212,6 +216,7 @@ struct JobRow {
     result: Option<String>,
     created_at: f64,
     updated_at: f64,
+    generation: f64,
 }
 
 fn parse_json(text: &str) -> dotdo::Result<Value> {
@@ -232,6 +237,7 @@ impl TryFrom<JobRow> for Job {
             last_error: row.last_error,
             created_at: row.created_at as u64,
             updated_at: row.updated_at as u64,
+            generation: row.generation as u32,
         })
     }
 }
@@ -290,9 +296,21 @@ impl Jobs {
         Ok(())
     }
 
-    /// Sends a run of job `id` to the jobs queue.
-    async fn send_run(&self, id: &str) -> dotdo::Result<()> {
-        dotdo::queue::produce(&*self.queue, RUN_TYPE, &Run { id: id.to_owned() }).await
+    /// Sends a run of job `id` of `generation` to the jobs queue.
+    async fn send_run(&self, id: &str, generation: u32) -> dotdo::Result<()> {
+        let run = Run {
+            id: id.to_owned(),
+            generation,
+        };
+        dotdo::queue::produce(&*self.queue, RUN_TYPE, &run).await
+    }
+
+    /// The job a run or dead letter is about, when it is still of the job's generation.
+    async fn current(&self, run: &Run) -> dotdo::Result<Option<Job>> {
+        Ok(self
+            .find(&run.id)
+            .await?
+            .filter(|job| job.generation == run.generation))
     }
 }
 
@@ -327,11 +345,11 @@ impl Jobs {
             serde_json::to_string(principal).map_err(|error| Error::internal(error.to_string()))?;
         self.db
             .execute(
-                &format!("INSERT INTO jobs ({JOB_COLUMNS}, principal) VALUES (?1, ?2, ?3, ?4, 'queued', 0, NULL, NULL, ?5, ?5, ?6)"),
+                &format!("INSERT INTO jobs ({JOB_COLUMNS}, principal) VALUES (?1, ?2, ?3, ?4, 'queued', 0, NULL, NULL, ?5, ?5, 0, ?6)"),
                 &[id.as_str().into(), service.into(), String::from(job.method).into(), params.into(), now.into(), principal.into()],
             )
             .await?;
-        if let Err(error) = self.send_run(&id).await {
+        if let Err(error) = self.send_run(&id, 0).await {
             // Not sent, not kept: the caller is told and may enqueue again.
             self.db
                 .execute("DELETE FROM jobs WHERE id = ?1", &[id.as_str().into()])
@@ -387,11 +405,15 @@ impl Jobs {
         }
         self.db
             .execute(
-                "UPDATE jobs SET status = 'queued', attempts = 0, updated_at = ?2 WHERE id = ?1",
-                &[job.id.as_str().into(), dotdo::clock::now_millis().into()],
+                "UPDATE jobs SET status = 'queued', attempts = 0, generation = ?2, updated_at = ?3 WHERE id = ?1",
+                &[
+                    job.id.as_str().into(),
+                    (job.generation + 1).into(),
+                    dotdo::clock::now_millis().into(),
+                ],
             )
             .await?;
-        if let Err(error) = self.send_run(&job.id).await {
+        if let Err(error) = self.send_run(&job.id, job.generation + 1).await {
             self.set_status(
                 &job.id,
                 JobStatus::Dead,
@@ -413,8 +435,11 @@ impl Jobs {
         let Some(job) = self.find(&run.id).await? else {
             return Err(Error::invalid_field("id", format!("no job `{}`", run.id)));
         };
-        // A redelivery of a job already settled does nothing: no job runs twice to success.
-        if matches!(job.status, JobStatus::Succeeded | JobStatus::Dead) {
+        // A redelivery of a job already settled, or a run from before a replay, does nothing:
+        // no job runs twice to success.
+        if job.generation != run.generation
+            || matches!(job.status, JobStatus::Succeeded | JobStatus::Dead)
+        {
             return Ok(());
         }
         self.db
@@ -464,7 +489,7 @@ impl Jobs {
     /// A job whose run used its retries (Queues moved it here).
     #[queue(type = "job.run", queue = "dotdo-queue-dlq")]
     async fn retries_exhausted(&self, run: Run) -> Result<(), dotdo::Error> {
-        if self.find(&run.id).await?.is_some() {
+        if self.current(&run).await?.is_some() {
             self.set_status(&run.id, JobStatus::Dead, Some("its retries are used up"))
                 .await?;
         }
@@ -474,12 +499,12 @@ impl Jobs {
     /// A job run the dispatcher dead-lettered because it can never succeed.
     #[queue(type = "dotdo.dead_letter", queue = "dotdo-queue-dlq")]
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), dotdo::Error> {
-        let id = letter.envelope["data"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if !id.is_empty() && self.find(&id).await?.is_some() {
-            self.set_status(&id, JobStatus::Dead, Some(&letter.reason))
+        // Anything else in the dead-letter queue is no run of a job: nothing to mark.
+        let Ok(run) = serde_json::from_value::<Run>(letter.envelope["data"].clone()) else {
+            return Ok(());
+        };
+        if self.current(&run).await?.is_some() {
+            self.set_status(&run.id, JobStatus::Dead, Some(&letter.reason))
                 .await?;
         }
         Ok(())

@@ -156,7 +156,7 @@ fn a_job_runs_as_its_enqueuer_and_succeeds_with_its_result() {
         let sent = setup.queue.sent();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].message_type, "job.run");
-        assert_eq!(sent[0].data, json!({"id": job["id"]}));
+        assert_eq!(sent[0].data, json!({"id": job["id"], "generation": 0}));
 
         assert_eq!(setup.deliver().await, [Outcome::Ack]);
         let done = setup.job(job["id"].as_str().unwrap()).await;
@@ -164,7 +164,7 @@ fn a_job_runs_as_its_enqueuer_and_succeeds_with_its_result() {
         assert_eq!(done["attempts"], 1);
         assert_eq!(done["result"]["data"]["text"], "from a job");
         // A redelivery of a settled job does not run it again.
-        let body = json!({"type": "job.run", "data": {"id": job["id"]}});
+        let body = json!({"type": "job.run", "data": {"id": job["id"], "generation": 0}});
         assert_eq!(
             setup.client.queue(JOBS_QUEUE, vec![body]).await,
             [Outcome::Ack]
@@ -273,8 +273,29 @@ fn dead_letters_of_both_kinds_mark_the_job_dead_and_it_replays_to_success() {
         setup.queue.clear();
         let replayed = setup.client.post(&format!("/jobs/{id}/replay")).await;
         assert_eq!(replayed.status(), 200);
+        // A dead letter of the generation before the replay arrives late: it is stale.
+        let late = json!({"type": "dotdo.dead_letter", "data": {
+            "envelope": {"type": "job.run", "data": {"id": id, "generation": 0}}, "reason": "late",
+            "attempts": 1, "queue": JOBS_QUEUE, "message_id": "m2", "failed_at": 2,
+        }});
+        assert_eq!(
+            setup.client.queue(DEAD_LETTER_QUEUE, vec![late]).await,
+            [Outcome::Ack]
+        );
+        assert_eq!(setup.job(&id).await["status"], "queued");
+        // So is a run of that generation still in the queue.
+        let stale = json!({"type": "job.run", "data": {"id": id, "generation": 0}});
+        assert_eq!(
+            setup.client.queue(JOBS_QUEUE, vec![stale]).await,
+            [Outcome::Ack]
+        );
+        assert_eq!(setup.job(&id).await["status"], "queued");
         assert_eq!(setup.deliver().await, [Outcome::Ack]);
-        assert_eq!(setup.job(&id).await["status"], "succeeded");
+        let done = setup.job(&id).await;
+        assert_eq!(
+            (done["status"].as_str(), done["generation"].as_u64()),
+            (Some("succeeded"), Some(1))
+        );
     });
 }
 
