@@ -17,12 +17,14 @@ CONFIGS=(
   services/auth/wrangler.toml
   services/db/wrangler.toml
   services/queue/wrangler.toml
+  services/schedule/wrangler.toml
 )
 # D1 databases to migrate before starting: "<database> <config>".
 MIGRATIONS=(
   "dotdo-auth services/auth/wrangler.toml"
   "dotdo-db services/db/wrangler.toml"
   "dotdo-queue services/queue/wrangler.toml"
+  "dotdo-schedule services/schedule/wrangler.toml"
 )
 
 for migration in "${MIGRATIONS[@]}"; do
@@ -37,6 +39,7 @@ cat <<TXT
     db            http://127.0.0.1:$PORT/db/things/<ns>/<id>     MCP: http://127.0.0.1:$PORT/db/mcp
     auth          http://127.0.0.1:$PORT/auth/_keys               MCP: http://127.0.0.1:$PORT/auth/mcp
     queue         http://127.0.0.1:$PORT/queue/jobs               MCP: http://127.0.0.1:$PORT/queue/mcp
+    schedule      http://127.0.0.1:$PORT/schedule/schedules       MCP: http://127.0.0.1:$PORT/schedule/mcp
   Admin key (development only): sk_test_bootstrap_admin_dev_only_000000000
     curl -H "Authorization: Bearer sk_test_bootstrap_admin_dev_only_000000000" \
          -H "content-type: application/json" -d '{"owner":"me","role":"user"}' http://127.0.0.1:$PORT/auth/_keys

@@ -56,6 +56,45 @@ pub fn sign_forwarded(
     Some((gateway, HeaderValue::from_str(&principal).ok()?))
 }
 
+/// The headers that make a call carry `principal`, signed with `secret` (the one the called
+/// service trusts as its gateway's) for a fresh request id: `X-Request-ID` and the forwarding
+/// pair. A platform service calling another as its own caller (a job as its enqueuer) sends them.
+pub fn forwarding_headers(
+    secret: &str,
+    principal: &Principal,
+) -> Result<http::HeaderMap, dotdo_runtime::Error> {
+    let request_id = dotdo_runtime::random::alphanumeric(32)?;
+    let (gateway, forwarded) = sign_forwarded(
+        secret,
+        principal,
+        &request_id,
+        dotdo_runtime::clock::now_seconds(),
+    )
+    .ok_or_else(|| dotdo_runtime::Error::internal("the principal cannot be forwarded"))?;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "x-request-id",
+        HeaderValue::from_str(&request_id).expect("alphanumeric ids are header values"),
+    );
+    headers.insert(GATEWAY_HEADER, gateway);
+    headers.insert(PRINCIPAL_HEADER, forwarded);
+    Ok(headers)
+}
+
+/// The service binding `binding` of `env`, calling as `principal` (see [`forwarding_headers`]):
+/// make one per call, as the signature lasts a minute.
+pub fn binding_as(
+    env: &worker::Env,
+    binding: &str,
+    secret: &str,
+    principal: &Principal,
+) -> Result<dotdo_runtime::worker::ServiceBinding, dotdo_runtime::Error> {
+    Ok(
+        dotdo_runtime::worker::ServiceBinding::from_env(env, binding)?
+            .with_headers(forwarding_headers(secret, principal)?),
+    )
+}
+
 /// Sets the principal a gateway forwarded, when the gateway signed it with this backend's secret
 /// and the signature has not expired. Put it before `Authenticate`, which leaves an already-set
 /// principal alone only if the request has no credentials of its own.

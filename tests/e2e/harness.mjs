@@ -128,14 +128,15 @@ export const startFixture = () =>
     readyPath: "/state",
   });
 
-/** The platform's spine: the gateway in front of auth, db and queue, each with its local D1. */
+/** The platform: the gateway in front of auth, db, queue and schedule, each with its local D1. */
 export const startPlatform = () =>
   startDev({
-    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml"],
+    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml", "services/schedule/wrangler.toml"],
     migrations: [
       { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
       { database: "dotdo-db", config: "services/db/wrangler.toml" },
       { database: "dotdo-queue", config: "services/queue/wrangler.toml" },
+      { database: "dotdo-schedule", config: "services/schedule/wrangler.toml" },
     ],
     readyPath: "/health",
   });

@@ -41,6 +41,7 @@ test("health reports each backend", async () => {
   assert.equal(health.backends.DB.up, true);
   assert.equal(health.backends.AUTH.up, true);
   assert.equal(health.backends.QUEUE.up, true);
+  assert.equal(health.backends.SCHEDULE.up, true);
   assert.equal(health.backends.EMAIL.up, false, "not deployed here");
   assert.equal(health.status, "degraded");
 });
@@ -234,6 +235,31 @@ test("jobs run through the real local queue as their enqueuer; a failing one die
   // Only services and admins enqueue.
   const { key } = await newKey("jobs-user", "user");
   assert.equal((await call("POST", "/queue/jobs", { key, body: { service: "db", method: "search" } })).status, 403);
+});
+
+test("a schedule runs once per slot however many ticks overlap, through the queue service to db", async () => {
+  const created = await call("POST", "/schedule/schedules", {
+    key: BOOTSTRAP,
+    body: { id: "e2e-once", at: Date.now(), target: { rpc: { service: "db", method: "upsert_thing", params: { ns: "sched", id: "e2e-1", type: "Note", data: { text: "on schedule" } } } } },
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const ticks = await Promise.all([1, 2, 3].map(() => call("POST", "/schedule/_tick", { key: BOOTSTRAP })));
+  const runs = (await Promise.all(ticks.map((tick) => tick.json()))).flatMap((tick) => tick.runs);
+  assert.equal(runs.length, 1, JSON.stringify(runs));
+  assert.equal(runs[0].outcome, "sent");
+  const job = await eventually(async () => {
+    const found = await (await call("GET", `/queue/jobs/${runs[0].job_id}`, { key: BOOTSTRAP })).json();
+    return { done: found.status === "succeeded", value: found };
+  });
+  assert.equal(job.status, "succeeded", JSON.stringify(job));
+  assert.equal((await (await call("GET", "/db/things/sched/e2e-1", { key: BOOTSTRAP })).json()).data.text, "on schedule");
+  const history = await (await call("GET", "/schedule/schedules/e2e-once/runs", { key: BOOTSTRAP })).json();
+  assert.equal(history.length, 1);
+  assert.equal(typeof history[0].duration_ms, "number");
+
+  const invalid = await call("POST", "/schedule/schedules", { key: BOOTSTRAP, body: { cron: "61 * * * *", target: { rpc: { service: "db", method: "search" } } } });
+  assert.equal(invalid.status, 422);
+  assert.equal((await invalid.json()).field, "cron");
 });
 
 test("a client cannot forge the gateway's principal header", async () => {

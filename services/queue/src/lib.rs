@@ -139,22 +139,7 @@ impl Targets for Bindings {
                 .targets
                 .get(service)
                 .ok_or_else(|| Error::invalid_field("service", format!("no target `{service}`")))?;
-            let request_id = dotdo::random::alphanumeric(32)?;
-            let (gateway, forwarded) = dotdo::middleware::sign_forwarded(
-                secret,
-                principal,
-                &request_id,
-                dotdo::clock::now_seconds(),
-            )
-            .ok_or_else(|| Error::internal("the job's principal cannot be forwarded"))?;
-            let mut headers = http::HeaderMap::new();
-            let request_id = http::HeaderValue::from_str(&request_id)
-                .map_err(|_| Error::internal("a generated request id is a header value"))?;
-            headers.insert("x-request-id", request_id);
-            headers.insert(dotdo::middleware::GATEWAY_HEADER, gateway);
-            headers.insert(dotdo::middleware::PRINCIPAL_HEADER, forwarded);
-            let transport =
-                dotdo::worker::ServiceBinding::from_env(&self.env, binding)?.with_headers(headers);
+            let transport = dotdo::middleware::binding_as(&self.env, binding, secret, principal)?;
             dotdo::client::RpcClient::new(transport)
                 .call::<_, Value>(method, &params)
                 .await
