@@ -80,12 +80,18 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
 /// The MCP Server Card, for the host the request reached.
 fn server_card<S: Service>(context: &Context, request: &Incoming) -> Response {
     let host = context.header("host").unwrap_or("localhost");
+    let prefix = crate::mcp::forwarded_prefix(context.header(crate::mcp::FORWARDED_PREFIX_HEADER));
     document(
         context,
         request,
         request.uri.path(),
         crate::mcp::SERVER_CARD_MEDIA_TYPE,
-        || S::description().server_card(host).to_string().into_bytes(),
+        || {
+            S::description()
+                .server_card(host, prefix)
+                .to_string()
+                .into_bytes()
+        },
     )
 }
 

@@ -8,16 +8,35 @@ use super::*;
 use crate::describe::Access;
 
 pub use dotdo_routes::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
+
+/// Where a gateway mounts the service (`/db`): it sets this on every request it forwards.
+pub const FORWARDED_PREFIX_HEADER: &str = "x-forwarded-prefix";
+
+/// A forwarded prefix as a path to put before `/mcp`: `/name/…` of URL-safe segments, else none.
+pub(crate) fn forwarded_prefix(value: Option<&str>) -> &str {
+    let valid = |prefix: &&str| {
+        prefix.starts_with('/')
+            && !prefix.ends_with('/')
+            && prefix[1..].split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            })
+    };
+    value.filter(valid).unwrap_or_default()
+}
 /// Its media type.
 pub(crate) const SERVER_CARD_MEDIA_TYPE: &str = "application/mcp-server-card+json";
 const SCHEMA_URL: &str =
     "https://static.modelcontextprotocol.io/schemas/v1/server-card.schema.json";
 
 impl<S> crate::ServiceDescription<S> {
-    /// The Server Card for the service reached at `host` (the request's `Host`): its name is
-    /// the host reversed (`items.example.com` → `com.example.items/items`), its endpoint
-    /// `https://{host}/mcp` (`http` for localhost-class hosts).
-    pub fn server_card(&self, host: &str) -> Value {
+    /// The Server Card for the service reached at `host` (the request's `Host`) under `prefix`
+    /// (where a gateway mounts it, `X-Forwarded-Prefix`; empty when reached directly): its name
+    /// is the host reversed (`items.example.com` → `com.example.items/items`), its endpoint
+    /// `https://{host}{prefix}/mcp` (`http` for localhost-class hosts).
+    pub fn server_card(&self, host: &str, prefix: &str) -> Value {
         let hostname = super::guard::hostname(host);
         // What the card's name pattern allows; anything else becomes `-`.
         let clean = |text: &str| -> String {
@@ -74,7 +93,7 @@ impl<S> crate::ServiceDescription<S> {
         }
         let mut remote = json!({
             "type": "streamable-http",
-            "url": format!("{scheme}://{host}{MCP_PATH}"),
+            "url": format!("{scheme}://{host}{prefix}{MCP_PATH}"),
             "supportedProtocolVersions": all_versions(),
         });
         if closed {

@@ -43,8 +43,8 @@ mod tools;
 mod transport;
 
 pub use crate::describe::Completion;
-pub(crate) use card::SERVER_CARD_MEDIA_TYPE;
-pub use card::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
+pub use card::{FORWARDED_PREFIX_HEADER, SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
+pub(crate) use card::{SERVER_CARD_MEDIA_TYPE, forwarded_prefix};
 pub use content::{Content, PromptMessage, PromptOutput, ResourceContents, Role, ToolResult};
 pub use guard::{AllowedHosts, AllowedOrigins};
 pub use input::{Elicited, SampledMessage, SamplingRequest, StateSecret};

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use dotdo::config::Config;
 use dotdo::http::{Incoming, Response, error_response, html_escape};
+use dotdo::mcp::FORWARDED_PREFIX_HEADER;
 use dotdo::middleware::{
     Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
     Standard, sign_forwarded,
@@ -252,12 +253,18 @@ impl Middleware for Forward {
                     || name == HOST
                     || name_text == GATEWAY_HEADER
                     || name_text == PRINCIPAL_HEADER
+                    || name_text == FORWARDED_PREFIX_HEADER
                 {
                     continue;
                 }
                 headers.append(name.clone(), value.clone());
             }
             headers.insert("x-request-id", context.request_id_header().clone());
+            // Where the backend is mounted, so what it links to (its MCP Server Card's URL)
+            // points through the gateway.
+            if let (true, Ok(prefix)) = (route.strip, http::HeaderValue::from_str(&route.prefix)) {
+                headers.insert(FORWARDED_PREFIX_HEADER, prefix);
+            }
             let secret = self.secrets.get(&route.backend);
             let signed = secret
                 .zip(context.principal())
