@@ -18,6 +18,7 @@ CONFIGS=(
   services/db/wrangler.toml
   services/queue/wrangler.toml
   services/schedule/wrangler.toml
+  services/mcp/wrangler.toml
 )
 # D1 databases to migrate before starting: "<database> <config>".
 MIGRATIONS=(
@@ -40,6 +41,7 @@ cat <<TXT
     auth          http://127.0.0.1:$PORT/auth/_keys               MCP: http://127.0.0.1:$PORT/auth/mcp
     queue         http://127.0.0.1:$PORT/queue/jobs               MCP: http://127.0.0.1:$PORT/queue/mcp
     schedule      http://127.0.0.1:$PORT/schedule/schedules       MCP: http://127.0.0.1:$PORT/schedule/mcp
+    every tool    MCP: http://127.0.0.1:$PORT/mcp   (catalog: http://127.0.0.1:$PORT/.well-known/mcp/catalog.json)
   Admin key (development only): sk_test_bootstrap_admin_dev_only_000000000
     curl -H "Authorization: Bearer sk_test_bootstrap_admin_dev_only_000000000" \
          -H "content-type: application/json" -d '{"owner":"me","role":"user"}' http://127.0.0.1:$PORT/auth/_keys

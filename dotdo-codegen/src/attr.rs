@@ -140,6 +140,8 @@ pub struct ServiceAttr {
     pub title: Option<LitStr>,
     pub entry: Option<Entry>,
     pub middleware: Option<syn::Ident>,
+    /// `mcp = "method"`: the method returning the service's MCP delegate.
+    pub mcp: Option<syn::Ident>,
 }
 
 /// Whether the workers-rs entrypoint is emitted (on wasm32).
@@ -556,6 +558,11 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             let method = method.parse::<syn::Ident>()?;
             set_once(ctxt, &meta, &mut service.middleware, method);
             Ok(())
+        } else if meta.path.is_ident("mcp") {
+            let method: LitStr = meta.value()?.parse()?;
+            let method = method.parse::<syn::Ident>()?;
+            set_once(ctxt, &meta, &mut service.mcp, method);
+            Ok(())
         } else if meta.path.is_ident("entry") {
             let entry = match meta.value()?.parse::<syn::Lit>()? {
                 syn::Lit::Bool(enabled) if !enabled.value => Some(Entry::Off),
@@ -577,7 +584,7 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
                 ctxt,
                 &meta,
                 "dotdo::service",
-                &["crate", "name", "title", "entry", "middleware"],
+                &["crate", "name", "title", "entry", "middleware", "mcp"],
             )
         }
     });

@@ -23,6 +23,8 @@ pub struct ServiceModel {
     pub names_default_crate: bool,
     pub entry: Option<attr::Entry>,
     pub middleware: Option<Ident>,
+    /// The method returning its MCP delegate (`mcp = "…"`).
+    pub mcp: Option<Ident>,
     pub methods: Vec<MethodModel>,
 }
 
@@ -209,6 +211,7 @@ impl ServiceModel {
                 .unwrap_or_else(|| syn::parse_quote!(::dotdo)),
             entry: service_attr.entry,
             middleware: service_attr.middleware,
+            mcp: service_attr.mcp,
             methods,
         })
     }

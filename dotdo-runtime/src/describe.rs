@@ -21,6 +21,31 @@ pub trait Service: Sized + 'static {
     fn middleware(&self) -> crate::middleware::Stack {
         crate::middleware::Stack::new()
     }
+
+    /// What answers the MCP methods this service's description does not (`mcp = "…"` on
+    /// `#[dotdo::service]`): a catalog known only at run time, such as an aggregating hub's.
+    fn mcp_delegate(&self) -> Option<&dyn McpDelegate> {
+        None
+    }
+}
+
+/// A JSON-RPC method's result, or the error object to answer instead.
+pub type McpResult = Result<Value, crate::jsonrpc::ErrorObject>;
+
+/// Serves MCP methods from a catalog known only at run time. The protocol (versions, headers,
+/// streams, paging of the description's own lists) stays the framework's; a delegate answers
+/// the methods it takes.
+pub trait McpDelegate {
+    /// Its capabilities, merged into the server's (`{"tools": {"listChanged": false}}`).
+    fn capabilities(&self) -> Value;
+    /// Answers `method` with `params` for the caller of `context`; `None` for a method it does
+    /// not take (the framework answers it, or says it is not found).
+    fn handle<'a>(
+        &'a self,
+        context: &'a Context,
+        method: &'a str,
+        params: &'a Value,
+    ) -> LocalBoxFuture<'a, Option<McpResult>>;
 }
 
 /// Who may call a route, RPC method or tool. Paths under `/_` (and so `/_rpc`) need at least

@@ -57,7 +57,7 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
                 Err(error) => error_response(&error, &context),
             }
         }
-        MCP_PATH if S::description().has_mcp() => {
+        MCP_PATH if S::description().has_mcp() || service.mcp_delegate().is_some() => {
             context.set_interface(Interface::Mcp);
             // The call owns its context: a streamed answer keeps it until its last event.
             let request_id = context.request_id_header().clone();
@@ -67,7 +67,9 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
                 .insert(crate::request_id::HEADER, request_id);
             return response;
         }
-        SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH if S::description().has_mcp() => {
+        SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH
+            if S::description().has_mcp() || service.mcp_delegate().is_some() =>
+        {
             server_card::<S>(&context, &request)
         }
         OPENAPI_PATH if !S::description().routes.is_empty() => openapi::<S>(&context, &request),

@@ -56,6 +56,7 @@ pub struct ServiceBinding {
     fetcher: Fetcher,
     bearer: Option<String>,
     headers: http::HeaderMap,
+    path: &'static str,
 }
 
 impl ServiceBinding {
@@ -64,7 +65,15 @@ impl ServiceBinding {
             fetcher,
             bearer: None,
             headers: http::HeaderMap::new(),
+            path: crate::wire::RPC_PATH,
         }
+    }
+
+    /// Posts the JSON-RPC messages to `path` instead of `/_rpc`: `/mcp` speaks JSON-RPC too
+    /// (send its `MCP-Protocol-Version` with [`with_headers`](Self::with_headers)).
+    pub fn at(mut self, path: &'static str) -> Self {
+        self.path = path;
+        self
     }
 
     /// Sends these headers with every call too: a forwarded principal and its signature
@@ -116,7 +125,7 @@ impl Transport for ServiceBinding {
             let init = rpc_init(payload, self.bearer.as_deref(), &self.headers)?;
             let mut response = self
                 .fetcher
-                .fetch("https://service/_rpc", Some(init))
+                .fetch(format!("https://service{}", self.path), Some(init))
                 .await
                 .map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)

@@ -128,10 +128,10 @@ export const startFixture = () =>
     readyPath: "/state",
   });
 
-/** The platform: the gateway in front of auth, db, queue and schedule, each with its local D1. */
+/** The platform: the gateway in front of auth, db, queue, schedule and the MCP hub. */
 export const startPlatform = () =>
   startDev({
-    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml", "services/schedule/wrangler.toml"],
+    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml", "services/schedule/wrangler.toml", "services/mcp/wrangler.toml"],
     migrations: [
       { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
       { database: "dotdo-db", config: "services/db/wrangler.toml" },

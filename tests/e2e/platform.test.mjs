@@ -42,6 +42,7 @@ test("health reports each backend", async () => {
   assert.equal(health.backends.AUTH.up, true);
   assert.equal(health.backends.QUEUE.up, true);
   assert.equal(health.backends.SCHEDULE.up, true);
+  assert.equal(health.backends.MCP.up, true);
   assert.equal(health.backends.EMAIL.up, false, "not deployed here");
   assert.equal(health.status, "degraded");
 });
@@ -260,6 +261,61 @@ test("a schedule runs once per slot however many ticks overlap, through the queu
   const invalid = await call("POST", "/schedule/schedules", { key: BOOTSTRAP, body: { cron: "61 * * * *", target: { rpc: { service: "db", method: "search" } } } });
   assert.equal(invalid.status, 422);
   assert.equal((await invalid.json()).field, "cron");
+});
+
+test("one MCP endpoint: the SDK client lists and calls the tools of db, auth and schedule as one server", async () => {
+  const client = new Client({ name: "dotdo-hub-e2e", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${BOOTSTRAP}` } } });
+  await client.connect(transport);
+  try {
+    assert.equal(client.getServerVersion().name, "mcp");
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
+    for (const name of ["db_get_thing", "db_upsert_thing", "schedule_create_schedule", "schedule_list_schedules", "queue_list_jobs"]) {
+      assert.ok(names.includes(name), `${name} in ${names}`);
+    }
+    assert.ok(names.some((name) => name.startsWith("auth_")), `${names}`);
+    const written = await client.callTool({ name: "db_upsert_thing", arguments: { ns: "hub", id: "h1", type: "Note", data: { text: "through the hub" } } });
+    assert.equal(written.isError, false, JSON.stringify(written));
+    const read = await client.callTool({ name: "db_get_thing", arguments: { ns: "hub", id: "h1" } });
+    assert.equal(read.structuredContent.data.text, "through the hub");
+    const created = await client.callTool({
+      name: "schedule_create_schedule",
+      arguments: { schedule: { id: "via-hub", cron: "0 4 * * *", target: { rpc: { service: "db", method: "search", params: { q: "hub" } } } } },
+    });
+    assert.equal(created.isError, false, JSON.stringify(created));
+    const listed = await client.callTool({ name: "schedule_list_schedules", arguments: {} });
+    assert.match(listed.content[0].text, /via-hub/);
+    await assert.rejects(client.callTool({ name: "nothing_here", arguments: {} }), /<service>_<tool>/);
+  } finally {
+    await client.close();
+  }
+  // Anonymous, a write is refused by db itself, through the hub.
+  const anonymous = new Client({ name: "dotdo-hub-anonymous", version: "1.0.0" });
+  await anonymous.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+  try {
+    const refused = await anonymous.callTool({ name: "db_upsert_thing", arguments: { ns: "hub", id: "h2", type: "Note", data: {} } });
+    assert.equal(refused.isError, true);
+  } finally {
+    await anonymous.close();
+  }
+});
+
+test("the domain's MCP catalog lists the hub's and each service's Server Card", async () => {
+  const response = await fetch(`${base}/.well-known/mcp/catalog.json`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "application/ai-catalog+json");
+  const catalog = await response.json();
+  const urls = catalog.entries.map((entry) => entry.url);
+  assert.ok(urls.includes(`${base}/mcp/server-card`), `${urls}`);
+  assert.ok(urls.includes(`${base}/db/mcp/server-card`), `${urls}`);
+  for (const entry of catalog.entries) {
+    assert.equal(entry.type, "application/mcp-server-card+json");
+    const card = await fetch(entry.url);
+    assert.equal(card.status, 200, entry.url);
+    const remote = (await card.json()).remotes[0].url;
+    assert.equal(remote, entry.url.replace(/\/server-card$/, ""), "each card points at its own endpoint, through the gateway");
+  }
 });
 
 test("a client cannot forge the gateway's principal header", async () => {

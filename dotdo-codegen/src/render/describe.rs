@@ -288,9 +288,18 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             }
         }
     });
+    let mcp_delegate = service.mcp.as_ref().map(|method| {
+        quote! {
+            fn mcp_delegate(&self) -> ::core::option::Option<&dyn #krate::McpDelegate> {
+                let delegate: &dyn #krate::McpDelegate = <#self_ty>::#method(self);
+                ::core::option::Option::Some(delegate)
+            }
+        }
+    });
     quote! {
         impl #krate::Service for #self_ty {
             #middleware
+            #mcp_delegate
 
             fn description() -> &'static #krate::ServiceDescription<Self> {
                 #(#checks)*

@@ -373,6 +373,14 @@ async fn dispatch<S: Service>(
     params: &Value,
 ) -> (RequestResult, Caching) {
     let description = S::description();
+    if let Some(delegate) = service.mcp_delegate() {
+        if let Some(result) = delegate.handle(context, method, params).await {
+            let caching = method
+                .ends_with("/list")
+                .then_some((LIST_TTL_MS, "private"));
+            return (result, caching);
+        }
+    }
     let not_offered = || {
         Err(ErrorObject::new(
             METHOD_NOT_FOUND,
@@ -385,8 +393,12 @@ async fn dispatch<S: Service>(
     // A resource may change at any time and depend on who reads it.
     let fresh = |result| (result, Some((0, "private")));
     match method {
-        "initialize" if matches!(era, Era::Legacy(_)) => run(Ok(initialize(description, params))),
-        "server/discover" if matches!(era, Era::Modern(_)) => list(Ok(discover(description))),
+        "initialize" if matches!(era, Era::Legacy(_)) => {
+            run(Ok(initialize(service, description, params)))
+        }
+        "server/discover" if matches!(era, Era::Modern(_)) => {
+            list(Ok(discover(service, description)))
+        }
         // 2026-07-28 has no `ping`: every request is its own proof of life.
         "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
         "logging/setLevel" => run(notify::set_level(params)),
@@ -438,9 +450,17 @@ async fn dispatch<S: Service>(
     }
 }
 
-/// What the server offers, exactly: a capability per feature it has.
-fn capabilities<S>(description: &crate::ServiceDescription<S>) -> Value {
+/// What the server offers, exactly: a capability per feature it has, and its delegate's.
+fn capabilities<S: Service>(service: &S, description: &crate::ServiceDescription<S>) -> Value {
     let mut capabilities = json!({"logging": {}});
+    if let Some(Value::Object(delegated)) = service
+        .mcp_delegate()
+        .map(|delegate| delegate.capabilities())
+    {
+        for (name, capability) in delegated {
+            capabilities[name] = capability;
+        }
+    }
     if !description.tools.is_empty() {
         capabilities["tools"] = json!({"listChanged": false});
     }
@@ -456,14 +476,18 @@ fn capabilities<S>(description: &crate::ServiceDescription<S>) -> Value {
     capabilities
 }
 
-fn initialize<S>(description: &crate::ServiceDescription<S>, params: &Value) -> Value {
+fn initialize<S: Service>(
+    service: &S,
+    description: &crate::ServiceDescription<S>,
+    params: &Value,
+) -> Value {
     let requested = params.get("protocolVersion").and_then(Value::as_str);
     let version = requested
         .filter(|requested| SUPPORTED_VERSIONS.contains(requested))
         .unwrap_or(SUPPORTED_VERSIONS[0]);
     let mut result = json!({
         "protocolVersion": version,
-        "capabilities": capabilities(description),
+        "capabilities": capabilities(service, description),
         "serverInfo": server_info(description),
     });
     if !description.docs.is_empty() {
@@ -472,10 +496,10 @@ fn initialize<S>(description: &crate::ServiceDescription<S>, params: &Value) -> 
     result
 }
 
-fn discover<S>(description: &crate::ServiceDescription<S>) -> Value {
+fn discover<S: Service>(service: &S, description: &crate::ServiceDescription<S>) -> Value {
     let mut result = json!({
         "supportedVersions": all_versions(),
-        "capabilities": capabilities(description),
+        "capabilities": capabilities(service, description),
     });
     if !description.docs.is_empty() {
         result["instructions"] = description.docs.into();

@@ -336,6 +336,45 @@ impl Gateway {
         )))
     }
 
+    /// The platform's MCP servers, for a client that knows only the domain (an AI Catalog of
+    /// Server Cards): the one endpoint at `/mcp` and each service's own, at its prefix.
+    #[http(get = "/.well-known/mcp/catalog.json", public)]
+    #[http(get = "/.well-known/ai-catalog.json", public)]
+    async fn mcp_catalog(
+        &self,
+        #[header] host: Option<String>,
+    ) -> Result<HttpResponse, dotdo::Error> {
+        let host = host.unwrap_or_else(|| "localhost".into());
+        let hostname = host.split(':').next().unwrap_or_default();
+        let local =
+            hostname == "localhost" || hostname == "127.0.0.1" || hostname.ends_with(".localhost");
+        let scheme = if local { "http" } else { "https" };
+        let entries: Vec<serde_json::Value> = self
+            .routes
+            .iter()
+            .filter(|route| self.backends.contains_key(&route.backend))
+            .map(|route| {
+                let name = route.prefix.trim_start_matches('/');
+                // The hub keeps its prefix (`/mcp`): its card is its endpoint's.
+                let card = if route.strip {
+                    format!("{scheme}://{host}{}/mcp/server-card", route.prefix)
+                } else {
+                    format!("{scheme}://{host}{}/server-card", route.prefix)
+                };
+                serde_json::json!({
+                    "identifier": format!("urn:air:{hostname}:mcp:{name}"),
+                    "type": "application/mcp-server-card+json",
+                    "url": card,
+                })
+            })
+            .collect();
+        let catalog = serde_json::json!({"specVersion": "1.0", "entries": entries});
+        Ok(
+            HttpResponse::json(&catalog)?
+                .with_header("content-type", "application/ai-catalog+json"),
+        )
+    }
+
     /// Each backend's health: up when it answers at all.
     #[http(get = "/health")]
     async fn health(&self) -> Result<Health, dotdo::Error> {

@@ -323,3 +323,34 @@ fn a_backends_mcp_server_card_points_through_the_gateway() {
         assert_eq!(card["name"], "com.example.api/db");
     });
 }
+
+#[test]
+fn the_mcp_catalog_lists_each_backends_server_card() {
+    block_on(async {
+        let response = gateway()
+            .get("/.well-known/mcp/catalog.json")
+            .header("host", "api.example.com")
+            .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/ai-catalog+json")
+        );
+        let catalog: Value = response.json();
+        assert_eq!(catalog["specVersion"], "1.0");
+        // Bound backends only: `MISSING` has no binding.
+        assert_eq!(
+            catalog["entries"],
+            json!([
+                {"identifier": "urn:air:api.example.com:mcp:db", "type": "application/mcp-server-card+json", "url": "https://api.example.com/db/mcp/server-card"},
+                {"identifier": "urn:air:api.example.com:mcp:down", "type": "application/mcp-server-card+json", "url": "https://api.example.com/down/mcp/server-card"},
+            ])
+        );
+        let same: Value = gateway()
+            .get("/.well-known/ai-catalog.json")
+            .header("host", "api.example.com")
+            .await
+            .json();
+        assert_eq!(same, catalog);
+    });
+}
