@@ -81,7 +81,9 @@ pub async fn handle<S: Service>(service: &S, mut context: Context, request: Inco
 
 /// The MCP Server Card, for the host the request reached.
 fn server_card<S: Service>(context: &Context, request: &Incoming) -> Response {
-    let host = context.header("host").unwrap_or("localhost");
+    let host = crate::mcp::forwarded_host(context.header(crate::mcp::FORWARDED_HOST_HEADER))
+        .or_else(|| context.header("host"))
+        .unwrap_or("localhost");
     let prefix = crate::mcp::forwarded_prefix(context.header(crate::mcp::FORWARDED_PREFIX_HEADER));
     document(
         context,

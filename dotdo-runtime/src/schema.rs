@@ -127,12 +127,17 @@ pub fn output_schema<T: ToolOutput>(generator: &mut SchemaGenerator) -> Schema {
 }
 
 /// `T`'s schema when `T` is an object (MCP's `outputSchema` and `structuredContent` must be
-/// objects); `false` otherwise.
+/// objects); `false` otherwise. Exact where a client checks values against it: an `Option`
+/// that is `None` is sent as `null`, so the schema admits `null` there (clients such as the MCP
+/// SDKs validate `structuredContent` and refuse a result that does not fit).
 pub(crate) fn object_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-    let schema = generator.root_schema_for::<T>();
+    let mut schema = generator.root_schema_for::<T>();
     match schema.get("type") {
         Some(Value::String(ty)) if ty == "object" => {
-            let mut schema = client_friendly(schema);
+            RecursiveTransform(drop_width_format).transform(&mut schema);
+            let mut replace = ReplaceBoolSchemas::default();
+            replace.skip_additional_properties = true;
+            replace.transform(&mut schema);
             if let Some(object) = schema.as_object_mut() {
                 object.remove("$schema");
             }
@@ -324,6 +329,16 @@ mod tests {
             json!(["integer", "null"])
         );
         assert!(schema.get("required").is_none(), "{schema}");
+    }
+
+    #[test]
+    fn an_output_schema_admits_the_null_an_option_is_sent_as() {
+        // Clients validate `structuredContent` against it: `work: null` must fit.
+        let mut generator = generator();
+        let person = output_schema::<Person>(&mut generator).to_value();
+        let work = serde_json::to_string(&person["properties"]["work"]).unwrap();
+        assert!(work.contains("null"), "{work}");
+        assert!(!person.to_string().contains("uint"), "{person}");
     }
 
     #[test]

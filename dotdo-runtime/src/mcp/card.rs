@@ -11,6 +11,19 @@ pub use dotdo_routes::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
 
 /// Where a gateway mounts the service (`/db`): it sets this on every request it forwards.
 pub const FORWARDED_PREFIX_HEADER: &str = "x-forwarded-prefix";
+/// The host a gateway's client reached (a service binding gives the backend a host of its own).
+pub const FORWARDED_HOST_HEADER: &str = "x-forwarded-host";
+
+/// A forwarded host when it is a plain `name[:port]`, else none.
+pub(crate) fn forwarded_host(value: Option<&str>) -> Option<&str> {
+    value.filter(|host| {
+        !host.is_empty()
+            && host.len() <= 255
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    })
+}
 
 /// A forwarded prefix as a path to put before `/mcp`: `/name/…` of URL-safe segments, else none.
 pub(crate) fn forwarded_prefix(value: Option<&str>) -> &str {

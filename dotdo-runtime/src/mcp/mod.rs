@@ -43,8 +43,10 @@ mod tools;
 mod transport;
 
 pub use crate::describe::Completion;
-pub use card::{FORWARDED_PREFIX_HEADER, SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
-pub(crate) use card::{SERVER_CARD_MEDIA_TYPE, forwarded_prefix};
+pub use card::{
+    FORWARDED_HOST_HEADER, FORWARDED_PREFIX_HEADER, SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH,
+};
+pub(crate) use card::{SERVER_CARD_MEDIA_TYPE, forwarded_host, forwarded_prefix};
 pub use content::{Content, PromptMessage, PromptOutput, ResourceContents, Role, ToolResult};
 pub use guard::{AllowedHosts, AllowedOrigins};
 pub use input::{Elicited, SampledMessage, SamplingRequest, StateSecret};

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use dotdo::config::Config;
 use dotdo::http::{Incoming, Response, error_response, html_escape};
-use dotdo::mcp::FORWARDED_PREFIX_HEADER;
+use dotdo::mcp::{FORWARDED_HOST_HEADER, FORWARDED_PREFIX_HEADER};
 use dotdo::middleware::{
     Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
     Standard, sign_forwarded,
@@ -254,6 +254,7 @@ impl Middleware for Forward {
                     || name_text == GATEWAY_HEADER
                     || name_text == PRINCIPAL_HEADER
                     || name_text == FORWARDED_PREFIX_HEADER
+                    || name_text == FORWARDED_HOST_HEADER
                 {
                     continue;
                 }
@@ -264,6 +265,9 @@ impl Middleware for Forward {
             // points through the gateway.
             if let (true, Ok(prefix)) = (route.strip, http::HeaderValue::from_str(&route.prefix)) {
                 headers.insert(FORWARDED_PREFIX_HEADER, prefix);
+            }
+            if let Some(host) = context.headers().get(HOST) {
+                headers.insert(FORWARDED_HOST_HEADER, host.clone());
             }
             let secret = self.secrets.get(&route.backend);
             let signed = secret

@@ -312,11 +312,13 @@ fn the_index_links_every_services_api_page_and_each_page_loads_its_viewer() {
 #[test]
 fn a_backends_mcp_server_card_points_through_the_gateway() {
     block_on(async {
-        // A client's own prefix claim is dropped: the gateway says where the backend is mounted.
+        // A client's own claims are dropped: the gateway says where the backend is mounted and
+        // which host the client reached.
         let card: Value = gateway()
             .get("/db/mcp/server-card")
             .header("host", "api.example.com")
             .header("x-forwarded-prefix", "/elsewhere")
+            .header("x-forwarded-host", "evil.example")
             .await
             .json();
         assert_eq!(card["remotes"][0]["url"], "https://api.example.com/db/mcp");

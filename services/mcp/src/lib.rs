@@ -98,10 +98,10 @@ impl Catalog {
             |principal| principal.role.clone(),
         );
         let now = (self.clock)();
-        if let Some((listed, tools)) = self.lists.borrow().get(&role) {
-            if now.saturating_sub(*listed) < LIST_CACHE_MS {
-                return tools.clone();
-            }
+        if let Some((listed, tools)) = self.lists.borrow().get(&role)
+            && now.saturating_sub(*listed) < LIST_CACHE_MS
+        {
+            return tools.clone();
         }
         let mut names = self.services.names();
         names.sort();
