@@ -19,6 +19,7 @@ CONFIGS=(
   services/queue/wrangler.toml
   services/schedule/wrangler.toml
   services/mcp/wrangler.toml
+  services/webhooks/wrangler.toml
 )
 # D1 databases to migrate before starting: "<database> <config>".
 MIGRATIONS=(
@@ -26,6 +27,7 @@ MIGRATIONS=(
   "dotdo-db services/db/wrangler.toml"
   "dotdo-queue services/queue/wrangler.toml"
   "dotdo-schedule services/schedule/wrangler.toml"
+  "dotdo-webhooks services/webhooks/wrangler.toml"
 )
 
 for migration in "${MIGRATIONS[@]}"; do
@@ -41,6 +43,7 @@ cat <<TXT
     auth          http://127.0.0.1:$PORT/auth/_keys               MCP: http://127.0.0.1:$PORT/auth/mcp
     queue         http://127.0.0.1:$PORT/queue/jobs               MCP: http://127.0.0.1:$PORT/queue/mcp
     schedule      http://127.0.0.1:$PORT/schedule/schedules       MCP: http://127.0.0.1:$PORT/schedule/mcp
+    webhooks      http://127.0.0.1:$PORT/webhooks/in/<provider>  MCP: http://127.0.0.1:$PORT/webhooks/mcp
     every tool    MCP: http://127.0.0.1:$PORT/mcp   (catalog: http://127.0.0.1:$PORT/.well-known/mcp/catalog.json)
   Admin key (development only): sk_test_bootstrap_admin_dev_only_000000000
     curl -H "Authorization: Bearer sk_test_bootstrap_admin_dev_only_000000000" \

@@ -6,6 +6,8 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +45,7 @@ test("health reports each backend", async () => {
   assert.equal(health.backends.QUEUE.up, true);
   assert.equal(health.backends.SCHEDULE.up, true);
   assert.equal(health.backends.MCP.up, true);
+  assert.equal(health.backends.WEBHOOKS.up, true);
   assert.equal(health.backends.EMAIL.up, false, "not deployed here");
   assert.equal(health.status, "degraded");
 });
@@ -315,6 +318,71 @@ test("the domain's MCP catalog lists the hub's and each service's Server Card", 
     assert.equal(card.status, 200, entry.url);
     const remote = (await card.json()).remotes[0].url;
     assert.equal(remote, entry.url.replace(/\/server-card$/, ""), "each card points at its own endpoint, through the gateway");
+  }
+});
+
+test("webhooks: a signed Stripe event in, its replay ignored, a forged one refused; delivered signed, a failing subscriber retried, dead-lettered and replayed", async () => {
+  // The subscriber: a real HTTP server the webhooks worker fetches, failing until told not to.
+  const received = [];
+  let answer = 500;
+  const subscriber = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body });
+      response.statusCode = answer;
+      response.end();
+    });
+  });
+  await new Promise((resolve) => subscriber.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${subscriber.address().port}/hook`;
+    const subscribed = await call("POST", "/webhooks/subscriptions", { key: BOOTSTRAP, body: { url, events: ["stripe.*"] } });
+    assert.equal(subscribed.status, 201, await subscribed.clone().text());
+    const { secret } = await subscribed.json();
+
+    const stripe = (body, signingSecret = "whsec_dev_only_stripe") => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = createHmac("sha256", signingSecret).update(`${timestamp}.${body}`).digest("hex");
+      return fetch(`${base}/webhooks/in/stripe`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": `t=${timestamp},v1=${signature}` },
+        body,
+      });
+    };
+    const event = JSON.stringify({ id: "evt_e2e_1", type: "invoice.paid", data: { object: { amount: 4200 } } });
+    const first = await stripe(event);
+    assert.equal(first.status, 200, await first.clone().text());
+    assert.equal((await first.json()).duplicate, false);
+    assert.equal((await (await stripe(event)).json()).duplicate, true, "the replay is not processed twice");
+    assert.equal((await stripe(event.replace("4200", "1"), "whsec_guess")).status, 401, "a forged one is refused");
+
+    // Failing: retried (2, 4, 8 s), then dead.
+    const dead = await eventually(async () => {
+      const deliveries = await (await call("GET", "/webhooks/deliveries?status=dead", { key: BOOTSTRAP })).json();
+      return { done: deliveries.length === 1, value: deliveries[0] };
+    });
+    assert.ok(dead, "the failing delivery died");
+    assert.equal(dead.last_status, 500);
+    assert.ok(received.length >= 2, `retried: ${received.length} tries`);
+    // Each try is signed with the subscription's secret (Standard Webhooks).
+    const { headers, body } = received[0];
+    const key = Buffer.from(secret.replace("whsec_", ""), "base64");
+    const expected = createHmac("sha256", key).update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${body}`).digest("base64");
+    assert.equal(headers["webhook-signature"], `v1,${expected}`);
+    assert.equal(JSON.parse(body).type, "stripe.invoice.paid");
+
+    // Fixed, the replay is delivered.
+    answer = 200;
+    const replayed = await call("POST", `/webhooks/deliveries/${dead.id}/replay`, { key: BOOTSTRAP });
+    assert.equal(replayed.status, 200, await replayed.clone().text());
+    const delivered = await eventually(async () => {
+      const delivery = await (await call("GET", `/webhooks/deliveries/${dead.id}`, { key: BOOTSTRAP })).json();
+      return { done: delivery.status === "delivered", value: delivery };
+    });
+    assert.equal(delivered.status, "delivered", JSON.stringify(delivered));
+  } finally {
+    subscriber.close();
   }
 });
 
