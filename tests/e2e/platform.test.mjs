@@ -77,7 +77,7 @@ test("the gateway's index links each service's API page, which renders its opera
   const index = await fetch(`${base}/`);
   assert.equal(index.headers.get("content-type"), "text/html; charset=utf-8");
   const links = [...(await index.text()).matchAll(/href="([^"]*\/docs)"/g)].map((match) => match[1]);
-  assert.deepEqual(links.sort(), ["/auth/docs", "/db/docs", "/docs", "/email/docs"]);
+  assert.deepEqual(links.sort(), ["/auth/docs", "/db/docs", "/docs", "/email/docs", "/queue/docs", "/schedule/docs", "/webhooks/docs"]);
   // The viewer comes from the worker's own static assets, through the gateway's service binding.
   const viewer = await fetch(`${base}/db/docs/swagger-ui-bundle.js`);
   assert.equal(viewer.status, 200);
@@ -85,6 +85,9 @@ test("the gateway's index links each service's API page, which renders its opera
   for (const [service, paths] of [
     ["db", ["/things/{ns}", "/things/{ns}/{selector}", "/search", "/relationships"]],
     ["auth", ["/refresh"]],
+    ["queue", ["/jobs", "/jobs/{id}", "/jobs/{id}/replay"]],
+    ["schedule", ["/schedules", "/schedules/{id}/runs"]],
+    ["webhooks", ["/in/{provider}", "/deliveries"]],
   ]) {
     const dom = renderedPage(`${base}/${service}/docs`);
     const rendered = [...dom.matchAll(/data-path="([^"]+)"/g)].map((match) => match[1]);
