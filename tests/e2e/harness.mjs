@@ -3,7 +3,7 @@
 // --release) once per start.
 
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -50,11 +50,21 @@ export async function startDev({
   env,
   timeoutMs = 20 * 60_000,
 }) {
-  // Each worker's development secrets, as scripts/setup.sh makes them (generated services too).
+  // Each worker's development secrets, as scripts/setup.sh makes them (generated services too):
+  // a copy of the example, or an existing file given the example's variables it lacks.
   for (const config of configs) {
     const example = join(resolve(cwd, dirname(config)), ".dev.vars.example");
     const devVars = join(resolve(cwd, dirname(config)), ".dev.vars");
-    if (existsSync(example) && !existsSync(devVars)) copyFileSync(example, devVars);
+    if (!existsSync(example)) continue;
+    if (!existsSync(devVars)) {
+      copyFileSync(example, devVars);
+      continue;
+    }
+    const present = new Set(readFileSync(devVars, "utf8").split("\n").map((line) => line.split("=")[0]));
+    const missing = readFileSync(example, "utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#") && !present.has(line.split("=")[0]));
+    if (missing.length) appendFileSync(devVars, `\n${missing.join("\n")}\n`);
   }
   const persist = mkdtempSync(join(tmpdir(), "dotdo-e2e-"));
   for (const { database, config } of migrations) {
