@@ -20,6 +20,7 @@ CONFIGS=(
   services/schedule/wrangler.toml
   services/mcp/wrangler.toml
   services/webhooks/wrangler.toml
+  services/email/wrangler.toml
 )
 # D1 databases to migrate before starting: "<database> <config>".
 MIGRATIONS=(
@@ -28,6 +29,7 @@ MIGRATIONS=(
   "dotdo-queue services/queue/wrangler.toml"
   "dotdo-schedule services/schedule/wrangler.toml"
   "dotdo-webhooks services/webhooks/wrangler.toml"
+  "dotdo-email services/email/wrangler.toml"
 )
 
 for migration in "${MIGRATIONS[@]}"; do
@@ -44,6 +46,7 @@ cat <<TXT
     queue         http://127.0.0.1:$PORT/queue/jobs               MCP: http://127.0.0.1:$PORT/queue/mcp
     schedule      http://127.0.0.1:$PORT/schedule/schedules       MCP: http://127.0.0.1:$PORT/schedule/mcp
     webhooks      http://127.0.0.1:$PORT/webhooks/in/<provider>  MCP: http://127.0.0.1:$PORT/webhooks/mcp
+    email         http://127.0.0.1:$PORT/email/send               MCP: http://127.0.0.1:$PORT/email/mcp
     every tool    MCP: http://127.0.0.1:$PORT/mcp   (catalog: http://127.0.0.1:$PORT/.well-known/mcp/catalog.json)
   Admin key (development only): sk_test_bootstrap_admin_dev_only_000000000
     curl -H "Authorization: Bearer sk_test_bootstrap_admin_dev_only_000000000" \

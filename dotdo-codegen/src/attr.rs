@@ -15,6 +15,7 @@ pub const MARKERS: &[&str] = &[
     "mcp_prompt",
     "queue",
     "cron",
+    "email",
 ];
 
 /// Who may call: `auth` (any authenticated principal) or `role = "admin"`; or, on `#[http]` and

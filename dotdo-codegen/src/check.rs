@@ -47,6 +47,7 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
     let mut queue_types: HashMap<(String, Option<String>), &MethodModel> = HashMap::new();
     let mut resource_uris: HashMap<String, &MethodModel> = HashMap::new();
     let mut prompt_names: HashMap<String, &MethodModel> = HashMap::new();
+    let mut email_method: Option<&MethodModel> = None;
     let mut schedules: HashMap<String, &MethodModel> = HashMap::new();
 
     for method in service.exposed() {
@@ -156,6 +157,28 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
                     span,
                     format!(
                         "duplicate MCP prompt name `{name}`, also used by `{}`",
+                        first.ident
+                    ),
+                ));
+            }
+        }
+
+        if let Some(span) = method.email {
+            if method.params().count() != 1 {
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!(
+                        "an `#[email]` method takes the message (`email: dotdo::email::InboundEmail`, plus an optional `&Context`); `{}` takes {} arguments",
+                        method.ident,
+                        method.params().count()
+                    ),
+                ));
+            }
+            if let Some(first) = email_method.replace(method) {
+                ctxt.syn_error(syn::Error::new(
+                    span,
+                    format!(
+                        "one `#[email]` method per service: `{}` is one already",
                         first.ident
                     ),
                 ));
@@ -330,6 +353,7 @@ fn check_bindings(ctxt: &Ctxt, method: &MethodModel) {
             (method.prompt.is_some(), "#[mcp_prompt]"),
             (!method.queue.is_empty(), "#[queue]"),
             (!method.cron.is_empty(), "#[cron]"),
+            (method.email.is_some(), "#[email]"),
         ];
         if let Some((_, interface)) = others.iter().find(|(used, _)| *used) {
             ctxt.error_spanned_by(

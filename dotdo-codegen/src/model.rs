@@ -44,6 +44,8 @@ pub struct MethodModel {
     pub prompt: Option<PromptAttr>,
     pub queue: Vec<QueueAttr>,
     pub cron: Vec<CronAttr>,
+    /// `#[email]`: inbound email runs it (the span, for errors).
+    pub email: Option<proc_macro2::Span>,
 }
 
 pub struct ArgModel {
@@ -93,6 +95,7 @@ impl MethodModel {
             || self.prompt.is_some()
             || !self.queue.is_empty()
             || !self.cron.is_empty()
+            || self.email.is_some()
     }
 
     /// The arguments that callers supply: all but the context.
@@ -230,6 +233,7 @@ impl MethodModel {
         let mut prompt = None;
         let mut queue = Vec::new();
         let mut cron = Vec::new();
+        let mut email = None;
         function.attrs.retain(|attribute| {
             let Some(marker) = attr::marker_name(attribute) else {
                 return true;
@@ -268,6 +272,15 @@ impl MethodModel {
                     prompt = Some(parsed);
                 }
                 "queue" => queue.push(attr::parse_queue(ctxt, attribute)),
+                "email" => {
+                    if !matches!(attribute.meta, syn::Meta::Path(_)) {
+                        ctxt.error_spanned_by(attribute, "`#[email]` takes no options");
+                    }
+                    if email.is_some() {
+                        ctxt.error_spanned_by(attribute, "duplicate `#[email]` on one method");
+                    }
+                    email = Some(attribute.span());
+                }
                 _ => cron.extend(attr::parse_cron(ctxt, attribute)),
             }
             false
@@ -321,6 +334,7 @@ impl MethodModel {
             prompt,
             queue,
             cron,
+            email,
         }
     }
 }

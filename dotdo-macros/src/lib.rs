@@ -53,6 +53,13 @@ pub fn queue(_attr: TokenStream, item: TokenStream) -> TokenStream {
     dotdo_codegen::marker_outside_service("queue", item.into()).into()
 }
 
+/// Runs a method for each inbound email (Email Routing's `email` event): its one argument is
+/// the message, a `dotdo::email::InboundEmail`. At most one per service.
+#[proc_macro_attribute]
+pub fn email(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    dotdo_codegen::marker_outside_service("email", item.into()).into()
+}
+
 /// Runs a method when a cron trigger fires: `#[cron("*/5 * * * *")]`, matching an entry of
 /// `[triggers] crons` in wrangler.toml. Repeatable.
 #[proc_macro_attribute]

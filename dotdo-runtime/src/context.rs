@@ -26,6 +26,7 @@ pub enum Interface {
     Mcp,
     Queue,
     Cron,
+    Email,
 }
 
 /// The context of one call.

@@ -353,6 +353,8 @@ pub struct DescriptionParts<S: 'static> {
     pub completers: &'static [Complete<S>],
     pub queues: &'static [QueueDesc],
     pub crons: &'static [CronDesc],
+    /// The `#[email]` method, which inbound email runs.
+    pub email: Option<usize>,
     pub layers: &'static [Layer<S>],
 }
 

@@ -20,6 +20,7 @@ mod context;
 pub mod cron;
 mod describe;
 mod dispatch;
+pub mod email;
 mod error;
 pub mod jsonrpc;
 pub mod kv;
@@ -89,7 +90,7 @@ pub mod __private {
     pub use crate::schema::{
         ArgSchema, NoResultSchema, ResultSchema, SchemaOf, args_schema, output_schema,
     };
-    pub use ::worker::{js_sys, wasm_bindgen, worker_sys};
+    pub use ::worker::{ForwardableEmailMessage, js_sys, wasm_bindgen, worker_sys};
     pub use futures_util::future::LocalBoxFuture;
     pub use schemars::{JsonSchema, Schema, SchemaGenerator};
     pub use serde;

@@ -172,6 +172,12 @@ impl<S: Service> TestClient<S> {
         crate::cron::run(&*self.service, &Context::new(Interface::Cron), cron).await
     }
 
+    /// Delivers an inbound email, as Email Routing would: `Err` is what would reject it (or,
+    /// transient, have the sender retry).
+    pub async fn email(&self, email: crate::email::InboundEmail) -> Result<(), Error> {
+        crate::email::run(&*self.service, &Context::new(Interface::Email), email).await
+    }
+
     /// A transport for typed clients (`ItemsClient::new(client.transport())`) that calls this
     /// service in-process.
     pub fn transport(&self) -> InProcess<'_, S> {

@@ -548,6 +548,41 @@ pub mod glue {
         })
     }
 
+    pub fn email<S: Service + FromEnv>(
+        message: ::worker::ForwardableEmailMessage,
+        env: Env,
+        _ctx: worker_sys::Context,
+    ) -> Promise {
+        settled(false, async move {
+            let context = Context::with_env(Interface::Email, env.clone());
+            let service = match S::from_env(&env) {
+                Ok(service) => service,
+                Err(error) => {
+                    crate::log::error(&context, "cannot build the service for an email", &error);
+                    // A failed event: the sending server tries again later.
+                    return Err(JsValue::from_str("the service could not be built"));
+                }
+            };
+            let raw = message
+                .raw_bytes()
+                .await
+                .map_err(|error| JsValue::from_str(&error.to_string()))?;
+            let email = crate::email::InboundEmail::new(&message.from(), &message.to(), &raw);
+            match crate::email::run(&service, &context, email).await {
+                Ok(()) => Ok(JsValue::UNDEFINED),
+                // Worth retrying: fail the event, the sender keeps the message and retries.
+                Err(error) if error.queue_decision() == crate::QueueDecision::Retry => {
+                    crate::log::error(&context, "inbound email failed; the sender retries", &error);
+                    Err(JsValue::from_str(error.public_message()))
+                }
+                Err(error) => {
+                    message.set_reject(error.public_message());
+                    Ok(JsValue::UNDEFINED)
+                }
+            }
+        })
+    }
+
     fn attempts(message: &worker_sys::Message) -> u32 {
         js_sys::Reflect::get(message, &JsValue::from_str("attempts"))
             .ok()

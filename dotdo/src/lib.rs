@@ -32,7 +32,9 @@
 //!
 //! See `docs/reference.md` for every attribute and option.
 
-pub use dotdo_macros::{cron, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service};
+pub use dotdo_macros::{
+    cron, email, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service,
+};
 #[doc(hidden)]
 pub use dotdo_runtime::__private;
 /// The in-process test client (feature `testing`, for `[dev-dependencies]`).
@@ -42,8 +44,8 @@ pub use dotdo_runtime::{
     Bounded, Context, Error, ErrorData, ErrorKind, HttpResponse, Interface, IntoResponse,
     InvalidName, LocalBoxFuture, McpDelegate, McpResult, MethodOutput, Middleware, Name, Next,
     Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack, client, clock,
-    config, cron, http, jsonrpc, kv, log, mcp, queue, random, rpc, sql, sse, stream, upstream,
-    worker,
+    config, cron, email, http, jsonrpc, kv, log, mcp, queue, random, rpc, sql, sse, stream,
+    upstream, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and
@@ -59,7 +61,9 @@ pub mod prelude {
     /// in, so a prelude imported for the markers it consumes is not reported unused.
     #[doc(hidden)]
     pub use crate as dotdo;
-    pub use dotdo_macros::{cron, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service};
+    pub use dotdo_macros::{
+        cron, email, http, mcp_prompt, mcp_resource, mcp_tool, queue, rpc, service,
+    };
     pub use dotdo_runtime::__private::JsonSchema;
     pub use dotdo_runtime::http::Cookie;
     #[cfg(feature = "multipart")]

@@ -141,13 +141,14 @@ export const startFixture = () =>
 /** The platform: the gateway in front of auth, db, queue, schedule, webhooks and the MCP hub. */
 export const startPlatform = () =>
   startDev({
-    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml", "services/schedule/wrangler.toml", "services/mcp/wrangler.toml", "services/webhooks/wrangler.toml"],
+    configs: ["services/gateway/wrangler.toml", "services/auth/wrangler.toml", "services/db/wrangler.toml", "services/queue/wrangler.toml", "services/schedule/wrangler.toml", "services/mcp/wrangler.toml", "services/webhooks/wrangler.toml", "services/email/wrangler.toml"],
     migrations: [
       { database: "dotdo-auth", config: "services/auth/wrangler.toml" },
       { database: "dotdo-db", config: "services/db/wrangler.toml" },
       { database: "dotdo-queue", config: "services/queue/wrangler.toml" },
       { database: "dotdo-schedule", config: "services/schedule/wrangler.toml" },
       { database: "dotdo-webhooks", config: "services/webhooks/wrangler.toml" },
+      { database: "dotdo-email", config: "services/email/wrangler.toml" },
     ],
     readyPath: "/health",
   });

@@ -46,8 +46,8 @@ test("health reports each backend", async () => {
   assert.equal(health.backends.SCHEDULE.up, true);
   assert.equal(health.backends.MCP.up, true);
   assert.equal(health.backends.WEBHOOKS.up, true);
-  assert.equal(health.backends.EMAIL.up, false, "not deployed here");
-  assert.equal(health.status, "degraded");
+  assert.equal(health.backends.EMAIL.up, true);
+  assert.equal(health.status, "ok", JSON.stringify(health));
 });
 
 test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin routes to admins only", async () => {
@@ -386,6 +386,55 @@ test("webhooks: a signed Stripe event in, its replay ignored, a forged one refus
     assert.equal(delivered.status, "delivered", JSON.stringify(delivered));
   } finally {
     subscriber.close();
+  }
+});
+
+test("on schedule, a job sends a templated email through the provider (a local Resend-compatible stand-in)", async () => {
+  // The provider: what services/email/.dev.vars.example points RESEND_API_URL at.
+  const sent = [];
+  const provider = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      sent.push({ path: request.url, authorization: request.headers.authorization, idempotency: request.headers["idempotency-key"], email: JSON.parse(body) });
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ id: `re_e2e_${sent.length}` }));
+    });
+  });
+  await new Promise((resolve) => provider.listen(47951, "127.0.0.1", resolve));
+  try {
+    const template = await call("PUT", "/email/templates/welcome", { key: BOOTSTRAP, body: { subject: "Welcome, {{name}}", text: "Hello {{name}}, your plan is {{plan}}." } });
+    assert.equal(template.status, 200, await template.clone().text());
+    const email = { to: "ada@example.com", template: "welcome", variables: { name: "Ada", plan: "team" } };
+    const scheduled = await call("POST", "/schedule/schedules", {
+      key: BOOTSTRAP,
+      body: { id: "welcome-ada", at: Date.now(), target: { rpc: { service: "email", method: "send", params: { email } } } },
+    });
+    assert.equal(scheduled.status, 201, await scheduled.clone().text());
+    const tick = await (await call("POST", "/schedule/_tick", { key: BOOTSTRAP })).json();
+    const run = tick.runs.find((found) => found.schedule_id === "welcome-ada");
+    assert.equal(run?.outcome, "sent", JSON.stringify(tick));
+    const job = await eventually(async () => {
+      const found = await (await call("GET", `/queue/jobs/${run.job_id}`, { key: BOOTSTRAP })).json();
+      return { done: found.status === "succeeded", value: found };
+    });
+    assert.equal(job.status, "succeeded", JSON.stringify(job));
+    const sendId = job.result.id;
+    const logged = await eventually(async () => {
+      const found = await (await call("GET", `/email/sends/${sendId}`, { key: BOOTSTRAP })).json();
+      return { done: found.status === "sent", value: found };
+    });
+    assert.equal(logged.status, "sent", JSON.stringify(logged));
+    assert.equal(logged.provider_id, "re_e2e_1");
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].path, "/emails");
+    assert.equal(sent[0].authorization, "Bearer re_dev_only_key");
+    assert.equal(sent[0].idempotency, sendId);
+    assert.deepEqual(sent[0].email.to, ["ada@example.com"]);
+    assert.equal(sent[0].email.subject, "Welcome, Ada");
+    assert.equal(sent[0].email.text, "Hello Ada, your plan is team.");
+  } finally {
+    provider.close();
   }
 });
 

@@ -281,6 +281,10 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let completer_idents = completers
         .iter()
         .map(|method| format_ident!("__dotdo_complete_{}", method));
+    let email = match exposed.iter().position(|method| method.email.is_some()) {
+        Some(index) => quote! { ::core::option::Option::Some(#index) },
+        None => quote! { ::core::option::Option::None },
+    };
     let middleware = service.middleware.as_ref().map(|method| {
         quote! {
             fn middleware(&self) -> #krate::Stack {
@@ -319,6 +323,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                         completers: &[#(#completer_idents),*],
                         queues: &[#(#queues),*],
                         crons: &[#(#crons),*],
+                        email: #email,
                         layers: &[#(<#self_ty>::#layers),*],
                     });
                 &DESCRIPTION

@@ -1,4 +1,4 @@
-//! The workers-rs entrypoint, on wasm32: the exports `fetch`, `queue` and `scheduled` that
+//! The workers-rs entrypoint, on wasm32: the exports `fetch`, `queue`, `scheduled` and `email` that
 //! worker-build's shim wires to the Workers runtime. Each is one call into the runtime's glue.
 //!
 //! A crate that other workers depend on for its typed client and producer puts the entrypoint
@@ -55,6 +55,14 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
             quote! { #sys::ScheduleContext },
         )
     });
+    let has_email = service.exposed().any(|method| method.email.is_some());
+    let email = has_email.then(|| {
+        export(
+            "email",
+            quote! { #krate::__private::ForwardableEmailMessage },
+            quote! { #sys::Context },
+        )
+    });
     quote! {
         #[cfg(#condition)]
         const _: () = {
@@ -64,6 +72,7 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
             #fetch
             #queue
             #scheduled
+            #email
         };
     }
 }

@@ -271,6 +271,7 @@ const _: () = {
                     },
                 ],
                 crons: &[],
+                email: ::core::option::Option::None,
                 layers: &[],
             });
             &DESCRIPTION
