@@ -16,11 +16,14 @@ use dotdo_email::{Mail, ResendApi};
 use futures_executor::block_on;
 use serde_json::{Value, json};
 
+/// One request the stand-in got: method and path, `Authorization`, `Idempotency-Key`, body.
+type Seen = (String, String, String, Value);
+
 /// A Resend-compatible API on 127.0.0.1: answers each request with the next `(status, body)`,
-/// keeping what it was sent (method and path, `Authorization`, `Idempotency-Key`, body).
+/// keeping what it was sent.
 struct Provider {
     base: String,
-    seen: Arc<Mutex<Vec<(String, String, String, Value)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 fn provider(script: Vec<(u16, &'static str)>) -> Provider {
