@@ -474,8 +474,11 @@ test("a revoked session's access token stops working at once through the gateway
   assert.equal((await call("GET", "/db/count/acme", { key: tokens.access_token })).status, 401, "revoked at once, not in an hour");
 });
 
-test("a missing backend is 503", async () => {
-  assert.equal((await call("GET", "/email/send")).status, 503);
+test("every route has its backend: the email service answers through the gateway, GET /email/send is 405", async () => {
+  // A route without a binding is 503 (services/gateway/tests: `failing_and_missing_backends_get_502_and_503`).
+  const response = await call("GET", "/email/send");
+  assert.equal(response.status, 405, await response.clone().text());
+  assert.match(response.headers.get("allow"), /POST/);
 });
 
 test("auth routes have a stricter rate limit: too many requests get 429 with Retry-After", async () => {
