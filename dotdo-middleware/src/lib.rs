@@ -42,8 +42,8 @@ pub use request_log::RequestLog;
 pub use signature::{DEFAULT_TOLERANCE_SECONDS, WebhookSignature};
 pub use standard::Standard;
 pub use trust::{
-    FORWARDED_TTL_SECONDS, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway, binding_as,
-    forwarding_headers, sign_forwarded,
+    FORWARDED_TTL_SECONDS, ForwardingBindings, GATEWAY_HEADER, PRINCIPAL_HEADER, TrustGateway,
+    binding_as, forwarding_headers, sign_forwarded,
 };
 
 pub use dotdo_runtime::{Context, Error, Middleware, Next, Principal, Stack};

@@ -95,6 +95,59 @@ pub fn binding_as(
     )
 }
 
+/// The services a platform service calls as its own caller (the queue service's targets, the
+/// MCP hub's services): names to bindings from a JSON var (`{"db": "DB"}`), each binding with
+/// the `FORWARD_SECRET_<BINDING>` secret its service trusts as its gateway's.
+pub struct ForwardingBindings {
+    env: worker::Env,
+    /// Name → (binding, forwarding secret).
+    services: std::collections::HashMap<String, (String, String)>,
+}
+
+impl ForwardingBindings {
+    /// The services of the JSON var `var`, each with its secret (a missing one is an error).
+    pub fn from_var(env: &worker::Env, var: &str) -> Result<Self, dotdo_runtime::Error> {
+        let config = dotdo_runtime::config::Config::new(env);
+        let names: std::collections::HashMap<String, String> =
+            serde_json::from_str(&config.var(var)?).map_err(|error| {
+                dotdo_runtime::Error::internal(format!(
+                    "`{var}` is not a JSON object of service names to bindings: {error}"
+                ))
+            })?;
+        let mut services = std::collections::HashMap::new();
+        for (name, binding) in names {
+            let secret = config.secret(&format!("FORWARD_SECRET_{binding}"))?;
+            services.insert(name, (binding, secret));
+        }
+        Ok(ForwardingBindings {
+            env: env.clone(),
+            services,
+        })
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.services.keys().cloned().collect()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.services.contains_key(name)
+    }
+
+    /// The binding of `name`, calling as `principal` (anonymously without one); `None` for a
+    /// name that is not one of the services.
+    pub fn binding(
+        &self,
+        name: &str,
+        principal: Option<&Principal>,
+    ) -> Option<Result<dotdo_runtime::worker::ServiceBinding, dotdo_runtime::Error>> {
+        let (binding, secret) = self.services.get(name)?;
+        Some(match principal {
+            Some(principal) => binding_as(&self.env, binding, secret, principal),
+            None => dotdo_runtime::worker::ServiceBinding::from_env(&self.env, binding),
+        })
+    }
+}
+
 /// Sets the principal a gateway forwarded, when the gateway signed it with this backend's secret
 /// and the signature has not expired. Put it before `Authenticate`, which leaves an already-set
 /// principal alone only if the request has no credentials of its own.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use dotdo::jsonrpc::ErrorObject;
-use dotdo::middleware::Standard;
+use dotdo::middleware::{ForwardingBindings, Standard};
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv};
 use dotdo::{LocalBoxFuture, McpDelegate, McpResult};
@@ -36,15 +36,9 @@ pub trait Services {
 }
 
 /// The services over their bindings: JSON-RPC to their `/mcp`, the caller signed for each.
-struct Bindings {
-    env: Env,
-    /// Name → (binding, forwarding secret).
-    services: HashMap<String, (String, String)>,
-}
-
-impl Services for Bindings {
+impl Services for ForwardingBindings {
     fn names(&self) -> Vec<String> {
-        self.services.keys().cloned().collect()
+        ForwardingBindings::names(self)
     }
 
     fn request<'a>(
@@ -55,22 +49,16 @@ impl Services for Bindings {
         principal: Option<&'a Principal>,
     ) -> LocalBoxFuture<'a, dotdo::Result<Value>> {
         Box::pin(async move {
-            let (binding, secret) = self
-                .services
-                .get(service)
-                .ok_or_else(|| Error::not_found(format!("no service `{service}`")))?;
-            let mut headers = match principal {
-                Some(principal) => dotdo::middleware::forwarding_headers(secret, principal)?,
-                None => http::HeaderMap::new(),
-            };
+            let binding = self
+                .binding(service, principal)
+                .ok_or_else(|| Error::not_found(format!("no service `{service}`")))??;
+            let mut headers = http::HeaderMap::new();
             headers.insert(
                 "mcp-protocol-version",
                 http::HeaderValue::from_static(dotdo::mcp::SUPPORTED_VERSIONS[0]),
             );
             headers.insert("accept", http::HeaderValue::from_static("application/json"));
-            let transport = dotdo::worker::ServiceBinding::from_env(&self.env, binding)?
-                .at(dotdo::http::MCP_PATH)
-                .with_headers(headers);
+            let transport = binding.at(dotdo::http::MCP_PATH).with_headers(headers);
             dotdo::client::RpcClient::new(transport)
                 .call::<_, Value>(method, &params)
                 .await
@@ -238,23 +226,9 @@ pub struct Hub {
 impl FromEnv for Hub {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let config = dotdo::config::Config::new(env);
-        let names: HashMap<String, String> = serde_json::from_str(&config.var("SERVICES")?)
-            .map_err(|error| {
-                Error::internal(format!(
-                    "`SERVICES` is not a JSON object of service names to bindings: {error}"
-                ))
-            })?;
-        let mut services = HashMap::new();
-        for (name, binding) in names {
-            let secret = config.secret(&format!("FORWARD_SECRET_{binding}"))?;
-            services.insert(name, (binding, secret));
-        }
         Ok(Hub {
             catalog: Catalog {
-                services: Rc::new(Bindings {
-                    env: env.clone(),
-                    services,
-                }),
+                services: Rc::new(ForwardingBindings::from_var(env, "SERVICES")?),
                 lists: RefCell::default(),
                 clock: dotdo::clock::now_millis,
             },

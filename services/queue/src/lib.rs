@@ -9,11 +9,10 @@
 //! cannot be sent removes its row and fails the request (the caller retries), and a delivery
 //! of a job already done or dead is acknowledged without running it again.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use dotdo::LocalBoxFuture;
-use dotdo::middleware::{Authenticate, HashedKeys, Standard};
+use dotdo::middleware::{Authenticate, ForwardingBindings, HashedKeys, Standard};
 use dotdo::prelude::*;
 use dotdo::queue::{DeadLetter, Producer};
 use dotdo::sql::Database;
@@ -116,15 +115,9 @@ pub trait Targets {
 
 /// The targets of a worker: service bindings, each called with the job's principal signed with
 /// the secret that service trusts (its `GATEWAY_SECRET`, here `FORWARD_SECRET_<BINDING>`).
-struct Bindings {
-    env: Env,
-    /// Service name → (binding, forwarding secret).
-    targets: HashMap<String, (String, String)>,
-}
-
-impl Targets for Bindings {
+impl Targets for ForwardingBindings {
     fn knows(&self, service: &str) -> bool {
-        self.targets.contains_key(service)
+        self.contains(service)
     }
 
     fn call<'a>(
@@ -135,11 +128,9 @@ impl Targets for Bindings {
         principal: &'a Principal,
     ) -> LocalBoxFuture<'a, dotdo::Result<Value>> {
         Box::pin(async move {
-            let (binding, secret) = self
-                .targets
-                .get(service)
-                .ok_or_else(|| Error::invalid_field("service", format!("no target `{service}`")))?;
-            let transport = dotdo::middleware::binding_as(&self.env, binding, secret, principal)?;
+            let transport = self.binding(service, Some(principal)).ok_or_else(|| {
+                Error::invalid_field("service", format!("no target `{service}`"))
+            })??;
             dotdo::client::RpcClient::new(transport)
                 .call::<_, Value>(method, &params)
                 .await
@@ -158,24 +149,10 @@ pub struct Jobs {
 impl FromEnv for Jobs {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let config = dotdo::config::Config::new(env);
-        let names: HashMap<String, String> = serde_json::from_str(&config.var("TARGETS")?)
-            .map_err(|error| {
-                Error::internal(format!(
-                    "`TARGETS` is not a JSON object of service names to bindings: {error}"
-                ))
-            })?;
-        let mut targets = HashMap::new();
-        for (service, binding) in names {
-            let secret = config.secret(&format!("FORWARD_SECRET_{binding}"))?;
-            targets.insert(service, (binding, secret));
-        }
         Ok(Jobs {
             db: Database::d1(env.d1("DB_JOBS").map_err(binding_error)?),
             queue: Rc::new(env.queue("JOBS").map_err(binding_error)?),
-            targets: Rc::new(Bindings {
-                env: env.clone(),
-                targets,
-            }),
+            targets: Rc::new(ForwardingBindings::from_var(env, "TARGETS")?),
             keys: HashedKeys::parse(&config.optional_secret("API_KEYS")?.unwrap_or_default())?,
             gateway_secret: config
                 .optional_secret("GATEWAY_SECRET")?
