@@ -183,7 +183,7 @@ impl<S: Service> TestClient<S> {
     pub fn transport(&self) -> InProcess<'_, S> {
         InProcess {
             service: &self.service,
-            extensions: &self.extensions,
+            extensions: self.extensions.clone(),
         }
     }
 }
@@ -192,7 +192,20 @@ impl<S: Service> TestClient<S> {
 /// client's context extensions (its principal).
 pub struct InProcess<'a, S> {
     service: &'a S,
-    extensions: &'a http::Extensions,
+    extensions: http::Extensions,
+}
+
+impl<'a, S> InProcess<'a, S> {
+    /// A transport to `service` calling as `principal`, as a service binding carrying a
+    /// forwarded principal would (another service's jobs or calls, in its tests).
+    pub fn as_principal(service: &'a S, principal: crate::Principal) -> Self {
+        let mut extensions = http::Extensions::new();
+        extensions.insert(principal);
+        InProcess {
+            service,
+            extensions,
+        }
+    }
 }
 
 impl<S: Service> Transport for InProcess<'_, S> {

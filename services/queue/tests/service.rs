@@ -5,11 +5,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use dotdo::client::{RpcClient, Transport};
+use dotdo::client::RpcClient;
 use dotdo::middleware::HashedKeys;
 use dotdo::queue::Outcome;
-use dotdo::testing::{QueueRecorder, TestClient};
-use dotdo::{Context, Error, Interface, LocalBoxFuture, Principal};
+use dotdo::testing::{InProcess, QueueRecorder, TestClient};
+use dotdo::{Error, LocalBoxFuture, Principal};
 use dotdo_db::DbService;
 use dotdo_queue::{Jobs, Targets};
 use futures_executor::block_on;
@@ -17,24 +17,6 @@ use serde_json::{Value, json};
 
 const JOBS_QUEUE: &str = "dotdo-queue-jobs";
 const DEAD_LETTER_QUEUE: &str = "dotdo-queue-dlq";
-
-/// Calls the db service's `/_rpc` in-process, as one principal.
-struct AsPrincipal<'a> {
-    db: &'a DbService,
-    principal: Principal,
-}
-
-impl Transport for AsPrincipal<'_> {
-    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            let mut context = Context::new(Interface::Rpc);
-            context.set_principal(self.principal.clone());
-            Ok(dotdo::rpc::handle_body(self.db, &context, &payload)
-                .await
-                .unwrap_or_default())
-        })
-    }
-}
 
 /// The db service as the one target, which can be made to fail.
 struct Db {
@@ -63,11 +45,7 @@ impl Targets for Db {
                 self.down_for.set(self.down_for.get() - 1);
                 return Err(Error::unavailable("db is down"));
             }
-            let transport = AsPrincipal {
-                db: &self.db,
-                principal: principal.clone(),
-            };
-            RpcClient::new(transport)
+            RpcClient::new(InProcess::as_principal(&self.db, principal.clone()))
                 .call::<_, Value>(method, &params)
                 .await
         })

@@ -5,10 +5,10 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use dotdo::client::{RpcClient, Transport};
+use dotdo::client::RpcClient;
 use dotdo::middleware::HashedKeys;
-use dotdo::testing::{QueueRecorder, TestClient};
-use dotdo::{Context, Error, Interface, LocalBoxFuture, Principal};
+use dotdo::testing::{InProcess, QueueRecorder, TestClient};
+use dotdo::{Error, LocalBoxFuture, Principal};
 use dotdo_queue::{Jobs, Targets};
 use dotdo_schedule::{JobQueue, Scheduler};
 use futures_executor::block_on;
@@ -55,23 +55,6 @@ async fn yield_once() {
     .await
 }
 
-struct AsPrincipal<'a> {
-    jobs: &'a Jobs,
-    principal: Principal,
-}
-
-impl Transport for AsPrincipal<'_> {
-    fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            let mut context = Context::new(Interface::Rpc);
-            context.set_principal(self.principal.clone());
-            Ok(dotdo::rpc::handle_body(self.jobs, &context, &payload)
-                .await
-                .unwrap_or_default())
-        })
-    }
-}
-
 impl JobQueue for QueueService {
     fn enqueue<'a>(
         &'a self,
@@ -84,11 +67,7 @@ impl JobQueue for QueueService {
                 self.down_for.set(self.down_for.get() - 1);
                 return Err(Error::unavailable("the queue service is down"));
             }
-            let transport = AsPrincipal {
-                jobs: &self.jobs,
-                principal: principal.clone(),
-            };
-            RpcClient::new(transport)
+            RpcClient::new(InProcess::as_principal(&self.jobs, principal.clone()))
                 .call::<_, Value>("enqueue", &json!({"job": job}))
                 .await
         })
