@@ -164,6 +164,8 @@ pub struct MethodDesc<S> {
     pub params: &'static [&'static str],
     /// Whether it returns `()`: an HTTP route then answers 204 No Content.
     pub returns_unit: bool,
+    /// Whether it takes the `&Context`: only then can it log, report progress or ask for input.
+    pub takes_context: bool,
     pub invoke: Invoke<S>,
     /// Its arguments as an object schema (methods with routes or a tool).
     pub input_schema: Option<SchemaFn>,

@@ -663,6 +663,38 @@ mod notifications {
     }
 
     #[test]
+    fn a_call_that_cannot_notify_is_answered_as_json_even_to_a_streaming_client() {
+        block_on(async {
+            // `count_books` and `greet` take no `&Context`: nothing could precede the result.
+            for (method, params) in [
+                ("tools/call", json!({"name": "count_books", "arguments": {}})),
+                ("prompts/get", json!({"name": "greet", "arguments": {"name": "Ada"}})),
+            ] {
+                let response = legacy_with(&client(), LEGACY, method, params, true).await;
+                assert_eq!(response.status(), 200);
+                assert_eq!(
+                    response.header("content-type"),
+                    Some("application/json"),
+                    "{method}"
+                );
+                let answer: Value = response.json();
+                assert_eq!(answer["id"], 1);
+                assert!(answer["result"].is_object(), "{method}: {answer}");
+            }
+            // An unknown tool cannot notify either: its error comes as JSON.
+            let response = legacy_with(
+                &client(),
+                LEGACY,
+                "tools/call",
+                json!({"name": "nope", "arguments": {}}),
+                true,
+            )
+            .await;
+            assert_eq!(response.header("content-type"), Some("application/json"));
+        });
+    }
+
+    #[test]
     fn a_modern_request_sets_its_own_log_level() {
         block_on(async {
             let mut params = reindex(1, None);

@@ -54,6 +54,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         let docs = &method.docs;
         let params = method.params().map(|arg| &arg.name);
         let returns_unit = method.returns_unit();
+        let takes_context = method.args.iter().any(|arg| arg.is_context);
         let invoker = super::invoker_ident(method);
         let schemas = if method.mcp.is_some() || !method.http.is_empty() {
             let input = super::input_schema_ident(method);
@@ -71,6 +72,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 docs: #docs,
                 params: &[#(#params),*],
                 returns_unit: #returns_unit,
+                takes_context: #takes_context,
                 invoke: #invoker,
                 input_schema: #schemas,
             }

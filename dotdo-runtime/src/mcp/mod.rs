@@ -254,11 +254,31 @@ impl Call {
     }
 
     /// Whether the method runs the service's code, which may log and report progress.
-    fn runs_user_code(&self) -> bool {
-        matches!(
-            self.method.as_str(),
-            "tools/call" | "prompts/get" | "resources/read"
-        )
+    /// Whether the call runs a method that can send notifications (one taking the `&Context`,
+    /// or any call a delegate may take): only such a call is worth a stream.
+    fn may_notify<S: Service>(&self, service: &S) -> bool {
+        let description = S::description();
+        let takes_context = |method: usize| description.methods[method].takes_context;
+        let named = self.params.get("name").and_then(Value::as_str);
+        match self.method.as_str() {
+            "tools/call" | "prompts/get" | "resources/read" if service.mcp_delegate().is_some() => {
+                true
+            }
+            "tools/call" => description
+                .tools
+                .iter()
+                .any(|tool| Some(tool.name) == named && takes_context(tool.method)),
+            "prompts/get" => description
+                .prompts
+                .iter()
+                .any(|prompt| Some(prompt.name) == named && takes_context(prompt.method)),
+            // Which resource a URI names takes matching its templates: any that may notify.
+            "resources/read" => description
+                .resources
+                .iter()
+                .any(|resource| takes_context(resource.method)),
+            _ => false,
+        }
     }
 }
 
@@ -287,7 +307,7 @@ fn legacy_call(message: Value, era: Era) -> Result<Option<Call>, Value> {
 }
 
 /// Answers one call: as server-sent events (its notifications, then its result) when it runs
-/// the service's code and the client accepts them, else as one JSON (or SSE) message.
+/// a method that can notify and the client accepts them, else as one JSON (or SSE) message.
 async fn respond<S: Service>(
     service: &S,
     mut context: Context,
@@ -295,7 +315,7 @@ async fn respond<S: Service>(
     format: Format,
     streams: bool,
 ) -> Response {
-    if !(streams && call.runs_user_code()) {
+    if !(streams && call.may_notify(service)) {
         let modern = matches!(call.era, Era::Modern(_));
         let reply = reply(service, &mut context, call, None).await;
         // 2026-07-28 answers a method the server does not have with 404, for HTTP intermediaries.
