@@ -179,7 +179,26 @@ pub trait Producer {
         &'a self,
         envelope: Envelope,
     ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>>;
+
+    /// Sends envelopes as one batch, all or none; [`produce_batch`] keeps each within the
+    /// Queues batch limits. By default one at a time, for producers with no batch of their own.
+    fn send_envelopes<'a>(
+        &'a self,
+        envelopes: Vec<Envelope>,
+    ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            for envelope in envelopes {
+                self.send_envelope(envelope).await?;
+            }
+            Ok(())
+        })
+    }
 }
+
+/// The most messages one `sendBatch` takes.
+pub const MAX_BATCH_MESSAGES: usize = 100;
+/// The most bytes one `sendBatch` takes, all messages together.
+pub const MAX_BATCH_BYTES: usize = 256 * 1000;
 
 /// Serializes `data` into an envelope of `message_type` and sends it.
 pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
@@ -195,6 +214,63 @@ pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
     producer
         .send_envelope(Envelope::new(message_type, data))
         .await
+}
+
+/// Serializes each of `items` into an envelope of `message_type` and sends them in as few
+/// batches as the Queues limits allow (100 messages, 256 KB a batch), in order. A batch that
+/// fails ends the sending with an error saying how many messages were already sent.
+pub async fn produce_batch<P: Producer + ?Sized, T: serde::Serialize>(
+    producer: &P,
+    message_type: &str,
+    items: &[T],
+) -> Result<(), Error> {
+    let mut sent = 0;
+    for batch in batches(message_type, items)? {
+        let count = batch.len();
+        producer.send_envelopes(batch).await.map_err(|error| {
+            Error::new(
+                error.kind(),
+                format!(
+                    "{sent} of {} `{message_type}` messages were sent before a batch failed: {}",
+                    items.len(),
+                    error.message()
+                ),
+            )
+        })?;
+        sent += count;
+    }
+    Ok(())
+}
+
+/// The envelopes of `items`, grouped into batches within the Queues limits.
+fn batches<T: serde::Serialize>(
+    message_type: &str,
+    items: &[T],
+) -> Result<Vec<Vec<Envelope>>, Error> {
+    let mut batches: Vec<Vec<Envelope>> = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let data = serde_json::to_value(item).map_err(|error| {
+            Error::bad_request(format!(
+                "message data of `{message_type}` cannot be encoded: {error}"
+            ))
+        })?;
+        let envelope = Envelope::new(message_type, data);
+        let size = serde_json::to_vec(&envelope).map_or(0, |json| json.len());
+        let full = batches.last().is_none_or(|batch| {
+            batch.len() == MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES
+        });
+        if full {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        batches
+            .last_mut()
+            .expect("a batch was pushed")
+            .push(envelope);
+    }
+    Ok(batches)
 }
 
 /// Dispatches a batch from `queue`, one outcome per message, in order.
@@ -328,6 +404,63 @@ mod tests {
         assert_eq!(retry_delay(2), 4);
         assert_eq!(retry_delay(3), 8);
         assert_eq!(retry_delay(100), MAX_RETRY_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn batches_hold_at_most_100_messages() {
+        let items: Vec<u32> = (0..250).collect();
+        let grouped = batches("n", &items).unwrap();
+        let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        let sent: Vec<Value> = grouped.concat().into_iter().map(|e| e.data).collect();
+        assert_eq!(sent, items.iter().map(|n| json!(n)).collect::<Vec<_>>());
+        assert!(batches("n", &Vec::<u32>::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn batches_hold_at_most_256_kb() {
+        // Five messages of 100 KB: two fit in a batch, a third would pass 256 KB.
+        let items = vec!["x".repeat(100_000); 5];
+        let sizes: Vec<usize> = batches("big", &items)
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert_eq!(sizes, [2, 2, 1]);
+    }
+
+    #[test]
+    fn a_failed_batch_says_how_many_were_sent() {
+        struct FailsSecond(std::cell::Cell<u32>);
+        impl Producer for FailsSecond {
+            fn send_envelope<'a>(
+                &'a self,
+                _: Envelope,
+            ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>> {
+                unreachable!("batches are sent whole")
+            }
+            fn send_envelopes<'a>(
+                &'a self,
+                _: Vec<Envelope>,
+            ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>> {
+                self.0.set(self.0.get() + 1);
+                let call = self.0.get();
+                Box::pin(async move {
+                    match call {
+                        1 => Ok(()),
+                        _ => Err(Error::upstream("queue full")),
+                    }
+                })
+            }
+        }
+        let items: Vec<u32> = (0..150).collect();
+        let error = futures_executor::block_on(produce_batch(&FailsSecond(0.into()), "n", &items))
+            .unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::Upstream);
+        assert_eq!(
+            error.message(),
+            "100 of 150 `n` messages were sent before a batch failed: queue full"
+        );
     }
 
     #[test]

@@ -173,18 +173,45 @@ impl Transport for HttpTransport {
     }
 }
 
+/// Envelopes as plain JS objects (one `JSON.parse` for them all), so a consumer sees exactly
+/// this JSON.
+fn json_messages(
+    envelopes: &[Envelope],
+) -> Result<Vec<::worker::SendMessage<::worker::wasm_bindgen::JsValue>>, Error> {
+    let json = serde_json::to_string(envelopes)?;
+    let values = ::worker::js_sys::JSON::parse(&json)
+        .map_err(|_| Error::internal("the envelopes are not valid JSON"))?;
+    Ok(::worker::js_sys::Array::from(&values)
+        .iter()
+        .map(|value| {
+            ::worker::RawMessageBuilder::new(value)
+                .build_with_content_type(::worker::QueueContentType::Json)
+        })
+        .collect())
+}
+
+fn send_error(error: ::worker::Error) -> Error {
+    Error::upstream(format!("queue send: {error}"))
+}
+
 impl Producer for Queue {
     fn send_envelope<'a>(&'a self, envelope: Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            // Sent as a plain JS object (JSON-parsed), so the consumer sees exactly this JSON.
-            let json = serde_json::to_string(&envelope)?;
-            let value = ::worker::js_sys::JSON::parse(&json)
-                .map_err(|_| Error::internal("the envelope is not valid JSON"))?;
-            let message = ::worker::RawMessageBuilder::new(value)
-                .build_with_content_type(::worker::QueueContentType::Json);
-            self.send_raw(message)
+            let message = json_messages(std::slice::from_ref(&envelope))?
+                .pop()
+                .ok_or_else(|| Error::internal("no message for the envelope"))?;
+            self.send_raw(message).await.map_err(send_error)
+        })
+    }
+
+    fn send_envelopes<'a>(
+        &'a self,
+        envelopes: Vec<Envelope>,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.send_raw_batch(json_messages(&envelopes)?)
                 .await
-                .map_err(|error| Error::upstream(format!("queue send: {error}")))
+                .map_err(send_error)
         })
     }
 }

@@ -62,6 +62,35 @@ fn the_typed_producer_sends_envelopes_the_consumer_accepts() {
 }
 
 #[test]
+fn the_typed_batch_producer_sends_every_item_in_order() {
+    block_on(async {
+        let recorder = QueueRecorder::default();
+        let events: Vec<ItemCreated> = (0..150)
+            .map(|n| ItemCreated {
+                id: n.to_string(),
+                name: format!("item {n}"),
+            })
+            .collect();
+        ItemsQueue::item_created_batch(&recorder, &events)
+            .await
+            .unwrap();
+
+        let sent = recorder.sent();
+        assert_eq!(sent.len(), 150);
+        assert!(
+            sent.iter()
+                .all(|envelope| envelope.message_type == "item.created")
+        );
+        assert_eq!(sent[149].data["id"], "149");
+
+        let client = TestClient::new(Items::default());
+        let outcomes = client.queue("items", recorder.bodies()).await;
+        assert!(outcomes.iter().all(|outcome| *outcome == Outcome::Ack));
+        assert_eq!(*client.service().events.lock().unwrap(), events);
+    });
+}
+
+#[test]
 fn the_manifest_lists_cron_schedules() {
     let manifest = <Items as dotdo::Service>::description().manifest();
     assert_eq!(manifest["cron"][0]["schedule"], "*/5 * * * *");

@@ -22,6 +22,10 @@ pub fn render_producer(service: &ServiceModel) -> TokenStream {
                 "Sends a `{message_type}` message, consumed by `{}::{ident}`.",
                 service.ident
             );
+            let batch = format_ident!("{}_batch", ident);
+            let batch_doc = format!(
+                "Sends one `{message_type}` message per item, in as few batches as the Queues limits allow (100 messages, 256 KB), in order."
+            );
             Some(quote! {
                 #[doc = #doc]
                 pub async fn #ident<P: #krate::queue::Producer + ?::core::marker::Sized>(
@@ -29,6 +33,14 @@ pub fn render_producer(service: &ServiceModel) -> TokenStream {
                     #arg: &#ty,
                 ) -> #krate::Result<()> {
                     #krate::queue::produce(queue, #message_type, #arg).await
+                }
+
+                #[doc = #batch_doc]
+                pub async fn #batch<P: #krate::queue::Producer + ?::core::marker::Sized>(
+                    queue: &P,
+                    items: &[#ty],
+                ) -> #krate::Result<()> {
+                    #krate::queue::produce_batch(queue, #message_type, items).await
                 }
             })
         })

@@ -172,6 +172,7 @@ const _: () = {
                         docs: "Fetch one item by id.",
                         params: &["id", "verbose"],
                         returns_unit: false,
+                        takes_context: false,
                         invoke: __dotdo_invoke_get_item,
                         input_schema: ::core::option::Option::Some(
                             __dotdo_input_schema_get_item,
@@ -185,6 +186,7 @@ const _: () = {
                         docs: "Create an item.",
                         params: &["name"],
                         returns_unit: false,
+                        takes_context: true,
                         invoke: __dotdo_invoke_create_item,
                         input_schema: ::core::option::Option::Some(
                             __dotdo_input_schema_create_item,
@@ -198,6 +200,7 @@ const _: () = {
                         docs: "",
                         params: &["event"],
                         returns_unit: true,
+                        takes_context: false,
                         invoke: __dotdo_invoke_item_created,
                         input_schema: ::core::option::Option::None,
                         result_schema: ::core::option::Option::None,
@@ -323,5 +326,11 @@ impl ItemsQueue {
         event: &String,
     ) -> ::dotdo::Result<()> {
         ::dotdo::queue::produce(queue, "item.created", event).await
+    }
+    ///Sends one `item.created` message per item, in as few batches as the Queues limits allow (100 messages, 256 KB), in order.
+    pub async fn item_created_batch<
+        P: ::dotdo::queue::Producer + ?::core::marker::Sized,
+    >(queue: &P, items: &[String]) -> ::dotdo::Result<()> {
+        ::dotdo::queue::produce_batch(queue, "item.created", items).await
     }
 }
