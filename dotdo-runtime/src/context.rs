@@ -168,14 +168,61 @@ impl Context {
     }
 }
 
-/// The value of the request's cookie `name`, if it sent one.
+/// The value of the request's cookie `name`, if it sent one. A `Cookie` header is only
+/// `name=value` pairs joined by `;` (RFC 6265 §5.4), percent-encoded as the cookies dotdo sets
+/// are: read here without the `cookie` crate's parser, which parses `Set-Cookie` attributes and
+/// their dates too and would link a date parser into every worker.
 pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    let decoded = |text: &str| {
+        percent_encoding::percent_decode_str(text.trim())
+            .decode_utf8()
+            .ok()
+            .map(|text| text.into_owned())
+    };
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse_encoded)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_owned())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| !key.trim().is_empty() && decoded(key).as_deref() == Some(name))
+        .and_then(|(_, value)| decoded(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookies(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(http::header::COOKIE, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn request_cookies_are_found_by_name_across_headers_and_decoded() {
+        let headers = cookies(&["theme=dark;sid=abc%20123", " lang = en ; x=a=b"]);
+        assert_eq!(request_cookie(&headers, "sid").as_deref(), Some("abc 123"));
+        assert_eq!(request_cookie(&headers, "theme").as_deref(), Some("dark"));
+        assert_eq!(request_cookie(&headers, "lang").as_deref(), Some("en"));
+        // Only the first `=` separates the name; the value may hold more.
+        assert_eq!(request_cookie(&headers, "x").as_deref(), Some("a=b"));
+        assert_eq!(request_cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn malformed_request_cookies_are_skipped() {
+        let headers = cookies(&["novalue; =orphan; bad=%FF; ok=1"]);
+        assert_eq!(request_cookie(&headers, "novalue"), None);
+        assert_eq!(request_cookie(&headers, ""), None);
+        assert_eq!(
+            request_cookie(&headers, "bad"),
+            None,
+            "not UTF-8 once decoded"
+        );
+        assert_eq!(request_cookie(&headers, "ok").as_deref(), Some("1"));
+        assert_eq!(request_cookie(&HeaderMap::new(), "ok"), None);
+    }
 }
