@@ -70,13 +70,7 @@ impl Database {
     /// The rows of a query.
     pub async fn query(&self, sql: &str, params: &[Value]) -> crate::Result<Vec<Row>> {
         match &self.engine {
-            Engine::D1(database) => {
-                let result = d1::prepare(database, sql, params)?
-                    .all()
-                    .await
-                    .map_err(d1::error)?;
-                result.results::<Row>().map_err(d1::error)
-            }
+            Engine::D1(database) => d1::rows(d1::prepare(database, sql, params)?).await,
             #[cfg(all(feature = "sqlite", not(target_arch = "wasm32")))]
             Engine::Sqlite(connection) => sqlite::query(&connection.borrow(), sql, params),
         }
@@ -112,17 +106,7 @@ impl Database {
     /// Runs a statement; the number of rows it changed.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> crate::Result<usize> {
         match &self.engine {
-            Engine::D1(database) => {
-                let result = d1::prepare(database, sql, params)?
-                    .run()
-                    .await
-                    .map_err(d1::error)?;
-                Ok(result
-                    .meta()
-                    .map_err(d1::error)?
-                    .and_then(|meta| meta.changes)
-                    .unwrap_or(0))
-            }
+            Engine::D1(database) => d1::changes(d1::prepare(database, sql, params)?).await,
             #[cfg(all(feature = "sqlite", not(target_arch = "wasm32")))]
             Engine::Sqlite(connection) => sqlite::execute(&connection.borrow(), sql, params),
         }
@@ -158,13 +142,62 @@ fn decode_row<T: DeserializeOwned>(row: Row) -> crate::Result<T> {
 }
 
 mod d1 {
+    use worker::js_sys::{JSON, Promise, Reflect};
     use worker::wasm_bindgen::JsValue;
+    use worker::wasm_bindgen_futures::JsFuture;
     use worker::{D1Database, D1PreparedStatement};
 
     use super::*;
 
     pub fn error(error: worker::Error) -> Error {
         Error::internal(format!("D1: {error}"))
+    }
+
+    /// What a rejected D1 call says (its `Error`'s message, with D1's cause).
+    fn rejected(error: JsValue) -> Error {
+        let message_of = |value: &JsValue| {
+            Reflect::get(value, &"message".into())
+                .ok()
+                .and_then(|message| message.as_string())
+        };
+        let message = message_of(&error).unwrap_or_else(|| format!("{error:?}"));
+        match Reflect::get(&error, &"cause".into())
+            .ok()
+            .and_then(|cause| message_of(&cause))
+        {
+            Some(cause) if !message.contains(&cause) => {
+                Error::internal(format!("D1: {message}: {cause}"))
+            }
+            _ => Error::internal(format!("D1: {message}")),
+        }
+    }
+
+    async fn settle(promise: Result<Promise, JsValue>) -> crate::Result<JsValue> {
+        JsFuture::from(promise.map_err(rejected)?)
+            .await
+            .map_err(rejected)
+    }
+
+    /// The rows of `statement`, read with one `JSON.stringify` and decoded by serde_json:
+    /// integers stay integers, and no value crosses from JavaScript one field at a time.
+    pub async fn rows(statement: D1PreparedStatement) -> crate::Result<Vec<Row>> {
+        let result = settle(statement.inner().all()).await?;
+        let results = Reflect::get(&result, &"results".into()).map_err(rejected)?;
+        if results.is_undefined() || results.is_null() {
+            return Ok(Vec::new());
+        }
+        let json = JSON::stringify(&results).map_err(rejected)?;
+        serde_json::from_str(&String::from(json))
+            .map_err(|error| Error::internal(format!("D1: rows are not JSON objects: {error}")))
+    }
+
+    /// Runs `statement`; the number of rows it changed.
+    pub async fn changes(statement: D1PreparedStatement) -> crate::Result<usize> {
+        let result = settle(statement.inner().run()).await?;
+        let changes = Reflect::get(&result, &"meta".into())
+            .and_then(|meta| Reflect::get(&meta, &"changes".into()))
+            .map_err(rejected)?;
+        Ok(changes.as_f64().map_or(0, |changes| changes as usize))
     }
 
     pub fn prepare(
