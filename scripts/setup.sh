@@ -89,5 +89,5 @@ while IFS= read -r example; do
       printf '%s\n' "$line" >>"$vars"
     fi
   done <"$example"
-done < <(find services tests -name .dev.vars.example -not -path '*/node_modules/*' -not -path '*/target/*')
+done < <(find services tests bench -name .dev.vars.example -not -path '*/node_modules/*' -not -path '*/target/*')
 say "ready"

@@ -6,8 +6,11 @@
 #      --dry-run` for every worker, and the release wasm sizes; each cargo-generate template
 #      generated into services/, tested, run under `wrangler dev` and dry-run deployed; each
 #      service's OpenAPI document checked by openapi-spec-validator and exercised by schemathesis;
-#   3. formatting (cargo fmt --check) and lints (clippy, warnings denied);
-#   4. unit, UI (trybuild), expansion snapshot (macrotest), policy (every wrangler.toml), fuzz
+#   3. the workerd benchmark in its short mode (bench/workerd/run.mjs --quick): dotdo, Hono and
+#      hand-written workers-rs give the same answers, every timed request its expected status,
+#      and the figures print (never asserted: the machine is shared);
+#   4. formatting (cargo fmt --check) and lints (clippy, warnings denied);
+#   5. unit, UI (trybuild), expansion snapshot (macrotest), policy (every wrangler.toml), fuzz
 #      (the decoders, 2,000 cases a target) and in-process interface tests, with nextest, whose
 #      summary line closes the run.
 set -euo pipefail
@@ -25,6 +28,7 @@ disk
 cargo test --workspace --locked --doc
 # A hung test fails after 20 minutes instead of holding CI until its limit.
 node --test --test-concurrency=1 --test-timeout=1200000 --test-reporter=spec 'tests/e2e/*.test.mjs'
+node bench/workerd/run.mjs --quick
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 disk

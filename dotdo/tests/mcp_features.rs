@@ -667,8 +667,14 @@ mod notifications {
         block_on(async {
             // `count_books` and `greet` take no `&Context`: nothing could precede the result.
             for (method, params) in [
-                ("tools/call", json!({"name": "count_books", "arguments": {}})),
-                ("prompts/get", json!({"name": "greet", "arguments": {"name": "Ada"}})),
+                (
+                    "tools/call",
+                    json!({"name": "count_books", "arguments": {}}),
+                ),
+                (
+                    "prompts/get",
+                    json!({"name": "greet", "arguments": {"name": "Ada"}}),
+                ),
             ] {
                 let response = legacy_with(&client(), LEGACY, method, params, true).await;
                 assert_eq!(response.status(), 200);

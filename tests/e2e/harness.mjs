@@ -37,7 +37,8 @@ export function runWrangler(args, options = {}) {
 /**
  * Starts `wrangler dev` with `configs` (the first is exposed on the port, the others are reached
  * through service bindings), after applying `migrations` ({ database, config }) to a fresh local
- * state, with `vars` overriding the configs' vars. Resolves once `readyPath` answers `readyStatus`.
+ * state, with `vars` overriding the configs' vars and `extraArgs` added to wrangler's. Resolves
+ * once `readyPath` answers `readyStatus`.
  */
 export async function startDev({
   configs,
@@ -48,6 +49,7 @@ export async function startDev({
   vars = {},
   compatibilityDate,
   env,
+  extraArgs = [],
   timeoutMs = 20 * 60_000,
 }) {
   // Each worker's development secrets, as scripts/setup.sh makes them (generated services too):
@@ -78,6 +80,7 @@ export async function startDev({
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   if (compatibilityDate) args.push("--compatibility-date", compatibilityDate);
   if (env) args.push("--env", env);
+  args.push(...extraArgs);
   const child = spawn(wrangler, args, { cwd, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => {
@@ -89,6 +92,8 @@ export async function startDev({
 
   const dev = {
     base: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    inspectorPort,
     output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

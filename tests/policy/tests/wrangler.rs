@@ -1,4 +1,4 @@
-//! Every `wrangler.toml` in the repository (services, templates, test workers) is checked here,
+//! Every `wrangler.toml` in the repository (services, templates, test and benchmark workers) is checked here,
 //! so a configuration that would leak a secret or lose a message fails the suite, not a deploy.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ fn repository() -> PathBuf {
 
 fn configs() -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let mut pending: Vec<PathBuf> = ["services", "templates", "tests"]
+    let mut pending: Vec<PathBuf> = ["services", "templates", "tests", "bench"]
         .iter()
         .map(|dir| repository().join(dir))
         .collect();

@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+// The workerd benchmark: the same routes served by a dotdo service, a hand-written workers-rs
+// worker and a Hono 4 worker, each under `wrangler dev` (workerd) on this machine, driven in
+// turn by autocannon, the order rotated every round. Prints requests/s and p50/p99 latency per
+// route with the ratios dotdo/Hono and dotdo/hand-written (medians over the rounds), queue
+// throughput, wasm and bundle sizes, and compile + instantiate times of each wasm.
+//
+//   node bench/workerd/run.mjs [--rounds N] [--seconds S] [--connections C]
+//   node bench/workerd/run.mjs --quick     # one short round: that it all works, as CI runs it
+//   node bench/workerd/run.mjs --sizes     # sizes and instantiate times only (no wrangler dev)
+//
+// Figures are printed, never asserted: this machine is shared. What is checked is that every
+// worker gives the same answer to every route before it is timed, and the expected status to
+// every request while it is.
+
+import autocannon from "autocannon";
+import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { deepStrictEqual } from "node:assert";
+import { gzipSync } from "node:zlib";
+import { root, startDev } from "../../tests/e2e/harness.mjs";
+
+const option = (name, fallback) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+};
+const quick = process.argv.includes("--quick");
+const sizesOnly = process.argv.includes("--sizes");
+const rounds = quick ? 1 : option("--rounds", 5);
+const seconds = quick ? 1 : option("--seconds", 5);
+const connections = option("--connections", 10);
+const queueMessages = quick ? 200 : 1000;
+const instantiations = quick ? 5 : 20;
+
+const KEY = "sk_test_bench";
+const json = { "content-type": "application/json" };
+const signedIn = { ...json, authorization: `Bearer ${KEY}` };
+
+const workers = [
+  { name: "dotdo", dir: "bench/workerd/dotdo", wasm: true },
+  { name: "hand-written", dir: "bench/workerd/handwritten", wasm: true },
+  { name: "Hono", dir: "bench/workerd/hono", wasm: false },
+];
+
+// Each route, what it must answer, and the part of the answer that must be the same everywhere
+// (error bodies and protocol envelopes are each framework's own).
+const routes = [
+  { name: "GET /items/:id", path: "/items/42", status: 200, same: (body) => body },
+  { name: "GET /items (100 items)", path: "/items", status: 200, same: (body) => body },
+  {
+    name: "POST /items (JSON body)",
+    method: "POST",
+    path: "/items",
+    headers: signedIn,
+    body: JSON.stringify({ name: "new", price: 5, tags: ["a", "b"] }),
+    status: 201,
+    same: (body) => body,
+  },
+  { name: "GET /items/0 (404)", path: "/items/0", status: 404, same: () => null },
+  {
+    name: "JSON-RPC get_item",
+    method: "POST",
+    path: "/_rpc",
+    headers: signedIn,
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "get_item", params: { id: "42" } }),
+    status: 200,
+    same: (body) => body.result,
+  },
+  {
+    name: "MCP tools/call get_item",
+    method: "POST",
+    path: "/mcp",
+    headers: { ...json, accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_item", arguments: { id: "42" } } }),
+    status: 200,
+    same: (body) => body.result.structuredContent,
+  },
+];
+
+const say = (line) => console.log(`[bench] ${line}`);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : "–");
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+async function answer(base, route) {
+  const response = await fetch(base + route.path, { method: route.method ?? "GET", headers: route.headers, body: route.body });
+  const text = await response.text();
+  if (response.status !== route.status) throw new Error(`${route.name} at ${base}: ${response.status}, not ${route.status}: ${text}`);
+  // An answer as server-sent events: its last message is the result.
+  const body = response.headers.get("content-type")?.startsWith("text/event-stream")
+    ? text.split("\n").filter((line) => line.startsWith("data:")).at(-1).slice(5)
+    : text;
+  return route.same(JSON.parse(body));
+}
+
+function load(worker, route, duration) {
+  const base = worker.base;
+  const cpuBefore = worker.pid ? cpuSeconds(worker.pid) : 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: base + route.path, method: route.method ?? "GET", headers: route.headers, body: route.body, connections, duration },
+      (error, result) => {
+        if (error) return reject(error);
+        const statuses = result.statusCodeStats ?? {};
+        const wrong = Object.entries(statuses).filter(([status]) => Number(status) !== route.status);
+        if (result.errors || result.timeouts || wrong.length) {
+          return reject(new Error(`${route.name} at ${base}: ${result.errors} errors, ${result.timeouts} timeouts, statuses ${JSON.stringify(statuses)}`));
+        }
+        // The worker's own CPU per request, in µs: what the framework costs, without the proxy
+        // and the load generator that share the machine.
+        const cpu = worker.pid ? ((cpuSeconds(worker.pid) - cpuBefore) / result.requests.total) * 1e6 : NaN;
+        resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu });
+      },
+    );
+  });
+}
+
+/** Milliseconds from sending `count` messages until the worker has consumed them all. */
+async function queueRun(base, count) {
+  const consumed = async () => (await fetch(`${base}/bench/consumed`)).json();
+  const before = await consumed();
+  const start = performance.now();
+  const sent = await fetch(`${base}/bench/enqueue`, { method: "POST", headers: signedIn, body: JSON.stringify(count) });
+  if (sent.status !== 200) throw new Error(`enqueue at ${base}: ${sent.status} ${await sent.text()}`);
+  const deadline = start + 120_000;
+  while (performance.now() < deadline) {
+    if ((await consumed()) >= before + count) return performance.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${base} consumed ${(await consumed()) - before} of ${count} messages in 120 s`);
+}
+
+/** Median milliseconds to compile and instantiate `bytes`, each time as a new module. */
+function instantiateTime(bytes) {
+  const times = [];
+  for (let run = 0; run < instantiations; run++) {
+    // A custom section naming the run makes each module new to V8, which would otherwise reuse
+    // the code it compiled for the same bytes.
+    const name = Buffer.from(`bench-run-${run}-${Math.random()}`);
+    const section = Buffer.concat([Buffer.from([0, name.length + 1, name.length]), name]);
+    const unique = Buffer.concat([bytes, section]);
+    const start = performance.now();
+    const module = new WebAssembly.Module(unique);
+    const imports = {};
+    for (const { module: from, name: field, kind } of WebAssembly.Module.imports(module)) {
+      // Functions do nothing (instantiating calls none); the exception tag is JavaScript's own.
+      const stub = { function: () => {}, tag: WebAssembly.JSTag }[kind];
+      if (!stub) throw new Error(`unexpected ${kind} import ${from}.${field}`);
+      (imports[from] ??= {})[field] = stub;
+    }
+    new WebAssembly.Instance(module, imports);
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/**
+ * The workerd process that runs the worker itself: a descendant of wrangler (`pid`) that does not
+ * listen on the public port, where wrangler's proxy runs. `null` where /proc or `ss` are
+ * missing (not Linux): then CPU per request is not reported.
+ */
+function workerProcess(pid, port) {
+  try {
+    const children = (parent) =>
+      readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+    const all = [];
+    for (let pending = [pid]; pending.length; ) {
+      const next = pending.pop();
+      all.push(next);
+      pending.push(...children(next));
+    }
+    const workerd = all.filter((candidate) => readFileSync(`/proc/${candidate}/comm`, "utf8").trim() === "workerd");
+    const listening = spawnSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8" }).stdout;
+    const found = workerd.filter((candidate) => !listening.includes(`pid=${candidate},`));
+    return found.length === 1 ? found[0] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds `pid` has used so far (user + system). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100;
+}
+
+function workerBuild(dir) {
+  const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
+}
+
+async function sizes() {
+  // The size baselines, built the same way (wrangler dev built the benchmark's own workers).
+  workerBuild("tests/e2e/hello");
+  workerBuild("tests/e2e/fixture");
+  const wasm = [
+    ["hello world (workers-rs)", "tests/e2e/hello"],
+    ["hand-written (bench)", "bench/workerd/handwritten"],
+    ["dotdo (bench)", "bench/workerd/dotdo"],
+    ["e2e fixture (every feature, full middleware)", "tests/e2e/fixture"],
+  ].map(([name, dir]) => {
+    const bytes = readFileSync(join(root, dir, "build", "index_bg.wasm"));
+    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, instantiate: instantiateTime(bytes) };
+  });
+  const bundle = await build({
+    entryPoints: [join(root, "bench/workerd/hono/src/index.js")],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    write: false,
+    logLevel: "silent",
+  });
+  const hono = bundle.outputFiles[0].contents;
+  return { wasm, hono: { raw: hono.length, gzip: gzipSync(hono, { level: 9 }).length } };
+}
+
+const started = [];
+if (sizesOnly) for (const dir of ["bench/workerd/dotdo", "bench/workerd/handwritten"]) workerBuild(dir);
+else try {
+  for (const worker of workers) {
+    say(`starting ${worker.name} under wrangler dev (${worker.dir})`);
+    // Warnings and errors only: wrangler would otherwise print a line per request from Node,
+    // taking a core's share from the worker and the load generator.
+    const dev = await startDev({ configs: [`${worker.dir}/wrangler.toml`], readyPath: "/items/1", extraArgs: ["--log-level", "warn"] });
+    started.push(dev);
+    worker.base = dev.base;
+    worker.dev = dev;
+    worker.pid = workerProcess(dev.pid, new URL(dev.base).port);
+  }
+
+  for (const route of routes) {
+    const [first, ...others] = await Promise.all(workers.map((worker) => answer(worker.base, route)));
+    others.forEach((other, index) => deepStrictEqual(other, first, `${route.name}: ${workers[index + 1].name} answers otherwise than dotdo`));
+  }
+  say("every worker gives the same answers");
+
+  say(`warming up, then ${rounds} round(s) of ${seconds} s per route and worker, ${connections} connections`);
+  for (const worker of workers) for (const route of routes) await load(worker, route, 1);
+  const results = new Map(routes.map((route) => [route.name, new Map(workers.map((worker) => [worker.name, []]))]));
+  const queue = new Map(workers.map((worker) => [worker.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = workers.map((_, index) => workers[(index + round) % workers.length]);
+    say(`round ${round + 1}: ${order.map((worker) => worker.name).join(", ")}`);
+    for (const route of routes) {
+      for (const worker of order) results.get(route.name).get(worker.name).push(await load(worker, route, seconds));
+    }
+    for (const worker of order) {
+      try {
+        queue.get(worker.name).push(await queueRun(worker.base, queueMessages));
+      } catch (error) {
+        throw new Error(`${error.message}\n${worker.name}'s wrangler dev said:\n${worker.dev.output().slice(-4000)}`);
+      }
+    }
+  }
+
+  const figure = (runs, key) => median(runs.map((run) => run[key]));
+  console.log(`\n## Requests on workerd (wrangler dev), medians of ${rounds} round(s) of ${seconds} s, ${connections} connections\n`);
+  console.log("| route | req/s dotdo · hand-written · Hono | dotdo/Hono | dotdo/hand-written | p50/p99 ms dotdo · hand-written · Hono |");
+  console.log("| --- | --- | --- | --- | --- |");
+  const rows = routes.map((route) => workers.map((worker) => results.get(route.name).get(worker.name)));
+  routes.forEach((route, index) => {
+    const rps = rows[index].map((runs) => figure(runs, "rps"));
+    const latency = rows[index].map((runs) => `${figure(runs, "p50")}/${figure(runs, "p99")}`).join(" · ");
+    console.log(`| ${route.name} | ${rps.map((value) => value.toFixed(0)).join(" · ")} | ${ratio(rps[0], rps[2])} | ${ratio(rps[0], rps[1])} | ${latency} |`);
+  });
+  if (workers.every((worker) => worker.pid)) {
+    console.log("\nCPU of the worker's own workerd process per request (µs; wrangler's proxy and the load generator excluded):\n");
+    console.log("| route | dotdo | hand-written | Hono | dotdo/Hono | dotdo/hand-written |");
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    routes.forEach((route, index) => {
+      const cpu = rows[index].map((runs) => figure(runs, "cpu"));
+      console.log(`| ${route.name} | ${cpu.map((value) => value.toFixed(0)).join(" | ")} | ${ratio(cpu[0], cpu[2])} | ${ratio(cpu[0], cpu[1])} |`);
+    });
+  } else {
+    console.log("\n(CPU per request needs Linux's /proc and ss: not reported here.)");
+  }
+
+  console.log(`\n## Queue: ${queueMessages} messages sent in batches of 100 and consumed (max_batch_size 100), medians\n`);
+  console.log("| worker | ms for all | messages/s |");
+  console.log("| --- | --- | --- |");
+  for (const worker of workers) {
+    const ms = median(queue.get(worker.name));
+    console.log(`| ${worker.name} | ${ms.toFixed(0)} | ${((queueMessages / ms) * 1000).toFixed(0)} |`);
+  }
+} finally {
+  await Promise.all(started.map((dev) => dev.stop()));
+}
+
+const { wasm, hono } = await sizes();
+const hello = wasm[0];
+console.log(`\n## Size and cold start (compile + instantiate in Node ${process.version}, median of ${instantiations})\n`);
+console.log("| worker | raw | gzip -9 | compile + instantiate | vs hello world |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const entry of wasm) {
+  console.log(`| ${entry.name} | ${kib(entry.raw)} | ${kib(entry.gzip)} | ${entry.instantiate.toFixed(2)} ms | ${ratio(entry.instantiate, hello.instantiate)} |`);
+}
+console.log(`| Hono bundle with the MCP SDK (JS, esbuild --minify) | ${kib(hono.raw)} | ${kib(hono.gzip)} | – | – |`);
+const dotdoSize = wasm.find((entry) => entry.name.startsWith("dotdo")).gzip;
+const handSize = wasm.find((entry) => entry.name.startsWith("hand-written")).gzip;
+console.log(`\ndotdo/hand-written size (gzip): ${ratio(dotdoSize, handSize)}`);
