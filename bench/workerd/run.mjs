@@ -16,7 +16,7 @@
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
@@ -205,6 +205,10 @@ async function sizes() {
     ["hand-written (bench)", "bench/workerd/handwritten"],
     ["dotdo (bench)", "bench/workerd/dotdo"],
     ["e2e fixture (every feature, full middleware)", "tests/e2e/fixture"],
+    // The platform's services, as the test command's deploy dry runs built them (when they did).
+    ...readdirSync(join(root, "services"))
+      .filter((service) => existsSync(join(root, "services", service, "build", "index_bg.wasm")))
+      .map((service) => [`services/${service}`, `services/${service}`]),
   ].map(([name, dir]) => {
     const bytes = readFileSync(join(root, dir, "build", "index_bg.wasm"));
     return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, instantiate: instantiateTime(bytes) };

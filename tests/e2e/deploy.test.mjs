@@ -28,7 +28,10 @@ for (const config of configs) {
       const output = runWrangler(["deploy", "--dry-run", "--outdir", outdir, "-c", config]);
       assert.match(output, /--dry-run: exiting now/);
       const files = readdirSync(outdir);
-      assert.ok(files.some((file) => file.endsWith(".wasm")), `no wasm in ${files}`);
+      // A Rust worker ships its wasm; a JavaScript one (the benchmark's Hono worker) its bundle.
+      const rust = readFileSync(join(root, config), "utf8").includes("worker-build");
+      const shipped = rust ? ".wasm" : ".js";
+      assert.ok(files.some((file) => file.endsWith(shipped)), `no ${shipped} in ${files}`);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
