@@ -40,7 +40,20 @@ export function runWrangler(args, options = {}) {
  * state, with `vars` overriding the configs' vars and `extraArgs` added to wrangler's. Resolves
  * once `readyPath` answers `readyStatus`.
  */
-export async function startDev({
+export async function startDev(options) {
+  // A port chosen free can be taken by the time wrangler binds it, minutes of builds later
+  // (other dev servers pick ports meanwhile): then start again on new ones; builds are cached.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevOnce(options);
+    } catch (error) {
+      if (attempt === 3 || !error.message.includes("Address already in use")) throw error;
+      console.log(`wrangler dev found its port taken; starting again (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+async function startDevOnce({
   configs,
   migrations = [],
   readyPath = "/",
