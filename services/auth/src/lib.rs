@@ -251,6 +251,42 @@ fn split_scopes(scopes: &str) -> Vec<String> {
     scopes.split_whitespace().map(str::to_owned).collect()
 }
 
+/// A user id or key owner: 1 to 128 letters, digits or `-_.@:`, as its schema states.
+pub type Identifier = GrantPart<false>;
+
+/// One of [`ROLES`], as its schema states: anything else is refused when the request is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoleName(String);
+
+impl TryFrom<String> for RoleName {
+    type Error = String;
+    fn try_from(role: String) -> Result<Self, String> {
+        match check_role(&role) {
+            Ok(()) => Ok(RoleName(role)),
+            Err(error) => Err(error.message().to_owned()),
+        }
+    }
+}
+
+impl From<RoleName> for String {
+    fn from(role: RoleName) -> String {
+        role.0
+    }
+}
+
+impl JsonSchema for RoleName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Role".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "enum": ROLES})
+    }
+}
+
 fn check_role(role: &str) -> dotdo::Result<()> {
     if ROLES.contains(&role) {
         Ok(())
@@ -360,13 +396,12 @@ impl Auth {
     #[http(post = "/_keys", role = "admin", status = 201)]
     async fn create_api_key(
         &self,
-        owner: String,
-        role: String,
+        owner: Identifier,
+        role: RoleName,
         live: Option<bool>,
         scopes: Option<Vec<String>>,
     ) -> Result<CreatedKey, dotdo::Error> {
-        check_name("owner", &owner)?;
-        check_role(&role)?;
+        let (owner, role) = (String::from(owner), String::from(role));
         let prefix = if live.unwrap_or(false) {
             "sk_live_"
         } else {
@@ -448,9 +483,12 @@ impl Auth {
     /// Start a session for a user: an access token (1 h) and a refresh token (30 days).
     #[rpc(role = "admin")]
     #[http(post = "/_sessions", role = "admin", status = 201)]
-    async fn issue_session(&self, user_id: String, role: String) -> Result<Tokens, dotdo::Error> {
-        check_name("user_id", &user_id)?;
-        check_role(&role)?;
+    async fn issue_session(
+        &self,
+        user_id: Identifier,
+        role: RoleName,
+    ) -> Result<Tokens, dotdo::Error> {
+        let (user_id, role) = (String::from(user_id), String::from(role));
         let session_id = format!("ses_{}", dotdo::random::alphanumeric(16)?);
         let session = SessionRow {
             id: session_id.clone(),
@@ -530,11 +568,11 @@ impl Auth {
     async fn check_permission(
         &self,
         user_id: String,
-        role: String,
+        role: RoleName,
         resource: String,
         action: String,
     ) -> Result<bool, dotdo::Error> {
-        check_role(&role)?;
+        let role = String::from(role);
         if role_allows(&role, &resource, &action) {
             return Ok(true);
         }

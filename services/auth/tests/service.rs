@@ -134,6 +134,47 @@ fn only_admins_manage_keys() {
             .json(&json!({"owner": "x", "role": "root"}))
             .await;
         assert_eq!(bad_role.status(), 422);
+        assert_eq!(bad_role.json::<Value>()["field"], "role");
+    });
+}
+
+#[test]
+fn owners_and_roles_are_checked_as_their_schemas_state() {
+    block_on(async {
+        let client = auth();
+        // The document states each rule, so a client (or schemathesis) can know a request is
+        // invalid before sending it: an owner's pattern, the roles as an enum.
+        let document: Value = client
+            .get("/openapi.json")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .await
+            .json();
+        let text = document.to_string();
+        assert!(text.contains("^[A-Za-z0-9_.@:-]{1,128}$"), "{text}");
+        assert!(
+            text.contains(r#"["admin","user","viewer","service"]"#),
+            "{text}"
+        );
+        for (body, field) in [
+            (json!({"owner": "", "role": "user"}), "owner"),
+            (json!({"owner": "a b", "role": "user"}), "owner"),
+            (json!({"owner": "ok", "role": "root"}), "role"),
+        ] {
+            let response = client
+                .post("/_keys")
+                .header("authorization", &bearer(BOOTSTRAP))
+                .json(&body)
+                .await;
+            assert_eq!(response.status(), 422, "{body}");
+            assert_eq!(response.json::<Value>()["field"], field, "{body}");
+        }
+        let response = client
+            .post("/_sessions")
+            .header("authorization", &bearer(BOOTSTRAP))
+            .json(&json!({"user_id": "", "role": "user"}))
+            .await;
+        assert_eq!(response.status(), 422);
+        assert_eq!(response.json::<Value>()["field"], "user_id");
     });
 }
 
