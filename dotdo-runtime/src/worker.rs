@@ -229,8 +229,21 @@ pub mod convert {
 
     /// Copies workers-rs headers into a `HeaderMap`, leaving out what `http` cannot represent.
     pub fn header_map(headers: &::worker::Headers) -> http::HeaderMap {
-        let mut map = http::HeaderMap::new();
-        for (name, value) in headers.entries() {
+        js_header_map(&headers.0)
+    }
+
+    /// The headers read in one crossing (`JSON.stringify(Array.from(headers))`) rather than a
+    /// few calls into JavaScript per header; names `http` cannot hold are left out.
+    pub(crate) fn js_header_map(
+        headers: &::worker::worker_sys::web_sys::Headers,
+    ) -> http::HeaderMap {
+        let pairs: Vec<[String; 2]> =
+            ::worker::js_sys::JSON::stringify(&::worker::js_sys::Array::from(headers))
+                .ok()
+                .and_then(|json| serde_json::from_str(&String::from(json)).ok())
+                .unwrap_or_default();
+        let mut map = http::HeaderMap::with_capacity(pairs.len());
+        for [name, value] in pairs {
             if let (Ok(name), Ok(value)) = (
                 http::HeaderName::from_bytes(name.as_bytes()),
                 http::HeaderValue::from_str(&value),
@@ -449,7 +462,7 @@ pub mod glue {
     /// anew on each read (a workers-rs `Request` reads it up front: 7 % of a small request's
     /// CPU, measured by the workerd benchmark's profile).
     async fn serve<S: Service + FromEnv>(request: web_sys::Request, env: Env) -> Response {
-        let headers = request_headers(request.headers());
+        let headers = super::convert::js_header_map(&request.headers());
         let mut context = Context::from_headers(Interface::Http, headers);
         context.set_env(env.clone());
         // The path and query straight from the serialized URL: parsing it again with the `url`
@@ -520,25 +533,6 @@ pub mod glue {
             .find('/')
             .map_or("/", |index| &url[after_scheme + index..]);
         path.split('#').next().unwrap_or("/").to_owned()
-    }
-
-    /// The request's headers, read in one crossing (`JSON.stringify(Array.from(headers))`)
-    /// rather than a few calls into JavaScript per header; names `http` cannot hold are left out.
-    fn request_headers(headers: web_sys::Headers) -> http::HeaderMap {
-        let pairs: Vec<[String; 2]> = js_sys::JSON::stringify(&js_sys::Array::from(&headers))
-            .ok()
-            .and_then(|json| serde_json::from_str(&String::from(json)).ok())
-            .unwrap_or_default();
-        let mut map = http::HeaderMap::with_capacity(pairs.len());
-        for [name, value] in pairs {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                map.append(name, value);
-            }
-        }
-        map
     }
 
     /// The Workers response, built in a handful of calls: the headers go over as one JSON
