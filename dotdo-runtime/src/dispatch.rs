@@ -1,7 +1,10 @@
 //! The top of the request path: a request arriving over HTTP goes through the service's
 //! middleware, then to the front end its path names: `/_rpc` (JSON-RPC), `/mcp`, or the routes.
 
-use futures_util::future::LocalBoxFuture;
+use std::future::Future;
+
+use futures_util::FutureExt;
+use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 
 use crate::describe::{Access, Service};
 use crate::mcp::{SERVER_CARD_PATH, WELL_KNOWN_SERVER_CARD_PATH};
@@ -12,9 +15,14 @@ use crate::wire::{
 };
 use crate::{Context, Interface};
 
+// The entry points are plain functions that do their synchronous part and hand back one
+// future, rather than `async fn`s awaiting each other: each nested `async fn` frame would keep
+// its own copy of the request and context, which made a routed request's future ~3 KB to build
+// and move.
+
 /// Serves one HTTP request through the service's middleware, building the call's [`Context`]
 /// from its headers.
-pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
+pub fn serve<S: Service>(service: &S, request: Request) -> impl Future<Output = Response> + '_ {
     let (parts, body) = request.into_parts();
     let context = Context::from_headers(Interface::Http, parts.headers);
     let stack = service.middleware();
@@ -23,60 +31,108 @@ pub async fn serve<S: Service>(service: &S, request: Request) -> Response {
         uri: parts.uri,
         body,
     };
-    serve_through(service, &stack, context, incoming).await
+    if stack.is_empty() {
+        return Either::Left(handle(service, context, incoming));
+    }
+    let call = async move { through_middleware(service, &stack, context, incoming).await };
+    Either::Right(call.boxed_local())
 }
 
 /// Serves one request through `stack`, then the service.
-pub async fn serve_through<S: Service>(
+pub fn serve_through<'a, S: Service>(
+    service: &'a S,
+    stack: &'a Stack,
+    context: Context,
+    request: Incoming,
+) -> impl Future<Output = Response> + 'a {
+    // Without layers the service is called directly: no boxed endpoint on the hot path.
+    if stack.is_empty() {
+        return Either::Left(handle(service, context, request));
+    }
+    Either::Right(through_middleware(service, stack, context, request).boxed_local())
+}
+
+async fn through_middleware<S: Service>(
     service: &S,
     stack: &Stack,
     context: Context,
     request: Incoming,
 ) -> Response {
-    // Without layers the service is called directly: no boxed endpoint on the hot path.
-    if stack.is_empty() {
-        return handle(service, context, request).await;
-    }
     let endpoint = |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
         Box::pin(handle(service, context, request))
     };
     crate::middleware::run(stack, context, request, &endpoint).await
 }
 
+/// The front end a request's path names.
+enum FrontEnd {
+    Rpc,
+    Mcp,
+    ServerCard,
+    OpenApi,
+    Docs,
+    Routes,
+}
+
+fn front_end<S: Service>(service: &S, path: &str) -> FrontEnd {
+    let description = S::description();
+    let has_mcp = || description.has_mcp() || service.mcp_delegate().is_some();
+    match path {
+        RPC_PATH if !description.rpc.is_empty() => FrontEnd::Rpc,
+        MCP_PATH if has_mcp() => FrontEnd::Mcp,
+        SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH if has_mcp() => FrontEnd::ServerCard,
+        OPENAPI_PATH if !description.routes.is_empty() => FrontEnd::OpenApi,
+        DOCS_PATH if !description.routes.is_empty() => FrontEnd::Docs,
+        _ => FrontEnd::Routes,
+    }
+}
+
 /// Serves one HTTP request with a context prepared by the caller (middleware, the platform),
 /// which holds the request's headers. This is the innermost step: no service middleware runs
 /// here (a route's own middleware does, around that route).
-pub async fn handle<S: Service>(service: &S, mut context: Context, request: Incoming) -> Response {
-    let response = match request.uri.path() {
-        RPC_PATH if !S::description().rpc.is_empty() => {
+pub fn handle<S: Service>(
+    service: &S,
+    mut context: Context,
+    request: Incoming,
+) -> impl Future<Output = Response> + '_ {
+    // Routes are the hot path and go unboxed; JSON-RPC and MCP are boxed, as their large
+    // states would otherwise size every request's future; documents are answered at once.
+    type Answer<'a, R> = Either<R, Either<Ready<Response>, LocalBoxFuture<'a, Response>>>;
+    let answered = |response: Response, context: Context| -> Answer<'_, _> {
+        Either::Right(Either::Left(ready(with_request_id(response, context))))
+    };
+    match front_end(service, request.uri.path()) {
+        FrontEnd::Routes => Either::Left(crate::routes::serve(service, context, request)),
+        FrontEnd::Rpc => {
             context.set_interface(Interface::Rpc);
             // `/_` paths are private: the endpoint needs a principal before any method runs.
-            // Boxed (here and for MCP): their large states would otherwise size every request's.
-            match Access::Public.check(true, &context) {
-                Ok(()) => Box::pin(crate::rpc::handle_http(service, &context, request)).await,
-                Err(error) => error_response(&error, &context),
+            if let Err(error) = Access::Public.check(true, &context) {
+                let response = error_response(&error, &context);
+                return answered(response, context);
             }
+            let call = async move {
+                let response = crate::rpc::handle_http(service, &context, request).await;
+                with_request_id(response, context)
+            };
+            Either::Right(Either::Right(call.boxed_local()))
         }
-        MCP_PATH if S::description().has_mcp() || service.mcp_delegate().is_some() => {
+        FrontEnd::Mcp => {
             context.set_interface(Interface::Mcp);
             // The call owns its context: a streamed answer keeps it until its last event.
             let request_id = context.request_id_header().clone();
-            let mut response = Box::pin(crate::mcp::handle_http(service, context, request)).await;
-            response
-                .headers_mut()
-                .insert(crate::request_id::HEADER, request_id);
-            return response;
+            let call = async move {
+                let mut response = crate::mcp::handle_http(service, context, request).await;
+                response
+                    .headers_mut()
+                    .insert(crate::request_id::HEADER, request_id);
+                response
+            };
+            Either::Right(Either::Right(call.boxed_local()))
         }
-        SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH
-            if S::description().has_mcp() || service.mcp_delegate().is_some() =>
-        {
-            server_card::<S>(&context, &request)
-        }
-        OPENAPI_PATH if !S::description().routes.is_empty() => openapi::<S>(&context, &request),
-        DOCS_PATH if !S::description().routes.is_empty() => docs_page::<S>(&context, &request),
-        _ => return crate::routes::serve(service, context, request).await,
-    };
-    with_request_id(response, context)
+        FrontEnd::ServerCard => answered(server_card::<S>(&context, &request), context),
+        FrontEnd::OpenApi => answered(openapi::<S>(&context, &request), context),
+        FrontEnd::Docs => answered(docs_page::<S>(&context, &request), context),
+    }
 }
 
 /// The MCP Server Card, for the host the request reached.

@@ -2,6 +2,8 @@
 //! service; its arguments are bound from path, query and body; the method's result is answered
 //! as JSON (or 204 for `()`), every error as problem+json.
 
+use std::future::Future;
+
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SET_COOKIE};
@@ -26,57 +28,63 @@ struct Matched<'r> {
 
 /// Serves a request that is for none of the built-in endpoints: routes it, runs the route's own
 /// middleware if it declares any, then the method.
-pub(crate) async fn serve<S: Service>(
+// Not an `async fn`: its arguments would be stored in the future twice, once as arguments and
+// once as the body's locals (a routed request's future: 1136 bytes that way, 720 this way).
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn serve<S: Service>(
     service: &S,
     context: Context,
     request: Incoming,
-) -> Response {
-    let found = match find::<S>(&context, &request) {
-        Ok(found) => found,
-        Err(response) => return with_request_id(response, context),
-    };
-    let Some(layer) = found.route.layer else {
-        let path_values = found.params.iter().map(|(_, value)| value);
-        let response = answer(
-            service,
-            &context,
-            found.route,
-            path_values,
-            &request,
-            found.is_head,
-        )
-        .await;
-        return with_request_id(response, context);
-    };
-    // The route's middleware takes the request and context with it; the match goes along as
-    // owned values, so the request is not routed a second time. Boxed: its state is large.
-    let (route, is_head) = (found.route, found.is_head);
-    let owned_values: Vec<String> = found
-        .params
-        .iter()
-        .map(|(_, value)| value.to_owned())
-        .collect();
-    let path_values = &owned_values;
-    let stack = (S::description().layers[layer])(service);
-    let request_id = context.request_id_header().clone();
-    let endpoint = move |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
-        Box::pin(async move {
-            answer(
+) -> impl Future<Output = Response> + '_ {
+    async move {
+        let found = match find::<S>(&context, &request) {
+            Ok(found) => found,
+            Err(response) => return with_request_id(response, context),
+        };
+        let Some(layer) = found.route.layer else {
+            let path_values = found.params.iter().map(|(_, value)| value);
+            let response = answer(
                 service,
                 &context,
-                route,
-                path_values.iter().map(String::as_str),
+                found.route,
+                path_values,
                 &request,
-                is_head,
+                found.is_head,
             )
-            .await
-        })
-    };
-    let mut response = Box::pin(crate::middleware::run(&stack, context, request, &endpoint)).await;
-    response
-        .headers_mut()
-        .insert(crate::request_id::HEADER, request_id);
-    response
+            .await;
+            return with_request_id(response, context);
+        };
+        // The route's middleware takes the request and context with it; the match goes along as
+        // owned values, so the request is not routed a second time. Boxed: its state is large.
+        let (route, is_head) = (found.route, found.is_head);
+        let owned_values: Vec<String> = found
+            .params
+            .iter()
+            .map(|(_, value)| value.to_owned())
+            .collect();
+        let path_values = &owned_values;
+        let stack = (S::description().layers[layer])(service);
+        let request_id = context.request_id_header().clone();
+        let endpoint = move |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
+            Box::pin(async move {
+                answer(
+                    service,
+                    &context,
+                    route,
+                    path_values.iter().map(String::as_str),
+                    &request,
+                    is_head,
+                )
+                .await
+            })
+        };
+        let mut response =
+            Box::pin(crate::middleware::run(&stack, context, request, &endpoint)).await;
+        response
+            .headers_mut()
+            .insert(crate::request_id::HEADER, request_id);
+        response
+    }
 }
 
 /// The route for the request's path and method; otherwise the answer: 404 for no path, 405 (or
