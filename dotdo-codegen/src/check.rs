@@ -39,6 +39,25 @@ fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
     }
 }
 
+/// Names the worker's entrypoint already has (its event handlers, worker-build's own exports)
+/// or that Workers RPC reserves, which an `#[rpc]` method's native RPC export would take.
+const ENTRYPOINT_NAMES: &[&str] = &[
+    "fetch",
+    "queue",
+    "scheduled",
+    "email",
+    "connect",
+    "tail",
+    "tailStream",
+    "trace",
+    "test",
+    "alarm",
+    "constructor",
+    "dup",
+    "__wbg_reset_state",
+    "__worker_init_state",
+];
+
 pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
     check_router(ctxt, service);
     let mut rpc_names: HashMap<String, &MethodModel> = HashMap::new();
@@ -56,6 +75,15 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
         check_bindings(ctxt, method);
 
         if let Some(rpc) = &method.rpc {
+            let rust_name = crate::model::unraw(&method.ident);
+            if ENTRYPOINT_NAMES.contains(&rust_name.as_str()) {
+                ctxt.syn_error(syn::Error::new(
+                    method.ident.span(),
+                    format!(
+                        "an `#[rpc]` method cannot be named `{rust_name}`: JavaScript callers reach it over native Workers RPC by its Rust name, and the worker's entrypoint has its own `{rust_name}`; rename the method (`#[rpc(name = \"{rust_name}\")]` keeps its JSON-RPC name)"
+                    ),
+                ));
+            }
             let name = method.rpc_name();
             if let Some(first) = rpc_names.insert(name.clone(), method) {
                 let span = rpc.name.as_ref().map_or(rpc.span, LitStr::span);

@@ -107,6 +107,12 @@ impl MethodModel {
         matches!(&self.ok_type, Some(Type::Tuple(tuple)) if tuple.elems.is_empty())
     }
 
+    /// Whether its arguments and result are described by schemas: for MCP, OpenAPI and the
+    /// TypeScript declarations of its RPC methods.
+    pub fn has_schemas(&self) -> bool {
+        self.mcp.is_some() || !self.http.is_empty() || self.rpc.is_some()
+    }
+
     pub fn rpc_name(&self) -> String {
         self.rpc
             .as_ref()

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
+use crate::error::ErrorData;
 use crate::jsonrpc::{Request, Response};
 
 /// Carries one JSON-RPC payload to a service's `/_rpc` endpoint and brings back the answer.
@@ -84,20 +85,43 @@ impl<T: Transport> RpcClient<T> {
             Error::bad_request(format!("encoding params of `{method}`: {error}"))
         })?;
         let answer = self.transport.send(payload).await?;
-        let answer: Response = serde_json::from_slice(&answer).map_err(|error| {
-            Error::upstream(format!(
-                "`{method}` answered with invalid JSON-RPC: {error}"
-            ))
-        })?;
-        if let Some(error) = answer.error {
+        let result = decode_answer(method, &answer)?;
+        R::deserialize(result).map_err(|error| {
+            Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
+        })
+    }
+}
+
+/// The result of one call from what `/_rpc` answered: a JSON-RPC response, or the problem
+/// document of an error answered before the endpoint ran (a middleware's 401, a 413); either
+/// error comes back as the same [`Error`] kind, message and field.
+pub fn decode_answer(method: &str, answer: &[u8]) -> Result<Value, Error> {
+    if let Ok(response) = serde_json::from_slice::<Response>(answer) {
+        if let Some(error) = response.error {
             return Err(Error::from_jsonrpc(
                 error.code,
                 error.message,
                 error.data.as_ref(),
             ));
         }
-        R::deserialize(answer.result.unwrap_or(Value::Null)).map_err(|error| {
-            Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
-        })
+        if let Some(result) = response.result {
+            return Ok(result);
+        }
+        if response.id != Value::Null {
+            return Ok(Value::Null);
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct ProblemAnswer {
+        detail: String,
+        #[serde(flatten)]
+        data: ErrorData,
+    }
+    match serde_json::from_slice::<ProblemAnswer>(answer) {
+        Ok(problem) => Err(Error::from_wire(problem.detail, problem.data)),
+        Err(_) => Err(Error::upstream(format!(
+            "`{method}` answered with neither JSON-RPC nor a problem document: {}",
+            String::from_utf8_lossy(&answer[..answer.len().min(200)])
+        ))),
     }
 }

@@ -31,6 +31,7 @@ pub mod middleware;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod name;
+pub mod native_rpc;
 mod openapi;
 pub mod queue;
 pub mod random;
@@ -44,6 +45,7 @@ pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_values;
+mod typescript;
 pub mod upstream;
 mod wire;
 pub mod worker;

@@ -90,6 +90,42 @@ impl<S: Service> TestClient<S> {
         RpcClient::new(&transport).call(method, &params).await
     }
 
+    /// Calls an `#[rpc]` method as a JavaScript worker does over native Workers RPC:
+    /// `env.ITEMS.get_item(params, options)`, by its Rust name, with `params` and `options` as
+    /// the JavaScript values (`Value::Null` for an argument not passed). The result is the value
+    /// the caller gets; an error is the message of the `Error` it catches.
+    pub async fn native_rpc(
+        &self,
+        name: &str,
+        params: Value,
+        options: Value,
+    ) -> Result<Value, String> {
+        let description = S::description();
+        let Some(rpc) = description
+            .rpc
+            .iter()
+            .find(|rpc| description.methods[rpc.method].name == name)
+        else {
+            return Err(format!("TypeError: no native RPC method `{name}`"));
+        };
+        let text = |value: &Value| (!value.is_null()).then(|| value.to_string());
+        let outcome = async {
+            let call = crate::native_rpc::request(
+                rpc.name,
+                text(&params).as_deref(),
+                text(&options).as_deref(),
+            )?;
+            let mut context = Context::from_headers(Interface::Http, call.headers);
+            context.extensions_mut().extend(self.extensions.clone());
+            context.share_service(self.service.clone());
+            let stack = self.service.middleware();
+            crate::native_rpc::call(&*self.service, &stack, context, rpc.name, call.body).await
+        };
+        outcome
+            .await
+            .map_err(|error| crate::native_rpc::error_message(&error))
+    }
+
     /// Posts any JSON (a request, a batch, garbage) to `/_rpc`.
     pub async fn rpc_raw(&self, payload: &[u8]) -> TestResponse {
         self.post(crate::wire::RPC_PATH)
@@ -396,6 +432,24 @@ const END: &str = "<!-- interfaces:end -->";
 /// Checks that the README at `path` lists exactly the service's interfaces between
 /// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`; with `DOTDO_BLESS=1` in the
 /// environment it rewrites that section instead. Call it from a test of each service.
+/// Fails when the TypeScript declarations of the service's native RPC methods at `path`
+/// (`ServiceDescription::typescript`) differ from what the code generates; `DOTDO_BLESS=1`
+/// writes them instead.
+pub fn check_typescript<S: Service>(path: &str) {
+    let generated = S::description().typescript();
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    if current == generated {
+        return;
+    }
+    if std::env::var_os("DOTDO_BLESS").is_some() {
+        std::fs::write(path, generated).unwrap_or_else(|error| panic!("{path}: {error}"));
+        return;
+    }
+    panic!(
+        "{path} declares other RPC methods or types than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}"
+    );
+}
+
 pub fn check_readme<S: Service>(path: &str) {
     let readme = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
     let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {

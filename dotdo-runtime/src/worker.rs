@@ -471,12 +471,10 @@ pub mod glue {
         // The method as sent, extension methods (`QUERY`…) included.
         let method =
             http::Method::from_bytes(request.method().as_bytes()).unwrap_or(http::Method::GET);
-        let service = match S::from_env(&env) {
-            Ok(service) => std::rc::Rc::new(service),
+        let service = match shared_service::<S>(&env, &mut context) {
+            Ok(service) => service,
             Err(error) => return crate::wire::error_response(&error, &context),
         };
-        // Shared with the call, so an MCP answer streamed after the handler returned keeps it.
-        context.share_service(service.clone());
         let stack = service.middleware();
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
             Vec::new()
@@ -489,6 +487,87 @@ pub mod glue {
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         crate::dispatch::serve_through(&*service, &stack, context, Incoming { method, uri, body })
             .await
+    }
+
+    /// The service built from the worker's bindings, shared with the call, so an MCP answer
+    /// streamed after the handler returned keeps it.
+    fn shared_service<S: Service + FromEnv>(
+        env: &Env,
+        context: &mut Context,
+    ) -> Result<std::rc::Rc<S>, Error> {
+        let service = std::rc::Rc::new(S::from_env(env)?);
+        context.share_service(service.clone());
+        Ok(service)
+    }
+
+    /// A native Workers RPC call of the `#[rpc]` method `method`, as a JavaScript worker makes
+    /// it over a service binding: `await env.ITEMS.get_item({ id: "42" }, { authorization })`.
+    /// It is served as the same call to `/_rpc` would be, through the service's middleware,
+    /// so the same credentials and access rules apply. The result arrives as a JavaScript
+    /// value; an error as an `Error` whose message carries the kind, field and message
+    /// ([`crate::native_rpc::error_message`]): Workers RPC keeps only an error's message.
+    pub fn rpc<S: Service + FromEnv>(
+        method: &'static str,
+        params: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        settled(false, async move {
+            match native_rpc::<S>(method, &params, &options).await {
+                Ok(result) => Ok(result),
+                Err(error) => {
+                    let message = crate::native_rpc::error_message(&error);
+                    Err(js_sys::Error::new(&message).into())
+                }
+            }
+        })
+    }
+
+    async fn native_rpc<S: Service + FromEnv>(
+        method: &'static str,
+        params: &JsValue,
+        options: &JsValue,
+    ) -> Result<JsValue, Error> {
+        let params = json_text(params, "arguments")?;
+        let options = json_text(options, "options")?;
+        let call = crate::native_rpc::request(method, params.as_deref(), options.as_deref())?;
+        let env = worker_env::get();
+        let mut context = Context::from_headers(Interface::Http, call.headers);
+        context.set_env(env.clone());
+        let service = shared_service::<S>(&env, &mut context)?;
+        let stack = service.middleware();
+        let result = crate::native_rpc::call(&*service, &stack, context, method, call.body).await?;
+        let text = serde_json::to_string(&result)
+            .map_err(|error| Error::internal(format!("encoding the result: {error}")))?;
+        js_sys::JSON::parse(&text)
+            .map_err(|_| Error::internal("the result is not JSON JavaScript reads"))
+    }
+
+    /// The JSON of a value a caller passed, `None` for `undefined`; one crossing.
+    fn json_text(value: &JsValue, what: &str) -> Result<Option<String>, Error> {
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|text| text.as_string())
+            .map(Some)
+            .ok_or_else(|| Error::bad_request(format!("the {what} cannot be sent as JSON")))
+    }
+
+    /// The `env` of the worker, as `cloudflare:workers` exports it: worker-build hands an RPC
+    /// method only its arguments, not the entrypoint's `this.env`.
+    mod worker_env {
+        use ::worker::wasm_bindgen::{self, prelude::wasm_bindgen};
+
+        #[wasm_bindgen(module = "cloudflare:workers")]
+        extern "C" {
+            #[wasm_bindgen(thread_local_v2, js_name = env)]
+            static ENV: ::worker::Env;
+        }
+
+        pub fn get() -> ::worker::Env {
+            ENV.with(Clone::clone)
+        }
     }
 
     /// The body, refused (413) by its declared length before reading or as soon as the bytes

@@ -293,3 +293,98 @@ mod bad_input {
         });
     }
 }
+
+/// Native Workers RPC (`env.ITEMS.get_item({ id })` from a JavaScript worker) is served as the
+/// same JSON-RPC call, so it answers the same and refuses the same.
+mod native {
+    use super::*;
+
+    #[test]
+    fn a_call_answers_the_methods_result_as_a_javascript_value() {
+        block_on(async {
+            let item = client()
+                .native_rpc("get_item", json!({"id": "w1"}), Value::Null)
+                .await
+                .unwrap();
+            assert_eq!(item, serde_json::to_value(widget()).unwrap());
+            // No arguments passed: an empty object.
+            assert_eq!(
+                client()
+                    .native_rpc("broken", Value::Null, Value::Null)
+                    .await
+                    .unwrap_err(),
+                "internal: internal server error"
+            );
+        });
+    }
+
+    #[test]
+    fn methods_are_named_as_in_rust_even_when_json_rpc_renames_them() {
+        block_on(async {
+            let item = client()
+                .native_rpc("update_item", json!({"id": "w1", "price": 1}), Value::Null)
+                .await
+                .unwrap();
+            assert_eq!(item["price"], 1);
+            let unknown = client()
+                .native_rpc("items.update", json!({"id": "w1", "price": 1}), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(unknown.contains("no native RPC method"), "{unknown}");
+        });
+    }
+
+    #[test]
+    fn errors_carry_kind_field_and_message() {
+        block_on(async {
+            let missing = client()
+                .native_rpc("get_item", json!({"id": "nope"}), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(missing.starts_with("not_found: "), "{missing}");
+            let invalid = client()
+                .native_rpc("double", json!({"n": "two"}), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(invalid.starts_with("invalid_field (n): "), "{invalid}");
+            let unknown_argument = client()
+                .native_rpc("double", json!({"n": 2, "m": 3}), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(unknown_argument.contains("(m)"), "{unknown_argument}");
+            let positional = client()
+                .native_rpc("double", json!([2]), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(positional.starts_with("bad_request: "), "{positional}");
+            let bad_options = client()
+                .native_rpc("double", json!({"n": 2}), json!({"headers": {"x": 1}}))
+                .await
+                .unwrap_err();
+            assert!(
+                bad_options.starts_with("bad_request: the options are"),
+                "{bad_options}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_caller_without_a_principal_is_refused_as_on_rpc() {
+        block_on(async {
+            let anonymous = TestClient::new(Items::with_items([widget()]));
+            let refused = anonymous
+                .native_rpc("get_item", json!({"id": "w1"}), Value::Null)
+                .await
+                .unwrap_err();
+            assert!(refused.starts_with("unauthorized: "), "{refused}");
+            let ok: u64 = serde_json::from_value(
+                client()
+                    .native_rpc("double", json!({"n": 21}), Value::Null)
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(ok, 42);
+        });
+    }
+}

@@ -148,10 +148,13 @@ async function startDevOnce({
   throw new Error(`wrangler dev was not ready in ${timeoutMs / 1000} s:\n${output.slice(-8000)}`);
 }
 
-/** The e2e fixture and the worker that calls it over a service binding, with local D1. */
+/**
+ * The e2e fixture and the workers that call it over service bindings (a Rust one with the typed
+ * client, a TypeScript one over native Workers RPC), with local D1.
+ */
 export const startFixture = () =>
   startDev({
-    configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml"],
+    configs: ["tests/e2e/fixture/wrangler.toml", "tests/e2e/caller/wrangler.toml", "tests/e2e/js-caller/wrangler.toml"],
     migrations: [{ database: "dotdo-e2e", config: "tests/e2e/fixture/wrangler.toml" }],
     readyPath: "/state",
   });

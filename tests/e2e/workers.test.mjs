@@ -5,15 +5,19 @@
 // Run: scripts/test.sh (or `node --test tests/e2e/` after scripts/setup.sh and `source scripts/env.sh`).
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { EventSource } from "eventsource";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startFixture, validOpenApi } from "./harness.mjs";
+import { eventually, root, startFixture, validOpenApi } from "./harness.mjs";
 
 let dev;
 let base;
@@ -379,6 +383,71 @@ describe("JSON-RPC", () => {
     ]);
     assert.equal(answers[0].result.name, "lamp");
     assert.equal(answers[1].error.data.kind, "not_found");
+  });
+});
+
+describe("native Workers RPC from a TypeScript worker", () => {
+  const drive = async (action, query = "") => {
+    const response = await fetch(`${base}/drive-js/${action}${query}`, { method: "POST" });
+    assert.equal(response.status, 200, await response.clone().text());
+    return response.json();
+  };
+
+  test("the generated declarations type the caller: tsc accepts it and refuses a wrong argument", () => {
+    const tsc = (project) =>
+      spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", project], { cwd: root, encoding: "utf8" });
+    const checked = tsc("tests/e2e/js-caller/tsconfig.json");
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    // The same caller with a misspelt argument does not compile: the types are really checked.
+    const dir = mkdtempSync(join(tmpdir(), "dotdo-tsc-"));
+    const source = readFileSync(join(root, "tests/e2e/js-caller/src/index.ts"), "utf8")
+      .replace('get_item({ id: "native-1" }, auth)', 'get_item({ idd: "native-1" }, auth)')
+      .replace("../../fixture/fixture", join(root, "tests/e2e/fixture/fixture"));
+    writeFileSync(join(dir, "index.ts"), source);
+    const config = JSON.parse(readFileSync(join(root, "tests/e2e/js-caller/tsconfig.json"), "utf8"));
+    config.compilerOptions.typeRoots = [join(root, "node_modules", "@cloudflare")];
+    config.compilerOptions.types = ["workers-types"];
+    config.include = ["index.ts"];
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
+    const refused = tsc(join(dir, "tsconfig.json"));
+    rmSync(dir, { recursive: true, force: true });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stdout, /'idd' does not exist/);
+  });
+
+  test("a TypeScript worker calls the Rust service's methods natively; errors arrive as Errors saying kind and field", async () => {
+    const report = await drive("native-check");
+    assert.deepEqual(report.created, { id: "native-1", name: "made natively", price: 9 });
+    assert.deepEqual(report.fetched, report.created);
+    assert.ok(report.listed_ids.includes("native-1"));
+    assert.equal(report.missing, "not_found: no item `no-such-item`");
+    assert.equal(report.invalid, "invalid_field (name): name must not be empty");
+    assert.match(report.wrong_type, /^invalid_field \(id\): /);
+    // The same access rules as /_rpc: no credentials, or a wrong key, is refused.
+    assert.match(report.unauthorized, /^unauthorized: /);
+    assert.match(report.bad_key, /^unauthorized: /);
+    assert.equal(report.deleted, null);
+    assert.equal(report.caught_type, "Error");
+    await problem(await fetch(`${base}/items/native-1`), 404);
+  });
+
+  test("native RPC against JSON-RPC over the same binding (calls/s, printed)", async () => {
+    const calls = 200;
+    const rates = { native: [], jsonrpc: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const mode of round % 2 ? ["jsonrpc", "native"] : ["native", "jsonrpc"]) {
+        const started = performance.now();
+        const report = await drive("native-bench", `?mode=${mode}&n=${calls}`);
+        assert.deepEqual(report, { mode, calls });
+        rates[mode].push(calls / ((performance.now() - started) / 1000));
+      }
+    }
+    const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const native = median(rates.native);
+    const jsonrpc = median(rates.jsonrpc);
+    console.log(
+      `native RPC ${native.toFixed(0)} calls/s, JSON-RPC over fetch ${jsonrpc.toFixed(0)} calls/s, ratio ${(native / jsonrpc).toFixed(2)} (median of 3 rounds of ${calls} sequential get_item calls)`,
+    );
   });
 });
 

@@ -56,7 +56,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         let returns_unit = method.returns_unit();
         let takes_context = method.args.iter().any(|arg| arg.is_context);
         let invoker = super::invoker_ident(method);
-        let schemas = if method.mcp.is_some() || !method.http.is_empty() {
+        let schemas = if method.has_schemas() {
             let input = super::input_schema_ident(method);
             let result = super::result_schema_ident(method);
             quote! {

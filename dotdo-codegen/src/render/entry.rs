@@ -1,5 +1,6 @@
 //! The workers-rs entrypoint, on wasm32: the exports `fetch`, `queue`, `scheduled` and `email` that
-//! worker-build's shim wires to the Workers runtime. Each is one call into the runtime's glue.
+//! worker-build's shim wires to the Workers runtime, and one per `#[rpc]` method for native Workers
+//! RPC. Each is one call into the runtime's glue.
 //!
 //! A crate that other workers depend on for its typed client and producer puts the entrypoint
 //! behind a feature of its own (`#[dotdo::service(entry = "worker")]`); dependents turn that
@@ -63,6 +64,26 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
             quote! { #sys::Context },
         )
     });
+    // Each `#[rpc]` method is also a method of the worker's entrypoint, under its Rust name
+    // (always a JavaScript identifier; `#[rpc(name = "…")]` renames the JSON-RPC method only):
+    // worker-build puts every other export of the module on the entrypoint for Workers RPC.
+    let native_rpc = service
+        .exposed()
+        .filter(|method| method.rpc.is_some())
+        .map(|method| {
+            let js_name = crate::model::unraw(&method.ident);
+            let export = quote::format_ident!("__dotdo_native_rpc_{}", js_name);
+            let wire_name = method.rpc_name();
+            quote! {
+                #[wasm_bindgen(js_name = #js_name)]
+                pub fn #export(
+                    params: wasm_bindgen::JsValue,
+                    options: wasm_bindgen::JsValue,
+                ) -> #krate::__private::js_sys::Promise {
+                    #krate::worker::glue::rpc::<#self_ty>(#wire_name, params, options)
+                }
+            }
+        });
     quote! {
         #[cfg(#condition)]
         const _: () = {
@@ -73,6 +94,7 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
             #queue
             #scheduled
             #email
+            #(#native_rpc)*
         };
     }
 }

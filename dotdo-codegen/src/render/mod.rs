@@ -17,10 +17,11 @@ pub fn render(service: &ServiceModel) -> TokenStream {
     let invokers = service
         .exposed()
         .map(|method| invoke::render_invoker(service, method));
-    // Schemas for what is documented: tools' input, routes' arguments and results (OpenAPI).
+    // Schemas for what is documented: tools' input, routes' arguments and results (OpenAPI),
+    // RPC methods' arguments and results (TypeScript declarations).
     let schemas = service
         .exposed()
-        .filter(|method| method.mcp.is_some() || !method.http.is_empty())
+        .filter(|method| method.has_schemas())
         .map(|method| describe::render_schemas(service, method));
     let description = describe::render_service_impl(service);
     let client = client::render_client(service);

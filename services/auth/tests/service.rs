@@ -484,3 +484,9 @@ fn guessed_keys_cost_no_database_writes_and_busy_keys_few() {
         );
     });
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<Auth>(concat!(env!("CARGO_MANIFEST_DIR"), "/auth.d.ts"));
+}

@@ -655,3 +655,9 @@ fn a_bulk_message_is_applied_all_or_nothing() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<DbService>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<DbService>(concat!(env!("CARGO_MANIFEST_DIR"), "/db.d.ts"));
+}

@@ -401,3 +401,9 @@ fn inbound_email_is_kept_once_per_message_id() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Mail>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<Mail>(concat!(env!("CARGO_MANIFEST_DIR"), "/email.d.ts"));
+}

@@ -415,3 +415,9 @@ fn mcp_and_rpc_list_and_read_jobs() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Jobs>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<Jobs>(concat!(env!("CARGO_MANIFEST_DIR"), "/queue.d.ts"));
+}

@@ -363,3 +363,12 @@ fn mcp_lists_and_creates_schedules() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Scheduler>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<Scheduler>(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schedule.d.ts"
+    ));
+}

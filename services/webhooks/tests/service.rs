@@ -495,3 +495,12 @@ fn mcp_lists_deliveries_and_subscriptions() {
 fn the_readme_lists_every_interface() {
     dotdo::testing::check_readme::<Webhooks>(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 }
+
+/// What a TypeScript worker calling this service over native Workers RPC is typed by.
+#[test]
+fn the_typescript_declarations_are_current() {
+    dotdo::testing::check_typescript::<Webhooks>(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/webhooks.d.ts"
+    ));
+}

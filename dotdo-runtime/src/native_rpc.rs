@@ -1,0 +1,201 @@
+//! Native Workers RPC: each `#[rpc]` method is also a method of the worker's entrypoint, which a
+//! JavaScript worker calls over a service binding (`await env.ITEMS.get_item({ id: "42" })`).
+//! A call is served as the same call to `/_rpc` would be, through the service's middleware, so
+//! one set of credentials and access rules covers both; only the JavaScript conversions (in
+//! `worker::glue::rpc`) differ.
+
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::describe::Service;
+use crate::middleware::Stack;
+use crate::wire::{Body, Incoming, RPC_PATH};
+use crate::{Context, Error, ErrorKind};
+
+/// The second argument of a native call: who is calling, as the HTTP request would say it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    /// An `Authorization` header value (`"Bearer sk_…"`).
+    #[serde(default)]
+    authorization: Option<String>,
+    /// Further request headers, as the service's middleware reads them (a signed principal, a
+    /// request id).
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+}
+
+/// A native call as the `/_rpc` request that serves it.
+#[derive(Debug)]
+pub struct NativeCall {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// The request for a call of `method` with `params` (the JSON of its one argument, an object
+/// of named arguments; `None` when the caller passed none) and `options` (the JSON of its
+/// second, or `None`).
+pub fn request(
+    method: &str,
+    params: Option<&str>,
+    options: Option<&str>,
+) -> Result<NativeCall, Error> {
+    let params = params.unwrap_or("{}");
+    let params: Box<RawValue> = serde_json::from_str(params)
+        .map_err(|error| Error::bad_request(format!("the arguments are not JSON: {error}")))?;
+    if !params.get().trim_start().starts_with('{') {
+        return Err(Error::bad_request(format!(
+            "`{method}` takes one object of named arguments, such as {{ id: \"42\" }}"
+        )));
+    }
+    let options: Options = match options {
+        None | Some("null") => Options::default(),
+        Some(text) => serde_json::from_str(text).map_err(|error| {
+            Error::bad_request(format!(
+                "the options are {{ authorization?: string, headers?: {{ [name]: string }} }}: {error}"
+            ))
+        })?,
+    };
+    let mut headers = HeaderMap::with_capacity(options.headers.len() + 2);
+    for (name, value) in &options.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::bad_request(format!("`{name}` is not a header name")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::bad_request(format!("the value of `{name}` is not a header value"))
+        })?;
+        headers.append(name, value);
+    }
+    if let Some(authorization) = &options.authorization {
+        let value = HeaderValue::from_str(authorization)
+            .map_err(|_| Error::bad_request("`authorization` is not a header value"))?;
+        headers.insert(AUTHORIZATION, value);
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = serde_json::to_vec(&serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": method,
+        "params": params,
+    }))
+    .map_err(|error| Error::internal(format!("encoding the call: {error}")))?;
+    Ok(NativeCall { headers, body })
+}
+
+/// Serves `body` (from [`request`]) as `/_rpc` would, through `stack`, and decodes its answer.
+pub async fn call<S: Service>(
+    service: &S,
+    stack: &Stack,
+    context: Context,
+    method: &str,
+    body: Vec<u8>,
+) -> Result<Value, Error> {
+    if let Some(limit) = stack.body_limit()
+        && body.len() > limit
+    {
+        return Err(Error::new(
+            ErrorKind::PayloadTooLarge,
+            format!("the arguments are over the limit of {limit} bytes"),
+        ));
+    }
+    let incoming = Incoming {
+        method: http::Method::POST,
+        uri: http::Uri::from_static(RPC_PATH),
+        body,
+    };
+    let response = crate::dispatch::serve_through(service, stack, context, incoming).await;
+    let Body::Bytes(answer) = response.into_body() else {
+        return Err(Error::internal("`/_rpc` answered with a stream"));
+    };
+    crate::client::decode_answer(method, &answer)
+}
+
+/// The message of the JavaScript `Error` a failed call throws. Workers RPC carries an error's
+/// message and type across, not its own properties, so the message says it all, in a form a
+/// caller can match: `not_found: no item 42`, or `invalid_field (name): must not be empty`.
+pub fn error_message(error: &Error) -> String {
+    match error.field() {
+        Some(field) => format!(
+            "{} ({field}): {}",
+            error.kind().as_str(),
+            error.public_message()
+        ),
+        None => format!("{}: {}", error.kind().as_str(), error.public_message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_becomes_the_json_rpc_request_with_the_callers_headers() {
+        let call = request(
+            "get_item",
+            Some(r#"{"id":"42"}"#),
+            Some(r#"{"authorization":"Bearer sk_1","headers":{"x-request-id":"abc"}}"#),
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(&call.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": {"id": "42"}})
+        );
+        assert_eq!(call.headers["authorization"], "Bearer sk_1");
+        assert_eq!(call.headers["x-request-id"], "abc");
+        assert_eq!(call.headers["content-type"], "application/json");
+    }
+
+    #[test]
+    fn no_arguments_are_an_empty_object_and_no_options_no_credentials() {
+        let call = request("ping", None, None).unwrap();
+        let body: Value = serde_json::from_slice(&call.body).unwrap();
+        assert_eq!(body["params"], serde_json::json!({}));
+        assert!(call.headers.get("authorization").is_none());
+    }
+
+    #[test]
+    fn bad_arguments_and_options_say_what_is_wrong() {
+        let positional = request("get_item", Some(r#"["42"]"#), None).unwrap_err();
+        assert_eq!(positional.kind(), ErrorKind::BadRequest);
+        assert!(
+            positional
+                .message()
+                .contains("one object of named arguments"),
+            "{positional}"
+        );
+        let unknown = request("get_item", None, Some(r#"{"token":"x"}"#)).unwrap_err();
+        assert!(
+            unknown.message().contains("unknown field `token`"),
+            "{unknown}"
+        );
+        let bad_name = request("get_item", None, Some(r#"{"headers":{"a b":"x"}}"#)).unwrap_err();
+        assert!(
+            bad_name.message().contains("`a b` is not a header name"),
+            "{bad_name}"
+        );
+        let bad_value = request("get_item", None, Some(r#"{"authorization":"a\nb"}"#)).unwrap_err();
+        assert!(
+            bad_value.message().contains("`authorization`"),
+            "{bad_value}"
+        );
+    }
+
+    #[test]
+    fn the_error_message_carries_kind_field_and_the_public_message() {
+        assert_eq!(
+            error_message(&Error::not_found("no item `7`")),
+            "not_found: no item `7`"
+        );
+        assert_eq!(
+            error_message(&Error::invalid_field("name", "must not be empty")),
+            "invalid_field (name): must not be empty"
+        );
+        // An internal error's detail stays in the log.
+        let internal = error_message(&Error::internal("db password wrong"));
+        assert!(internal.starts_with("internal: "), "{internal}");
+        assert!(!internal.contains("password"), "{internal}");
+    }
+}
