@@ -3,7 +3,8 @@
 #   1. doc tests;
 #   2. end to end: the workers under `wrangler dev` (workerd) with local D1 and queues, driven by
 #      fetch, the MCP TypeScript SDK, a second worker and a real queue; then `wrangler deploy
-#      --dry-run` for every worker, and the release wasm sizes; each cargo-generate template
+#      --dry-run` for every worker and scripts/deploy.sh --dry-run for staging and production, and
+#      the release wasm sizes; each cargo-generate template
 #      generated into services/, tested, run under `wrangler dev` and dry-run deployed; each
 #      service's OpenAPI document checked by openapi-spec-validator and exercised by schemathesis;
 #   3. the workerd benchmark in its short mode (bench/workerd/run.mjs --quick): dotdo, Hono and

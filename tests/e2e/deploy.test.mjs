@@ -1,14 +1,14 @@
 // Every worker in the repository builds for release and passes `wrangler deploy --dry-run`
-// (bundle and upload checks, no account needed). Then the release wasm sizes are printed beside
-// a hello-world workers-rs worker built with the same profile: a measurement for
-// docs/performance.md, not an assertion.
+// (bundle and upload checks, no account needed), and scripts/deploy.sh runs its dry run for both
+// environments. Then the release wasm sizes are printed beside a hello-world workers-rs worker
+// built with the same profile: a measurement for docs/performance.md, not an assertion.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 
 import { root, runWrangler } from "./harness.mjs";
@@ -52,4 +52,58 @@ test("release wasm sizes (printed for docs/performance.md)", () => {
   console.log(`hello world (workers-rs)  ${kb(hello.raw).padStart(10)}  ${kb(hello.gzip).padStart(10)}`);
   console.log(`e2e fixture (dotdo)       ${kb(fixture.raw).padStart(10)}  ${kb(fixture.gzip).padStart(10)}`);
   console.log(`fixture / hello           ${(fixture.raw / hello.raw).toFixed(2).padStart(9)}x  ${(fixture.gzip / hello.gzip).toFixed(2).padStart(9)}x`);
+});
+
+describe("scripts/deploy.sh", () => {
+  const deploy = (args) =>
+    spawnSync(join(root, "scripts", "deploy.sh"), args, { cwd: root, encoding: "utf8", env: process.env, maxBuffer: 64 << 20 });
+  const order = (output) =>
+    output
+      .split("\n")
+      .find((line) => line.includes("dry run to"))
+      .split(": ")
+      .slice(1)
+      .join(": ")
+      .split(" → ");
+
+  for (const [env, args] of [
+    ["staging", []],
+    ["production", ["--skip-build"]],
+  ]) {
+    test(`--dry-run --env ${env}: every service checked and built, backends before the gateway`, () => {
+      const run = deploy(["--dry-run", "--env", env, ...args]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      const suffix = env === "staging" ? "-staging" : "";
+      const services = order(run.stdout);
+      assert.equal(services.length, 8, run.stdout);
+      assert.equal(services.at(-1), `dotdo-gateway${suffix}`);
+      // Each service after the ones it binds: the queue service after db and email, the hub after all.
+      const at = (name) => services.indexOf(`dotdo-${name}${suffix}`);
+      assert.ok(at("db") < at("queue") && at("email") < at("queue"), services.join(" "));
+      assert.ok(at("queue") < at("schedule") && at("webhooks") < at("mcp"), services.join(" "));
+      assert.match(run.stdout, /dotdo-auth\S*: secrets required JWT_SECRET, GATEWAY_SECRET/);
+      assert.match(run.stdout, /would apply to dotdo-db\S* the migrations it lacks of \d+/);
+      assert.match(run.stdout, /would refuse: services\/db\/wrangler.toml: \[\[env\.\w+\.d1_databases\]\] DB has no database yet/);
+      assert.equal(run.stdout.match(/: ready \(\S+\.wasm, bindings checked by wrangler\)/g)?.length, 8, run.stdout);
+    });
+  }
+
+  test("a real deploy with placeholder database ids changes nothing and says what to do", () => {
+    const run = deploy(["--env", "staging", "--skip-build", "--only", "auth"]);
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /nothing was deployed/);
+    assert.match(run.stderr, /`wrangler d1 create dotdo-auth-staging` and put its id there/);
+  });
+
+  test("bad options are refused with the usage", () => {
+    const wrongEnv = deploy(["--env", "qa"]);
+    assert.notEqual(wrongEnv.status, 0);
+    assert.match(wrongEnv.stderr, /--env is staging or production, not `qa`/);
+    const namespaceAlone = deploy(["--namespace", "tenants"]);
+    assert.match(namespaceAlone.stderr, /--namespace deploys the services named by --only/);
+    const unknown = deploy(["--dry-run", "--only", "nope"]);
+    assert.match(unknown.stderr, /no service nope under services\//);
+    const option = deploy(["--fast"]);
+    assert.match(option.stderr, /unknown option `--fast`[\s\S]*usage: scripts\/deploy.sh/);
+  });
 });

@@ -213,3 +213,142 @@ fn backends_behind_the_gateway_have_no_public_url() {
         );
     }
 }
+
+/// The names each binding of a scope points at, by binding: databases, queues (producers and
+/// consumers with their dead-letter queue) and services. Durable Objects name a class, not a
+/// resource, and stay as they are.
+fn resources(scope: &Table) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let field =
+        |table: &Table, key: &str| table.get(key).and_then(Value::as_str).map(str::to_owned);
+    for db in tables(scope, &["d1_databases"]) {
+        found.push((
+            format!("d1 {}", field(db, "binding").unwrap_or_default()),
+            field(db, "database_name").unwrap_or_default(),
+        ));
+    }
+    for producer in tables(scope, &["queues", "producers"]) {
+        found.push((
+            format!(
+                "producer {}",
+                field(producer, "binding").unwrap_or_default()
+            ),
+            field(producer, "queue").unwrap_or_default(),
+        ));
+    }
+    for (index, consumer) in tables(scope, &["queues", "consumers"])
+        .into_iter()
+        .enumerate()
+    {
+        found.push((
+            format!("consumer {index}"),
+            field(consumer, "queue").unwrap_or_default(),
+        ));
+        if let Some(dlq) = field(consumer, "dead_letter_queue") {
+            found.push((format!("dead letters of consumer {index}"), dlq));
+        }
+    }
+    for service in tables(scope, &["services"]) {
+        found.push((
+            format!("service {}", field(service, "binding").unwrap_or_default()),
+            field(service, "service").unwrap_or_default(),
+        ));
+    }
+    for object in tables(scope, &["durable_objects", "bindings"]) {
+        found.push((
+            format!(
+                "durable object {}",
+                field(object, "name").unwrap_or_default()
+            ),
+            String::new(),
+        ));
+    }
+    found
+}
+
+/// Each platform service deploys to staging and production (scripts/deploy.sh): both
+/// environments bind what local development binds, staging's resources and workers are the same
+/// names with `-staging`, production's are the names themselves, the vars are the same, and the
+/// secrets each requires have a development value in `.dev.vars.example` (none in `[vars]`).
+#[test]
+fn every_service_has_staging_and_production_environments_that_mirror_development() {
+    let mut problems = Vec::new();
+    for path in configs()
+        .into_iter()
+        .filter(|path| path.starts_with(repository().join("services")))
+    {
+        let config = parse(&path);
+        let where_ = path.display().to_string();
+        let name = config
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let example =
+            std::fs::read_to_string(path.with_file_name(".dev.vars.example")).unwrap_or_default();
+        let development: Vec<&str> = example
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
+            .collect();
+        let mut required_by_env = Vec::new();
+        for (env, suffix) in [("staging", "-staging"), ("production", "")] {
+            let Some(scope) = config
+                .get("env")
+                .and_then(|envs| envs.get(env))
+                .and_then(Value::as_table)
+            else {
+                problems.push(format!("{where_}: no [env.{env}]"));
+                continue;
+            };
+            if scope.get("name").and_then(Value::as_str) != Some(&format!("{name}{suffix}")) {
+                problems.push(format!(
+                    "{where_}: [env.{env}] name is not `{name}{suffix}`"
+                ));
+            }
+            let wanted: Vec<(String, String)> = resources(&config)
+                .into_iter()
+                .map(|(binding, resource)| {
+                    let resource = if resource.is_empty() {
+                        resource
+                    } else {
+                        format!("{resource}{suffix}")
+                    };
+                    (binding, resource)
+                })
+                .collect();
+            let found = resources(scope);
+            if found != wanted {
+                problems.push(format!("{where_}: [env.{env}] binds {found:?}, development with `{suffix}` would be {wanted:?}"));
+            }
+            if scope.get("vars") != config.get("vars") {
+                problems.push(format!(
+                    "{where_}: [env.{env}.vars] differ from the top level's"
+                ));
+            }
+            let required: Vec<&str> = scope
+                .get("secrets")
+                .and_then(|secrets| secrets.get("required"))
+                .and_then(Value::as_array)
+                .map(|names| names.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if scope.get("secrets").is_none() {
+                problems.push(format!(
+                    "{where_}: [env.{env}.secrets] required is not declared"
+                ));
+            }
+            for secret in &required {
+                if !development.contains(secret) {
+                    problems.push(format!("{where_}: {secret} is required in {env} but has no value in .dev.vars.example"));
+                }
+            }
+            required_by_env.push(required);
+        }
+        if required_by_env.len() == 2 && required_by_env[0] != required_by_env[1] {
+            problems.push(format!(
+                "{where_}: staging and production require different secrets"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
