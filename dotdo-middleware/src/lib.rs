@@ -37,7 +37,9 @@ pub use body_limit::BodyLimit;
 pub use cors::Cors;
 #[cfg(feature = "rate-limiter")]
 pub use rate_limit::RateLimiter;
-pub use rate_limit::{DurableStore, MemoryStore, RateLimit, RateLimitStore, Window, WindowCount};
+pub use rate_limit::{
+    DurableStore, MemoryStore, Quota, RateLimit, RateLimitStore, Window, WindowCount,
+};
 pub use request_log::RequestLog;
 pub use signature::{DEFAULT_TOLERANCE_SECONDS, WebhookSignature};
 pub use standard::Standard;

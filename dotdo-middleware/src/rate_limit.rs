@@ -337,6 +337,67 @@ pub(crate) async fn count(
     })
 }
 
+/// Where one key stands against its limit after a request was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    /// The count in the current window, this request's weight included.
+    pub count: u32,
+    /// Seconds until the window ends.
+    pub reset: u32,
+}
+
+impl Quota {
+    /// Counts `weight` requests for `key` against `limit` per `window_seconds`: what the
+    /// [`RateLimit`] layer does per client, and what any other keyed limit (a gateway's per
+    /// tenant) uses. A store that fails is an error (503), never an uncounted request.
+    pub async fn count(
+        store: &dyn RateLimitStore,
+        key: &str,
+        limit: u32,
+        window_seconds: u32,
+        weight: u32,
+        now: u64,
+        context: &Context,
+    ) -> Result<Quota, Error> {
+        let window = Window::at(now, window_seconds);
+        let count = count(store, key, window, weight, context).await?;
+        Ok(Quota {
+            limit,
+            count,
+            reset: window.remaining(now),
+        })
+    }
+
+    pub fn exceeded(&self) -> bool {
+        self.count > self.limit
+    }
+
+    /// The 429 to answer when [`exceeded`](Self::exceeded).
+    pub fn error(&self) -> Error {
+        Error::rate_limited(self.reset)
+    }
+
+    /// `X-RateLimit-Limit`, `-Remaining` and `-Reset` on `response`, unless a limit further in
+    /// (a gateway's per tenant) already set a tighter one: the caller sees the limit it meets
+    /// first.
+    pub fn set_headers(&self, response: &mut Response) {
+        let remaining = self.limit.saturating_sub(self.count);
+        let tighter_inside = response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|value| value.to_str().ok()?.parse::<u32>().ok())
+            .is_some_and(|inner| inner < remaining);
+        if tighter_inside {
+            return;
+        }
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
+    }
+}
+
 impl Middleware for RateLimit {
     fn call<'a>(
         &'a self,
@@ -348,27 +409,27 @@ impl Middleware for RateLimit {
             let Some(rule) = self.rule_for(request.uri.path()) else {
                 return next.run(request, context).await;
             };
-            let now = (self.clock)();
-            let window = Window::at(now, rule.window_seconds);
-            let reset = window.remaining(now);
             let key = format!("{}:{}", rule.prefix, client_key(&context));
-            let count = match count(&*self.store, &key, window, calls_in(&request), &context).await
-            {
-                Ok(count) => count,
+            let quota = Quota::count(
+                &*self.store,
+                &key,
+                rule.limit,
+                rule.window_seconds,
+                calls_in(&request),
+                (self.clock)(),
+                &context,
+            )
+            .await;
+            let quota = match quota {
+                Ok(quota) => quota,
                 Err(error) => return error_response(&error, &context),
             };
-            let mut response = if count > rule.limit {
-                error_response(&Error::rate_limited(reset), &context)
+            let mut response = if quota.exceeded() {
+                error_response(&quota.error(), &context)
             } else {
                 next.run(request, context).await
             };
-            let headers = response.headers_mut();
-            headers.insert("x-ratelimit-limit", HeaderValue::from(rule.limit));
-            headers.insert(
-                "x-ratelimit-remaining",
-                HeaderValue::from(rule.limit.saturating_sub(count)),
-            );
-            headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
+            quota.set_headers(&mut response);
             response
         })
     }
@@ -399,6 +460,51 @@ mod tests {
             "an earlier window counts in the current one"
         );
         assert_eq!(count.hit(Window::at(180, 60), 1), 1, "a new window");
+    }
+
+    #[test]
+    fn nested_limits_report_the_tightest() {
+        let mut response = Response::new(dotdo_runtime::http::Body::empty());
+        let tenant = Quota {
+            limit: 3,
+            count: 2,
+            reset: 40,
+        };
+        let everyone = Quota {
+            limit: 600,
+            count: 10,
+            reset: 50,
+        };
+        tenant.set_headers(&mut response);
+        everyone.set_headers(&mut response);
+        let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(
+            (
+                header("x-ratelimit-limit"),
+                header("x-ratelimit-remaining"),
+                header("x-ratelimit-reset")
+            ),
+            ("3".into(), "1".into(), "40".into())
+        );
+        // A looser inner limit gives way to the tighter outer one.
+        let mut response = Response::new(dotdo_runtime::http::Body::empty());
+        everyone.set_headers(&mut response);
+        Quota {
+            limit: 5,
+            count: 5,
+            reset: 9,
+        }
+        .set_headers(&mut response);
+        assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
+        assert!(
+            !tenant.exceeded()
+                && Quota {
+                    limit: 5,
+                    count: 6,
+                    reset: 9
+                }
+                .exceeded()
+        );
     }
 
     fn incoming(path: &str, body: &str) -> Incoming {

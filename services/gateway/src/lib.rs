@@ -12,8 +12,8 @@ use dotdo::config::Config;
 use dotdo::http::{Incoming, Response, error_response, html_escape};
 use dotdo::mcp::{FORWARDED_HOST_HEADER, FORWARDED_PREFIX_HEADER};
 use dotdo::middleware::{
-    Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, RateLimit, RateLimitStore,
-    Standard, sign_forwarded,
+    Authenticate, Cors, DurableStore, GATEWAY_HEADER, PRINCIPAL_HEADER, Quota, RateLimit,
+    RateLimitStore, Standard, sign_forwarded,
 };
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
@@ -46,6 +46,10 @@ impl Backend for Binding {
                 self.timeout_ms,
             )));
             let answer = match select(call, timeout).await {
+                // A dispatch namespace without the script named answers so.
+                Either::Left((Err(error), _)) if error.to_string().contains("Worker not found") => {
+                    return Err(Error::not_found("no such worker"));
+                }
                 Either::Left((answer, _)) => answer.map_err(failed)?,
                 Either::Right(_) => {
                     return Err(Error::upstream(format!(
@@ -60,22 +64,115 @@ impl Backend for Binding {
 }
 
 /// Where a prefix (or host) goes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Route {
     /// `/db`: requests under it go to `backend`.
     pub prefix: String,
     /// When set, only requests for this `Host`.
     #[serde(default)]
     pub host: Option<String>,
+    /// The service binding; for a tenant route, the dispatch namespace binding (or, locally, the
+    /// tenants' service bindings listed in the var `TENANT_BINDINGS_<backend>`).
     pub backend: String,
     /// Whether the backend sees the path without the prefix (default: yes).
     #[serde(default = "yes")]
     pub strip: bool,
+    /// Who may come through: `public` (the default; rate limited like everything), `internal`
+    /// (admins only) or `tenant` (a tenant's own worker).
+    #[serde(default)]
+    pub tier: Tier,
+    /// For a tenant route: the tenant is the host's first label when the host ends with this
+    /// (`".tenants.example.com"`); without it, the first path segment after the prefix.
+    #[serde(default)]
+    pub tenant_host: Option<String>,
+    /// For a tenant route: at most this many requests per tenant per window.
+    #[serde(default)]
+    pub tenant_limit: Option<Limit>,
+}
+
+impl Route {
+    /// A public route of `prefix` to `backend`, prefix stripped.
+    pub fn to(prefix: &str, backend: &str) -> Self {
+        Route {
+            prefix: prefix.into(),
+            backend: backend.into(),
+            strip: true,
+            ..Route::default()
+        }
+    }
+}
+
+/// The three tiers of the platform: services anyone may call (rate limited), services for
+/// admins only, and tenants' workers in a dispatch namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    #[default]
+    Public,
+    Internal,
+    Tenant,
+}
+
+/// A request limit per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limit {
+    pub requests: u32,
+    pub window_seconds: u32,
 }
 
 fn yes() -> bool {
     true
 }
+
+/// The tenants behind a tenant route: a Workers for Platforms dispatch namespace when deployed
+/// ([`DispatchNamespace`]), service bindings to each tenant's worker under `wrangler dev`,
+/// which has no namespaces ([`TenantWorkers`]).
+pub trait Tenants {
+    /// Tenant `name`'s worker; `None` when there is no such tenant.
+    fn worker(&self, name: &str) -> Option<Rc<dyn Backend>>;
+}
+
+/// Tenants known by name, each with its worker: service bindings in local development, or
+/// services in this process in tests.
+#[derive(Default)]
+pub struct TenantWorkers(pub BTreeMap<String, Rc<dyn Backend>>);
+
+impl Tenants for TenantWorkers {
+    fn worker(&self, name: &str) -> Option<Rc<dyn Backend>> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// The tenants of a dispatch namespace: every name is asked of it, and one it does not have
+/// answers 404.
+pub struct DispatchNamespace {
+    dispatcher: worker::DynamicDispatcher,
+}
+
+impl Tenants for DispatchNamespace {
+    fn worker(&self, name: &str) -> Option<Rc<dyn Backend>> {
+        let fetcher = self.dispatcher.get(name).ok()?;
+        Some(Rc::new(Binding {
+            fetcher,
+            timeout_ms: 10_000,
+        }))
+    }
+}
+
+/// A tenant's name as a path segment or host label: lowercase letters, digits and inner
+/// hyphens, at most 63 characters (a DNS label, and a valid script name).
+pub fn is_tenant_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The header a tenant's worker learns its tenant from.
+pub const TENANT_HEADER: &str = "x-dotdo-tenant";
 
 pub struct Gateway {
     routes: Rc<Vec<Route>>,
@@ -83,6 +180,8 @@ pub struct Gateway {
     /// Per backend, the secret that signs the principals forwarded to it: one backend's secret
     /// lets it pose as nobody to the others.
     backend_secrets: Rc<BTreeMap<String, String>>,
+    /// Per tenant route's backend, its tenants.
+    tenants: Rc<BTreeMap<String, Rc<dyn Tenants>>>,
     authenticate: Rc<dyn Fn() -> Authenticate>,
     limits: Rc<dyn RateLimitStore>,
 }
@@ -94,7 +193,19 @@ impl FromEnv for Gateway {
             .map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
         let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
         let mut backend_secrets = BTreeMap::new();
+        let mut tenants: BTreeMap<String, Rc<dyn Tenants>> = BTreeMap::new();
         for route in &routes {
+            if route.tier == Tier::Tenant {
+                // A tenant route without its namespace or local bindings answers 503.
+                if let Some(found) = tenants_from_env(env, &config, &route.backend)? {
+                    tenants.insert(route.backend.clone(), found);
+                    backend_secrets.insert(
+                        route.backend.clone(),
+                        config.secret(&backend_secret_name(&route.backend))?,
+                    );
+                }
+                continue;
+            }
             // A binding that is not configured stays out: its routes answer 503.
             if let Ok(fetcher) = env.service(&route.backend) {
                 backends.insert(
@@ -119,6 +230,7 @@ impl FromEnv for Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
             backend_secrets: Rc::new(backend_secrets),
+            tenants: Rc::new(tenants),
             authenticate: Rc::new(move || {
                 let verifier = || {
                     dotdo_auth::RemoteVerifier::new(
@@ -138,6 +250,37 @@ impl FromEnv for Gateway {
             limits,
         })
     }
+}
+
+/// The tenants of the tenant route to `backend`: its dispatch namespace when one is bound under
+/// that name, else (under `wrangler dev`) the service bindings the var
+/// `TENANT_BINDINGS_<backend>` lists (`{"acme": "TENANT_ACME"}`), else none.
+fn tenants_from_env(
+    env: &Env,
+    config: &Config,
+    backend: &str,
+) -> dotdo::Result<Option<Rc<dyn Tenants>>> {
+    if let Ok(dispatcher) = env.dynamic_dispatcher(backend) {
+        return Ok(Some(Rc::new(DispatchNamespace { dispatcher })));
+    }
+    let var = format!("TENANT_BINDINGS_{backend}");
+    let Some(listed) = config.optional_var(&var) else {
+        return Ok(None);
+    };
+    let listed: BTreeMap<String, String> = serde_json::from_str(&listed)
+        .map_err(|error| Error::internal(format!("{var}: {error}")))?;
+    let mut workers: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
+    for (tenant, binding) in listed {
+        let fetcher = env.service(&binding).map_err(binding_error)?;
+        workers.insert(
+            tenant,
+            Rc::new(Binding {
+                fetcher,
+                timeout_ms: 10_000,
+            }),
+        );
+    }
+    Ok(Some(Rc::new(TenantWorkers(workers))))
 }
 
 /// Failed authentications one client IP may make per window before it gets 429.
@@ -163,9 +306,18 @@ impl Gateway {
             routes: Rc::new(routes),
             backends: Rc::new(backends),
             backend_secrets: Rc::new(backend_secrets),
+            tenants: Rc::new(BTreeMap::new()),
             authenticate,
             limits,
         }
+    }
+
+    /// The tenants of the tenant route to `backend`, and the secret their forwarded principals
+    /// are signed with: for tests.
+    pub fn with_tenants(mut self, backend: &str, tenants: Rc<dyn Tenants>, secret: &str) -> Self {
+        Rc::make_mut(&mut self.tenants).insert(backend.to_owned(), tenants);
+        Rc::make_mut(&mut self.backend_secrets).insert(backend.to_owned(), secret.to_owned());
+        self
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -180,6 +332,8 @@ impl Gateway {
                 routes: self.routes.clone(),
                 backends: self.backends.clone(),
                 secrets: self.backend_secrets.clone(),
+                tenants: self.tenants.clone(),
+                limits: self.limits.clone(),
             })
     }
 }
@@ -190,6 +344,8 @@ struct Forward {
     routes: Rc<Vec<Route>>,
     backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
     secrets: Rc<BTreeMap<String, String>>,
+    tenants: Rc<BTreeMap<String, Rc<dyn Tenants>>>,
+    limits: Rc<dyn RateLimitStore>,
 }
 
 impl Forward {
@@ -202,8 +358,149 @@ impl Forward {
                     .as_deref()
                     .is_none_or(|wanted| Some(wanted) == host)
             })
-            .filter(|route| path == route.prefix || path.starts_with(&format!("{}/", route.prefix)))
-            .max_by_key(|route| (route.host.is_some(), route.prefix.len()))
+            .filter(|route| {
+                // A tenant route by host is only for its tenants' hosts.
+                route.tenant_host.as_deref().is_none_or(|suffix| {
+                    host.and_then(|host| host.split(':').next())
+                        .is_some_and(|host| host.ends_with(suffix))
+                })
+            })
+            .filter(|route| {
+                route.prefix == "/"
+                    || path == route.prefix
+                    || path.starts_with(&format!("{}/", route.prefix))
+            })
+            .max_by_key(|route| {
+                let by_host = route.host.is_some() || route.tenant_host.is_some();
+                (by_host, route.prefix.len())
+            })
+    }
+}
+
+/// Where a routed request goes.
+struct Target {
+    backend: Rc<dyn Backend>,
+    /// The path (and query) the backend sees.
+    path_and_query: String,
+    /// Where the backend is mounted, when it sees the path without it.
+    mount: Option<String>,
+    tenant: Option<String>,
+    quota: Option<Quota>,
+}
+
+impl Forward {
+    /// The backend and path of a request on `route`, after the tier's checks: an internal
+    /// route wants an admin; a tenant route a tenant that exists and is within its limit.
+    async fn target(
+        &self,
+        route: &Route,
+        request: &Incoming,
+        context: &Context,
+    ) -> Result<Target, Response> {
+        let refuse = |error: Error| error_response(&error, context);
+        let path = request.uri.path();
+        let without_prefix = match route.prefix.as_str() {
+            "/" => path,
+            prefix => path
+                .strip_prefix(prefix)
+                .filter(|rest| !rest.is_empty())
+                .unwrap_or("/"),
+        };
+        let with_query = |path: &str| match request.uri.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        let mount = route.strip.then(|| route.prefix.clone());
+        let forwarded = if route.strip { without_prefix } else { path };
+        if route.tier == Tier::Internal {
+            match context.principal() {
+                None => {
+                    return Err(refuse(Error::unauthorized(
+                        "an internal service: sign in as an admin",
+                    )));
+                }
+                Some(principal) if principal.role != "admin" => {
+                    return Err(refuse(Error::forbidden("an internal service: admins only")));
+                }
+                Some(_) => {}
+            }
+        }
+        if route.tier != Tier::Tenant {
+            let Some(backend) = self.backends.get(&route.backend) else {
+                return Err(refuse(Error::unavailable(format!(
+                    "the `{}` service is not available",
+                    route.backend
+                ))));
+            };
+            return Ok(Target {
+                backend: backend.clone(),
+                path_and_query: with_query(forwarded),
+                mount,
+                tenant: None,
+                quota: None,
+            });
+        }
+        let Some(tenants) = self.tenants.get(&route.backend) else {
+            return Err(refuse(Error::unavailable("tenants are not available")));
+        };
+        // The tenant: the host's first label, or the path's first segment after the prefix.
+        let (name, path_and_query, mount) = match &route.tenant_host {
+            Some(suffix) => {
+                let host = context.header("host").unwrap_or_default();
+                let host = host.split(':').next().unwrap_or_default();
+                let name = host.strip_suffix(suffix.as_str()).unwrap_or_default();
+                (name.to_owned(), with_query(forwarded), mount)
+            }
+            None => {
+                let rest = without_prefix.trim_start_matches('/');
+                let (name, rest) = rest
+                    .split_once('/')
+                    .map_or((rest, ""), |(name, rest)| (name, rest));
+                let mount = format!("{}/{name}", route.prefix.trim_end_matches('/'));
+                (
+                    name.to_owned(),
+                    with_query(&format!("/{rest}")),
+                    Some(mount),
+                )
+            }
+        };
+        if !is_tenant_name(&name) {
+            return Err(refuse(Error::not_found(format!("no tenant in `{path}`"))));
+        }
+        let quota = match route.tenant_limit {
+            None => None,
+            Some(limit) => {
+                let key = format!("tenant:{}:{name}", route.backend);
+                let now = dotdo::clock::now_seconds();
+                let quota = Quota::count(
+                    &*self.limits,
+                    &key,
+                    limit.requests,
+                    limit.window_seconds,
+                    1,
+                    now,
+                    context,
+                )
+                .await
+                .map_err(refuse)?;
+                if quota.exceeded() {
+                    let mut response = refuse(quota.error());
+                    quota.set_headers(&mut response);
+                    return Err(response);
+                }
+                Some(quota)
+            }
+        };
+        let Some(backend) = tenants.worker(&name) else {
+            return Err(refuse(Error::not_found(format!("no tenant `{name}`"))));
+        };
+        Ok(Target {
+            backend,
+            path_and_query,
+            mount,
+            tenant: Some(name),
+            quota,
+        })
     }
 }
 
@@ -215,39 +512,26 @@ impl Middleware for Forward {
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response> {
         Box::pin(async move {
-            let path = request.uri.path().to_owned();
-            let Some(route) = self.route_for(context.header("host"), &path) else {
+            let Some(route) = self.route_for(context.header("host"), request.uri.path()) else {
                 return next.run(request, context).await;
             };
-            let Some(backend) = self.backends.get(&route.backend) else {
-                let error =
-                    Error::unavailable(format!("the `{}` service is not available", route.backend));
-                return error_response(&error, &context);
-            };
-            let forwarded_path = if route.strip {
-                path.strip_prefix(&route.prefix)
-                    .filter(|rest| !rest.is_empty())
-                    .unwrap_or("/")
-            } else {
-                &path
-            };
-            let path_and_query = match request.uri.query() {
-                Some(query) => format!("{forwarded_path}?{query}"),
-                None => forwarded_path.to_owned(),
+            let target = match self.target(route, &request, &context).await {
+                Ok(target) => target,
+                Err(response) => return response,
             };
             let mut outgoing = http::Request::new(request.body);
             *outgoing.method_mut() = request.method.clone();
             let absolute = context
                 .header("host")
-                .map(|host| format!("https://{host}{path_and_query}"));
+                .map(|host| format!("https://{host}{}", target.path_and_query));
             *outgoing.uri_mut() = absolute
                 .and_then(|uri| uri.parse().ok())
-                .or_else(|| path_and_query.parse().ok())
+                .or_else(|| target.path_and_query.parse().ok())
                 .unwrap_or_else(|| http::Uri::from_static("/"));
             let headers = outgoing.headers_mut();
             for (name, value) in context.headers() {
                 // The gateway speaks for the caller: its credentials and any claim to be the
-                // gateway stop here.
+                // gateway (or to name the tenant) stop here.
                 let name_text = name.as_str();
                 if name == AUTHORIZATION
                     || name == HOST
@@ -255,6 +539,7 @@ impl Middleware for Forward {
                     || name_text == PRINCIPAL_HEADER
                     || name_text == FORWARDED_PREFIX_HEADER
                     || name_text == FORWARDED_HOST_HEADER
+                    || name_text == TENANT_HEADER
                 {
                     continue;
                 }
@@ -263,11 +548,14 @@ impl Middleware for Forward {
             headers.insert("x-request-id", context.request_id_header().clone());
             // Where the backend is mounted, so what it links to (its MCP Server Card's URL)
             // points through the gateway.
-            if let (true, Ok(prefix)) = (route.strip, http::HeaderValue::from_str(&route.prefix)) {
-                headers.insert(FORWARDED_PREFIX_HEADER, prefix);
+            if let Some(Ok(mount)) = target.mount.as_deref().map(http::HeaderValue::from_str) {
+                headers.insert(FORWARDED_PREFIX_HEADER, mount);
             }
             if let Some(host) = context.headers().get(HOST) {
                 headers.insert(FORWARDED_HOST_HEADER, host.clone());
+            }
+            if let Some(Ok(tenant)) = target.tenant.as_deref().map(http::HeaderValue::from_str) {
+                headers.insert(TENANT_HEADER, tenant);
             }
             let secret = self.secrets.get(&route.backend);
             let signed = secret
@@ -284,16 +572,28 @@ impl Middleware for Forward {
                 headers.insert(GATEWAY_HEADER, gateway);
                 headers.insert(PRINCIPAL_HEADER, principal);
             }
-            match backend.send(outgoing).await {
+            let mut response = match target.backend.send(outgoing).await {
                 Ok(response) => response,
+                // A dispatch namespace without this tenant's worker.
+                Err(error)
+                    if error.kind() == dotdo::ErrorKind::NotFound && target.tenant.is_some() =>
+                {
+                    let tenant = target.tenant.as_deref().unwrap_or_default();
+                    error_response(&Error::not_found(format!("no tenant `{tenant}`")), &context)
+                }
                 Err(error) => {
                     dotdo::log::error(&context, "backend failed", &error);
+                    let name = target.tenant.as_deref().unwrap_or(&route.backend);
                     error_response(
-                        &Error::upstream(format!("the `{}` service did not answer", route.backend)),
+                        &Error::upstream(format!("the `{name}` service did not answer")),
                         &context,
                     )
                 }
+            };
+            if let Some(quota) = target.quota {
+                quota.set_headers(&mut response);
             }
+            response
         })
     }
 }
@@ -322,8 +622,21 @@ impl Gateway {
         let mut items = String::from(
             r#"<li><a href="/docs">gateway</a>: health of the services (<code>/health</code>)</li>"#,
         );
-        // A prefix kept on the way (`strip = false`) has no page of its own to link.
-        for route in self.routes.iter().filter(|route| route.strip) {
+        // A prefix kept on the way (`strip = false`) has no page of its own to link; internal
+        // services are for admins, and tenants' workers are theirs.
+        for route in self
+            .routes
+            .iter()
+            .filter(|route| route.tier == Tier::Tenant)
+        {
+            let at = match &route.tenant_host {
+                Some(suffix) => format!("<code>&lt;tenant&gt;{}</code>", html_escape(suffix)),
+                None => format!("<code>{}/&lt;tenant&gt;</code>", html_escape(&route.prefix)),
+            };
+            items.push_str(&format!("<li>tenants' workers: {at}</li>"));
+        }
+        let listed = |route: &&Route| route.strip && route.tier == Tier::Public;
+        for route in self.routes.iter().filter(listed) {
             let prefix = html_escape(&route.prefix);
             let backend = html_escape(&route.backend);
             let host = route
@@ -356,7 +669,9 @@ impl Gateway {
         let entries: Vec<serde_json::Value> = self
             .routes
             .iter()
-            .filter(|route| self.backends.contains_key(&route.backend))
+            .filter(|route| {
+                route.tier == Tier::Public && self.backends.contains_key(&route.backend)
+            })
             .map(|route| {
                 let name = route.prefix.trim_start_matches('/');
                 // The hub keeps its prefix (`/mcp`): its card is its endpoint's.
@@ -384,6 +699,12 @@ impl Gateway {
     async fn health(&self) -> Result<Health, dotdo::Error> {
         let mut backends = BTreeMap::new();
         for route in self.routes.iter() {
+            // Tenants' workers are theirs to keep up: their route is up when its tenants are bound.
+            if route.tier == Tier::Tenant {
+                let up = self.tenants.contains_key(&route.backend);
+                backends.insert(route.backend.clone(), BackendHealth { up, status: None });
+                continue;
+            }
             let health = match self.backends.get(&route.backend) {
                 None => BackendHealth {
                     up: false,

@@ -7,7 +7,7 @@ use dotdo::middleware::{Authenticate, HashedKeys, MemoryStore, RateLimitStore};
 use dotdo::testing::TestClient;
 use dotdo::{Error, LocalBoxFuture, Service};
 use dotdo_db::DbService;
-use dotdo_gateway::{Backend, Gateway, Route};
+use dotdo_gateway::{Backend, Gateway, Limit, Route, TenantWorkers, Tier};
 use futures_executor::block_on;
 use serde_json::{Value, json};
 
@@ -60,23 +60,25 @@ fn gateway() -> TestClient<Gateway> {
 /// A gateway whose db traffic is signed with `secret`.
 fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
     let routes = vec![
+        Route::to("/db", "DB"),
+        Route::to("/down", "DOWN"),
+        Route::to("/missing", "MISSING"),
         Route {
-            prefix: "/db".into(),
-            host: None,
-            backend: "DB".into(),
-            strip: true,
+            tier: Tier::Internal,
+            ..Route::to("/admin-db", "DB")
         },
         Route {
-            prefix: "/down".into(),
-            host: None,
-            backend: "DOWN".into(),
-            strip: true,
+            tier: Tier::Tenant,
+            tenant_limit: Some(Limit {
+                requests: 3,
+                window_seconds: 60,
+            }),
+            ..Route::to("/t", "TENANTS")
         },
         Route {
-            prefix: "/missing".into(),
-            host: None,
-            backend: "MISSING".into(),
-            strip: true,
+            tier: Tier::Tenant,
+            tenant_host: Some(".tenants.test".into()),
+            ..Route::to("/", "TENANTS")
         },
     ];
     let db = DbService::new(
@@ -96,16 +98,64 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
     )
     .unwrap();
     let limits: Rc<dyn RateLimitStore> = Rc::new(MemoryStore::default());
-    TestClient::new(Gateway::new(
-        routes,
-        backends,
-        BTreeMap::from([
-            ("DB".to_owned(), secret.to_owned()),
-            ("DOWN".to_owned(), AUTH_SECRET.to_owned()),
-        ]),
-        Rc::new(move || Authenticate::new().api_keys(keys.clone())),
-        limits,
-    ))
+    let tenants = TenantWorkers(BTreeMap::from([
+        (
+            "acme".to_owned(),
+            Rc::new(Tenant("acme")) as Rc<dyn Backend>,
+        ),
+        (
+            "globex".to_owned(),
+            Rc::new(Tenant("globex")) as Rc<dyn Backend>,
+        ),
+    ]));
+    TestClient::new(
+        Gateway::new(
+            routes,
+            backends,
+            BTreeMap::from([
+                ("DB".to_owned(), secret.to_owned()),
+                ("DOWN".to_owned(), AUTH_SECRET.to_owned()),
+            ]),
+            Rc::new(move || Authenticate::new().api_keys(keys.clone())),
+            limits,
+        )
+        .with_tenants("TENANTS", Rc::new(tenants), TENANT_SECRET),
+    )
+}
+
+/// The secret the gateway signs principals for tenants' workers with.
+const TENANT_SECRET: &str = "gateway-secret-for-tenants";
+
+/// A tenant's worker: answers what it was asked and what the gateway told it.
+struct Tenant(&'static str);
+
+impl Backend for Tenant {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> LocalBoxFuture<'_, dotdo::Result<dotdo::http::Response>> {
+        Box::pin(async move {
+            let header = |name: &str| {
+                request
+                    .headers()
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let answer = json!({
+                "worker": self.0,
+                "path": request.uri().path_and_query().map(|path| path.as_str()),
+                "tenant": header("x-dotdo-tenant"),
+                "mounted_at": header("x-forwarded-prefix"),
+                "principal": header("x-dotdo-principal"),
+            });
+            let mut response = dotdo::http::Response::new(answer.to_string().into_bytes().into());
+            response
+                .headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+            Ok(response)
+        })
+    }
 }
 
 fn bearer(key: &str) -> String {
@@ -355,4 +405,166 @@ fn the_mcp_catalog_lists_each_backends_server_card() {
             .json();
         assert_eq!(same, catalog);
     });
+}
+
+mod tiers {
+    use super::*;
+
+    #[test]
+    fn an_internal_route_is_for_admins_only() {
+        block_on(async {
+            let client = gateway();
+            let anonymous = client.get("/admin-db/openapi.json").await;
+            assert_eq!(anonymous.status(), 401, "{}", anonymous.text());
+            let user = client
+                .get("/admin-db/openapi.json")
+                .header("authorization", &bearer(USER))
+                .await;
+            assert_eq!(user.status(), 403, "{}", user.text());
+            assert!(user.text().contains("admins only"), "{}", user.text());
+            let admin = client
+                .get("/admin-db/openapi.json")
+                .header("authorization", &bearer(ADMIN))
+                .await;
+            assert_eq!(admin.status(), 200, "{}", admin.text());
+            // The same service on its public route is open as before.
+            assert_eq!(client.get("/db/openapi.json").await.status(), 200);
+        });
+    }
+
+    #[test]
+    fn a_tenant_is_named_by_the_path_and_reached_with_the_rest_of_it() {
+        block_on(async {
+            let client = gateway();
+            let acme = client
+                .get("/t/acme/orders/7?full=1")
+                .header("authorization", &bearer(USER))
+                .await;
+            assert_eq!(acme.status(), 200, "{}", acme.text());
+            let acme: Value = acme.json();
+            assert_eq!(acme["worker"], "acme");
+            assert_eq!(acme["path"], "/orders/7?full=1");
+            assert_eq!(acme["tenant"], "acme");
+            assert_eq!(acme["mounted_at"], "/t/acme");
+            // The caller's principal goes along, signed for tenants as for any backend.
+            assert!(
+                acme["principal"].as_str().unwrap().contains("ann"),
+                "{acme}"
+            );
+            let globex: Value = client.get("/t/globex").await.json();
+            assert_eq!(
+                (globex["worker"].as_str(), globex["path"].as_str()),
+                (Some("globex"), Some("/"))
+            );
+        });
+    }
+
+    #[test]
+    fn a_tenant_is_named_by_the_host() {
+        block_on(async {
+            let client = gateway();
+            let answer = client
+                .get("/reports?q=1")
+                .header("host", "globex.tenants.test")
+                .await;
+            assert_eq!(answer.status(), 200, "{}", answer.text());
+            let answer: Value = answer.json();
+            assert_eq!(answer["worker"], "globex");
+            assert_eq!(answer["path"], "/reports?q=1");
+            // Another host is not a tenant's: the platform's routes answer.
+            assert_eq!(
+                client
+                    .get("/reports")
+                    .header("host", "api.example.com")
+                    .await
+                    .status(),
+                404
+            );
+        });
+    }
+
+    #[test]
+    fn an_unknown_or_malformed_tenant_is_404_and_a_forged_tenant_header_is_dropped() {
+        block_on(async {
+            let client = gateway();
+            let unknown = client.get("/t/initech/x").await;
+            assert_eq!(unknown.status(), 404);
+            assert!(
+                unknown.text().contains("no tenant `initech`"),
+                "{}",
+                unknown.text()
+            );
+            for bad in ["/t/Acme/x", "/t/-acme/x", "/t", "/t/a%20b"] {
+                let answer = client.get(bad).await;
+                assert_eq!(answer.status(), 404, "{bad}: {}", answer.text());
+            }
+            let unknown_host = client.get("/").header("host", "initech.tenants.test").await;
+            assert_eq!(unknown_host.status(), 404);
+            let forged: Value = client
+                .get("/t/acme/x")
+                .header("x-dotdo-tenant", "globex")
+                .await
+                .json();
+            assert_eq!(forged["tenant"], "acme");
+        });
+    }
+
+    #[test]
+    fn each_tenant_has_its_own_limit() {
+        block_on(async {
+            let client = gateway();
+            for n in 1..=3 {
+                let answer = client.get("/t/acme/x").await;
+                assert_eq!(answer.status(), 200, "request {n}");
+                assert_eq!(
+                    answer.header("x-ratelimit-remaining"),
+                    Some((3 - n).to_string().as_str())
+                );
+            }
+            let limited = client.get("/t/acme/x").await;
+            assert_eq!(limited.status(), 429, "{}", limited.text());
+            assert!(limited.header("retry-after").is_some());
+            // Another tenant, and the platform's routes, are not held back by acme's traffic.
+            assert_eq!(client.get("/t/globex/x").await.status(), 200);
+            assert_eq!(client.get("/db/openapi.json").await.status(), 200);
+        });
+    }
+
+    #[test]
+    fn health_reports_the_tenant_route_without_probing_tenants() {
+        block_on(async {
+            let health: Value = gateway()
+                .get("/health")
+                .header("authorization", &bearer(ADMIN))
+                .await
+                .json();
+            assert_eq!(
+                health["backends"]["TENANTS"],
+                json!({"up": true, "status": null})
+            );
+        });
+    }
+
+    #[test]
+    fn routes_read_from_config_default_to_public_and_name_their_tier() {
+        let routes: Vec<Route> = serde_json::from_str(
+            r#"[{"prefix": "/db", "backend": "DB"},
+                {"prefix": "/ops", "backend": "OPS", "tier": "internal"},
+                {"prefix": "/t", "backend": "TENANTS", "tier": "tenant", "tenant_limit": {"requests": 100, "window_seconds": 60}}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            routes.iter().map(|route| route.tier).collect::<Vec<_>>(),
+            [Tier::Public, Tier::Internal, Tier::Tenant]
+        );
+        assert!(routes[0].strip);
+        let wrong: Result<Vec<Route>, _> =
+            serde_json::from_str(r#"[{"prefix": "/x", "backend": "X", "tier": "private"}]"#);
+        assert!(
+            wrong
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant `private`")
+        );
+    }
 }
