@@ -211,6 +211,7 @@ if (chosen.skipBuild) {
 
 // 3. Migrations, then the deploy, service by service in dependency order.
 const done = [];
+const into = chosen.namespace ? ` into dispatch namespace ${chosen.namespace}` : "";
 for (const service of order) {
   for (const database of service.databases) {
     const migrations = join(dirname(service.path), database.migrations_dir ?? "migrations");
@@ -235,9 +236,9 @@ for (const service of order) {
     if (outdir) {
       const wasm = readdirSync(outdir).find((file) => file.endsWith(".wasm"));
       if (!wasm) fail(`${service.name}: the dry run produced no wasm:\n${output}`);
-      done.push(`${service.name}: ready (${wasm}, bindings checked by wrangler)`);
+      done.push(`${service.name}: ready${into} (${wasm}, bindings checked by wrangler)`);
     } else {
-      done.push(`${service.name}: deployed`);
+      done.push(`${service.name}: deployed${into}`);
     }
   } finally {
     rmSync(deployConfig, { force: true });

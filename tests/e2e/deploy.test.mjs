@@ -88,6 +88,13 @@ describe("scripts/deploy.sh", () => {
     });
   }
 
+  test("--only and --namespace: one service, into a dispatch namespace", () => {
+    const run = deploy(["--dry-run", "--env", "staging", "--skip-build", "--only", "db", "--namespace", "dotdo-tenants-staging"]);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.deepEqual(order(run.stdout), ["dotdo-db-staging"]);
+    assert.match(run.stdout, /dotdo-db-staging: ready into dispatch namespace dotdo-tenants-staging \(\S+\.wasm/);
+  });
+
   test("a real deploy with placeholder database ids changes nothing and says what to do", () => {
     const run = deploy(["--env", "staging", "--skip-build", "--only", "auth"]);
     assert.notEqual(run.status, 0);
