@@ -206,14 +206,38 @@ pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
     message_type: &str,
     data: &T,
 ) -> Result<(), Error> {
+    producer
+        .send_envelope(envelope_of(message_type, data)?)
+        .await
+}
+
+/// `data` as a message of `message_type`.
+fn envelope_of<T: serde::Serialize + ?Sized>(
+    message_type: &str,
+    data: &T,
+) -> Result<Envelope, Error> {
     let data = serde_json::to_value(data).map_err(|error| {
         Error::bad_request(format!(
             "message data of `{message_type}` cannot be encoded: {error}"
         ))
     })?;
-    producer
-        .send_envelope(Envelope::new(message_type, data))
-        .await
+    Ok(Envelope::new(message_type, data))
+}
+
+/// The length of `value` as JSON, counted without keeping the text.
+fn json_length<T: serde::Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 /// Serializes each of `items` into an envelope of `message_type` and sends them in as few
@@ -250,13 +274,8 @@ fn batches<T: serde::Serialize>(
     let mut batches: Vec<Vec<Envelope>> = Vec::new();
     let mut bytes = 0;
     for item in items {
-        let data = serde_json::to_value(item).map_err(|error| {
-            Error::bad_request(format!(
-                "message data of `{message_type}` cannot be encoded: {error}"
-            ))
-        })?;
-        let envelope = Envelope::new(message_type, data);
-        let size = serde_json::to_vec(&envelope).map_or(0, |json| json.len());
+        let envelope = envelope_of(message_type, item)?;
+        let size = json_length(&envelope);
         let full = batches.last().is_none_or(|batch| {
             batch.len() == MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES
         });
