@@ -315,6 +315,17 @@ impl Error {
         Self::new(kind, message)
     }
 
+    /// What a caller may read of this error in one line: its kind, the field it is about, and
+    /// its public message (an internal error's detail stays in the log):
+    /// `invalid_field (field `name`): must not be empty`. What an MCP tool's error result, a
+    /// native RPC caller's `Error` and a failed job's note say.
+    pub fn public_summary(&self) -> String {
+        match &self.field {
+            Some(field) => format!("{} (field `{field}`): {}", self.kind, self.public_message()),
+            None => format!("{}: {}", self.kind, self.public_message()),
+        }
+    }
+
     /// The RFC 9457 problem document for this error.
     pub fn problem<'a>(&'a self, request_id: Option<&'a str>) -> Problem<'a> {
         Problem {

@@ -114,16 +114,10 @@ pub async fn call<S: Service>(
 
 /// The message of the JavaScript `Error` a failed call throws. Workers RPC carries an error's
 /// message and type across, not its own properties, so the message says it all, in a form a
-/// caller can match: `not_found: no item 42`, or `invalid_field (name): must not be empty`.
+/// caller can match: `not_found: no item 42`, or `invalid_field (field `name`): must not be
+/// empty` ([`Error::public_summary`]).
 pub fn error_message(error: &Error) -> String {
-    match error.field() {
-        Some(field) => format!(
-            "{} ({field}): {}",
-            error.kind().as_str(),
-            error.public_message()
-        ),
-        None => format!("{}: {}", error.kind().as_str(), error.public_message()),
-    }
+    error.public_summary()
 }
 
 #[cfg(test)]
@@ -191,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             error_message(&Error::invalid_field("name", "must not be empty")),
-            "invalid_field (name): must not be empty"
+            "invalid_field (field `name`): must not be empty"
         );
         // An internal error's detail stays in the log.
         let internal = error_message(&Error::internal("db password wrong"));

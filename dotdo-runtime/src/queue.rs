@@ -78,6 +78,17 @@ pub struct DeadLetter {
     pub failed_at: u64,
 }
 
+impl DeadLetter {
+    /// The data of the dead message when it was a `message_type` envelope whose data is a `T`:
+    /// what a dead-letter consumer looks for among whatever else lands in its queue.
+    pub fn data_of<T: serde::de::DeserializeOwned>(&self, message_type: &str) -> Option<T> {
+        if self.envelope.get("type").and_then(Value::as_str) != Some(message_type) {
+            return None;
+        }
+        serde_json::from_value(self.envelope.get("data")?.clone()).ok()
+    }
+}
+
 /// Turns an outcome into what is done with the message. A dead letter is published to
 /// `dead_letters` and acknowledged; if publishing fails it is retried rather than lost. Without
 /// a dead-letter producer it is retried (see the module docs), with a warning.
@@ -479,6 +490,26 @@ mod tests {
         assert_eq!(
             error.message(),
             "100 of 150 `n` messages were sent before a batch failed: queue full"
+        );
+    }
+
+    #[test]
+    fn a_dead_letters_data_is_read_only_for_its_type() {
+        let letter = |envelope: Value| DeadLetter {
+            envelope,
+            reason: "refused".into(),
+            attempts: 1,
+            queue: "q".into(),
+            message_id: "m".into(),
+            failed_at: 0,
+        };
+        let job = letter(json!({"type": "job.run", "data": {"id": "j1"}}));
+        assert_eq!(job.data_of::<Value>("job.run"), Some(json!({"id": "j1"})));
+        assert_eq!(job.data_of::<Value>("email.send"), None, "another type");
+        assert_eq!(job.data_of::<u32>("job.run"), None, "data of another shape");
+        assert_eq!(
+            letter(json!("not an envelope")).data_of::<Value>("job.run"),
+            None
         );
     }
 

@@ -86,7 +86,7 @@ impl<S> ServiceDescription<S> {
         let _ = write!(
             out,
             "\n/**\n * {docs}\n *\n * A failed call rejects with an `Error` whose message is `kind: message`, or\n \
-             * `kind (field): message` for an argument or field: `not_found: no item 42`.\n */\n\
+             * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.\n */\n\
              export interface {interface} {{\n{methods}}}\n",
             docs = first_line(self.docs).unwrap_or("The service's native Workers RPC methods."),
         );

@@ -346,12 +346,18 @@ mod native {
                 .native_rpc("double", json!({"n": "two"}), Value::Null)
                 .await
                 .unwrap_err();
-            assert!(invalid.starts_with("invalid_field (n): "), "{invalid}");
+            assert!(
+                invalid.starts_with("invalid_field (field `n`): "),
+                "{invalid}"
+            );
             let unknown_argument = client()
                 .native_rpc("double", json!({"n": 2, "m": 3}), Value::Null)
                 .await
                 .unwrap_err();
-            assert!(unknown_argument.contains("(m)"), "{unknown_argument}");
+            assert!(
+                unknown_argument.contains("(field `m`)"),
+                "{unknown_argument}"
+            );
             let positional = client()
                 .native_rpc("double", json!([2]), Value::Null)
                 .await

@@ -72,7 +72,7 @@ export interface Template {
  * Email for the platform: templates, sends through a queue, suppressions, inbound.
  *
  * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field): message` for an argument or field: `not_found: no item 42`.
+ * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
  */
 export interface EmailRpc {
   /**

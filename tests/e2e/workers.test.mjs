@@ -421,8 +421,8 @@ describe("native Workers RPC from a TypeScript worker", () => {
     assert.deepEqual(report.fetched, report.created);
     assert.ok(report.listed_ids.includes("native-1"));
     assert.equal(report.missing, "not_found: no item `no-such-item`");
-    assert.equal(report.invalid, "invalid_field (name): name must not be empty");
-    assert.match(report.wrong_type, /^invalid_field \(id\): /);
+    assert.equal(report.invalid, "invalid_field (field `name`): name must not be empty");
+    assert.match(report.wrong_type, /^invalid_field \(field `id`\): /);
     // The same access rules as /_rpc: no credentials, or a wrong key, is refused.
     assert.match(report.unauthorized, /^unauthorized: /);
     assert.match(report.bad_key, /^unauthorized: /);

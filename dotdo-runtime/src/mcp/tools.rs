@@ -113,14 +113,7 @@ pub(super) async fn call_tool<S: Service>(
             if error.kind() == ErrorKind::Internal {
                 crate::log::error(context, "internal error in MCP tool", &error);
             }
-            let text = match error.field() {
-                Some(field) => format!(
-                    "{} (field `{field}`): {}",
-                    error.kind(),
-                    error.public_message()
-                ),
-                None => format!("{}: {}", error.kind(), error.public_message()),
-            };
+            let text = error.public_summary();
             json!({"content": [{"type": "text", "text": text}], "isError": true})
         }
     })

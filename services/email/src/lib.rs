@@ -699,7 +699,7 @@ impl Mail {
                     dotdo::QueueDecision::Retry => SendStatus::Failed,
                     dotdo::QueueDecision::GiveUp => SendStatus::Dead,
                 };
-                let reason = format!("{}: {}", error.kind(), error.public_message());
+                let reason = error.public_summary();
                 self.set_status(&send.id, status, Some(&reason)).await?;
                 Err(error)
             }
@@ -715,11 +715,9 @@ impl Mail {
     /// An email the dispatcher dead-lettered (the provider refused it).
     #[queue(type = "dotdo.dead_letter", queue = "dotdo-email-dlq")]
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), dotdo::Error> {
-        match serde_json::from_value::<Attempt>(letter.envelope["data"].clone()) {
-            Ok(attempt) if letter.envelope["type"] == "email.send" => {
-                self.dead(&attempt, &letter.reason).await
-            }
-            _ => Ok(()),
+        match letter.data_of::<Attempt>("email.send") {
+            Some(attempt) => self.dead(&attempt, &letter.reason).await,
+            None => Ok(()),
         }
     }
 

@@ -441,7 +441,7 @@ impl Jobs {
                     dotdo::QueueDecision::Retry => JobStatus::Failed,
                     dotdo::QueueDecision::GiveUp => JobStatus::Dead,
                 };
-                let reason = format!("{}: {}", error.kind(), error.public_message());
+                let reason = error.public_summary();
                 self.set_status(&job.id, status, Some(&reason)).await?;
                 Err(error)
             }
@@ -462,7 +462,7 @@ impl Jobs {
     #[queue(type = "dotdo.dead_letter", queue = "dotdo-queue-dlq")]
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), dotdo::Error> {
         // Anything else in the dead-letter queue is no run of a job: nothing to mark.
-        let Ok(run) = serde_json::from_value::<Run>(letter.envelope["data"].clone()) else {
+        let Some(run) = letter.data_of::<Run>("job.run") else {
             return Ok(());
         };
         if self.current(&run).await?.is_some() {

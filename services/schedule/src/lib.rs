@@ -362,11 +362,7 @@ impl Scheduler {
         let duration = dotdo::clock::now_millis().saturating_sub(now);
         let (outcome, job_id, error) = match outcome {
             Ok(job_id) => ("sent", job_id, None),
-            Err(error) => (
-                "failed",
-                None,
-                Some(format!("{}: {}", error.kind(), error.public_message())),
-            ),
+            Err(error) => ("failed", None, Some(error.public_summary())),
         };
         self.db
             .execute(

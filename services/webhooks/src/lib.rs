@@ -753,12 +753,10 @@ impl Webhooks {
     /// A delivery the dispatcher dead-lettered (the subscriber refused it).
     #[queue(type = "dotdo.dead_letter", queue = "dotdo-webhooks-dlq")]
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), dotdo::Error> {
-        match serde_json::from_value::<Send>(letter.envelope["data"].clone()) {
-            Ok(send) if letter.envelope["type"] == "delivery.send" => {
-                self.dead(&send, &letter.reason).await
-            }
+        match letter.data_of::<Send>("delivery.send") {
+            Some(send) => self.dead(&send, &letter.reason).await,
             // An inbound event that could never be fanned out stays in the log only.
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 }
