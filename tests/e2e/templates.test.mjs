@@ -68,13 +68,17 @@ function cargoTest(name) {
   execFileSync("cargo", ["test", "-p", name], { cwd: root, stdio: "inherit" });
 }
 
+// The generated config as it is, and its staging environment (production has the same shape,
+// which tests/policy checks), pass wrangler's own checks.
 function dryRun(dir) {
-  const outdir = mkdtempSync(join(tmpdir(), "dotdo-tpl-deploy-"));
-  try {
-    const output = runWrangler(["deploy", "--dry-run", "--outdir", outdir], { cwd: dir });
-    assert.match(output, /--dry-run: exiting now/);
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
+  for (const env of [[], ["--env", "staging"]]) {
+    const outdir = mkdtempSync(join(tmpdir(), "dotdo-tpl-deploy-"));
+    try {
+      const output = runWrangler(["deploy", "--dry-run", "--outdir", outdir, ...env], { cwd: dir });
+      assert.match(output, /--dry-run: exiting now/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -122,7 +126,7 @@ describe("templates/domain", () => {
     assert.equal(events[0].item_id, "i1", "the item.event message was consumed");
   });
 
-  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+  test("wrangler deploy --dry-run, as it is and for staging", () => dryRun(service.dir));
 });
 
 describe("templates/integration", () => {
@@ -185,7 +189,7 @@ describe("templates/integration", () => {
     assert.ok(acked, `the webhook message was processed: ${seen}`);
   });
 
-  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+  test("wrangler deploy --dry-run, as it is and for staging", () => dryRun(service.dir));
 });
 
 describe("templates/ai", () => {
@@ -216,5 +220,5 @@ describe("templates/ai", () => {
     assert.ok(existsSync(service.config));
   });
 
-  test("wrangler deploy --dry-run", () => dryRun(service.dir));
+  test("wrangler deploy --dry-run, as it is and for staging", () => dryRun(service.dir));
 });

@@ -254,6 +254,13 @@ fn resources(scope: &Table) -> Vec<(String, String)> {
             field(service, "service").unwrap_or_default(),
         ));
     }
+    for namespace in tables(scope, &["kv_namespaces"]) {
+        // A namespace is bound by id, which each environment has its own of.
+        found.push((
+            format!("kv {}", field(namespace, "binding").unwrap_or_default()),
+            String::new(),
+        ));
+    }
     for object in tables(scope, &["durable_objects", "bindings"]) {
         found.push((
             format!(
@@ -266,17 +273,19 @@ fn resources(scope: &Table) -> Vec<(String, String)> {
     found
 }
 
-/// Each platform service deploys to staging and production (scripts/deploy.sh): both
+/// Each platform service, and each service a template generates, deploys to staging and
+/// production (scripts/deploy.sh, `wrangler deploy --env`): both
 /// environments bind what local development binds, staging's resources and workers are the same
 /// names with `-staging`, production's are the names themselves, the vars are the same, and the
 /// secrets each requires have a development value in `.dev.vars.example` (none in `[vars]`).
 #[test]
 fn every_service_has_staging_and_production_environments_that_mirror_development() {
     let mut problems = Vec::new();
-    for path in configs()
-        .into_iter()
-        .filter(|path| path.starts_with(repository().join("services")))
-    {
+    // The platform's services, and what the templates generate.
+    for path in configs().into_iter().filter(|path| {
+        path.starts_with(repository().join("services"))
+            || path.starts_with(repository().join("templates"))
+    }) {
         let config = parse(&path);
         let where_ = path.display().to_string();
         let name = config
