@@ -661,3 +661,67 @@ fn the_readme_lists_every_interface() {
 fn the_typescript_declarations_are_current() {
     dotdo::testing::check_typescript::<DbService>(concat!(env!("CARGO_MANIFEST_DIR"), "/db.d.ts"));
 }
+
+/// A JavaScript worker calls db over native Workers RPC with its own key, or as a caller a
+/// trusted binding vouches for (a principal signed with db's gateway secret, as the gateway and
+/// the platform's services send it); the same rules as `/_rpc` decide.
+#[test]
+fn native_rpc_callers_are_who_their_key_or_a_trusted_signature_says() {
+    const SECRET: &str = "gateway-secret-for-native-rpc-tests";
+    block_on(async {
+        let service = DbService::new(
+            sqlite(),
+            HashedKeys::parse(&HashedKeys::entry_for(ADMIN, "root", "admin")).unwrap(),
+        )
+        .with_gateway_secret(SECRET);
+        let client = TestClient::new(service);
+        let upsert = json!({"ns": "native", "id": "n1", "type": "Note", "data": {"text": "hi"}});
+        let with_key = json!({"authorization": format!("Bearer {ADMIN}")});
+        let written = client
+            .native_rpc("upsert_thing", upsert.clone(), with_key)
+            .await
+            .unwrap();
+        assert_eq!(written["version"], 1);
+
+        let signed_as = |secret: &str, role: &str| {
+            let principal = dotdo::Principal {
+                id: "ann".into(),
+                role: role.into(),
+                scopes: Vec::new(),
+            };
+            let headers = dotdo::middleware::forwarding_headers(secret, &principal).unwrap();
+            let headers: serde_json::Map<String, Value> = headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), json!(value.to_str().unwrap())))
+                .collect();
+            json!({ "headers": headers })
+        };
+        let get = json!({"ns": "native", "id": "n1"});
+        let read = client
+            .native_rpc("get_thing", get.clone(), signed_as(SECRET, "viewer"))
+            .await
+            .unwrap();
+        assert_eq!(read["data"]["text"], "hi");
+        // A viewer vouched for is still a viewer: writes need a user.
+        let refused = client
+            .native_rpc("upsert_thing", upsert, signed_as(SECRET, "viewer"))
+            .await
+            .unwrap_err();
+        assert!(refused.starts_with("forbidden: "), "{refused}");
+        // Signed with another secret, or not at all: nobody.
+        let forged = client
+            .native_rpc(
+                "get_thing",
+                get.clone(),
+                signed_as("another-secret", "admin"),
+            )
+            .await
+            .unwrap_err();
+        assert!(forged.starts_with("unauthorized: "), "{forged}");
+        let anonymous = client
+            .native_rpc("get_thing", get, Value::Null)
+            .await
+            .unwrap_err();
+        assert!(anonymous.starts_with("unauthorized: "), "{anonymous}");
+    });
+}
