@@ -183,7 +183,15 @@ if (!chosen.dryRun) {
   for (const service of order) {
     if (!service.secrets.length) continue;
     const listed = run([wrangler, "secret", "list", "--format", "json", "--env", chosen.env, "-c", service.path], { capture: true });
-    const present = new Set(JSON.parse(listed).map((secret) => secret.name));
+    // The JSON array, whatever wrangler prints around it.
+    const json = listed.slice(listed.indexOf("["), listed.lastIndexOf("]") + 1);
+    let names;
+    try {
+      names = JSON.parse(json).map((secret) => secret.name);
+    } catch {
+      fail(`\`wrangler secret list\` for ${service.name} answered what is not a list of secrets:\n${listed}`);
+    }
+    const present = new Set(names);
     const missing = service.secrets.filter((name) => !present.has(name));
     if (missing.length) {
       problems.push(`${service.name} lacks ${missing.join(", ")}: \`wrangler secret put NAME --env ${chosen.env} -c ${relative(root, service.path)}\` for each`);
