@@ -111,14 +111,28 @@ pub fn decode_answer(method: &str, answer: &[u8]) -> Result<Value, Error> {
             return Ok(Value::Null);
         }
     }
+    // The problem document's fields spelled out: `#[serde(flatten)]` would buffer the whole
+    // document through serde's generic content type, several KiB of wasm in every worker.
     #[derive(serde::Deserialize)]
     struct ProblemAnswer {
         detail: String,
-        #[serde(flatten)]
-        data: ErrorData,
+        kind: crate::ErrorKind,
+        status: u16,
+        #[serde(default)]
+        field: Option<String>,
+        #[serde(default)]
+        retry_after: Option<u32>,
     }
     match serde_json::from_slice::<ProblemAnswer>(answer) {
-        Ok(problem) => Err(Error::from_wire(problem.detail, problem.data)),
+        Ok(problem) => {
+            let data = ErrorData {
+                kind: problem.kind,
+                status: problem.status,
+                field: problem.field,
+                retry_after: problem.retry_after,
+            };
+            Err(Error::from_wire(problem.detail, data))
+        }
         Err(_) => Err(Error::upstream(format!(
             "`{method}` answered with neither JSON-RPC nor a problem document: {}",
             String::from_utf8_lossy(&answer[..answer.len().min(200)])

@@ -85,8 +85,8 @@ impl<S> ServiceDescription<S> {
         }
         let _ = write!(
             out,
-            "\n/**\n * {docs}\n *\n * A failed call rejects with an `Error` whose message is `kind: message`, or\n \
-             * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.\n */\n\
+            "\n/**\n * {docs}\n *\n * A failed call rejects with an `Error` whose message is ``kind: message``, or\n \
+             * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.\n */\n\
              export interface {interface} {{\n{methods}}}\n",
             docs = first_line(self.docs).unwrap_or("The service's native Workers RPC methods."),
         );

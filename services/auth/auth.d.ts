@@ -56,8 +56,8 @@ export interface Tokens {
 /**
  * The platform's identity and access service.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface AuthRpc {
   /** Create an API key. The key is returned once; only its hash is kept. */

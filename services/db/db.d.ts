@@ -44,8 +44,8 @@ export interface Thing {
 /**
  * The platform's data service.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface DbRpc {
   /** Fetch a thing by namespace and id. */

@@ -71,8 +71,8 @@ export interface Template {
 /**
  * Email for the platform: templates, sends through a queue, suppressions, inbound.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface EmailRpc {
   /**

@@ -47,8 +47,8 @@ export interface NewJob {
 /**
  * Jobs for the platform's services: enqueue, follow, inspect the dead, replay.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface QueueRpc {
   /** Enqueue a job: call a service's RPC method later, as you, with retries. */

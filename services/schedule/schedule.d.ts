@@ -67,8 +67,8 @@ export type Target = {
 /**
  * Schedules for the platform: cron or one-off runs of a service's method or a queue message.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface ScheduleRpc {
   /** Create a schedule: a cron expression or one time `at`, and what to run. */

@@ -49,8 +49,8 @@ export interface Subscription {
 /**
  * Webhooks for the platform: verified in, signed out.
  *
- * A failed call rejects with an `Error` whose message is `kind: message`, or
- * `kind (field `name`): message` for an argument or field: `not_found: no item 42`.
+ * A failed call rejects with an `Error` whose message is ``kind: message``, or
+ * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.
  */
 export interface WebhooksRpc {
   /** Subscribe a URL to event types; the answer carries its signing secret, once. */
