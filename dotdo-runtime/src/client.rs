@@ -85,18 +85,19 @@ impl<T: Transport> RpcClient<T> {
             Error::bad_request(format!("encoding params of `{method}`: {error}"))
         })?;
         let answer = self.transport.send(payload).await?;
-        let result = decode_answer(method, &answer)?;
+        let result = decode_answer::<Value>(method, &answer)?.unwrap_or(Value::Null);
         R::deserialize(result).map_err(|error| {
             Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
         })
     }
 }
 
-/// The result of one call from what `/_rpc` answered: a JSON-RPC response, or the problem
-/// document of an error answered before the endpoint ran (a middleware's 401, a 413); either
-/// error comes back as the same [`Error`] kind, message and field.
-pub fn decode_answer(method: &str, answer: &[u8]) -> Result<Value, Error> {
-    if let Ok(response) = serde_json::from_slice::<Response>(answer) {
+/// The result of one call from what `/_rpc` answered (`None` for `null`): a JSON-RPC response,
+/// or the problem document of an error answered before the endpoint ran (a middleware's 401, a
+/// 413); either error comes back as the same [`Error`] kind, message and field. `R` is `Value`,
+/// or raw JSON to pass on as it is.
+pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result<Option<R>, Error> {
+    if let Ok(response) = serde_json::from_slice::<Response<R>>(answer) {
         if let Some(error) = response.error {
             return Err(Error::from_jsonrpc(
                 error.code,
@@ -104,11 +105,8 @@ pub fn decode_answer(method: &str, answer: &[u8]) -> Result<Value, Error> {
                 error.data.as_ref(),
             ));
         }
-        if let Some(result) = response.result {
-            return Ok(result);
-        }
-        if response.id != Value::Null {
-            return Ok(Value::Null);
+        if response.result.is_some() || response.id != Value::Null {
+            return Ok(response.result);
         }
     }
     // The problem document's fields spelled out: `#[serde(flatten)]` would buffer the whole

@@ -7,7 +7,6 @@
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::describe::Service;
@@ -74,24 +73,28 @@ pub fn request(
         headers.insert(AUTHORIZATION, value);
     }
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = serde_json::to_vec(&serde_json::json!({
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": method,
-        "params": params,
-    }))
-    .map_err(|error| Error::internal(format!("encoding the call: {error}")))?;
-    Ok(NativeCall { headers, body })
+    // The arguments go on as the caller's JSON, not parsed into values and written again.
+    let method = serde_json::to_string(method)
+        .map_err(|error| Error::internal(format!("encoding the call: {error}")))?;
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":{method},"params":{}}}"#,
+        params.get()
+    );
+    Ok(NativeCall {
+        headers,
+        body: body.into_bytes(),
+    })
 }
 
-/// Serves `body` (from [`request`]) as `/_rpc` would, through `stack`, and decodes its answer.
+/// Serves `body` (from [`request`]) as `/_rpc` would, through `stack`, and gives the result's
+/// JSON as the method answered it (`null` for none).
 pub async fn call<S: Service>(
     service: &S,
     stack: &Stack,
     context: Context,
     method: &str,
     body: Vec<u8>,
-) -> Result<Value, Error> {
+) -> Result<String, Error> {
     if let Some(limit) = stack.body_limit()
         && body.len() > limit
     {
@@ -109,7 +112,8 @@ pub async fn call<S: Service>(
     let Body::Bytes(answer) = response.into_body() else {
         return Err(Error::internal("`/_rpc` answered with a stream"));
     };
-    crate::client::decode_answer(method, &answer)
+    let result = crate::client::decode_answer::<Box<RawValue>>(method, &answer)?;
+    Ok(result.map_or_else(|| "null".to_owned(), |raw| raw.get().to_owned()))
 }
 
 /// The message of the JavaScript `Error` a failed call throws. Workers RPC carries an error's
@@ -123,6 +127,7 @@ pub fn error_message(error: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn a_call_becomes_the_json_rpc_request_with_the_callers_headers() {

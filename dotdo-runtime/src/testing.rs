@@ -119,7 +119,12 @@ impl<S: Service> TestClient<S> {
             context.extensions_mut().extend(self.extensions.clone());
             context.share_service(self.service.clone());
             let stack = self.service.middleware();
-            crate::native_rpc::call(&*self.service, &stack, context, rpc.name, call.body).await
+            let result =
+                crate::native_rpc::call(&*self.service, &stack, context, rpc.name, call.body)
+                    .await?;
+            // As JavaScript's `JSON.parse` reads it.
+            serde_json::from_str(&result)
+                .map_err(|error| Error::internal(format!("the result is not JSON: {error}")))
         };
         outcome
             .await
