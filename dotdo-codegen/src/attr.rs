@@ -143,6 +143,8 @@ pub struct ServiceAttr {
     pub middleware: Option<syn::Ident>,
     /// `mcp = "method"`: the method returning the service's MCP delegate.
     pub mcp: Option<syn::Ident>,
+    /// `native_rpc = false`: no native Workers RPC methods on the entrypoint.
+    pub native_rpc: Option<syn::LitBool>,
 }
 
 /// Whether the workers-rs entrypoint is emitted (on wasm32).
@@ -580,12 +582,24 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
                 set_once(ctxt, &meta, &mut service.entry, entry);
             }
             Ok(())
+        } else if meta.path.is_ident("native_rpc") {
+            let enabled: syn::LitBool = meta.value()?.parse()?;
+            set_once(ctxt, &meta, &mut service.native_rpc, enabled);
+            Ok(())
         } else {
             unknown_key(
                 ctxt,
                 &meta,
                 "dotdo::service",
-                &["crate", "name", "title", "entry", "middleware", "mcp"],
+                &[
+                    "crate",
+                    "name",
+                    "title",
+                    "entry",
+                    "middleware",
+                    "mcp",
+                    "native_rpc",
+                ],
             )
         }
     });

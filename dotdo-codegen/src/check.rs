@@ -76,11 +76,11 @@ pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
 
         if let Some(rpc) = &method.rpc {
             let rust_name = crate::model::unraw(&method.ident);
-            if ENTRYPOINT_NAMES.contains(&rust_name.as_str()) {
+            if service.native_rpc && ENTRYPOINT_NAMES.contains(&rust_name.as_str()) {
                 ctxt.syn_error(syn::Error::new(
                     method.ident.span(),
                     format!(
-                        "an `#[rpc]` method cannot be named `{rust_name}`: JavaScript callers reach it over native Workers RPC by its Rust name, and the worker's entrypoint has its own `{rust_name}`; rename the method (`#[rpc(name = \"{rust_name}\")]` keeps its JSON-RPC name)"
+                        "an `#[rpc]` method cannot be named `{rust_name}`: JavaScript callers reach it over native Workers RPC by its Rust name, and the worker's entrypoint has its own `{rust_name}`; rename the method (`#[rpc(name = \"{rust_name}\")]` keeps its JSON-RPC name), or turn native RPC off (`#[dotdo::service(native_rpc = false)]`)"
                     ),
                 ));
             }

@@ -25,6 +25,9 @@ pub struct ServiceModel {
     pub middleware: Option<Ident>,
     /// The method returning its MCP delegate (`mcp = "…"`).
     pub mcp: Option<Ident>,
+    /// Whether its `#[rpc]` methods are also native Workers RPC methods (`native_rpc = false`
+    /// turns that off).
+    pub native_rpc: bool,
     pub methods: Vec<MethodModel>,
 }
 
@@ -221,6 +224,7 @@ impl ServiceModel {
             entry: service_attr.entry,
             middleware: service_attr.middleware,
             mcp: service_attr.mcp,
+            native_rpc: service_attr.native_rpc.is_none_or(|enabled| enabled.value),
             methods,
         })
     }

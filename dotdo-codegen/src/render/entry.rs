@@ -67,9 +67,10 @@ pub fn render_entry(service: &ServiceModel) -> TokenStream {
     // Each `#[rpc]` method is also a method of the worker's entrypoint, under its Rust name
     // (always a JavaScript identifier; `#[rpc(name = "…")]` renames the JSON-RPC method only):
     // worker-build puts every other export of the module on the entrypoint for Workers RPC.
+    // `native_rpc = false` leaves them out, and the glue they need with them.
     let native_rpc = service
         .exposed()
-        .filter(|method| method.rpc.is_some())
+        .filter(|method| service.native_rpc && method.rpc.is_some())
         .map(|method| {
             let js_name = crate::model::unraw(&method.ident);
             let export = quote::format_ident!("__dotdo_native_rpc_{}", js_name);
