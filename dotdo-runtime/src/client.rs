@@ -137,3 +137,18 @@ pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result
         ))),
     }
 }
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    #[test]
+    fn raw_results_come_back_as_sent() {
+        let answer = br#"{"jsonrpc":"2.0","result":[{"id":"a"},{"id":"b"}],"id":1}"#;
+        let raw = decode_answer::<Box<RawValue>>("list", answer)
+            .unwrap()
+            .unwrap();
+        assert_eq!(raw.get(), r#"[{"id":"a"},{"id":"b"}]"#);
+    }
+}

@@ -535,10 +535,9 @@ pub mod glue {
         context.set_env(env.clone());
         let service = shared_service::<S>(&env, &mut context)?;
         let stack = service.middleware();
+        // The result's JSON as the method answered it, parsed once, by JavaScript.
         let result = crate::native_rpc::call(&*service, &stack, context, method, call.body).await?;
-        let text = serde_json::to_string(&result)
-            .map_err(|error| Error::internal(format!("encoding the result: {error}")))?;
-        js_sys::JSON::parse(&text)
+        js_sys::JSON::parse(&result)
             .map_err(|_| Error::internal("the result is not JSON JavaScript reads"))
     }
 
