@@ -1,6 +1,7 @@
 //! The top of the request path: a request arriving over HTTP goes through the service's
 //! middleware, then to the front end its path names: `/_rpc` (JSON-RPC), `/mcp`, or the routes.
 
+use std::borrow::Borrow;
 use std::future::Future;
 
 use futures_util::FutureExt;
@@ -25,31 +26,27 @@ use crate::{Context, Interface};
 pub fn serve<S: Service>(service: &S, request: Request) -> impl Future<Output = Response> + '_ {
     let (parts, body) = request.into_parts();
     let context = Context::from_headers(Interface::Http, parts.headers);
-    let stack = service.middleware();
     let incoming = Incoming {
         method: parts.method,
         uri: parts.uri,
         body,
     };
-    if stack.is_empty() {
-        return Either::Left(handle(service, context, incoming));
-    }
-    let call = async move { through_middleware(service, &stack, context, incoming).await };
-    Either::Right(call.boxed_local())
+    serve_through(service, service.middleware(), context, incoming)
 }
 
-/// Serves one request through `stack`, then the service.
+/// Serves one request through `stack` (borrowed, or owned by the call), then the service.
 pub fn serve_through<'a, S: Service>(
     service: &'a S,
-    stack: &'a Stack,
+    stack: impl Borrow<Stack> + 'a,
     context: Context,
     request: Incoming,
 ) -> impl Future<Output = Response> + 'a {
     // Without layers the service is called directly: no boxed endpoint on the hot path.
-    if stack.is_empty() {
+    if stack.borrow().is_empty() {
         return Either::Left(handle(service, context, request));
     }
-    Either::Right(through_middleware(service, stack, context, request).boxed_local())
+    let call = async move { through_middleware(service, stack.borrow(), context, request).await };
+    Either::Right(call.boxed_local())
 }
 
 async fn through_middleware<S: Service>(
