@@ -117,11 +117,8 @@ impl<S: Service> TestClient<S> {
             )?;
             let mut context = Context::from_headers(Interface::Http, call.headers);
             context.extensions_mut().extend(self.extensions.clone());
-            context.share_service(self.service.clone());
-            let stack = self.service.middleware();
             let result =
-                crate::native_rpc::call(&*self.service, &stack, context, rpc.name, call.body)
-                    .await?;
+                crate::native_rpc::call(self.service.clone(), context, rpc.name, call.body).await?;
             // As JavaScript's `JSON.parse` reads it.
             serde_json::from_str(&result)
                 .map_err(|error| Error::internal(format!("the result is not JSON: {error}")))
@@ -434,27 +431,20 @@ impl TestResponse {
 const START: &str = "<!-- interfaces:start -->";
 const END: &str = "<!-- interfaces:end -->";
 
-/// Checks that the README at `path` lists exactly the service's interfaces between
-/// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`; with `DOTDO_BLESS=1` in the
-/// environment it rewrites that section instead. Call it from a test of each service.
 /// Fails when the TypeScript declarations of the service's native RPC methods at `path`
 /// (`ServiceDescription::typescript`) differ from what the code generates; `DOTDO_BLESS=1`
 /// writes them instead.
 pub fn check_typescript<S: Service>(path: &str) {
     let generated = S::description().typescript();
     let current = std::fs::read_to_string(path).unwrap_or_default();
-    if current == generated {
-        return;
-    }
-    if std::env::var_os("DOTDO_BLESS").is_some() {
-        std::fs::write(path, generated).unwrap_or_else(|error| panic!("{path}: {error}"));
-        return;
-    }
-    panic!(
-        "{path} declares other RPC methods or types than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}"
-    );
+    check_or_bless(path, &current, &generated, || {
+        format!("declares other RPC methods or types than the code has.\nexpected:\n{generated}")
+    });
 }
 
+/// Checks that the README at `path` lists exactly the service's interfaces between
+/// `<!-- interfaces:start -->` and `<!-- interfaces:end -->`; with `DOTDO_BLESS=1` in the
+/// environment it rewrites that section instead. Call it from a test of each service.
 pub fn check_readme<S: Service>(path: &str) {
     let readme = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{path}: {error}"));
     let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
@@ -462,16 +452,26 @@ pub fn check_readme<S: Service>(path: &str) {
     };
     let generated = S::description().interfaces_markdown();
     let current = &readme[start + START.len()..end];
-    let wanted = format!("\n{generated}");
+    let updated = format!("{}{START}\n{generated}{}", &readme[..start], &readme[end..]);
+    check_or_bless(path, &readme, &updated, || {
+        format!(
+            "lists other interfaces than the code has.\nexpected:\n{generated}\nfound:\n{current}"
+        )
+    });
+}
+
+/// Passes when the file at `path` holds `wanted`; with `DOTDO_BLESS=1` in the environment
+/// writes `wanted` there instead; else fails saying what differs.
+fn check_or_bless(path: &str, current: &str, wanted: &str, differs: impl FnOnce() -> String) {
     if current == wanted {
         return;
     }
     if std::env::var_os("DOTDO_BLESS").is_some() {
-        let updated = format!("{}{START}{wanted}{}", &readme[..start], &readme[end..]);
-        std::fs::write(path, updated).unwrap_or_else(|error| panic!("{path}: {error}"));
+        std::fs::write(path, wanted).unwrap_or_else(|error| panic!("{path}: {error}"));
         return;
     }
     panic!(
-        "{path} lists other interfaces than the code has; rerun with DOTDO_BLESS=1 to update it.\nexpected:\n{generated}\nfound:\n{current}"
+        "{path} {}\nRerun with DOTDO_BLESS=1 to update it.",
+        differs()
     );
 }
