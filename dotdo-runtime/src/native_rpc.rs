@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::describe::Service;
-use crate::middleware::Stack;
 use crate::wire::{Body, Incoming, RPC_PATH};
 use crate::{Context, Error, ErrorKind};
 
@@ -86,15 +85,17 @@ pub fn request(
     })
 }
 
-/// Serves `body` (from [`request`]) as `/_rpc` would, through `stack`, and gives the result's
-/// JSON as the method answered it (`null` for none).
+/// Serves `body` (from [`request`]) as `/_rpc` would, through the service's middleware, with
+/// the service shared with the call as on every entry, and gives the result's JSON as the
+/// method answered it (`null` for none).
 pub async fn call<S: Service>(
-    service: &S,
-    stack: &Stack,
-    context: Context,
+    service: std::rc::Rc<S>,
+    mut context: Context,
     method: &str,
     body: Vec<u8>,
 ) -> Result<String, Error> {
+    context.share_service(service.clone());
+    let stack = service.middleware();
     if let Some(limit) = stack.body_limit()
         && body.len() > limit
     {
@@ -108,7 +109,7 @@ pub async fn call<S: Service>(
         uri: http::Uri::from_static(RPC_PATH),
         body,
     };
-    let response = crate::dispatch::serve_through(service, stack, context, incoming).await;
+    let response = crate::dispatch::serve_through(&*service, &stack, context, incoming).await;
     let Body::Bytes(answer) = response.into_body() else {
         return Err(Error::internal("`/_rpc` answered with a stream"));
     };

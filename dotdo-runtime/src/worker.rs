@@ -471,10 +471,12 @@ pub mod glue {
         // The method as sent, extension methods (`QUERY`…) included.
         let method =
             http::Method::from_bytes(request.method().as_bytes()).unwrap_or(http::Method::GET);
-        let service = match shared_service::<S>(&env, &mut context) {
-            Ok(service) => service,
+        let service = match S::from_env(&env) {
+            Ok(service) => std::rc::Rc::new(service),
             Err(error) => return crate::wire::error_response(&error, &context),
         };
+        // Shared with the call, so an MCP answer streamed after the handler returned keeps it.
+        context.share_service(service.clone());
         let stack = service.middleware();
         let body = if matches!(method, http::Method::GET | http::Method::HEAD) {
             Vec::new()
@@ -487,17 +489,6 @@ pub mod glue {
         let uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         crate::dispatch::serve_through(&*service, &stack, context, Incoming { method, uri, body })
             .await
-    }
-
-    /// The service built from the worker's bindings, shared with the call, so an MCP answer
-    /// streamed after the handler returned keeps it.
-    fn shared_service<S: Service + FromEnv>(
-        env: &Env,
-        context: &mut Context,
-    ) -> Result<std::rc::Rc<S>, Error> {
-        let service = std::rc::Rc::new(S::from_env(env)?);
-        context.share_service(service.clone());
-        Ok(service)
     }
 
     /// A native Workers RPC call of the `#[rpc]` method `method`, as a JavaScript worker makes
@@ -533,10 +524,9 @@ pub mod glue {
         let env = worker_env::get();
         let mut context = Context::from_headers(Interface::Http, call.headers);
         context.set_env(env.clone());
-        let service = shared_service::<S>(&env, &mut context)?;
-        let stack = service.middleware();
+        let service = std::rc::Rc::new(S::from_env(&env)?);
         // The result's JSON as the method answered it, parsed once, by JavaScript.
-        let result = crate::native_rpc::call(&*service, &stack, context, method, call.body).await?;
+        let result = crate::native_rpc::call(service, context, method, call.body).await?;
         js_sys::JSON::parse(&result)
             .map_err(|_| Error::internal("the result is not JSON JavaScript reads"))
     }
