@@ -33,6 +33,16 @@ pub struct Binding {
     timeout_ms: u64,
 }
 
+impl Binding {
+    /// A backend over `fetcher` that gives up after 10 s.
+    fn new(fetcher: worker::Fetcher) -> Self {
+        Binding {
+            fetcher,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
 impl Backend for Binding {
     fn send(&self, request: http::Request<Vec<u8>>) -> LocalBoxFuture<'_, dotdo::Result<Response>> {
         Box::pin(async move {
@@ -152,10 +162,7 @@ pub struct DispatchNamespace {
 impl Tenants for DispatchNamespace {
     fn worker(&self, name: &str) -> Option<Rc<dyn Backend>> {
         let fetcher = self.dispatcher.get(name).ok()?;
-        Some(Rc::new(Binding {
-            fetcher,
-            timeout_ms: 10_000,
-        }))
+        Some(Rc::new(Binding::new(fetcher)))
     }
 }
 
@@ -195,26 +202,26 @@ impl FromEnv for Gateway {
         let mut backend_secrets = BTreeMap::new();
         let mut tenants: BTreeMap<String, Rc<dyn Tenants>> = BTreeMap::new();
         for route in &routes {
-            if route.tier == Tier::Tenant {
-                // A tenant route without its namespace or local bindings answers 503.
-                if let Some(found) = tenants_from_env(env, &config, &route.backend)? {
-                    tenants.insert(route.backend.clone(), found);
-                    backend_secrets.insert(
-                        route.backend.clone(),
-                        config.secret(&backend_secret_name(&route.backend))?,
-                    );
+            // A route whose binding (or, for tenants, namespace or local bindings) is not
+            // configured stays out: it answers 503, and needs no secret.
+            let bound = if route.tier == Tier::Tenant {
+                match tenants_from_env(env, &config, &route.backend)? {
+                    Some(found) => {
+                        tenants.insert(route.backend.clone(), found);
+                        true
+                    }
+                    None => false,
                 }
-                continue;
-            }
-            // A binding that is not configured stays out: its routes answer 503.
-            if let Ok(fetcher) = env.service(&route.backend) {
-                backends.insert(
-                    route.backend.clone(),
-                    Rc::new(Binding {
-                        fetcher,
-                        timeout_ms: 10_000,
-                    }),
-                );
+            } else {
+                match env.service(&route.backend) {
+                    Ok(fetcher) => {
+                        backends.insert(route.backend.clone(), Rc::new(Binding::new(fetcher)));
+                        true
+                    }
+                    Err(_) => false,
+                }
+            };
+            if bound {
                 backend_secrets.insert(
                     route.backend.clone(),
                     config.secret(&backend_secret_name(&route.backend))?,
@@ -272,13 +279,7 @@ fn tenants_from_env(
     let mut workers: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
     for (tenant, binding) in listed {
         let fetcher = env.service(&binding).map_err(binding_error)?;
-        workers.insert(
-            tenant,
-            Rc::new(Binding {
-                fetcher,
-                timeout_ms: 10_000,
-            }),
-        );
+        workers.insert(tenant, Rc::new(Binding::new(fetcher)));
     }
     Ok(Some(Rc::new(TenantWorkers(workers))))
 }
