@@ -88,7 +88,10 @@ impl<S> ServiceDescription<S> {
             "\n/**\n * {docs}\n *\n * A failed call rejects with an `Error` whose message is ``kind: message``, or\n \
              * ``kind (field `name`): message`` for an argument or field: ``not_found: no item 42``.\n */\n\
              export interface {interface} {{\n{methods}}}\n",
-            docs = first_line(self.docs).unwrap_or("The service's native Workers RPC methods."),
+            docs = match crate::describe::doc_summary(self.docs).0 {
+                summary if summary.is_empty() => "The service's native Workers RPC methods.".into(),
+                summary => summary,
+            },
         );
         out
     }
@@ -229,10 +232,10 @@ fn union(members: impl Iterator<Item = String>) -> String {
             seen.push(member);
         }
     }
-    match seen.len() {
-        0 => "never".into(),
-        _ => seen.join(" | "),
+    if seen.is_empty() {
+        return "never".into();
     }
+    seen.join(" | ")
 }
 
 fn doc_comment(out: &mut String, indent: &str, docs: &str) {
@@ -249,15 +252,11 @@ fn doc_comment(out: &mut String, indent: &str, docs: &str) {
         _ => {
             let _ = writeln!(out, "{indent}/**");
             for line in docs.lines() {
-                let _ = writeln!(out, "{indent} * {}", line.trim_end()).map(|_| ());
+                let _ = writeln!(out, "{indent} * {}", line.trim_end());
             }
             let _ = writeln!(out, "{indent} */");
         }
     }
-}
-
-fn first_line(docs: &str) -> Option<&str> {
-    docs.lines().map(str::trim).find(|line| !line.is_empty())
 }
 
 fn is_identifier(name: &str) -> bool {
