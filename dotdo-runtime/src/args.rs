@@ -190,9 +190,18 @@ impl<'a> Args<'a> {
     /// A missing argument is `None` for an `Option` (any type that decodes from `null`), empty
     /// for a `Vec`, and an error naming the argument for anything else.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
-        let Some(index) = self.entries.iter().rposition(|entry| entry.name == name) else {
-            return accepts_absence::<T>().ok_or_else(|| self.missing(name));
-        };
+        // Only the decoding is generic: finding the value and wording the error are compiled
+        // once, not once per argument type (worker size).
+        match self.remove(name) {
+            None => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
+            Some(taken) => taken.decode(name),
+        }
+    }
+
+    /// Removes the argument `name` with every value it was given, and its lower-priority
+    /// duplicates (a query parameter shadowed by a path segment).
+    fn remove(&mut self, name: &str) -> Option<Taken<'a>> {
+        let index = self.entries.iter().rposition(|entry| entry.name == name)?;
         // A repeated text value (`?tag=a&tag=b`, a header sent twice) is all of that source's
         // values, in order: a sequence takes them all, a scalar the last.
         let source = self.entries[index].source;
@@ -220,82 +229,14 @@ impl<'a> Args<'a> {
                 _ => None,
             }));
         }
-        // Lower-priority duplicates (a query parameter shadowed by a path segment) are dropped.
         self.entries.retain(|other| other.name != name);
-        match entry.raw {
-            Raw::Text(text) => {
-                let mut values: Vec<&str> = repeated.iter().map(|value| value.as_ref()).collect();
-                values.push(&text);
-                T::deserialize(TextValues::new(values)).map_err(|error| {
-                    let message = match entry.source {
-                        Source::Header(header) => format!("invalid `{header}` header: {error}"),
-                        Source::Cookie(cookie) => format!("invalid `{cookie}` cookie: {error}"),
-                        _ => format!("invalid value for `{name}`: {error}"),
-                    };
-                    match entry.source {
-                        Source::Path | Source::Header(_) | Source::Cookie(_) => {
-                            Error::bad_request(message).with_field(name)
-                        }
-                        _ => Error::invalid_field(name, message),
-                    }
-                })
-            }
+        Some(Taken {
+            raw: entry.raw,
+            source: entry.source,
+            repeated,
             #[cfg(feature = "multipart")]
-            Raw::File(file) => {
-                files.push(file);
-                T::deserialize(crate::multipart::Files(files)).map_err(|error| {
-                    Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
-                })
-            }
-            Raw::Bytes(body) => T::deserialize(Body(body)).map_err(|error| {
-                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
-            }),
-            Raw::Form(fields) => {
-                let pairs = fields
-                    .iter()
-                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
-                T::deserialize(Fields::new(pairs)).map_err(|error| {
-                    let message = error.to_string();
-                    match named_field(&message) {
-                        Some(field) => Error::invalid_field(
-                            field.to_owned(),
-                            format!("invalid form field `{field}`: {message}"),
-                        ),
-                        None => Error::invalid_field(
-                            name.to_owned(),
-                            format!("invalid form for `{name}`: {message}"),
-                        ),
-                    }
-                })
-            }
-            Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
-                let mut inner = error.path().to_string();
-                // serde reports a missing or unknown field in its message, not in the path.
-                if let Some(key) = named_field(&error.inner().to_string()) {
-                    inner = if inner == "." {
-                        key.to_owned()
-                    } else {
-                        format!("{inner}.{key}")
-                    };
-                }
-                let field = match (entry.source, inner.as_str()) {
-                    (Source::Body | Source::Message, ".") => None,
-                    (Source::Body | Source::Message, inner) => Some(inner.to_owned()),
-                    (_, ".") => Some(name.to_owned()),
-                    (_, inner) if inner.starts_with('[') => Some(format!("{name}{inner}")),
-                    (_, inner) => Some(format!("{name}.{inner}")),
-                };
-                let message = match &field {
-                    Some(field) => format!("invalid value at `{field}`: {}", error.inner()),
-                    None => format!("invalid {}: {}", describe(entry.source), error.inner()),
-                };
-                let error = Error::new(crate::ErrorKind::InvalidField, message);
-                match field {
-                    Some(field) => error.with_field(field),
-                    None => error,
-                }
-            }),
-        }
+            files,
+        })
     }
 
     /// Checks that nothing is left but query parameters: an unknown named argument is an error
@@ -342,6 +283,115 @@ pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
     serde_path_to_error::deserialize::<_, T>(Value::Null)
         .ok()
         .or_else(|| T::deserialize(NoValues).ok())
+}
+
+/// One argument's values, removed from [`Args`] to be decoded.
+struct Taken<'a> {
+    raw: Raw<'a>,
+    source: Source,
+    /// Earlier text values of the same name and source.
+    repeated: Vec<Cow<'a, str>>,
+    /// Earlier files of the same name.
+    #[cfg(feature = "multipart")]
+    files: Vec<crate::multipart::Upload>,
+}
+
+impl Taken<'_> {
+    /// Decodes the value as `T`; the error is worded by the non-generic functions below, from
+    /// the deserializer's message.
+    fn decode<T: DeserializeOwned>(self, name: &str) -> Result<T, Error> {
+        let source = self.source;
+        match self.raw {
+            Raw::Text(text) => {
+                let mut values: Vec<&str> = self.repeated.iter().map(AsRef::as_ref).collect();
+                values.push(&text);
+                T::deserialize(TextValues::new(values))
+                    .map_err(|error| text_error(name, source, &error.to_string()))
+            }
+            #[cfg(feature = "multipart")]
+            Raw::File(file) => {
+                let mut files = self.files;
+                files.push(file);
+                T::deserialize(crate::multipart::Files(files)).map_err(|error| {
+                    Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
+                })
+            }
+            Raw::Bytes(body) => T::deserialize(Body(body)).map_err(|error| {
+                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
+            }),
+            Raw::Form(fields) => {
+                let pairs = fields
+                    .iter()
+                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
+                T::deserialize(Fields::new(pairs))
+                    .map_err(|error| form_error(name, &error.to_string()))
+            }
+            Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+                json_error(
+                    name,
+                    source,
+                    &error.path().to_string(),
+                    &error.inner().to_string(),
+                )
+            }),
+        }
+    }
+}
+
+fn text_error(name: &str, source: Source, error: &str) -> Error {
+    let message = match source {
+        Source::Header(header) => format!("invalid `{header}` header: {error}"),
+        Source::Cookie(cookie) => format!("invalid `{cookie}` cookie: {error}"),
+        _ => format!("invalid value for `{name}`: {error}"),
+    };
+    match source {
+        Source::Path | Source::Header(_) | Source::Cookie(_) => {
+            Error::bad_request(message).with_field(name)
+        }
+        _ => Error::invalid_field(name, message),
+    }
+}
+
+fn form_error(name: &str, message: &str) -> Error {
+    match named_field(message) {
+        Some(field) => Error::invalid_field(
+            field.to_owned(),
+            format!("invalid form field `{field}`: {message}"),
+        ),
+        None => Error::invalid_field(
+            name.to_owned(),
+            format!("invalid form for `{name}`: {message}"),
+        ),
+    }
+}
+
+/// A JSON value's error, naming the field at `path` (serde_path_to_error's) inside the argument.
+fn json_error(name: &str, source: Source, path: &str, error: &str) -> Error {
+    let mut inner = path.to_owned();
+    // serde reports a missing or unknown field in its message, not in the path.
+    if let Some(key) = named_field(error) {
+        inner = if inner == "." {
+            key.to_owned()
+        } else {
+            format!("{inner}.{key}")
+        };
+    }
+    let field = match (source, inner.as_str()) {
+        (Source::Body | Source::Message, ".") => None,
+        (Source::Body | Source::Message, inner) => Some(inner.to_owned()),
+        (_, ".") => Some(name.to_owned()),
+        (_, inner) if inner.starts_with('[') => Some(format!("{name}{inner}")),
+        (_, inner) => Some(format!("{name}.{inner}")),
+    };
+    let message = match &field {
+        Some(field) => format!("invalid value at `{field}`: {error}"),
+        None => format!("invalid {}: {error}", describe(source)),
+    };
+    let error = Error::new(crate::ErrorKind::InvalidField, message);
+    match field {
+        Some(field) => error.with_field(field),
+        None => error,
+    }
 }
 
 impl Args<'_> {
