@@ -40,9 +40,10 @@ enum Raw<'a> {
     Bytes(&'a [u8]),
     /// The fields of an `application/x-www-form-urlencoded` body, as one argument.
     Form(Vec<(Cow<'a, str>, Cow<'a, str>)>),
-    /// A file part of a `multipart/form-data` body.
+    /// A file part of a `multipart/form-data` body. Boxed: arguments are moved about on every
+    /// call, and an upload is three times the size of any other value.
     #[cfg(feature = "multipart")]
-    File(crate::multipart::Upload),
+    File(Box<crate::multipart::Upload>),
 }
 
 #[derive(Debug)]
@@ -120,7 +121,7 @@ impl<'a> Args<'a> {
     pub(crate) fn push_file(&mut self, upload: crate::multipart::Upload) {
         self.entries.push(Entry {
             name: upload.field().to_owned().into(),
-            raw: Raw::File(upload),
+            raw: Raw::File(Box::new(upload)),
             source: Source::Field,
         });
     }
@@ -202,34 +203,31 @@ impl<'a> Args<'a> {
     /// duplicates (a query parameter shadowed by a path segment).
     fn remove(&mut self, name: &str) -> Option<Taken<'a>> {
         let index = self.entries.iter().rposition(|entry| entry.name == name)?;
-        // A repeated text value (`?tag=a&tag=b`, a header sent twice) is all of that source's
-        // values, in order: a sequence takes them all, a scalar the last.
-        let source = self.entries[index].source;
-        let repeated: Vec<Cow<'a, str>> = self.entries[..index]
-            .iter()
-            .filter(|other| other.name == name && other.source == source)
-            .filter_map(|other| match &other.raw {
-                Raw::Text(text) => Some(text.clone()),
-                _ => None,
-            })
-            .collect();
         // `remove`, not `swap_remove`: repeated values keep the order they were sent in.
         let entry = self.entries.remove(index);
-        // Several files under one name, likewise: a `Vec<Upload>` takes them all, in order.
+        let mut repeated = Vec::new();
         #[cfg(feature = "multipart")]
         let mut files = Vec::new();
-        #[cfg(feature = "multipart")]
-        if matches!(entry.raw, Raw::File(_)) {
+        // Most names have one value: the earlier ones are looked for only when there are some.
+        if self.entries.iter().any(|other| other.name == name) {
             let (same, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
                 .into_iter()
                 .partition(|other| other.name == name);
             self.entries = others;
-            files.extend(same.into_iter().filter_map(|other| match other.raw {
-                Raw::File(file) => Some(file),
-                _ => None,
-            }));
+            for other in same {
+                match other.raw {
+                    // A repeated text value (`?tag=a&tag=b`, a header sent twice) is all of that
+                    // source's values, in order: a sequence takes them all, a scalar the last.
+                    Raw::Text(text) if other.source == entry.source => repeated.push(text),
+                    // Several files under one name, likewise: a `Vec<Upload>` takes them all.
+                    #[cfg(feature = "multipart")]
+                    Raw::File(file) if matches!(entry.raw, Raw::File(_)) => files.push(*file),
+                    // Lower-priority duplicates (a query parameter shadowed by a path segment)
+                    // are dropped.
+                    _ => {}
+                }
+            }
         }
-        self.entries.retain(|other| other.name != name);
         Some(Taken {
             raw: entry.raw,
             source: entry.source,
@@ -303,15 +301,14 @@ impl Taken<'_> {
         let source = self.source;
         match self.raw {
             Raw::Text(text) => {
-                let mut values: Vec<&str> = self.repeated.iter().map(AsRef::as_ref).collect();
-                values.push(&text);
-                T::deserialize(TextValues::new(values))
+                let earlier = self.repeated.iter().map(AsRef::as_ref).collect();
+                T::deserialize(TextValues::after(earlier, &text))
                     .map_err(|error| text_error(name, source, &error.to_string()))
             }
             #[cfg(feature = "multipart")]
             Raw::File(file) => {
                 let mut files = self.files;
-                files.push(file);
+                files.push(*file);
                 T::deserialize(crate::multipart::Files(files)).map_err(|error| {
                     Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
                 })

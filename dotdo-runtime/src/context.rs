@@ -1,7 +1,7 @@
 //! The per-call context a method may take as `&Context`: who is calling, with which request id
 //! and headers, and anything the platform or middleware attached. It is in no schema.
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The authenticated caller, set by authentication middleware. It is also the wire form of a
 /// caller between services (a forwarded principal, a verified key or token).
@@ -40,8 +40,10 @@ pub struct Context {
     extensions: http::Extensions,
     /// The worker's bindings, when running on Workers.
     env: Option<worker::Env>,
-    /// Headers (and cookies) a method set for its HTTP response, beside a typed result.
-    response_headers: std::cell::RefCell<HeaderMap>,
+    /// Headers (and cookies) a method set for its HTTP response, beside a typed result, in the
+    /// order set. A list, not a `HeaderMap`: a context is moved several times per call, and
+    /// most calls set none.
+    response_headers: std::cell::RefCell<Vec<(HeaderName, HeaderValue)>>,
     /// The service, when the host shares ownership of it (Workers, the test client): a call
     /// that streams after its handler answered keeps it alive.
     shared_service: Option<std::rc::Rc<dyn std::any::Any>>,
@@ -138,7 +140,9 @@ impl Context {
     /// result keeps its type). Ignored on RPC, MCP, queue and cron calls.
     pub fn set_header(&self, name: &str, value: &str) -> crate::Result<()> {
         let (name, value) = crate::response::header(name, value).map_err(crate::Error::internal)?;
-        self.response_headers.borrow_mut().insert(name, value);
+        let mut headers = self.response_headers.borrow_mut();
+        headers.retain(|(set, _)| *set != name);
+        headers.push((name, value));
         Ok(())
     }
     /// Adds a cookie to this call's HTTP response: `HttpOnly`, `Secure`, `SameSite=Lax` and
@@ -147,12 +151,12 @@ impl Context {
         let value = crate::response::set_cookie(cookie).map_err(crate::Error::internal)?;
         self.response_headers
             .borrow_mut()
-            .append(http::header::SET_COOKIE, value);
+            .push((http::header::SET_COOKIE, value));
         Ok(())
     }
     /// The headers set with [`set_header`](Self::set_header) and
-    /// [`set_cookie`](Self::set_cookie), leaving none.
-    pub(crate) fn take_response_headers(&self) -> HeaderMap {
+    /// [`set_cookie`](Self::set_cookie) in the order set, leaving none.
+    pub(crate) fn take_response_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         std::mem::take(&mut self.response_headers.borrow_mut())
     }
     /// Shares ownership of the service this call runs on (see `shared_service`).
@@ -199,6 +203,29 @@ mod tests {
             headers.append(http::header::COOKIE, value.parse().unwrap());
         }
         headers
+    }
+
+    #[test]
+    fn a_header_set_again_replaces_the_first_and_every_cookie_is_kept_in_order() {
+        let context = Context::new(Interface::Http);
+        assert!(context.take_response_headers().is_empty());
+        context.set_header("cache-control", "no-store").unwrap();
+        context.set_cookie(cookie::Cookie::new("a", "1")).unwrap();
+        context.set_header("Cache-Control", "private").unwrap();
+        context.set_cookie(cookie::Cookie::new("b", "2")).unwrap();
+        let set: Vec<(String, String)> = context
+            .take_response_headers()
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        let names: Vec<&str> = set.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["set-cookie", "cache-control", "set-cookie"]);
+        assert_eq!(set[1].1, "private");
+        assert!(
+            set[0].1.starts_with("a=1;") && set[2].1.starts_with("b=2;"),
+            "{set:?}"
+        );
+        assert!(context.take_response_headers().is_empty(), "taken once");
     }
 
     #[test]

@@ -237,13 +237,8 @@ fn error_event(error: &Error, request_id: &str) -> Vec<u8> {
 /// The headers and cookies the method set through its context: a header replaces the
 /// response's own of that name, cookies are added.
 fn add_context_headers(response: &mut Response, context: &Context) {
-    let mut current = None;
     for (name, value) in context.take_response_headers() {
-        if let Some(name) = name {
-            current = Some(name);
-        }
-        let Some(name) = &current else { continue };
-        if *name == SET_COOKIE {
+        if name == SET_COOKIE {
             response.headers_mut().append(name, value);
         } else {
             response.headers_mut().insert(name, value);

@@ -9,18 +9,32 @@ use serde::forward_to_deserialize_any;
 
 type Error = serde_plain::Error;
 
-/// All the values one name was given, in order.
+/// All the values one name was given, in order. The last is held apart: most names have one
+/// value, and then no list is allocated.
 pub struct TextValues<'v> {
-    values: Vec<&'v str>,
+    earlier: Vec<&'v str>,
+    last: Option<&'v str>,
 }
 
 impl<'v> TextValues<'v> {
-    pub fn new(values: Vec<&'v str>) -> Self {
-        TextValues { values }
+    pub fn new(mut values: Vec<&'v str>) -> Self {
+        let last = values.pop();
+        TextValues {
+            earlier: values,
+            last,
+        }
+    }
+
+    /// `last`, after the values the name was given before it.
+    pub fn after(earlier: Vec<&'v str>, last: &'v str) -> Self {
+        TextValues {
+            earlier,
+            last: Some(last),
+        }
     }
 
     fn last(&self) -> serde_plain::Deserializer<'v> {
-        serde_plain::Deserializer::new(self.values.last().copied().unwrap_or_default())
+        serde_plain::Deserializer::new(self.last.unwrap_or_default())
     }
 }
 
@@ -79,7 +93,8 @@ impl<'de, 'v: 'de> de::Deserializer<'de> for TextValues<'v> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        SeqDeserializer::new(self.values.into_iter().map(Plain)).deserialize_seq(visitor)
+        let values = self.earlier.into_iter().chain(self.last);
+        SeqDeserializer::new(values.map(Plain)).deserialize_seq(visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
