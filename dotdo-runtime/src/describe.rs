@@ -14,6 +14,13 @@ use crate::{Context, Error};
 
 /// Implemented by `#[dotdo::service]` for the service's type.
 pub trait Service: Sized + 'static {
+    /// Whether the service has HTTP routes, JSON-RPC methods, and MCP (tools, resources,
+    /// prompts or a delegate): known at compile time, so a worker without one carries none of
+    /// that front end's code (the description, read at run time, could not tell the optimizer).
+    const HAS_ROUTES: bool = true;
+    const HAS_RPC: bool = true;
+    const HAS_MCP: bool = true;
+
     fn description() -> &'static ServiceDescription<Self>;
 
     /// The middleware around this service's HTTP interfaces (`middleware = "…"` on

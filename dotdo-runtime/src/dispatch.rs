@@ -69,18 +69,21 @@ enum FrontEnd {
     OpenApi,
     Docs,
     Routes,
+    /// Any other path of a service without routes.
+    NoRoute,
 }
 
 fn front_end<S: Service>(service: &S, path: &str) -> FrontEnd {
     let description = S::description();
-    let has_mcp = || description.has_mcp() || service.mcp_delegate().is_some();
+    let has_mcp = || S::HAS_MCP && (description.has_mcp() || service.mcp_delegate().is_some());
     match path {
-        RPC_PATH if !description.rpc.is_empty() => FrontEnd::Rpc,
+        RPC_PATH if S::HAS_RPC && !description.rpc.is_empty() => FrontEnd::Rpc,
         MCP_PATH if has_mcp() => FrontEnd::Mcp,
         SERVER_CARD_PATH | WELL_KNOWN_SERVER_CARD_PATH if has_mcp() => FrontEnd::ServerCard,
-        OPENAPI_PATH if !description.routes.is_empty() => FrontEnd::OpenApi,
-        DOCS_PATH if !description.routes.is_empty() => FrontEnd::Docs,
-        _ => FrontEnd::Routes,
+        OPENAPI_PATH if S::HAS_ROUTES && !description.routes.is_empty() => FrontEnd::OpenApi,
+        DOCS_PATH if S::HAS_ROUTES && !description.routes.is_empty() => FrontEnd::Docs,
+        _ if S::HAS_ROUTES => FrontEnd::Routes,
+        _ => FrontEnd::NoRoute,
     }
 }
 
@@ -129,6 +132,10 @@ pub fn handle<S: Service>(
         FrontEnd::ServerCard => answered(server_card::<S>(&context, &request), context),
         FrontEnd::OpenApi => answered(openapi::<S>(&context, &request), context),
         FrontEnd::Docs => answered(docs_page::<S>(&context, &request), context),
+        FrontEnd::NoRoute => {
+            let response = crate::routes::no_route(request.uri.path(), &context);
+            answered(response, context)
+        }
     }
 }
 

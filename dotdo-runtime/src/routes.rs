@@ -98,10 +98,7 @@ fn find<'r, S: Service>(context: &Context, request: &'r Incoming) -> Result<Matc
         .map_err(|detail| error_response(&Error::internal(detail), context))?;
     let path = request.uri.path();
     let Ok(found) = router.at(path) else {
-        return Err(error_response(
-            &Error::not_found(format!("no route for `{path}`")),
-            context,
-        ));
+        return Err(no_route(path, context));
     };
     let verbs = found.value;
     let is_head = request.method == Method::HEAD;
@@ -341,6 +338,11 @@ fn bind<'a>(
         args.push_text(name, value, Source::Path);
     }
     Ok(())
+}
+
+/// The answer to a path that is none of the service's routes.
+pub(crate) fn no_route(path: &str, context: &Context) -> Response {
+    error_response(&Error::not_found(format!("no route for `{path}`")), context)
 }
 
 fn allow_header(verbs: impl Iterator<Item = Verb>) -> HeaderValue {

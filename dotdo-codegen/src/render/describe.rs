@@ -302,8 +302,15 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             }
         }
     });
+    let has_routes = !routes.is_empty();
+    let has_rpc = !rpc.is_empty();
+    let has_mcp =
+        !(tools.is_empty() && resources.is_empty() && prompts.is_empty()) || service.mcp.is_some();
     quote! {
         impl #krate::Service for #self_ty {
+            const HAS_ROUTES: bool = #has_routes;
+            const HAS_RPC: bool = #has_rpc;
+            const HAS_MCP: bool = #has_mcp;
             #middleware
             #mcp_delegate
 

@@ -160,6 +160,9 @@ const _: () = {
         (&&::dotdo::__private::SchemaOf::<String>::new()).result_schema(__generator)
     }
     impl ::dotdo::Service for Items {
+        const HAS_ROUTES: bool = true;
+        const HAS_RPC: bool = true;
+        const HAS_MCP: bool = true;
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
             static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::__private::DescriptionParts {
                 name: "Items",

@@ -1,0 +1,115 @@
+//! A service with only some of the interfaces: the others are not served (404, as any unknown
+//! path), and are known absent at compile time, so the worker carries none of their code.
+
+use dotdo::Service;
+use dotdo::prelude::*;
+use dotdo::testing::TestClient;
+use futures_executor::block_on;
+use serde_json::{Value, json};
+
+pub struct RpcOnly;
+
+/// Answers over JSON-RPC only.
+#[dotdo::service]
+impl RpcOnly {
+    /// Says hello.
+    #[rpc]
+    pub async fn hello(&self, name: String) -> Result<String, dotdo::Error> {
+        Ok(format!("hello, {name}"))
+    }
+}
+
+pub struct ToolOnly;
+
+/// Answers over MCP only.
+#[dotdo::service]
+impl ToolOnly {
+    /// Says hello.
+    #[mcp_tool(read_only)]
+    pub async fn hello(&self, name: String) -> Result<String, dotdo::Error> {
+        Ok(format!("hello, {name}"))
+    }
+}
+
+pub struct RouteOnly;
+
+/// Answers over HTTP only.
+#[dotdo::service]
+impl RouteOnly {
+    /// Says hello.
+    #[http(get = "/hello/:name")]
+    pub async fn hello(&self, name: String) -> Result<String, dotdo::Error> {
+        Ok(format!("hello, {name}"))
+    }
+}
+
+/// The problem a path none of the interfaces serves gets.
+async fn assert_not_served<S: Service>(client: &TestClient<S>, method: http::Method, path: &str) {
+    let response = client
+        .request(method.clone(), path)
+        .header("content-type", "application/json")
+        .body(b"{}".to_vec())
+        .await;
+    assert_eq!(response.status(), 404, "{method} {path}");
+    let problem: Value = response.json();
+    assert_eq!(
+        problem["detail"],
+        format!("no route for `{path}`"),
+        "{problem}"
+    );
+    assert!(response.header("x-request-id").is_some(), "{method} {path}");
+}
+
+#[test]
+fn the_macro_tells_which_interfaces_a_service_has() {
+    assert!(!RpcOnly::HAS_ROUTES && RpcOnly::HAS_RPC && !RpcOnly::HAS_MCP);
+    assert!(!ToolOnly::HAS_ROUTES && !ToolOnly::HAS_RPC && ToolOnly::HAS_MCP);
+    assert!(RouteOnly::HAS_ROUTES && !RouteOnly::HAS_RPC && !RouteOnly::HAS_MCP);
+}
+
+#[test]
+fn an_rpc_only_service_answers_rpc_and_nothing_else() {
+    block_on(async {
+        let client = TestClient::new(RpcOnly).as_principal("u1", "user");
+        let greeting: String = client.rpc("hello", json!({"name": "ada"})).await.unwrap();
+        assert_eq!(greeting, "hello, ada");
+        assert_not_served(&client, http::Method::GET, "/hello/ada").await;
+        assert_not_served(&client, http::Method::GET, "/openapi.json").await;
+        assert_not_served(&client, http::Method::GET, "/docs").await;
+        assert_not_served(&client, http::Method::POST, "/mcp").await;
+    });
+}
+
+#[test]
+fn a_tool_only_service_answers_mcp_and_nothing_else() {
+    block_on(async {
+        let client = TestClient::new(ToolOnly).as_principal("u1", "user");
+        let result = client
+            .mcp_call("hello", json!({"name": "ada"}))
+            .await
+            .unwrap();
+        assert_eq!(result["content"][0]["text"], "\"hello, ada\"", "{result}");
+        assert_not_served(&client, http::Method::POST, "/_rpc").await;
+        assert_not_served(&client, http::Method::GET, "/openapi.json").await;
+        assert_not_served(&client, http::Method::GET, "/").await;
+    });
+}
+
+#[test]
+fn a_route_only_service_answers_its_routes_and_nothing_else() {
+    block_on(async {
+        let client = TestClient::new(RouteOnly).as_principal("u1", "user");
+        let response = client.get("/hello/ada").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.json::<String>(), "hello, ada");
+        assert_eq!(client.get("/openapi.json").await.status(), 200);
+        assert_not_served(&client, http::Method::POST, "/_rpc").await;
+        assert_not_served(&client, http::Method::POST, "/mcp").await;
+        assert_not_served(
+            &client,
+            http::Method::GET,
+            "/.well-known/mcp/server-card.json",
+        )
+        .await;
+    });
+}
