@@ -60,11 +60,16 @@ async fn assert_not_served<S: Service>(client: &TestClient<S>, method: http::Met
     assert!(response.header("x-request-id").is_some(), "{method} {path}");
 }
 
+/// Routes, RPC, MCP: as the macro declared them.
+fn interfaces<S: Service>() -> [bool; 3] {
+    [S::HAS_ROUTES, S::HAS_RPC, S::HAS_MCP]
+}
+
 #[test]
 fn the_macro_tells_which_interfaces_a_service_has() {
-    assert!(!RpcOnly::HAS_ROUTES && RpcOnly::HAS_RPC && !RpcOnly::HAS_MCP);
-    assert!(!ToolOnly::HAS_ROUTES && !ToolOnly::HAS_RPC && ToolOnly::HAS_MCP);
-    assert!(RouteOnly::HAS_ROUTES && !RouteOnly::HAS_RPC && !RouteOnly::HAS_MCP);
+    assert_eq!(interfaces::<RpcOnly>(), [false, true, false]);
+    assert_eq!(interfaces::<ToolOnly>(), [false, false, true]);
+    assert_eq!(interfaces::<RouteOnly>(), [true, false, false]);
 }
 
 #[test]
