@@ -22,7 +22,14 @@ pub fn generate() -> String {
         static COUNTER: AtomicU64 = AtomicU64::new(1);
         bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // One string built in place: a `format!` per byte cost sixteen allocations per request.
+    let mut id = String::with_capacity(32);
+    for byte in bytes {
+        id.push(DIGITS[usize::from(byte >> 4)] as char);
+        id.push(DIGITS[usize::from(byte & 0xf)] as char);
+    }
+    id
 }
 
 #[cfg(test)]
@@ -35,6 +42,11 @@ mod tests {
         let b = generate();
         assert!(is_valid(&a), "{a}");
         assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "lowercase hex: {a}"
+        );
         assert_ne!(a, b);
     }
 
