@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
+import { routes, signedIn, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -33,51 +34,6 @@ const seconds = quick ? 1 : option("--seconds", 5);
 const connections = option("--connections", 10);
 const queueMessages = quick ? 200 : 1000;
 const instantiations = quick ? 5 : 20;
-
-const KEY = "sk_test_bench";
-const json = { "content-type": "application/json" };
-const signedIn = { ...json, authorization: `Bearer ${KEY}` };
-
-const workers = [
-  { name: "dotdo", dir: "bench/workerd/dotdo", wasm: true },
-  { name: "hand-written", dir: "bench/workerd/handwritten", wasm: true },
-  { name: "Hono", dir: "bench/workerd/hono", wasm: false },
-];
-
-// Each route, what it must answer, and the part of the answer that must be the same everywhere
-// (error bodies and protocol envelopes are each framework's own).
-const routes = [
-  { name: "GET /items/:id", path: "/items/42", status: 200, same: (body) => body },
-  { name: "GET /items (100 items)", path: "/items", status: 200, same: (body) => body },
-  {
-    name: "POST /items (JSON body)",
-    method: "POST",
-    path: "/items",
-    headers: signedIn,
-    body: JSON.stringify({ name: "new", price: 5, tags: ["a", "b"] }),
-    status: 201,
-    same: (body) => body,
-  },
-  { name: "GET /items/0 (404)", path: "/items/0", status: 404, same: () => null },
-  {
-    name: "JSON-RPC get_item",
-    method: "POST",
-    path: "/_rpc",
-    headers: signedIn,
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "get_item", params: { id: "42" } }),
-    status: 200,
-    same: (body) => body.result,
-  },
-  {
-    name: "MCP tools/call get_item",
-    method: "POST",
-    path: "/mcp",
-    headers: { ...json, accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_item", arguments: { id: "42" } } }),
-    status: 200,
-    same: (body) => body.result.structuredContent,
-  },
-];
 
 const say = (line) => console.log(`[bench] ${line}`);
 const median = (values) => {
