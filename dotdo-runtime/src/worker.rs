@@ -1,6 +1,7 @@
 //! Running a service on Cloudflare Workers (workers-rs).
 //!
-//! A service is built **per request** from the worker's bindings by [`FromEnv`]; the
+//! A service is built from the worker's bindings by [`FromEnv`] on an isolate's first event
+//! and shared by the events after it (a failed build is tried again on the next one); the
 //! entrypoint that `#[dotdo::service]` emits on wasm32 calls the [`glue`] functions, which
 //! convert between the runtime's HTTP types and workers-rs, apply queue outcomes with the real
 //! message API, and pick the `#[cron]` method for a scheduled event.
@@ -18,7 +19,9 @@ use crate::client::Transport;
 use crate::queue::{Envelope, Producer};
 
 /// Builds a service from the worker's bindings (D1, KV, queues, service bindings, secrets,
-/// vars), once per request.
+/// vars): once per isolate, on its first event; the events after it share the service, as an
+/// axum router shares its state. Keep what belongs to one request in its `Context`, not in the
+/// service.
 ///
 /// ```no_run
 /// use dotdo_runtime::worker::{D1Database, Env, FromEnv, binding_error};
@@ -35,7 +38,7 @@ use crate::queue::{Envelope, Producer};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be built from the worker's bindings",
-    note = "implement `dotdo::worker::FromEnv for {Self}`: it builds the service from the `Env` for each request"
+    note = "implement `dotdo::worker::FromEnv for {Self}`: it builds the service from the `Env`, once per isolate"
 )]
 pub trait FromEnv: Sized {
     fn from_env(env: &Env) -> Result<Self, Error>;
@@ -335,6 +338,30 @@ pub mod convert {
     }
 }
 
+thread_local! {
+    /// The service, built on the isolate's first event that needed it.
+    static BUILT: std::cell::RefCell<Option<std::rc::Rc<dyn std::any::Any>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The service `build` makes, built on the isolate's first event and shared by the events after
+/// it, as an axum router shares its state: an isolate's bindings, vars and secrets do not change
+/// under it (a deploy starts new isolates), and building it for each request cost a parse of its
+/// configuration each time (the gateway's routes). A failed build is not kept: the next event
+/// builds again.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn built_once<S: 'static>(
+    build: impl FnOnce() -> Result<S, Error>,
+) -> Result<std::rc::Rc<S>, Error> {
+    let built = BUILT.with(|built| built.borrow().clone());
+    if let Some(service) = built.and_then(|service| service.downcast::<S>().ok()) {
+        return Ok(service);
+    }
+    let service = std::rc::Rc::new(build()?);
+    BUILT.with(|built| *built.borrow_mut() = Some(service.clone()));
+    Ok(service)
+}
+
 /// What the generated wasm entrypoint calls. Not a public API.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
@@ -444,6 +471,11 @@ pub mod glue {
         })
     }
 
+    /// The service of this isolate ([`super::built_once`]).
+    fn shared_service<S: Service + FromEnv>(env: &Env) -> Result<std::rc::Rc<S>, Error> {
+        super::built_once(|| S::from_env(env))
+    }
+
     pub fn fetch<S: Service + FromEnv>(
         request: web_sys::Request,
         env: Env,
@@ -471,8 +503,8 @@ pub mod glue {
         // The method as sent, extension methods (`QUERY`…) included.
         let method =
             http::Method::from_bytes(request.method().as_bytes()).unwrap_or(http::Method::GET);
-        let service = match S::from_env(&env) {
-            Ok(service) => std::rc::Rc::new(service),
+        let service = match shared_service::<S>(&env) {
+            Ok(service) => service,
             Err(error) => return crate::wire::error_response(&error, &context),
         };
         // Shared with the call, so an MCP answer streamed after the handler returned keeps it.
@@ -524,7 +556,7 @@ pub mod glue {
         let env = worker_env::get();
         let mut context = Context::from_headers(Interface::Http, call.headers);
         context.set_env(env.clone());
-        let service = std::rc::Rc::new(S::from_env(&env)?);
+        let service = shared_service::<S>(&env)?;
         // The result's JSON as the method answered it, parsed once, by JavaScript.
         let result = crate::native_rpc::call(service, context, method, call.body).await?;
         js_sys::JSON::parse(&result)
@@ -643,7 +675,7 @@ pub mod glue {
                 .messages()
                 .map(|array| array.iter().map(JsCast::unchecked_into).collect())
                 .unwrap_or_default();
-            let service = match S::from_env(&env) {
+            let service = match shared_service::<S>(&env) {
                 Ok(service) => service,
                 Err(error) => {
                     // Nothing is lost: the whole batch comes back once the bindings are fixed.
@@ -670,7 +702,8 @@ pub mod glue {
                     attempts: attempts(message),
                 };
                 let context = Context::with_env(Interface::Queue, env.clone());
-                let outcome = crate::queue::dispatch_in(&service, &context, &queue, &decoded).await;
+                let outcome =
+                    crate::queue::dispatch_in(&*service, &context, &queue, &decoded).await;
                 let applied =
                     match crate::queue::settle(outcome, &queue, &decoded, dead_letters).await {
                         Settlement::Ack => message.ack(),
@@ -703,7 +736,7 @@ pub mod glue {
     ) -> Promise {
         settled(false, async move {
             let context = Context::with_env(Interface::Email, env.clone());
-            let service = match S::from_env(&env) {
+            let service = match shared_service::<S>(&env) {
                 Ok(service) => service,
                 Err(error) => {
                     crate::log::error(&context, "cannot build the service for an email", &error);
@@ -716,7 +749,7 @@ pub mod glue {
                 .await
                 .map_err(|error| JsValue::from_str(&error.to_string()))?;
             let email = crate::email::InboundEmail::new(&message.from(), &message.to(), &raw);
-            match crate::email::run(&service, &context, email).await {
+            match crate::email::run(&*service, &context, email).await {
                 Ok(()) => Ok(JsValue::UNDEFINED),
                 // Worth retrying: fail the event, the sender keeps the message and retries.
                 Err(error) if error.queue_decision() == crate::QueueDecision::Retry => {
@@ -768,8 +801,8 @@ pub mod glue {
         settled(false, async move {
             let cron = ::worker::ScheduledEvent::from(event).cron();
             let context = Context::with_env(Interface::Cron, env.clone());
-            let result = match S::from_env(&env) {
-                Ok(service) => crate::cron::run(&service, &context, &cron).await,
+            let result = match shared_service::<S>(&env) {
+                Ok(service) => crate::cron::run(&*service, &context, &cron).await,
                 Err(error) => Err(error),
             };
             match result {
@@ -781,5 +814,27 @@ pub mod glue {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Built(u32);
+
+    #[test]
+    fn the_service_is_built_once_a_failed_build_is_not_kept_and_another_type_is_built_anew() {
+        // Each test runs on a thread of its own, so this one's isolate starts empty.
+        let failed = built_once::<Built>(|| Err(Error::internal("missing secret")));
+        assert_eq!(failed.unwrap_err().kind(), crate::ErrorKind::Internal);
+        let first = built_once(|| Ok(Built(1))).unwrap();
+        let again = built_once::<Built>(|| panic!("built twice")).unwrap();
+        assert!(std::rc::Rc::ptr_eq(&first, &again));
+        assert_eq!(*again, Built(1));
+        // A worker serves one service; a different type is built rather than mistaken for it.
+        let other = built_once(|| Ok("another service")).unwrap();
+        assert_eq!(*other, "another service");
     }
 }

@@ -98,6 +98,18 @@ describe("HTTP routes", () => {
     assert.equal(response.headers.get("allow"), "GET, HEAD, DELETE, OPTIONS");
   });
 
+  test("the service is built once per isolate and shared by the requests after it", async () => {
+    const builds = async () => {
+      const response = await fetch(`${base}/service/builds`);
+      assert.equal(response.status, 200);
+      return response.json();
+    };
+    const before = await builds();
+    assert.ok(before >= 1, `built ${before} times`);
+    for (const path of ["/items/h1", "/numbers/3/double", "/items?limit=1", "/items/nope"]) await fetch(`${base}${path}`);
+    assert.equal(await builds(), before, "no request after the first built the service again");
+  });
+
   test("a panic answers 500 without internals and the next request succeeds", async () => {
     const panicked = await fetch(`${base}/panic`);
     const body = await problem(panicked, 500);
