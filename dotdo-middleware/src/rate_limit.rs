@@ -168,11 +168,13 @@ impl RateLimitStore for DurableStore {
                 |error: worker::Error| Error::unavailable(format!("rate limiter: {error}"));
             let stub = self.namespace.get_by_name(key).map_err(failed)?;
             let body = serde_json::to_string(&HitRequest { window, weight })?;
-            let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::Post)
-                .with_body(Some(body.into()));
-            let request = worker::Request::new_with_init("https://rate-limiter/hit", &init)
-                .map_err(failed)?;
+            let request = dotdo_runtime::worker::convert::js_request(
+                "POST",
+                "https://rate-limiter/hit",
+                [],
+                Some(body.as_bytes()),
+            )
+            .map_err(failed)?;
             let mut response = stub.fetch_with_request(request).await.map_err(failed)?;
             if response.status_code() != 200 {
                 return Err(Error::unavailable(format!(

@@ -268,21 +268,17 @@ impl HttpClient for FetchClient {
             let fetch_error = |error: worker::Error| {
                 Error::upstream(format!("{} {}: {error}", request.method, request.url))
             };
-            let headers = worker::Headers::new();
-            for (name, value) in &request.headers {
-                headers.set(name, value).map_err(fetch_error)?;
-            }
-            let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::from(request.method.as_str().to_owned()))
-                .with_headers(headers)
-                .with_body(
-                    request
-                        .body
-                        .as_deref()
-                        .map(|body| worker::js_sys::Uint8Array::from(body).into()),
-                );
-            let outgoing =
-                worker::Request::new_with_init(&request.url, &init).map_err(fetch_error)?;
+            let headers = request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()));
+            let outgoing = crate::worker::convert::js_request(
+                request.method.as_str(),
+                &request.url,
+                headers,
+                request.body.as_deref(),
+            )
+            .map_err(fetch_error)?;
             let controller = worker::AbortController::default();
             let signal = controller.signal();
             let outgoing = worker::Fetch::Request(outgoing);

@@ -99,36 +99,40 @@ impl ServiceBinding {
     }
 }
 
-fn rpc_init(
-    payload: Vec<u8>,
+/// The JSON-RPC call of a typed client: its payload, as the bearer (if any), with `extra`
+/// headers.
+fn rpc_request(
+    url: &str,
+    payload: &[u8],
     bearer: Option<&str>,
     extra: &http::HeaderMap,
-) -> Result<::worker::RequestInit, Error> {
-    let headers = convert::worker_headers(extra).map_err(fetch_error)?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(fetch_error)?;
-    if let Some(token) = bearer {
-        headers
-            .set("authorization", &format!("Bearer {token}"))
-            .map_err(fetch_error)?;
-    }
-    let body = ::worker::js_sys::Uint8Array::from(payload.as_slice());
-    let mut init = ::worker::RequestInit::new();
-    init.with_method(::worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    Ok(init)
+) -> Result<::worker::Request, Error> {
+    let authorization = bearer.map(|token| format!("Bearer {token}"));
+    let headers = extra
+        .iter()
+        .filter(|(name, _)| {
+            *name != http::header::CONTENT_TYPE
+                && !(authorization.is_some() && *name == http::header::AUTHORIZATION)
+        })
+        .map(convert::header_pair)
+        .chain([("content-type", "application/json")])
+        .chain(
+            authorization
+                .as_deref()
+                .map(|value| ("authorization", value)),
+        );
+    convert::js_request("POST", url, headers, Some(payload)).map_err(fetch_error)
 }
 
 impl Transport for ServiceBinding {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
             // The host is ignored by service bindings; the path picks the endpoint.
-            let init = rpc_init(payload, self.bearer.as_deref(), &self.headers)?;
+            let url = format!("https://service{}", self.path);
+            let request = rpc_request(&url, &payload, self.bearer.as_deref(), &self.headers)?;
             let mut response = self
                 .fetcher
-                .fetch(format!("https://service{}", self.path), Some(init))
+                .fetch_request(request)
                 .await
                 .map_err(fetch_error)?;
             response.bytes().await.map_err(fetch_error)
@@ -164,9 +168,9 @@ impl HttpTransport {
 impl Transport for HttpTransport {
     fn send<'a>(&'a self, payload: Vec<u8>) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
-            let init = rpc_init(payload, self.bearer.as_deref(), &http::HeaderMap::new())?;
+            let no_headers = http::HeaderMap::new();
             let request =
-                ::worker::Request::new_with_init(&self.rpc_url, &init).map_err(fetch_error)?;
+                rpc_request(&self.rpc_url, &payload, self.bearer.as_deref(), &no_headers)?;
             let mut response = ::worker::Fetch::Request(request)
                 .send()
                 .await
@@ -257,13 +261,60 @@ pub mod convert {
         map
     }
 
-    /// Copies a `HeaderMap` into workers-rs headers.
+    /// Copies a `HeaderMap` into workers-rs headers, in one crossing (`JSON.parse`) rather than
+    /// a call into JavaScript per header.
     pub fn worker_headers(map: &http::HeaderMap) -> Result<::worker::Headers, ::worker::Error> {
-        let headers = ::worker::Headers::new();
-        for (name, value) in map {
-            headers.append(name.as_str(), value.to_str().unwrap_or_default())?;
+        use ::worker::worker_sys::web_sys;
+        let headers = match js_header_pairs(map.iter().map(header_pair))? {
+            Some(pairs) => web_sys::Headers::new_with_str_sequence_sequence(&pairs)?,
+            None => web_sys::Headers::new()?,
+        };
+        Ok(::worker::Headers(headers))
+    }
+
+    pub(crate) fn header_pair<'h>(
+        (name, value): (&'h http::HeaderName, &'h http::HeaderValue),
+    ) -> (&'h str, &'h str) {
+        (name.as_str(), value.to_str().unwrap_or_default())
+    }
+
+    /// Header pairs as the JavaScript `[[name, value], …]` a `Headers` or an init takes, made by
+    /// one `JSON.parse`; `None` for none.
+    fn js_header_pairs<'h>(
+        pairs: impl IntoIterator<Item = (&'h str, &'h str)>,
+    ) -> Result<Option<::worker::wasm_bindgen::JsValue>, ::worker::Error> {
+        let pairs: Vec<[&str; 2]> = pairs
+            .into_iter()
+            .map(|(name, value)| [name, value])
+            .collect();
+        if pairs.is_empty() {
+            return Ok(None);
         }
-        Ok(headers)
+        let json = serde_json::to_string(&pairs)?;
+        Ok(Some(::worker::js_sys::JSON::parse(&json)?))
+    }
+
+    /// A request to send with `fetch`, over a service binding or to a Durable Object stub,
+    /// built on the runtime's own init: its headers cross in one `JSON.parse` rather than a
+    /// call per header, any method is sent as it is (`QUERY`…, which workers-rs's `Method`
+    /// would turn into a GET), and workers-rs's init conversion (its `cf` properties, 11 KB of
+    /// wasm) is not linked into the worker.
+    pub fn js_request<'h>(
+        method: &str,
+        url: &str,
+        headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+        body: Option<&[u8]>,
+    ) -> Result<::worker::Request, ::worker::Error> {
+        use ::worker::worker_sys::web_sys;
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        if let Some(pairs) = js_header_pairs(headers)? {
+            init.set_headers_str_sequence_sequence(&pairs);
+        }
+        if let Some(body) = body {
+            init.set_body(&::worker::js_sys::Uint8Array::from(body).into());
+        }
+        Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
     }
 
     /// A workers-rs request for `request`; a URI without a host gets `default_host` (service
@@ -273,15 +324,6 @@ pub mod convert {
         default_host: &str,
     ) -> Result<::worker::Request, Error> {
         let (parts, body) = request.into_parts();
-        let method = ::worker::Method::from(parts.method.to_string());
-        let mut init = ::worker::RequestInit::new();
-        init.with_method(method.clone())
-            .with_headers(worker_headers(&parts.headers).map_err(failed)?);
-        if !body.is_empty() {
-            init.with_body(Some(
-                ::worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-            ));
-        }
         let url = match parts.uri.authority() {
             Some(_) => parts.uri.to_string(),
             None => format!(
@@ -289,16 +331,14 @@ pub mod convert {
                 parts.uri.path_and_query().map_or("/", |pq| pq.as_str())
             ),
         };
-        if method.as_ref() == parts.method.as_str() {
-            return ::worker::Request::new_with_init(&url, &init).map_err(failed);
-        }
-        // workers-rs has no variant for an extension method (`QUERY`…) and would send it as a
-        // GET, which the receiver would then run: the method is set on the JS init itself.
-        let exact: ::worker::worker_sys::web_sys::RequestInit = (&init).into();
-        exact.set_method(parts.method.as_str());
-        ::worker::worker_sys::web_sys::Request::new_with_str_and_init(&url, &exact)
-            .map(::worker::Request::from)
-            .map_err(|error| Error::upstream(format!("request: {error:?}")))
+        let body = (!body.is_empty()).then_some(body.as_slice());
+        js_request(
+            parts.method.as_str(),
+            &url,
+            parts.headers.iter().map(header_pair),
+            body,
+        )
+        .map_err(failed)
     }
 
     /// The `http` response for a workers-rs one. A streamed body (a `fetch`'s, say) stays a

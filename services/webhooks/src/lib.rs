@@ -210,20 +210,13 @@ impl Sender for Fetch {
             let failed = |error: worker::Error| {
                 Error::unavailable(format!("the subscriber could not be reached: {error}"))
             };
-            let outgoing = worker::Headers::new();
-            for (name, value) in &headers {
-                outgoing.set(name, value).map_err(failed)?;
-            }
-            outgoing
-                .set("content-type", "application/json")
+            let headers = headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+                .chain([("content-type", "application/json")]);
+            let request = dotdo::worker::convert::js_request("POST", url, headers, Some(&body))
                 .map_err(failed)?;
-            let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::Post)
-                .with_headers(outgoing)
-                .with_body(Some(
-                    worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-                ));
-            let request = worker::Request::new_with_init(url, &init).map_err(failed)?;
             let response = worker::Fetch::Request(request)
                 .send()
                 .await
