@@ -99,8 +99,8 @@ impl ServiceBinding {
     }
 }
 
-/// The JSON-RPC call of a typed client: its payload, as the bearer (if any), with `extra`
-/// headers.
+/// A typed client's JSON-RPC request: `payload` posted to `url` with `extra` headers, its own
+/// content type, and `Authorization: Bearer` when it has a token (both win over `extra`).
 fn rpc_request(
     url: &str,
     payload: &[u8],
