@@ -63,12 +63,24 @@ impl Context {
         context
     }
 
+    /// A context for a queue message, whose id is the request id its log lines carry (no new
+    /// id is made for it, so a failed message's lines are found by its id).
+    pub fn for_message(message_id: &str) -> Self {
+        let id = HeaderValue::from_str(message_id).ok();
+        Self::with_request_id(Interface::Queue, id, HeaderMap::new())
+    }
+
     /// A context for an HTTP request: its headers, and its `X-Request-ID` when that is a
     /// valid id, else a fresh one.
     pub fn from_headers(interface: Interface, mut headers: HeaderMap) -> Self {
         // Moved out rather than copied: it goes back on the response by `take_request_id`.
-        let request_id = headers
-            .remove(crate::request_id::HEADER)
+        let id = headers.remove(crate::request_id::HEADER);
+        Self::with_request_id(interface, id, headers)
+    }
+
+    /// A context whose request id is `id` when that is a valid one, else a fresh one.
+    fn with_request_id(interface: Interface, id: Option<HeaderValue>, headers: HeaderMap) -> Self {
+        let request_id = id
             .filter(|id| id.to_str().is_ok_and(crate::request_id::is_valid))
             .unwrap_or_else(|| {
                 HeaderValue::from_str(&crate::request_id::generate())

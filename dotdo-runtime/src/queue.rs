@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::args::{Args, Source};
 use crate::describe::Service;
 use crate::error::QueueDecision;
-use crate::{Context, Error, Interface};
+use crate::{Context, Error};
 
 /// One message of a batch, as delivered by the queue.
 #[derive(Debug, Clone)]
@@ -316,9 +316,10 @@ pub async fn dispatch_batch<S: Service>(
     outcomes
 }
 
-/// Dispatches one message from `queue` with a fresh context (in-process; no bindings).
+/// Dispatches one message from `queue` with a context of its own, as on Workers (in-process;
+/// no bindings).
 pub async fn dispatch<S: Service>(service: &S, queue: &str, message: &QueueMessage) -> Outcome {
-    dispatch_in(service, &Context::new(Interface::Queue), queue, message).await
+    dispatch_in(service, &Context::for_message(&message.id), queue, message).await
 }
 
 /// Dispatches one message from `queue`; the handler gets `context` (on Workers, the worker's

@@ -741,7 +741,8 @@ pub mod glue {
                     body: body_json(message),
                     attempts: attempts(message),
                 };
-                let context = Context::with_env(Interface::Queue, env.clone());
+                let mut context = Context::for_message(&decoded.id);
+                context.set_env(env.clone());
                 let outcome =
                     crate::queue::dispatch_in(&*service, &context, &queue, &decoded).await;
                 let applied =

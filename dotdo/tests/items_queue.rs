@@ -282,6 +282,39 @@ mod context {
             assert_eq!((tenant.0, n), ("acme", 7));
             Ok(())
         }
+
+        /// Fails, naming the request id its context carries.
+        #[queue(type = "whoami")]
+        async fn whoami(&self, ctx: &Context, _data: Option<u32>) -> Result<(), dotdo::Error> {
+            Err(Error::bad_request(format!(
+                "request id {}",
+                ctx.request_id()
+            )))
+        }
+    }
+
+    #[test]
+    fn a_message_is_handled_under_its_own_id_or_a_fresh_one_when_its_id_is_unfit() {
+        block_on(async {
+            let reason_for = |id: &str| {
+                let message = QueueMessage {
+                    id: id.to_owned(),
+                    body: json!({"type": "whoami", "data": null}),
+                    attempts: 1,
+                };
+                async move {
+                    match dotdo::queue::dispatch(&Probe, "jobs", &message).await {
+                        Outcome::DeadLetter { reason } => reason,
+                        other => panic!("{other:?}"),
+                    }
+                }
+            };
+            assert!(reason_for("msg-42").await.ends_with("request id msg-42"));
+            let unfit = reason_for("not an id").await;
+            let generated = unfit.rsplit(' ').next().unwrap();
+            assert_eq!(generated.len(), 32, "{unfit}");
+            assert!(generated.bytes().all(|b| b.is_ascii_hexdigit()), "{unfit}");
+        });
     }
 
     #[test]

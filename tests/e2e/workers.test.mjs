@@ -788,6 +788,17 @@ describe("queues", () => {
     assert.equal(attempts.poison, 1, "a message that can never succeed is not run again");
     const reasons = Object.fromEntries(state.dead_letter_reasons);
     assert.match(reasons.poison, /never be applied/, "the dead letter carries its reason");
+    // A failed message is handled, and logged, under its own id.
+    const failures = await eventually(async () => {
+      const lines = dev
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"queue message failed"'))
+        .map((line) => JSON.parse(line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1)));
+      return { done: lines.some((line) => line.outcome === "dead_letter"), value: lines };
+    });
+    assert.ok(failures.length >= 2, `the flaky and the poison message's failures: ${JSON.stringify(failures)}`);
+    for (const line of failures) assert.equal(line.request_id, line.message_id, JSON.stringify(line));
   });
 
   test("fault injection: 1,000 messages, 30 % transient failures, 1 % poison: every good one processed exactly once, every poison one dead-lettered, none lost", async () => {
