@@ -280,7 +280,7 @@ pub mod convert {
 
     /// Header pairs as the JavaScript `[[name, value], …]` a `Headers` or an init takes, made by
     /// one `JSON.parse`; `None` for none.
-    fn js_header_pairs<'h>(
+    pub(crate) fn js_header_pairs<'h>(
         pairs: impl IntoIterator<Item = (&'h str, &'h str)>,
     ) -> Result<Option<::worker::wasm_bindgen::JsValue>, ::worker::Error> {
         let pairs: Vec<[&str; 2]> = pairs
@@ -686,16 +686,12 @@ pub mod glue {
                 return super::convert::worker_response(response).map(Into::into);
             }
         };
-        let pairs: Vec<[&str; 2]> = parts
-            .headers
-            .iter()
-            .map(|(name, value)| [name.as_str(), value.to_str().unwrap_or_default()])
-            .collect();
-        let headers = serde_json::to_string(&pairs)
-            .map_err(|error| ::worker::Error::RustError(error.to_string()))?;
         let init = web_sys::ResponseInit::new();
         init.set_status(parts.status.as_u16());
-        init.set_headers_str_sequence_sequence(&js_sys::JSON::parse(&headers)?);
+        let headers = parts.headers.iter().map(super::convert::header_pair);
+        if let Some(pairs) = super::convert::js_header_pairs(headers)? {
+            init.set_headers_str_sequence_sequence(&pairs);
+        }
         // A null-body status (204, 304) must not carry a body, not even an empty one.
         let body = (!bytes.is_empty()).then(|| js_sys::Uint8Array::from(bytes.as_slice()));
         Ok(web_sys::Response::new_with_opt_buffer_source_and_init(
