@@ -77,19 +77,34 @@ function load(worker, route, duration) {
   });
 }
 
-/** Milliseconds from sending `count` messages until the worker has consumed them all. */
-async function queueRun(base, count) {
-  const consumed = async () => (await fetch(`${base}/bench/consumed`)).json();
+/**
+ * Sends `count` messages and waits until the worker has consumed them all: the milliseconds
+ * that took, and the worker process's CPU per message (µs), producing and consuming, less the
+ * CPU of the requests that asked how many were consumed (measured just before).
+ */
+async function queueRun(worker, count) {
+  const consumedUrl = `${worker.base}/bench/consumed`;
+  const consumed = async () => (await fetch(consumedUrl)).json();
+  const cpuNow = () => (worker.pid ? cpuSeconds(worker.pid) : NaN);
+  const probes = 20;
+  let cpuBefore = cpuNow();
+  for (let probe = 0; probe < probes; probe++) await consumed();
+  const cpuPerPoll = (cpuNow() - cpuBefore) / probes;
   const before = await consumed();
+  cpuBefore = cpuNow();
   const start = performance.now();
-  const sent = await fetch(`${base}/bench/enqueue`, { method: "POST", headers: signedIn, body: JSON.stringify(count) });
-  if (sent.status !== 200) throw new Error(`enqueue at ${base}: ${sent.status} ${await sent.text()}`);
+  const sent = await fetch(`${worker.base}/bench/enqueue`, { method: "POST", headers: signedIn, body: JSON.stringify(count) });
+  if (sent.status !== 200) throw new Error(`enqueue at ${worker.base}: ${sent.status} ${await sent.text()}`);
   const deadline = start + 120_000;
-  while (performance.now() < deadline) {
-    if ((await consumed()) >= before + count) return performance.now() - start;
+  for (let polls = 1; performance.now() < deadline; polls++) {
+    if ((await consumed()) >= before + count) {
+      const ms = performance.now() - start;
+      const cpu = ((cpuNow() - cpuBefore - polls * cpuPerPoll) / count) * 1e6;
+      return { ms, cpu };
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`${base} consumed ${(await consumed()) - before} of ${count} messages in 120 s`);
+  throw new Error(`${worker.base} consumed ${(await consumed()) - before} of ${count} messages in 120 s`);
 }
 
 /** Median milliseconds to compile and instantiate `bytes`, each time as a new module. */
@@ -140,11 +155,20 @@ function workerProcess(pid, port) {
   }
 }
 
-/** CPU seconds `pid` has used so far (user + system). */
+/** CPU seconds `pid` has used so far, all its threads. */
 function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100;
+  // The scheduler's nanosecond counters of each thread: `/proc/<pid>/stat` counts 10 ms ticks,
+  // too coarse for a queue run of a tenth of a second. (A thread that ended takes its share
+  // with it; workerd's threads live as long as the process.)
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 function workerBuild(dir) {
@@ -216,7 +240,7 @@ else try {
     }
     for (const worker of order) {
       try {
-        queue.get(worker.name).push(await queueRun(worker.base, queueMessages));
+        queue.get(worker.name).push(await queueRun(worker, queueMessages));
       } catch (error) {
         throw new Error(`${error.message}\n${worker.name}'s wrangler dev said:\n${worker.dev.output().slice(-4000)}`);
       }
@@ -246,11 +270,15 @@ else try {
   }
 
   console.log(`\n## Queue: ${queueMessages} messages sent in batches of 100 and consumed (max_batch_size 100), medians\n`);
-  console.log("| worker | ms for all | messages/s |");
-  console.log("| --- | --- | --- |");
-  for (const worker of workers) {
-    const ms = median(queue.get(worker.name));
-    console.log(`| ${worker.name} | ${ms.toFixed(0)} | ${((queueMessages / ms) * 1000).toFixed(0)} |`);
+  console.log("| worker | ms for all | messages/s | CPU µs per message, sent and consumed |");
+  console.log("| --- | --- | --- | --- |");
+  const queueCpu = workers.map((worker) => figure(queue.get(worker.name), "cpu"));
+  workers.forEach((worker, index) => {
+    const ms = figure(queue.get(worker.name), "ms");
+    console.log(`| ${worker.name} | ${ms.toFixed(0)} | ${((queueMessages / ms) * 1000).toFixed(0)} | ${queueCpu[index].toFixed(1)} |`);
+  });
+  if (workers.every((worker) => worker.pid)) {
+    console.log(`\nqueue CPU per message: dotdo/hand-written ${ratio(queueCpu[0], queueCpu[1])}, dotdo/Hono ${ratio(queueCpu[0], queueCpu[2])}`);
   }
 } finally {
   await Promise.all(started.map((dev) => dev.stop()));

@@ -45,3 +45,14 @@ export const routes = [
     same: (body) => body.result.structuredContent,
   },
 ];
+
+// Not timed as a route: each request sends 100 queue messages, which the same worker then
+// consumes. Profiled with `profile.mjs --route queue` (producing and consuming both show).
+export const queueRoute = {
+  name: "queue",
+  method: "POST",
+  path: "/bench/enqueue",
+  headers: signedIn,
+  body: "100",
+  status: 200,
+};
