@@ -174,11 +174,20 @@ pub struct Envelope {
 impl Envelope {
     /// A new message of `message_type` carrying `data`, with a fresh id and the current time.
     pub fn new(message_type: &str, data: Value) -> Self {
+        Envelope::stamped(
+            message_type,
+            data,
+            crate::request_id::generate(),
+            crate::clock::now_millis(),
+        )
+    }
+
+    fn stamped(message_type: &str, data: Value, id: String, timestamp_ms: u64) -> Self {
         Envelope {
             message_type: message_type.to_owned(),
             data,
-            id: Some(crate::request_id::generate()),
-            timestamp: Some(Value::from(crate::clock::now_millis())),
+            id: Some(id),
+            timestamp: Some(Value::from(timestamp_ms)),
         }
     }
 }
@@ -227,12 +236,18 @@ fn envelope_of<T: serde::Serialize + ?Sized>(
     message_type: &str,
     data: &T,
 ) -> Result<Envelope, Error> {
-    let data = serde_json::to_value(data).map_err(|error| {
+    Ok(Envelope::new(
+        message_type,
+        encode_data(message_type, data)?,
+    ))
+}
+
+fn encode_data<T: serde::Serialize + ?Sized>(message_type: &str, data: &T) -> Result<Value, Error> {
+    serde_json::to_value(data).map_err(|error| {
         Error::bad_request(format!(
             "message data of `{message_type}` cannot be encoded: {error}"
         ))
-    })?;
-    Ok(Envelope::new(message_type, data))
+    })
 }
 
 /// The length of `value` as JSON, counted without keeping the text.
@@ -284,8 +299,11 @@ fn batches<T: serde::Serialize>(
 ) -> Result<Vec<Vec<Envelope>>, Error> {
     let mut batches: Vec<Vec<Envelope>> = Vec::new();
     let mut bytes = 0;
-    for item in items {
-        let envelope = envelope_of(message_type, item)?;
+    // The ids' randomness in one draw and one reading of the clock, not one of each a message.
+    let now = crate::clock::now_millis();
+    let ids = crate::request_id::generate_many(items.len());
+    for (item, id) in items.iter().zip(ids) {
+        let envelope = Envelope::stamped(message_type, encode_data(message_type, item)?, id, now);
         let size = json_length(&envelope);
         let full = batches.last().is_none_or(|batch| {
             batch.len() == MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES
@@ -446,6 +464,28 @@ mod tests {
         let sent: Vec<Value> = grouped.concat().into_iter().map(|e| e.data).collect();
         assert_eq!(sent, items.iter().map(|n| json!(n)).collect::<Vec<_>>());
         assert!(batches("n", &Vec::<u32>::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn batched_envelopes_each_have_their_own_id_and_the_time_they_were_made() {
+        let before = crate::clock::now_millis();
+        let envelopes = batches("n", &(0..150).collect::<Vec<u32>>())
+            .unwrap()
+            .concat();
+        let after = crate::clock::now_millis();
+        let ids: std::collections::HashSet<&str> = envelopes
+            .iter()
+            .map(|envelope| envelope.id.as_deref().expect("an id"))
+            .collect();
+        assert_eq!(ids.len(), 150, "distinct ids");
+        assert!(ids.iter().all(|id| crate::request_id::is_valid(id)));
+        for envelope in &envelopes {
+            let stamp = envelope.timestamp.as_ref().and_then(Value::as_u64).unwrap();
+            assert!(
+                (before..=after).contains(&stamp),
+                "{stamp} in {before}..={after}"
+            );
+        }
     }
 
     #[test]

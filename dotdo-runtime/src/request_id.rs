@@ -16,8 +16,24 @@ pub fn is_valid(id: &str) -> bool {
 /// A new random id: 128 bits from the operating system's CSPRNG (Web Crypto on Workers), hex.
 pub fn generate() -> String {
     let mut bytes = [0u8; 16];
+    let random = getrandom::fill(&mut bytes).is_ok();
+    hex_id(bytes, random)
+}
+
+/// `count` new ids, their randomness drawn in one call: on Workers one crossing into Web
+/// Crypto for a batch of queue messages, not one per message.
+pub fn generate_many(count: usize) -> Vec<String> {
+    let mut bytes = vec![0u8; count * 16];
+    let random = getrandom::fill(&mut bytes).is_ok();
+    bytes
+        .chunks_exact(16)
+        .map(|chunk| hex_id(chunk.try_into().expect("16-byte chunks"), random))
+        .collect()
+}
+
+fn hex_id(mut bytes: [u8; 16], random: bool) -> String {
     // Without randomness an id can still be unique enough for tracing: fall back to a counter.
-    if getrandom::fill(&mut bytes).is_err() {
+    if !random {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(1);
         bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
@@ -48,6 +64,19 @@ mod tests {
             "lowercase hex: {a}"
         );
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_generated_together_are_valid_and_distinct() {
+        let ids = generate_many(50);
+        assert_eq!(ids.len(), 50);
+        assert!(
+            ids.iter().all(|id| is_valid(id) && id.len() == 32),
+            "{ids:?}"
+        );
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), 50);
+        assert!(generate_many(0).is_empty());
     }
 
     #[test]

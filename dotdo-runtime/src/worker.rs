@@ -9,6 +9,7 @@
 //! Everything here compiles natively too, so services build and test with plain `cargo test`;
 //! calling a binding natively panics, so in-process tests never construct one.
 
+use ::worker::wasm_bindgen::{JsCast, JsValue};
 use futures_util::future::LocalBoxFuture;
 
 pub use ::worker as sdk;
@@ -180,46 +181,53 @@ impl Transport for HttpTransport {
     }
 }
 
-/// Envelopes as plain JS objects (one `JSON.parse` for them all), so a consumer sees exactly
-/// this JSON.
-fn json_messages(
-    envelopes: &[Envelope],
-) -> Result<Vec<::worker::SendMessage<::worker::wasm_bindgen::JsValue>>, Error> {
-    let json = serde_json::to_string(envelopes)?;
-    let values = ::worker::js_sys::JSON::parse(&json)
-        .map_err(|_| Error::internal("the envelopes are not valid JSON"))?;
-    Ok(::worker::js_sys::Array::from(&values)
-        .iter()
-        .map(|value| {
-            ::worker::RawMessageBuilder::new(value)
-                .build_with_content_type(::worker::QueueContentType::Json)
-        })
-        .collect())
+/// One message of a `sendBatch` call, as the runtime takes it.
+#[derive(serde::Serialize)]
+struct SendRequest<'a> {
+    body: &'a Envelope,
+    #[serde(rename = "contentType")]
+    content_type: &'static str,
 }
 
-fn send_error(error: ::worker::Error) -> Error {
-    Error::upstream(format!("queue send: {error}"))
+/// Sends `envelopes` in one `sendBatch`, the whole argument built as JSON and crossing into
+/// JavaScript in one `JSON.parse`: workers-rs's `send_raw_batch` sets each message's fields
+/// one call at a time (five crossings a message). As JSON, a consumer sees exactly this text.
+async fn send_batch(queue: &Queue, envelopes: &[Envelope]) -> Result<(), Error> {
+    let requests: Vec<SendRequest<'_>> = envelopes
+        .iter()
+        .map(|body| SendRequest {
+            body,
+            content_type: "json",
+        })
+        .collect();
+    let json = serde_json::to_string(&requests)?;
+    let messages = ::worker::js_sys::JSON::parse(&json)
+        .map_err(|_| Error::internal("the envelopes are not valid JSON"))?;
+    let queue: &::worker::worker_sys::Queue = queue.as_ref().unchecked_ref();
+    let sent = queue
+        .send_batch(messages.unchecked_into(), JsValue::UNDEFINED)
+        .map_err(send_error)?;
+    ::worker::wasm_bindgen_futures::JsFuture::from(sent)
+        .await
+        .map_err(send_error)?;
+    Ok(())
+}
+
+fn send_error(error: JsValue) -> Error {
+    Error::upstream(format!("queue send: {}", ::worker::Error::from(error)))
 }
 
 impl Producer for Queue {
     fn send_envelope<'a>(&'a self, envelope: Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            let message = json_messages(std::slice::from_ref(&envelope))?
-                .pop()
-                .ok_or_else(|| Error::internal("no message for the envelope"))?;
-            self.send_raw(message).await.map_err(send_error)
-        })
+        // A batch of one: the same path as many, and the same limits for one message.
+        Box::pin(async move { send_batch(self, std::slice::from_ref(&envelope)).await })
     }
 
     fn send_envelopes<'a>(
         &'a self,
         envelopes: Vec<Envelope>,
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            self.send_raw_batch(json_messages(&envelopes)?)
-                .await
-                .map_err(send_error)
-        })
+        Box::pin(async move { send_batch(self, &envelopes).await })
     }
 }
 
@@ -707,10 +715,9 @@ pub mod glue {
     ) -> Promise {
         settled(false, async move {
             let queue: String = batch.queue().map(String::from).unwrap_or_default();
-            let raw: Vec<worker_sys::Message> = batch
-                .messages()
-                .map(|array| array.iter().map(JsCast::unchecked_into).collect())
-                .unwrap_or_default();
+            let messages = batch.messages().unwrap_or_else(|_| js_sys::Array::new());
+            let raw: Vec<worker_sys::Message> =
+                messages.iter().map(JsCast::unchecked_into).collect();
             let service = match shared_service::<S>(&env) {
                 Ok(service) => service,
                 Err(error) => {
@@ -731,12 +738,7 @@ pub mod glue {
                 .as_ref()
                 .map(|queue| queue as &dyn crate::queue::Producer);
             let mut unsettled = Vec::new();
-            for message in &raw {
-                let decoded = QueueMessage {
-                    id: message.id().map(String::from).unwrap_or_default(),
-                    body: body_json(message),
-                    attempts: attempts(message),
-                };
+            for (message, decoded) in raw.iter().zip(read_messages(&queue, &messages, &raw)) {
                 let mut context = Context::for_message(&decoded.id);
                 context.set_env(env.clone());
                 let outcome =
@@ -799,6 +801,78 @@ pub mod glue {
                 }
             }
         })
+    }
+
+    /// The messages of a batch as dotdo reads them, in one crossing for the whole batch: their
+    /// ids, attempts and bodies as one JSON text (three crossings and a `JSON.stringify` a message
+    /// otherwise). If that fails, as for a body JSON cannot carry, each message is read on its
+    /// own, so none is lost.
+    fn read_messages(
+        queue: &str,
+        messages: &js_sys::Array,
+        raw: &[worker_sys::Message],
+    ) -> Vec<QueueMessage> {
+        #[derive(serde::Deserialize)]
+        struct Delivered {
+            id: String,
+            #[serde(default)]
+            attempts: u32,
+            #[serde(default)]
+            body: serde_json::Value,
+        }
+        let together = batch_json::messages_json(messages)
+            .and_then(|json| serde_json::from_str::<Vec<Delivered>>(&json).ok())
+            .filter(|delivered| delivered.len() == raw.len());
+        match together {
+            Some(delivered) => delivered
+                .into_iter()
+                .map(|message| QueueMessage {
+                    id: message.id,
+                    body: message.body,
+                    attempts: message.attempts.max(1),
+                })
+                .collect(),
+            None => {
+                let mut fields = serde_json::Map::new();
+                fields.insert("queue".into(), queue.into());
+                fields.insert("messages".into(), raw.len().into());
+                crate::log::emit(
+                    "warn",
+                    "queue batch read message by message: a body is not JSON",
+                    fields,
+                );
+                raw.iter()
+                    .map(|message| QueueMessage {
+                        id: message.id().map(String::from).unwrap_or_default(),
+                        body: body_json(message),
+                        attempts: attempts(message),
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    mod batch_json {
+        use ::worker::js_sys;
+        use ::worker::wasm_bindgen::{self, prelude::wasm_bindgen};
+
+        #[wasm_bindgen(inline_js = "
+export function messages_json(messages) {
+  try {
+    return JSON.stringify(messages.map((message) => ({
+      id: message.id,
+      attempts: message.attempts,
+      body: message.body,
+    })));
+  } catch {
+    return undefined;
+  }
+}")]
+        extern "C" {
+            /// `[{ id, attempts, body }]` of the messages as JSON; `None` if a body cannot be
+            /// JSON (a `BigInt`, a cycle).
+            pub fn messages_json(messages: &js_sys::Array) -> Option<String>;
+        }
     }
 
     fn attempts(message: &worker_sys::Message) -> u32 {

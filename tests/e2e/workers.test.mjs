@@ -839,6 +839,31 @@ describe("queues", () => {
     assert.ok(poison.every((id) => /never be applied/.test(reasons[id])), "each with its reason");
     assert.ok(attempts > total * 1.2, `the injected failures happened (${attempts} calls for ${total} messages)`);
   });
+
+  test("a batch with a body JSON cannot carry: its good messages are consumed, that one is dead-lettered with its reason", async () => {
+    // The consumer reads a batch in one piece; a BigInt body makes that fail, and each message
+    // is then read on its own. Two more come through the typed batch producer (one sendBatch).
+    const produced = await fetch(`${base}/drive/produce-unreadable`, { method: "POST" });
+    assert.equal(produced.status, 200, await produced.clone().text());
+    const { sent } = await produced.json();
+    const state = await eventually(async () => {
+      const value = await (await fetch(`${base}/state`)).json();
+      const consumed = value.events.filter(([id]) => sent.includes(id));
+      const unreadable = value.dead_letter_reasons.filter(([id]) => id.startsWith("message-"));
+      return { done: consumed.length === sent.length && unreadable.length === 1, value: { ...value, unreadable } };
+    });
+    assert.deepEqual(
+      state.events.filter(([id]) => sent.includes(id)).map(([id, count]) => [id, count]).sort(),
+      sent.map((id) => [id, 1]).sort(),
+      "each good message consumed once",
+    );
+    const [[, reason]] = state.unreadable;
+    assert.match(reason, /not a dotdo queue envelope/, "the unreadable one is dead-lettered with why");
+    // Only that batch was read message by message: every other batch of this run, the 1,000
+    // fault-injection messages among them, was read in one piece.
+    const readOneByOne = dev.output().split("\n").filter((line) => line.includes("queue batch read message by message"));
+    assert.equal(readOneByOne.length, 1, readOneByOne.join("\n"));
+  });
 });
 
 describe("cron", () => {

@@ -18,6 +18,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         "/rpc-check" => Response::from_json(&rpc_check(&env).await?),
         "/produce" => Response::from_json(&produce(&env, n).await?),
         "/produce-chaos" => Response::from_json(&produce_chaos(&env, &url).await?),
+        "/produce-unreadable" => Response::from_json(&produce_unreadable(&env).await?),
         other => Response::error(format!("no action `{other}`"), 404),
     }
 }
@@ -116,4 +117,38 @@ async fn produce_chaos(env: &Env, url: &worker::Url) -> Result<serde_json::Value
         ids.push(event.id);
     }
     Ok(json!({"sent": ids}))
+}
+
+/// Sends two good messages with the typed batch producer, then one batch holding a good
+/// envelope and a body JSON cannot carry (a `BigInt`, sent as V8-serialized): the consumer
+/// cannot read that batch in one piece and must still consume the good message and dead-letter
+/// the other.
+async fn produce_unreadable(env: &Env) -> Result<serde_json::Value> {
+    use worker::js_sys::{BigInt, JSON, Object, Reflect};
+    use worker::{QueueContentType, RawMessageBuilder};
+
+    let queue = env.queue("EVENTS")?;
+    let batch: Vec<ItemCreated> = ["unreadable-batch-1", "unreadable-batch-2"]
+        .into_iter()
+        .map(|id| ItemCreated {
+            id: id.into(),
+            name: "ok".into(),
+        })
+        .collect();
+    FixtureQueue::item_created_batch(&queue, &batch)
+        .await
+        .map_err(failed)?;
+    let good = JSON::parse(
+        r#"{"type": "item.created", "data": {"id": "unreadable-good", "name": "ok"}}"#,
+    )?;
+    let unreadable = Object::new();
+    Reflect::set(&unreadable, &"type".into(), &"item.created".into())?;
+    Reflect::set(&unreadable, &"amount".into(), &BigInt::from(10u64).into())?;
+    queue
+        .send_raw_batch(vec![
+            RawMessageBuilder::new(good).build_with_content_type(QueueContentType::Json),
+            RawMessageBuilder::new(unreadable.into()).build_with_content_type(QueueContentType::V8),
+        ])
+        .await?;
+    Ok(json!({"sent": ["unreadable-batch-1", "unreadable-batch-2", "unreadable-good"]}))
 }
