@@ -174,20 +174,11 @@ pub struct Envelope {
 impl Envelope {
     /// A new message of `message_type` carrying `data`, with a fresh id and the current time.
     pub fn new(message_type: &str, data: Value) -> Self {
-        Envelope::stamped(
-            message_type,
-            data,
-            crate::request_id::generate(),
-            crate::clock::now_millis(),
-        )
-    }
-
-    fn stamped(message_type: &str, data: Value, id: String, timestamp_ms: u64) -> Self {
         Envelope {
             message_type: message_type.to_owned(),
             data,
-            id: Some(id),
-            timestamp: Some(Value::from(timestamp_ms)),
+            id: Some(crate::request_id::generate()),
+            timestamp: Some(Value::from(crate::clock::now_millis())),
         }
     }
 }
@@ -213,6 +204,74 @@ pub trait Producer {
             Ok(())
         })
     }
+
+    /// Sends envelopes already encoded as JSON, as one batch, all or none: what the typed
+    /// producers send. By default each is decoded and sent through [`Producer::send_envelopes`];
+    /// a Workers queue sends the texts as they are.
+    fn send_encoded<'a>(
+        &'a self,
+        envelopes: Vec<EncodedEnvelope>,
+    ) -> futures_util::future::LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let decoded = envelopes
+                .iter()
+                .map(EncodedEnvelope::decode)
+                .collect::<Result<Vec<_>, _>>()?;
+            self.send_envelopes(decoded).await
+        })
+    }
+}
+
+/// An envelope as its JSON text, encoded once from the message's data: what a batch is sized
+/// by and sent as, without the data passing through a `serde_json::Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedEnvelope(String);
+
+impl EncodedEnvelope {
+    /// `data` as a message of `message_type`, with its id and time.
+    fn encode<T: serde::Serialize + ?Sized>(
+        message_type: &str,
+        data: &T,
+        id: &str,
+        timestamp_ms: u64,
+    ) -> Result<Self, Error> {
+        #[derive(serde::Serialize)]
+        struct Outgoing<'a, T: ?Sized> {
+            #[serde(rename = "type")]
+            message_type: &'a str,
+            data: &'a T,
+            id: &'a str,
+            timestamp: u64,
+        }
+        let outgoing = Outgoing {
+            message_type,
+            data,
+            id,
+            timestamp: timestamp_ms,
+        };
+        serde_json::to_string(&outgoing)
+            .map(EncodedEnvelope)
+            .map_err(|error| {
+                Error::bad_request(format!(
+                    "message data of `{message_type}` cannot be encoded: {error}"
+                ))
+            })
+    }
+
+    /// An envelope built by hand, as its JSON text.
+    pub fn from_envelope(envelope: &Envelope) -> Result<Self, Error> {
+        Ok(EncodedEnvelope(serde_json::to_string(envelope)?))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The envelope again.
+    pub fn decode(&self) -> Result<Envelope, Error> {
+        Ok(serde_json::from_str(&self.0)?)
+    }
 }
 
 /// The most messages one `sendBatch` takes.
@@ -226,44 +285,9 @@ pub async fn produce<P: Producer + ?Sized, T: serde::Serialize + ?Sized>(
     message_type: &str,
     data: &T,
 ) -> Result<(), Error> {
-    producer
-        .send_envelope(envelope_of(message_type, data)?)
-        .await
-}
-
-/// `data` as a message of `message_type`.
-fn envelope_of<T: serde::Serialize + ?Sized>(
-    message_type: &str,
-    data: &T,
-) -> Result<Envelope, Error> {
-    Ok(Envelope::new(
-        message_type,
-        encode_data(message_type, data)?,
-    ))
-}
-
-fn encode_data<T: serde::Serialize + ?Sized>(message_type: &str, data: &T) -> Result<Value, Error> {
-    serde_json::to_value(data).map_err(|error| {
-        Error::bad_request(format!(
-            "message data of `{message_type}` cannot be encoded: {error}"
-        ))
-    })
-}
-
-/// The length of `value` as JSON, counted without keeping the text.
-fn json_length<T: serde::Serialize>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
+    let id = crate::request_id::generate();
+    let envelope = EncodedEnvelope::encode(message_type, data, &id, crate::clock::now_millis())?;
+    producer.send_encoded(vec![envelope]).await
 }
 
 /// Serializes each of `items` into an envelope of `message_type` and sends them in as few
@@ -277,7 +301,7 @@ pub async fn produce_batch<P: Producer + ?Sized, T: serde::Serialize>(
     let mut sent = 0;
     for batch in batches(message_type, items)? {
         let count = batch.len();
-        producer.send_envelopes(batch).await.map_err(|error| {
+        producer.send_encoded(batch).await.map_err(|error| {
             Error::new(
                 error.kind(),
                 format!(
@@ -296,15 +320,15 @@ pub async fn produce_batch<P: Producer + ?Sized, T: serde::Serialize>(
 fn batches<T: serde::Serialize>(
     message_type: &str,
     items: &[T],
-) -> Result<Vec<Vec<Envelope>>, Error> {
-    let mut batches: Vec<Vec<Envelope>> = Vec::new();
+) -> Result<Vec<Vec<EncodedEnvelope>>, Error> {
+    let mut batches: Vec<Vec<EncodedEnvelope>> = Vec::new();
     let mut bytes = 0;
     // The ids' randomness in one draw and one reading of the clock, not one of each a message.
     let now = crate::clock::now_millis();
     let ids = crate::request_id::generate_many(items.len());
     for (item, id) in items.iter().zip(ids) {
-        let envelope = Envelope::stamped(message_type, encode_data(message_type, item)?, id, now);
-        let size = json_length(&envelope);
+        let envelope = EncodedEnvelope::encode(message_type, item, &id, now)?;
+        let size = envelope.as_str().len();
         let full = batches.last().is_none_or(|batch| {
             batch.len() == MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES
         });
@@ -461,7 +485,11 @@ mod tests {
         let grouped = batches("n", &items).unwrap();
         let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
         assert_eq!(sizes, [100, 100, 50]);
-        let sent: Vec<Value> = grouped.concat().into_iter().map(|e| e.data).collect();
+        let sent: Vec<Value> = grouped
+            .concat()
+            .iter()
+            .map(|encoded| encoded.decode().unwrap().data)
+            .collect();
         assert_eq!(sent, items.iter().map(|n| json!(n)).collect::<Vec<_>>());
         assert!(batches("n", &Vec::<u32>::new()).unwrap().is_empty());
     }
@@ -469,9 +497,12 @@ mod tests {
     #[test]
     fn batched_envelopes_each_have_their_own_id_and_the_time_they_were_made() {
         let before = crate::clock::now_millis();
-        let envelopes = batches("n", &(0..150).collect::<Vec<u32>>())
+        let envelopes: Vec<Envelope> = batches("n", &(0..150).collect::<Vec<u32>>())
             .unwrap()
-            .concat();
+            .concat()
+            .iter()
+            .map(|encoded| encoded.decode().unwrap())
+            .collect();
         let after = crate::clock::now_millis();
         let ids: std::collections::HashSet<&str> = envelopes
             .iter()
@@ -486,6 +517,26 @@ mod tests {
                 "{stamp} in {before}..={after}"
             );
         }
+    }
+
+    #[test]
+    fn an_encoded_envelope_is_the_text_of_the_envelope() {
+        let encoded =
+            EncodedEnvelope::encode("item.created", &json!({"id": "a"}), "r1", 7).unwrap();
+        assert_eq!(
+            encoded.as_str(),
+            r#"{"type":"item.created","data":{"id":"a"},"id":"r1","timestamp":7}"#
+        );
+        let envelope = encoded.decode().unwrap();
+        assert_eq!(EncodedEnvelope::from_envelope(&envelope).unwrap(), encoded);
+        // Data serde cannot encode is the caller's error, named by the message type.
+        let keys: std::collections::HashMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let error = EncodedEnvelope::encode("odd", &keys, "r2", 7).unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::BadRequest);
+        assert!(
+            error.message().contains("`odd` cannot be encoded"),
+            "{error}"
+        );
     }
 
     #[test]

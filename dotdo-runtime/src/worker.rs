@@ -17,7 +17,7 @@ pub use ::worker::{D1Database, Env, Fetcher, KvStore, Queue};
 
 use crate::Error;
 use crate::client::Transport;
-use crate::queue::{Envelope, Producer};
+use crate::queue::{EncodedEnvelope, Envelope, Producer};
 
 /// Builds a service from the worker's bindings (D1, KV, queues, service bindings, secrets,
 /// vars): once per isolate, on its first event; the events after it share the service, as an
@@ -181,26 +181,27 @@ impl Transport for HttpTransport {
     }
 }
 
-/// One message of a `sendBatch` call, as the runtime takes it.
-#[derive(serde::Serialize)]
-struct SendRequest<'a> {
-    body: &'a Envelope,
-    #[serde(rename = "contentType")]
-    content_type: &'static str,
-}
-
-/// Sends `envelopes` in one `sendBatch`, the whole argument built as JSON and crossing into
-/// JavaScript in one `JSON.parse`: workers-rs's `send_raw_batch` sets each message's fields
+/// Sends `envelopes` in one `sendBatch`, the whole argument built as one JSON text that crosses
+/// into JavaScript in one `JSON.parse`: workers-rs's `send_raw_batch` sets each message's fields
 /// one call at a time (five crossings a message). As JSON, a consumer sees exactly this text.
-async fn send_batch(queue: &Queue, envelopes: &[Envelope]) -> Result<(), Error> {
-    let requests: Vec<SendRequest<'_>> = envelopes
+async fn send_batch(queue: &Queue, envelopes: &[EncodedEnvelope]) -> Result<(), Error> {
+    const BEFORE_BODY: &str = r#"{"contentType":"json","body":"#;
+    let length: usize = envelopes
         .iter()
-        .map(|body| SendRequest {
-            body,
-            content_type: "json",
-        })
-        .collect();
-    let json = serde_json::to_string(&requests)?;
+        .map(|envelope| envelope.as_str().len() + BEFORE_BODY.len() + 2)
+        .sum();
+    let mut json = String::with_capacity(length + 2);
+    json.push('[');
+    for (index, envelope) in envelopes.iter().enumerate() {
+        if index > 0 {
+            json.push(',');
+        }
+        // Each envelope is JSON that serde_json wrote: it goes in as it is.
+        json.push_str(BEFORE_BODY);
+        json.push_str(envelope.as_str());
+        json.push('}');
+    }
+    json.push(']');
     let messages = ::worker::js_sys::JSON::parse(&json)
         .map_err(|_| Error::internal("the envelopes are not valid JSON"))?;
     let queue: &::worker::worker_sys::Queue = queue.as_ref().unchecked_ref();
@@ -219,14 +220,27 @@ fn send_error(error: JsValue) -> Error {
 
 impl Producer for Queue {
     fn send_envelope<'a>(&'a self, envelope: Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
-        // A batch of one: the same path as many, and the same limits for one message.
-        Box::pin(async move { send_batch(self, std::slice::from_ref(&envelope)).await })
+        self.send_envelopes(vec![envelope])
     }
 
     fn send_envelopes<'a>(
         &'a self,
         envelopes: Vec<Envelope>,
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let encoded = envelopes
+                .iter()
+                .map(EncodedEnvelope::from_envelope)
+                .collect::<Result<Vec<_>, _>>()?;
+            send_batch(self, &encoded).await
+        })
+    }
+
+    fn send_encoded<'a>(
+        &'a self,
+        envelopes: Vec<EncodedEnvelope>,
+    ) -> LocalBoxFuture<'a, Result<(), Error>> {
+        // A single message goes as a batch of one: the same path, the same limits.
         Box::pin(async move { send_batch(self, &envelopes).await })
     }
 }
