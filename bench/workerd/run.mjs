@@ -8,6 +8,7 @@
 //   node bench/workerd/run.mjs [--rounds N] [--seconds S] [--connections C]
 //   node bench/workerd/run.mjs --quick     # one short round: that it all works, as CI runs it
 //   node bench/workerd/run.mjs --sizes     # sizes and instantiate times only (no wrangler dev)
+//   node bench/workerd/run.mjs --queue-only   # the queue rounds, no routes
 //
 // Figures are printed, never asserted: this machine is shared. What is checked is that every
 // worker gives the same answer to every route before it is timed, and the expected status to
@@ -29,10 +30,13 @@ const option = (name, fallback) => {
 };
 const quick = process.argv.includes("--quick");
 const sizesOnly = process.argv.includes("--sizes");
+const queueOnly = process.argv.includes("--queue-only");
+const timedRoutes = queueOnly ? [] : routes;
 const rounds = quick ? 1 : option("--rounds", 5);
 const seconds = quick ? 1 : option("--seconds", 5);
 const connections = option("--connections", 10);
-const queueMessages = quick ? 200 : 1000;
+// Enough that the worker's CPU for them (a quarter of a second) stands well above the noise.
+const queueMessages = quick ? 200 : 5000;
 const instantiations = quick ? 5 : 20;
 
 const say = (line) => console.log(`[bench] ${line}`);
@@ -229,13 +233,13 @@ else try {
   say("every worker gives the same answers");
 
   say(`warming up, then ${rounds} round(s) of ${seconds} s per route and worker, ${connections} connections`);
-  for (const worker of workers) for (const route of routes) await load(worker, route, 1);
-  const results = new Map(routes.map((route) => [route.name, new Map(workers.map((worker) => [worker.name, []]))]));
+  for (const worker of workers) for (const route of timedRoutes) await load(worker, route, 1);
+  const results = new Map(timedRoutes.map((route) => [route.name, new Map(workers.map((worker) => [worker.name, []]))]));
   const queue = new Map(workers.map((worker) => [worker.name, []]));
   for (let round = 0; round < rounds; round++) {
     const order = workers.map((_, index) => workers[(index + round) % workers.length]);
     say(`round ${round + 1}: ${order.map((worker) => worker.name).join(", ")}`);
-    for (const route of routes) {
+    for (const route of timedRoutes) {
       for (const worker of order) results.get(route.name).get(worker.name).push(await load(worker, route, seconds));
     }
     for (const worker of order) {
@@ -248,25 +252,27 @@ else try {
   }
 
   const figure = (runs, key) => median(runs.map((run) => run[key]));
-  console.log(`\n## Requests on workerd (wrangler dev), medians of ${rounds} round(s) of ${seconds} s, ${connections} connections\n`);
-  console.log("| route | req/s dotdo · hand-written · Hono | dotdo/Hono | dotdo/hand-written | p50/p99 ms dotdo · hand-written · Hono |");
-  console.log("| --- | --- | --- | --- | --- |");
-  const rows = routes.map((route) => workers.map((worker) => results.get(route.name).get(worker.name)));
-  routes.forEach((route, index) => {
-    const rps = rows[index].map((runs) => figure(runs, "rps"));
-    const latency = rows[index].map((runs) => `${figure(runs, "p50")}/${figure(runs, "p99")}`).join(" · ");
-    console.log(`| ${route.name} | ${rps.map((value) => value.toFixed(0)).join(" · ")} | ${ratio(rps[0], rps[2])} | ${ratio(rps[0], rps[1])} | ${latency} |`);
-  });
-  if (workers.every((worker) => worker.pid)) {
-    console.log("\nCPU of the worker's own workerd process per request (µs; wrangler's proxy and the load generator excluded):\n");
-    console.log("| route | dotdo | hand-written | Hono | dotdo/Hono | dotdo/hand-written |");
-    console.log("| --- | --- | --- | --- | --- | --- |");
-    routes.forEach((route, index) => {
-      const cpu = rows[index].map((runs) => figure(runs, "cpu"));
-      console.log(`| ${route.name} | ${cpu.map((value) => value.toFixed(0)).join(" | ")} | ${ratio(cpu[0], cpu[2])} | ${ratio(cpu[0], cpu[1])} |`);
+  if (timedRoutes.length) {
+    console.log(`\n## Requests on workerd (wrangler dev), medians of ${rounds} round(s) of ${seconds} s, ${connections} connections\n`);
+    console.log("| route | req/s dotdo · hand-written · Hono | dotdo/Hono | dotdo/hand-written | p50/p99 ms dotdo · hand-written · Hono |");
+    console.log("| --- | --- | --- | --- | --- |");
+    const rows = timedRoutes.map((route) => workers.map((worker) => results.get(route.name).get(worker.name)));
+    timedRoutes.forEach((route, index) => {
+      const rps = rows[index].map((runs) => figure(runs, "rps"));
+      const latency = rows[index].map((runs) => `${figure(runs, "p50")}/${figure(runs, "p99")}`).join(" · ");
+      console.log(`| ${route.name} | ${rps.map((value) => value.toFixed(0)).join(" · ")} | ${ratio(rps[0], rps[2])} | ${ratio(rps[0], rps[1])} | ${latency} |`);
     });
-  } else {
-    console.log("\n(CPU per request needs Linux's /proc and ss: not reported here.)");
+    if (workers.every((worker) => worker.pid)) {
+      console.log("\nCPU of the worker's own workerd process per request (µs; wrangler's proxy and the load generator excluded):\n");
+      console.log("| route | dotdo | hand-written | Hono | dotdo/Hono | dotdo/hand-written |");
+      console.log("| --- | --- | --- | --- | --- | --- |");
+      timedRoutes.forEach((route, index) => {
+        const cpu = rows[index].map((runs) => figure(runs, "cpu"));
+        console.log(`| ${route.name} | ${cpu.map((value) => value.toFixed(0)).join(" | ")} | ${ratio(cpu[0], cpu[2])} | ${ratio(cpu[0], cpu[1])} |`);
+      });
+    } else {
+      console.log("\n(CPU per request needs Linux's /proc and ss: not reported here.)");
+    }
   }
 
   console.log(`\n## Queue: ${queueMessages} messages sent in batches of 100 and consumed (max_batch_size 100), medians\n`);
