@@ -22,12 +22,13 @@ const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
   return index === -1 ? fallback : process.argv[index + 1];
 };
+const profiled = [...routes, queueRoute];
 const worker = workers.find((candidate) => candidate.name === option("--worker", "dotdo"));
-const route = [...routes, queueRoute].find((candidate) => candidate.name === option("--route", "GET /items/:id"));
+const route = profiled.find((candidate) => candidate.name === option("--route", "GET /items/:id"));
 const seconds = Number(option("--seconds", 8));
 const top = Number(option("--top", 30));
 if (!worker || !route) {
-  console.error(`workers: ${workers.map((w) => w.name).join(", ")}\nroutes: ${[...routes, queueRoute].map((r) => r.name).join(", ")}`);
+  console.error(`workers: ${workers.map((w) => w.name).join(", ")}\nroutes: ${profiled.map((r) => r.name).join(", ")}`);
   process.exit(2);
 }
 

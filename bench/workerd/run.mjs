@@ -162,7 +162,7 @@ function workerProcess(pid, port) {
 /** CPU seconds `pid` has used so far, all its threads. */
 function cpuSeconds(pid) {
   // The scheduler's nanosecond counters of each thread: `/proc/<pid>/stat` counts 10 ms ticks,
-  // too coarse for a queue run of a tenth of a second. (A thread that ended takes its share
+  // too coarse for a queue round of a quarter of a second. (A thread that ended takes its share
   // with it; workerd's threads live as long as the process.)
   let nanoseconds = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {

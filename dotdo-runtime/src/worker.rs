@@ -220,6 +220,7 @@ fn send_error(error: JsValue) -> Error {
 
 impl Producer for Queue {
     fn send_envelope<'a>(&'a self, envelope: Envelope) -> LocalBoxFuture<'a, Result<(), Error>> {
+        // A batch of one: the same path, and the same limits, as many.
         self.send_envelopes(vec![envelope])
     }
 
@@ -240,7 +241,6 @@ impl Producer for Queue {
         &'a self,
         envelopes: Vec<EncodedEnvelope>,
     ) -> LocalBoxFuture<'a, Result<(), Error>> {
-        // A single message goes as a batch of one: the same path, the same limits.
         Box::pin(async move { send_batch(self, &envelopes).await })
     }
 }
