@@ -50,6 +50,17 @@ pub mod upstream;
 mod wire;
 pub mod worker;
 
+/// The worker's allocator on wasm: Talc, smaller than Rust's default dlmalloc (about 3 KiB of a
+/// worker, gzipped: docs/performance.md) and faster in Talc's own benchmarks. Its cell is for
+/// one thread, as a worker runs: the `atomics` guard keeps it out of threaded wasm.
+#[cfg(all(
+    feature = "allocator",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Serving a service over HTTP from any host: the request and response types, the entry points
 /// ([`serve`](http::serve) through the service's middleware, [`handle`](http::handle) inside it)
 /// and the problem+json error response every interface answers with.
