@@ -3,11 +3,11 @@
 // worker and a Hono 4 worker, each under `wrangler dev` (workerd) on this machine, driven in
 // turn by autocannon, the order rotated every round. Prints requests/s and p50/p99 latency per
 // route with the ratios dotdo/Hono and dotdo/hand-written (medians over the rounds), queue
-// throughput, wasm and bundle sizes, and compile + instantiate times of each wasm.
+// throughput, wasm and bundle sizes, and each worker's cold start on workerd (startup.mjs).
 //
 //   node bench/workerd/run.mjs [--rounds N] [--seconds S] [--connections C]
 //   node bench/workerd/run.mjs --quick     # one short round: that it all works, as CI runs it
-//   node bench/workerd/run.mjs --sizes     # sizes and instantiate times only (no wrangler dev)
+//   node bench/workerd/run.mjs --sizes     # sizes and cold starts only (no wrangler dev)
 //   node bench/workerd/run.mjs --queue-only   # the queue rounds, no routes
 //
 // Figures are printed, never asserted: this machine is shared. What is checked is that every
@@ -22,6 +22,9 @@ import { join } from "node:path";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
+import { parse as parseToml } from "smol-toml";
+import { cpuSeconds, workerdDescendants } from "./proc.mjs";
+import { coldStarts } from "./startup.mjs";
 import { routes, signedIn, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
@@ -37,7 +40,9 @@ const seconds = quick ? 1 : option("--seconds", 5);
 const connections = option("--connections", 10);
 // Enough that the worker's CPU for them (a quarter of a second) stands well above the noise.
 const queueMessages = quick ? 200 : 5000;
-const instantiations = quick ? 5 : 20;
+// Cold starts: rounds, and copies of each worker that one workerd loads per round.
+const startupRounds = quick ? 2 : 9;
+const startupCopies = quick ? 2 : 8;
 
 const say = (line) => console.log(`[bench] ${line}`);
 const median = (values) => {
@@ -111,30 +116,6 @@ async function queueRun(worker, count) {
   throw new Error(`${worker.base} consumed ${(await consumed()) - before} of ${count} messages in 120 s`);
 }
 
-/** Median milliseconds to compile and instantiate `bytes`, each time as a new module. */
-function instantiateTime(bytes) {
-  const times = [];
-  for (let run = 0; run < instantiations; run++) {
-    // A custom section naming the run makes each module new to V8, which would otherwise reuse
-    // the code it compiled for the same bytes.
-    const name = Buffer.from(`bench-run-${run}-${Math.random()}`);
-    const section = Buffer.concat([Buffer.from([0, name.length + 1, name.length]), name]);
-    const unique = Buffer.concat([bytes, section]);
-    const start = performance.now();
-    const module = new WebAssembly.Module(unique);
-    const imports = {};
-    for (const { module: from, name: field, kind } of WebAssembly.Module.imports(module)) {
-      // Functions do nothing (instantiating calls none); the exception tag is JavaScript's own.
-      const stub = { function: () => {}, tag: WebAssembly.JSTag }[kind];
-      if (!stub) throw new Error(`unexpected ${kind} import ${from}.${field}`);
-      (imports[from] ??= {})[field] = stub;
-    }
-    new WebAssembly.Instance(module, imports);
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
-
 /**
  * The workerd process that runs the worker itself: a descendant of wrangler (`pid`) that does not
  * listen on the public port, where wrangler's proxy runs. `null` where /proc or `ss` are
@@ -142,43 +123,20 @@ function instantiateTime(bytes) {
  */
 function workerProcess(pid, port) {
   try {
-    const children = (parent) =>
-      readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").split(" ").filter(Boolean).map(Number);
-    const all = [];
-    for (let pending = [pid]; pending.length; ) {
-      const next = pending.pop();
-      all.push(next);
-      pending.push(...children(next));
-    }
-    const workerd = all.filter((candidate) => readFileSync(`/proc/${candidate}/comm`, "utf8").trim() === "workerd");
     const listening = spawnSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8" }).stdout;
-    const found = workerd.filter((candidate) => !listening.includes(`pid=${candidate},`));
+    const found = workerdDescendants(pid).filter((candidate) => !listening.includes(`pid=${candidate},`));
     return found.length === 1 ? found[0] : null;
   } catch {
     return null;
   }
 }
 
-/** CPU seconds `pid` has used so far, all its threads. */
-function cpuSeconds(pid) {
-  // The scheduler's nanosecond counters of each thread: `/proc/<pid>/stat` counts 10 ms ticks,
-  // too coarse for a queue round of a quarter of a second. (A thread that ended takes its share
-  // with it; workerd's threads live as long as the process.)
-  let nanoseconds = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return nanoseconds / 1e9;
-}
-
 function workerBuild(dir) {
   const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
 }
+
+const compatibilityDate = (dir) => parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8")).compatibility_date;
 
 async function sizes() {
   // The size baselines, built the same way (wrangler dev built the benchmark's own workers).
@@ -193,10 +151,12 @@ async function sizes() {
     ...readdirSync(join(root, "services"))
       .filter((service) => existsSync(join(root, "services", service, "build", "index_bg.wasm")))
       .map((service) => [`services/${service}`, `services/${service}`]),
-  ].map(([name, dir]) => {
-    const bytes = readFileSync(join(root, dir, "build", "index_bg.wasm"));
-    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, instantiate: instantiateTime(bytes) };
-  });
+  ].map(([name, dir]) => ({
+    name,
+    js: readFileSync(join(root, dir, "build", "index.js"), "utf8"),
+    wasm: readFileSync(join(root, dir, "build", "index_bg.wasm")),
+    compatibilityDate: compatibilityDate(dir),
+  }));
   const bundle = await build({
     entryPoints: [join(root, "bench/workerd/hono/src/index.js")],
     bundle: true,
@@ -208,8 +168,18 @@ async function sizes() {
     write: false,
     logLevel: "silent",
   });
-  const hono = bundle.outputFiles[0].contents;
-  return { wasm, hono: { raw: hono.length, gzip: gzipSync(hono, { level: 9 }).length } };
+  const hono = {
+    name: "Hono with the MCP SDK (JS bundle, esbuild --minify)",
+    js: bundle.outputFiles[0].text,
+    wasm: null,
+    compatibilityDate: compatibilityDate("bench/workerd/hono"),
+  };
+  say(`cold starts on workerd: ${startupRounds} round(s) of ${startupCopies} copies of each worker`);
+  const started = await coldStarts([...wasm, hono], { rounds: startupRounds, copies: startupCopies });
+  return [...wasm, hono].map((worker, index) => {
+    const bytes = worker.wasm ?? Buffer.from(worker.js);
+    return { name: worker.name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, coldStart: started[index] };
+  });
 }
 
 const started = [];
@@ -290,15 +260,15 @@ else try {
   await Promise.all(started.map((dev) => dev.stop()));
 }
 
-const { wasm, hono } = await sizes();
-const hello = wasm[0];
-console.log(`\n## Size and cold start (compile + instantiate in Node ${process.version}, median of ${instantiations})\n`);
-console.log("| worker | raw | gzip -9 | compile + instantiate | vs hello world |");
+const sized = await sizes();
+const hello = sized[0];
+console.log(`\n## Size (the wasm; Hono's JavaScript) and cold start on workerd (CPU ms beyond an empty worker, medians of ${startupRounds})\n`);
+console.log("| worker | raw | gzip -9 | cold start: compile + start | vs hello world |");
 console.log("| --- | --- | --- | --- | --- |");
-for (const entry of wasm) {
-  console.log(`| ${entry.name} | ${kib(entry.raw)} | ${kib(entry.gzip)} | ${entry.instantiate.toFixed(2)} ms | ${ratio(entry.instantiate, hello.instantiate)} |`);
+for (const entry of sized) {
+  const { load, start, total } = entry.coldStart;
+  console.log(`| ${entry.name} | ${kib(entry.raw)} | ${kib(entry.gzip)} | ${total.toFixed(2)} ms (${load.toFixed(2)} + ${start.toFixed(2)}) | ${ratio(total, hello.coldStart.total)} |`);
 }
-console.log(`| Hono bundle with the MCP SDK (JS, esbuild --minify) | ${kib(hono.raw)} | ${kib(hono.gzip)} | – | – |`);
-const dotdoSize = wasm.find((entry) => entry.name.startsWith("dotdo")).gzip;
-const handSize = wasm.find((entry) => entry.name.startsWith("hand-written")).gzip;
+const dotdoSize = sized.find((entry) => entry.name.startsWith("dotdo")).gzip;
+const handSize = sized.find((entry) => entry.name.startsWith("hand-written")).gzip;
 console.log(`\ndotdo/hand-written size (gzip): ${ratio(dotdoSize, handSize)}`);
