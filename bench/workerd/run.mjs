@@ -3,11 +3,12 @@
 // worker and a Hono 4 worker, each under `wrangler dev` (workerd) on this machine, driven in
 // turn by autocannon, the order rotated every round. Prints requests/s and p50/p99 latency per
 // route with the ratios dotdo/Hono and dotdo/hand-written (medians over the rounds), queue
-// throughput, wasm and bundle sizes, and each worker's cold start on workerd (startup.mjs).
+// throughput, wasm and bundle sizes, each worker's cold start on workerd and the first request
+// of a new isolate (startup.mjs).
 //
 //   node bench/workerd/run.mjs [--rounds N] [--seconds S] [--connections C]
 //   node bench/workerd/run.mjs --quick     # one short round: that it all works, as CI runs it
-//   node bench/workerd/run.mjs --sizes     # sizes and cold starts only (no wrangler dev)
+//   node bench/workerd/run.mjs --sizes     # sizes, cold starts and first requests (no wrangler dev)
 //   node bench/workerd/run.mjs --queue-only   # the queue rounds, no routes
 //
 // Figures are printed, never asserted: this machine is shared. What is checked is that every
@@ -24,7 +25,7 @@ import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
 import { parse as parseToml } from "smol-toml";
 import { cpuSeconds, workerdDescendants } from "./proc.mjs";
-import { coldStarts } from "./startup.mjs";
+import { coldStarts, firstRequests } from "./startup.mjs";
 import { routes, signedIn, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
@@ -40,9 +41,10 @@ const seconds = quick ? 1 : option("--seconds", 5);
 const connections = option("--connections", 10);
 // Enough that the worker's CPU for them (a quarter of a second) stands well above the noise.
 const queueMessages = quick ? 200 : 5000;
-// Cold starts: rounds, and copies of each worker that one workerd loads per round.
-const startupRounds = quick ? 2 : 9;
-const startupCopies = quick ? 2 : 8;
+// Cold starts and first requests: rounds (odd, for a true median), and copies of each worker
+// that one workerd loads per round.
+const startupRounds = quick ? 3 : 9;
+const startupCopies = quick ? 4 : 8;
 
 const say = (line) => console.log(`[bench] ${line}`);
 const median = (values) => {
@@ -136,27 +138,39 @@ function workerBuild(dir) {
   if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
 }
 
-const compatibilityDate = (dir) => parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8")).compatibility_date;
+/**
+ * A worker as startup.mjs loads it: its built modules, its compatibility date, and (for the
+ * first requests) its queue producers and the development values of `.dev.vars` (or of the
+ * committed example it is made from).
+ */
+function loadable(name, dir, js = readFileSync(join(root, dir, "build", "index.js"), "utf8")) {
+  const config = parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8"));
+  const wasmPath = join(root, dir, "build", "index_bg.wasm");
+  const devVars = [".dev.vars", ".dev.vars.example"].map((file) => join(root, dir, file)).find(existsSync);
+  const vars = devVars
+    ? Object.fromEntries(
+        readFileSync(devVars, "utf8")
+          .split("\n")
+          .filter((line) => line.includes("=") && !line.trimStart().startsWith("#"))
+          .map((line) => [line.slice(0, line.indexOf("=")).trim(), line.slice(line.indexOf("=") + 1).trim()]),
+      )
+    : {};
+  return {
+    name,
+    dir,
+    js,
+    wasm: existsSync(wasmPath) ? readFileSync(wasmPath) : null,
+    compatibilityDate: config.compatibility_date,
+    vars,
+    queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((producer) => [producer.binding, producer.queue])),
+  };
+}
 
-async function sizes() {
+/** Sizes and cold starts of every worker; the first requests of the benchmark's three. */
+async function startupFigures() {
   // The size baselines, built the same way (wrangler dev built the benchmark's own workers).
   workerBuild("tests/e2e/hello");
   workerBuild("tests/e2e/fixture");
-  const wasm = [
-    ["hello world (workers-rs)", "tests/e2e/hello"],
-    ["hand-written (bench)", "bench/workerd/handwritten"],
-    ["dotdo (bench)", "bench/workerd/dotdo"],
-    ["e2e fixture (every feature, full middleware)", "tests/e2e/fixture"],
-    // The platform's services, as the test command's deploy dry runs built them (when they did).
-    ...readdirSync(join(root, "services"))
-      .filter((service) => existsSync(join(root, "services", service, "build", "index_bg.wasm")))
-      .map((service) => [`services/${service}`, `services/${service}`]),
-  ].map(([name, dir]) => ({
-    name,
-    js: readFileSync(join(root, dir, "build", "index.js"), "utf8"),
-    wasm: readFileSync(join(root, dir, "build", "index_bg.wasm")),
-    compatibilityDate: compatibilityDate(dir),
-  }));
   const bundle = await build({
     entryPoints: [join(root, "bench/workerd/hono/src/index.js")],
     bundle: true,
@@ -168,18 +182,32 @@ async function sizes() {
     write: false,
     logLevel: "silent",
   });
-  const hono = {
-    name: "Hono with the MCP SDK (JS bundle, esbuild --minify)",
-    js: bundle.outputFiles[0].text,
-    wasm: null,
-    compatibilityDate: compatibilityDate("bench/workerd/hono"),
-  };
+  const hono = loadable("Hono with the MCP SDK (JS bundle, esbuild --minify)", "bench/workerd/hono", bundle.outputFiles[0].text);
+  const all = [
+    ["hello world (workers-rs)", "tests/e2e/hello"],
+    ["hand-written (bench)", "bench/workerd/handwritten"],
+    ["dotdo (bench)", "bench/workerd/dotdo"],
+    ["e2e fixture (every feature, full middleware)", "tests/e2e/fixture"],
+    // The platform's services, as the test command's deploy dry runs built them (when they did).
+    ...readdirSync(join(root, "services"))
+      .filter((service) => existsSync(join(root, "services", service, "build", "index_bg.wasm")))
+      .map((service) => [`services/${service}`, `services/${service}`]),
+  ]
+    .map(([name, dir]) => loadable(name, dir))
+    .concat(hono);
+
   say(`cold starts on workerd: ${startupRounds} round(s) of ${startupCopies} copies of each worker`);
-  const started = await coldStarts([...wasm, hono], { rounds: startupRounds, copies: startupCopies });
-  return [...wasm, hono].map((worker, index) => {
+  const started = await coldStarts(all, { rounds: startupRounds, copies: startupCopies });
+  const sized = all.map((worker, index) => {
     const bytes = worker.wasm ?? Buffer.from(worker.js);
     return { name: worker.name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, coldStart: started[index] };
   });
+
+  const bench = workers.map((worker) => all.find((loaded) => loaded.dir === worker.dir));
+  say(`first requests on workerd: ${startupRounds} round(s) of ${startupCopies} new isolates per route and worker`);
+  const first = [];
+  for (const route of routes) first.push({ route, figures: await firstRequests(bench, route, { rounds: startupRounds, copies: startupCopies }) });
+  return { sized, first, benchStarts: bench.map((worker) => started[all.indexOf(worker)].total) };
 }
 
 const started = [];
@@ -260,7 +288,7 @@ else try {
   await Promise.all(started.map((dev) => dev.stop()));
 }
 
-const sized = await sizes();
+const { sized, first, benchStarts } = await startupFigures();
 const hello = sized[0];
 console.log(`\n## Size (the wasm; Hono's JavaScript) and cold start on workerd (CPU ms beyond an empty worker, medians of ${startupRounds})\n`);
 console.log("| worker | raw | gzip -9 | cold start: compile + start | vs hello world |");
@@ -272,3 +300,13 @@ for (const entry of sized) {
 const dotdoSize = sized.find((entry) => entry.name.startsWith("dotdo")).gzip;
 const handSize = sized.find((entry) => entry.name.startsWith("hand-written")).gzip;
 console.log(`\ndotdo/hand-written size (gzip): ${ratio(dotdoSize, handSize)}`);
+
+console.log(`\n## A new isolate's first request (CPU ms, medians of ${startupRounds} round(s) of ${startupCopies} isolates)\n`);
+console.log("| route | first request dotdo · hand-written · Hono | second request | dotdo/hand-written, first | dotdo/Hono, first |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const { route, figures } of first) {
+  const [firsts, seconds] = ["first", "second"].map((key) => figures.map((figure) => figure[key]));
+  console.log(`| ${route.name} | ${firsts.map((value) => value.toFixed(2)).join(" · ")} | ${seconds.map((value) => value.toFixed(2)).join(" · ")} | ${ratio(firsts[0], firsts[1])} | ${ratio(firsts[0], firsts[2])} |`);
+}
+const coldRequest = first[0].figures.map((figure, index) => benchStarts[index] + figure.first);
+console.log(`\nA cold ${first[0].route.name}, the cold start above plus the first request: ${coldRequest.map((value) => `${value.toFixed(2)} ms`).join(" · ")} (dotdo · hand-written · Hono)`);

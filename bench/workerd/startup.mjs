@@ -1,7 +1,12 @@
-// Cold start on workerd: the CPU that workerd spends to load a worker (compile its wasm, set up
-// its isolate) and to start it (evaluate its modules, instantiate the wasm), beyond what an
-// empty JavaScript worker costs. The worker is started as `wrangler check startup` starts it:
-// a small entry imports its main module on the first request, so nothing needs its bindings.
+// Cold starts on workerd, measured as the CPU of a workerd process (Linux's /proc):
+//
+// - `coldStarts`: what workerd spends to load a worker (compile its modules, set up its isolate)
+//   and to start it (evaluate its modules, instantiate the wasm), beyond what an empty
+//   JavaScript worker costs. The worker is started as `wrangler check startup` starts it: a small
+//   entry imports its main module on the first request, so nothing needs its bindings.
+// - `firstRequests`: what a started worker's first request costs against its second. A new
+//   isolate compiles each function the first time it runs, and a service is built on its first
+//   event, so the first request of every isolate pays for them.
 //
 // One workerd loads several copies of the worker, each in its own isolate and each wasm made
 // unique so V8 compiles every one. A worker's share is then several times larger than the few
@@ -26,18 +31,29 @@ function unique(bytes) {
   return Buffer.concat([bytes, Buffer.from([0, name.length + 1, name.length]), name]);
 }
 
-/** CPU ms workerd spent on `copies` copies of `worker`: loading them, then starting each. */
-async function measure(worker, copies) {
+/** The worker's modules, its main module first (or after `entry`). */
+function modules(worker, entry) {
+  return [
+    ...(entry ? [{ type: "ESModule", path: `${ROOT}/entry.mjs`, contents: entry }] : []),
+    { type: "ESModule", path: `${ROOT}/index.js`, contents: worker.js },
+    ...(worker.wasm ? [{ type: "CompiledWasm", path: `${ROOT}/index_bg.wasm`, contents: unique(worker.wasm) }] : []),
+  ];
+}
+
+/**
+ * Loads `copies` copies of `worker` in a new workerd and calls `use(fetch, cpu)`: `fetch(copy,
+ * url, init)` sends a request to one copy and checks its status, `cpu()` is the CPU ms the
+ * process has used so far. Started through `entry`, a worker gets no bindings: a queue
+ * producer alone adds a broker to workerd, whose CPU is no part of the worker's start.
+ */
+async function inWorkerd(worker, copies, entry, use) {
   const options = Array.from({ length: copies }, (_, copy) =>
     convertV4MiniflareOptions({
       name: `copy-${copy}`,
       compatibilityDate: worker.compatibilityDate,
       modulesRoot: ROOT,
-      modules: [
-        { type: "ESModule", path: `${ROOT}/entry.mjs`, contents: ENTRY },
-        { type: "ESModule", path: `${ROOT}/index.js`, contents: worker.js },
-        ...(worker.wasm ? [{ type: "CompiledWasm", path: `${ROOT}/index_bg.wasm`, contents: unique(worker.wasm) }] : []),
-      ],
+      modules: modules(worker, entry),
+      ...(entry ? {} : { bindings: worker.vars, queueProducers: worker.queueProducers }),
     }),
   );
   const running = new Set(workerdDescendants(process.pid));
@@ -46,14 +62,12 @@ async function measure(worker, copies) {
     await miniflare.ready;
     const started = workerdDescendants(process.pid).filter((pid) => !running.has(pid));
     if (started.length !== 1) throw new Error(`expected one new workerd process, found ${started.length}`);
-    const [pid] = started;
-    const loaded = cpuSeconds(pid);
-    for (let copy = 0; copy < copies; copy++) {
-      const response = await (await miniflare.getWorker(`copy-${copy}`)).fetch("http://startup/");
+    const fetch = async (copy, url, init, status = 200) => {
+      const response = await (await miniflare.getWorker(`copy-${copy}`)).fetch(url, init);
       const text = await response.text();
-      if (response.status !== 200) throw new Error(`${worker.name} did not start: ${response.status} ${text}`);
-    }
-    return { load: loaded * 1000, start: (cpuSeconds(pid) - loaded) * 1000 };
+      if (response.status !== status) throw new Error(`${worker.name}, ${url}: ${response.status}, not ${status}: ${text}`);
+    };
+    return await use(fetch, () => cpuSeconds(started[0]) * 1000);
   } finally {
     await miniflare.dispose();
   }
@@ -67,10 +81,16 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * instantiating) and their `total`. Medians of `rounds`, each worker and the empty one in turn.
  */
 export async function coldStarts(workers, { rounds, copies }) {
+  const measure = (worker) =>
+    inWorkerd(worker, copies, ENTRY, async (fetch, cpu) => {
+      const loaded = cpu();
+      for (let copy = 0; copy < copies; copy++) await fetch(copy, "http://startup/");
+      return { load: loaded, start: cpu() - loaded };
+    });
   const all = [{ ...EMPTY, compatibilityDate: workers[0].compatibilityDate }, ...workers];
   const runs = all.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const [index, worker] of all.entries()) runs[index].push(await measure(worker, copies));
+    for (const [index, worker] of all.entries()) runs[index].push(await measure(worker));
   }
   const [emptyLoad, emptyStart] = ["load", "start"].map((key) => median(runs[0].map((run) => run[key])));
   return workers.map((worker, index) => {
@@ -78,4 +98,33 @@ export async function coldStarts(workers, { rounds, copies }) {
     const start = (median(runs[index + 1].map((run) => run.start)) - emptyStart) / copies;
     return { name: worker.name, load, start, total: load + start };
   });
+}
+
+/**
+ * The CPU ms of the first and the second request of `route` ({ name, path, method, headers,
+ * body, status }) to each of `workers` (as for `coldStarts`, with the `vars` and
+ * `queueProducers` they bind), each copy started fresh: medians of `rounds`, as
+ * `[{ name, first, second }]`.
+ */
+export async function firstRequests(workers, route, { rounds, copies }) {
+  const init = { method: route.method ?? "GET", headers: route.headers, body: route.body };
+  const measure = (worker) =>
+    inWorkerd(worker, copies, null, async (fetch, cpu) => {
+      const spent = [];
+      for (let request = 0; request < 2; request++) {
+        const before = cpu();
+        for (let copy = 0; copy < copies; copy++) await fetch(copy, `http://bench${route.path}`, init, route.status);
+        spent.push((cpu() - before) / copies);
+      }
+      return spent;
+    });
+  const runs = workers.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, worker] of workers.entries()) runs[index].push(await measure(worker));
+  }
+  return workers.map((worker, index) => ({
+    name: worker.name,
+    first: median(runs[index].map(([first]) => first)),
+    second: median(runs[index].map(([, second]) => second)),
+  }));
 }
