@@ -1,12 +1,12 @@
 // Cold starts on workerd, measured as the CPU of a workerd process (Linux's /proc):
 //
-// - `coldStarts`: what workerd spends to load a worker (compile its modules, set up its isolate)
-//   and to start it (evaluate its modules, instantiate the wasm), beyond what an empty
-//   JavaScript worker costs. The worker is started as `wrangler check startup` starts it: a small
+// - `coldStarts`: what workerd spends to load a worker (read, decode and validate its modules,
+//   set up its isolate) and to start it (evaluate its modules, instantiate the wasm), beyond
+//   what an empty JavaScript worker costs. The worker is started as `wrangler check startup` starts it: a small
 //   entry imports its main module on the first request, so nothing needs its bindings.
-// - `firstRequests`: what a started worker's first request costs against its second. A new
-//   isolate compiles each function the first time it runs, and a service is built on its first
-//   event, so the first request of every isolate pays for them.
+// - `firstRequests`: what a started worker's first request costs against its second. V8
+//   compiles each function the first time it runs, and a service is built on its first event,
+//   so the first request of every isolate pays for them.
 //
 // One workerd loads several copies of the worker, each in its own isolate and each wasm made
 // unique so V8 compiles every one. A worker's share is then several times larger than the few
@@ -77,8 +77,8 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 /**
  * The cold start of each of `workers` ({ name, js, wasm: bytes or null, compatibilityDate }), in
- * CPU ms per worker beyond an empty worker's: `load` (compiling), `start` (evaluating and
- * instantiating) and their `total`. Medians of `rounds`, each worker and the empty one in turn.
+ * CPU ms per worker beyond an empty worker's: `load` (reading and validating), `start`
+ * (evaluating and instantiating) and their `total`. Medians of `rounds`, each worker and the empty one in turn.
  */
 export async function coldStarts(workers, { rounds, copies }) {
   const measure = (worker) =>

@@ -55,7 +55,7 @@ pub mod worker;
 /// one thread, as a worker runs: the `atomics` guard keeps it out of threaded wasm.
 #[cfg(all(
     feature = "allocator",
-    target_family = "wasm",
+    target_arch = "wasm32",
     not(target_feature = "atomics")
 ))]
 #[global_allocator]
