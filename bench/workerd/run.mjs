@@ -196,12 +196,18 @@ async function startupFigures() {
     .map(([name, dir]) => loadable(name, dir))
     .concat(hono);
 
+  const sized = all.map((worker) => {
+    const bytes = worker.wasm ?? Buffer.from(worker.js);
+    return { name: worker.name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+  // The CPU of a workerd process is read from /proc.
+  if (!existsSync("/proc/self/task")) {
+    say("cold starts and first requests need Linux's /proc: not measured here");
+    return { sized, first: [], benchStarts: [] };
+  }
   say(`cold starts on workerd: ${startupRounds} round(s) of ${startupCopies} copies of each worker`);
   const started = await coldStarts(all, { rounds: startupRounds, copies: startupCopies });
-  const sized = all.map((worker, index) => {
-    const bytes = worker.wasm ?? Buffer.from(worker.js);
-    return { name: worker.name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, coldStart: started[index] };
-  });
+  sized.forEach((entry, index) => (entry.coldStart = started[index]));
 
   const bench = workers.map((worker) => all.find((loaded) => loaded.dir === worker.dir));
   say(`first requests on workerd: ${startupRounds} round(s) of ${startupCopies} new isolates per route and worker`);
@@ -291,22 +297,26 @@ else try {
 const { sized, first, benchStarts } = await startupFigures();
 const hello = sized[0];
 console.log(`\n## Size (the wasm; Hono's JavaScript) and cold start on workerd (CPU ms beyond an empty worker, medians of ${startupRounds})\n`);
-console.log("| worker | raw | gzip -9 | cold start: compile + start | vs hello world |");
+console.log("| worker | raw | gzip -9 | cold start: load + start | vs hello world |");
 console.log("| --- | --- | --- | --- | --- |");
 for (const entry of sized) {
-  const { load, start, total } = entry.coldStart;
-  console.log(`| ${entry.name} | ${kib(entry.raw)} | ${kib(entry.gzip)} | ${total.toFixed(2)} ms (${load.toFixed(2)} + ${start.toFixed(2)}) | ${ratio(total, hello.coldStart.total)} |`);
+  const started = entry.coldStart
+    ? `${entry.coldStart.total.toFixed(2)} ms (${entry.coldStart.load.toFixed(2)} + ${entry.coldStart.start.toFixed(2)}) | ${ratio(entry.coldStart.total, hello.coldStart.total)}`
+    : "– | –";
+  console.log(`| ${entry.name} | ${kib(entry.raw)} | ${kib(entry.gzip)} | ${started} |`);
 }
 const dotdoSize = sized.find((entry) => entry.name.startsWith("dotdo")).gzip;
 const handSize = sized.find((entry) => entry.name.startsWith("hand-written")).gzip;
 console.log(`\ndotdo/hand-written size (gzip): ${ratio(dotdoSize, handSize)}`);
 
-console.log(`\n## A new isolate's first request (CPU ms, medians of ${startupRounds} round(s) of ${startupCopies} isolates)\n`);
-console.log("| route | first request dotdo · hand-written · Hono | second request | dotdo/hand-written, first | dotdo/Hono, first |");
-console.log("| --- | --- | --- | --- | --- |");
-for (const { route, figures } of first) {
-  const [firsts, seconds] = ["first", "second"].map((key) => figures.map((figure) => figure[key]));
-  console.log(`| ${route.name} | ${firsts.map((value) => value.toFixed(2)).join(" · ")} | ${seconds.map((value) => value.toFixed(2)).join(" · ")} | ${ratio(firsts[0], firsts[1])} | ${ratio(firsts[0], firsts[2])} |`);
+if (first.length) {
+  console.log(`\n## A new isolate's first request (CPU ms, medians of ${startupRounds} round(s) of ${startupCopies} isolates)\n`);
+  console.log("| route | first request dotdo · hand-written · Hono | second request | dotdo/hand-written, first | dotdo/Hono, first |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const { route, figures } of first) {
+    const [firsts, seconds] = ["first", "second"].map((key) => figures.map((figure) => figure[key]));
+    console.log(`| ${route.name} | ${firsts.map((value) => value.toFixed(2)).join(" · ")} | ${seconds.map((value) => value.toFixed(2)).join(" · ")} | ${ratio(firsts[0], firsts[1])} | ${ratio(firsts[0], firsts[2])} |`);
+  }
+  const coldRequest = first[0].figures.map((figure, index) => benchStarts[index] + figure.first);
+  console.log(`\nA cold ${first[0].route.name}, the cold start above plus the first request: ${coldRequest.map((value) => `${value.toFixed(2)} ms`).join(" · ")} (dotdo · hand-written · Hono)`);
 }
-const coldRequest = first[0].figures.map((figure, index) => benchStarts[index] + figure.first);
-console.log(`\nA cold ${first[0].route.name}, the cold start above plus the first request: ${coldRequest.map((value) => `${value.toFixed(2)} ms`).join(" · ")} (dotdo · hand-written · Hono)`);
