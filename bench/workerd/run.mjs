@@ -20,13 +20,14 @@ import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
 import { parse as parseToml } from "smol-toml";
 import { cpuSeconds, workerdDescendants } from "./proc.mjs";
-import { coldStarts, firstRequests } from "./startup.mjs";
-import { routes, signedIn, workers } from "./workers.mjs";
+import { coldStarts, firstRequests, median } from "./startup.mjs";
+import { queueRoute, routes, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -41,17 +42,12 @@ const seconds = quick ? 1 : option("--seconds", 5);
 const connections = option("--connections", 10);
 // Enough that the worker's CPU for them (a quarter of a second) stands well above the noise.
 const queueMessages = quick ? 200 : 5000;
-// Cold starts and first requests: rounds (odd, for a true median), and copies of each worker
-// that one workerd loads per round.
+// Cold starts and first requests: rounds (odd, so the median is one measured round), and
+// copies of each worker that one workerd loads per round.
 const startupRounds = quick ? 3 : 9;
 const startupCopies = quick ? 4 : 8;
 
 const say = (line) => console.log(`[bench] ${line}`);
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : "–");
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 
@@ -104,8 +100,8 @@ async function queueRun(worker, count) {
   const before = await consumed();
   cpuBefore = cpuNow();
   const start = performance.now();
-  const sent = await fetch(`${worker.base}/bench/enqueue`, { method: "POST", headers: signedIn, body: JSON.stringify(count) });
-  if (sent.status !== 200) throw new Error(`enqueue at ${worker.base}: ${sent.status} ${await sent.text()}`);
+  const sent = await fetch(worker.base + queueRoute.path, { method: queueRoute.method, headers: queueRoute.headers, body: JSON.stringify(count) });
+  if (sent.status !== queueRoute.status) throw new Error(`enqueue at ${worker.base}: ${sent.status} ${await sent.text()}`);
   const deadline = start + 120_000;
   for (let polls = 1; performance.now() < deadline; polls++) {
     if ((await consumed()) >= before + count) {
@@ -147,14 +143,7 @@ function loadable(name, dir, js = readFileSync(join(root, dir, "build", "index.j
   const config = parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8"));
   const wasmPath = join(root, dir, "build", "index_bg.wasm");
   const devVars = [".dev.vars", ".dev.vars.example"].map((file) => join(root, dir, file)).find(existsSync);
-  const vars = devVars
-    ? Object.fromEntries(
-        readFileSync(devVars, "utf8")
-          .split("\n")
-          .filter((line) => line.includes("=") && !line.trimStart().startsWith("#"))
-          .map((line) => [line.slice(0, line.indexOf("=")).trim(), line.slice(line.indexOf("=") + 1).trim()]),
-      )
-    : {};
+  const vars = devVars ? parseEnv(readFileSync(devVars, "utf8")) : {};
   return {
     name,
     dir,
