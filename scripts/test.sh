@@ -9,7 +9,8 @@
 #      service's OpenAPI document checked by openapi-spec-validator and exercised by schemathesis;
 #   3. the workerd benchmark in its short mode (bench/workerd/run.mjs --quick): dotdo, Hono and
 #      hand-written workers-rs give the same answers, every timed request its expected status,
-#      and the figures print (never asserted: the machine is shared);
+#      and the figures print (never asserted: the machine is shared); then the wasm each route's
+#      first request compiles (bench/workerd/compiled.mjs);
 #   4. formatting (cargo fmt --check) and lints (clippy, warnings denied);
 #   5. unit, UI (trybuild), expansion snapshot (macrotest), policy (every wrangler.toml), fuzz
 #      (the decoders, 2,000 cases a target) and in-process interface tests, with nextest, whose
@@ -30,6 +31,7 @@ cargo test --workspace --locked --doc
 # A hung test fails after 20 minutes instead of holding CI until its limit.
 node --test --test-concurrency=1 --test-timeout=1200000 --test-reporter=spec 'tests/e2e/*.test.mjs'
 node bench/workerd/run.mjs --quick
+node bench/workerd/compiled.mjs
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 disk

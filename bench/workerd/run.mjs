@@ -18,16 +18,14 @@
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseEnv } from "node:util";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
-import { parse as parseToml } from "smol-toml";
 import { cpuSeconds, workerdDescendants } from "./proc.mjs";
 import { coldStarts, firstRequests, median } from "./startup.mjs";
-import { queueRoute, routes, workers } from "./workers.mjs";
+import { loadable, queueRoute, routes, workerBuild, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -127,32 +125,6 @@ function workerProcess(pid, port) {
   } catch {
     return null;
   }
-}
-
-function workerBuild(dir) {
-  const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
-}
-
-/**
- * A worker as startup.mjs loads it: its built modules, its compatibility date, and (for the
- * first requests) its queue producers and the development values of `.dev.vars` (or of the
- * committed example it is made from).
- */
-function loadable(name, dir, js = readFileSync(join(root, dir, "build", "index.js"), "utf8")) {
-  const config = parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8"));
-  const wasmPath = join(root, dir, "build", "index_bg.wasm");
-  const devVars = [".dev.vars", ".dev.vars.example"].map((file) => join(root, dir, file)).find(existsSync);
-  const vars = devVars ? parseEnv(readFileSync(devVars, "utf8")) : {};
-  return {
-    name,
-    dir,
-    js,
-    wasm: existsSync(wasmPath) ? readFileSync(wasmPath) : null,
-    compatibilityDate: config.compatibility_date,
-    vars,
-    queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((producer) => [producer.binding, producer.queue])),
-  };
 }
 
 /** Sizes and cold starts of every worker; the first requests of the benchmark's three. */

@@ -46,7 +46,7 @@ function modules(worker, entry) {
  * process has used so far. Started through `entry`, a worker gets no bindings: a queue
  * producer alone adds a broker to workerd, whose CPU is no part of the worker's start.
  */
-async function inWorkerd(worker, copies, entry, use) {
+export async function inWorkerd(worker, copies, entry, use) {
   const options = Array.from({ length: copies }, (_, copy) =>
     convertV4MiniflareOptions({
       name: `copy-${copy}`,

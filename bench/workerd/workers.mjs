@@ -1,5 +1,13 @@
-// The three workers of the workerd benchmark and the routes each answers alike: shared by
-// run.mjs (the benchmark) and profile.mjs (a CPU profile of one of them).
+// The three workers of the workerd benchmark and the routes each answers alike, and how a worker
+// is built and loaded outside `wrangler dev`: shared by run.mjs (the benchmark), profile.mjs (a
+// CPU profile of one of them) and compiled.mjs (the wasm a first request compiles).
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import { parse as parseToml } from "smol-toml";
+import { root } from "../../tests/e2e/harness.mjs";
 
 export const KEY = "sk_test_bench";
 export const json = { "content-type": "application/json" };
@@ -56,3 +64,30 @@ export const queueRoute = {
   body: "100",
   status: 200,
 };
+
+/** Builds the worker in `dir` as wrangler would (its release wasm and its JavaScript). */
+export function workerBuild(dir) {
+  const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
+}
+
+/**
+ * A worker as startup.mjs loads it: its built modules, its compatibility date, and (for the
+ * first requests) its queue producers and the development values of `.dev.vars` (or of the
+ * committed example it is made from).
+ */
+export function loadable(name, dir, js = readFileSync(join(root, dir, "build", "index.js"), "utf8")) {
+  const config = parseToml(readFileSync(join(root, dir, "wrangler.toml"), "utf8"));
+  const wasmPath = join(root, dir, "build", "index_bg.wasm");
+  const devVars = [".dev.vars", ".dev.vars.example"].map((file) => join(root, dir, file)).find(existsSync);
+  const vars = devVars ? parseEnv(readFileSync(devVars, "utf8")) : {};
+  return {
+    name,
+    dir,
+    js,
+    wasm: existsSync(wasmPath) ? readFileSync(wasmPath) : null,
+    compatibilityDate: config.compatibility_date,
+    vars,
+    queueProducers: Object.fromEntries((config.queues?.producers ?? []).map((producer) => [producer.binding, producer.queue])),
+  };
+}

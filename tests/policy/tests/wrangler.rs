@@ -1,5 +1,6 @@
 //! Every `wrangler.toml` in the repository (services, templates, test and benchmark workers) is checked here,
-//! so a configuration that would leak a secret or lose a message fails the suite, not a deploy.
+//! so a configuration that would leak a secret or lose a message fails the suite, not a deploy;
+//! and the `Cargo.toml` beside each dotdo worker's, for how its wasm is optimized.
 
 use std::path::{Path, PathBuf};
 
@@ -360,4 +361,42 @@ fn every_service_has_staging_and_production_environments_that_mirror_development
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Each dotdo worker's `Cargo.toml` keeps worker-build's wasm-opt from merging every function
+/// that has one caller into that caller, so that a new isolate's first request compiles only
+/// what it runs (docs/reference.md, "On Workers"). The setting is per crate: a new worker, or a
+/// template, that leaves it out is caught here.
+#[test]
+fn every_dotdo_worker_limits_wasm_opts_inlining_into_one_caller() {
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for config in configs() {
+        let manifest = config.with_file_name("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue; // a JavaScript worker, or one another crate builds
+        };
+        let uses_dotdo = text
+            .lines()
+            .any(|line| line.starts_with("dotdo =") || line.starts_with("dotdo."));
+        if !uses_dotdo {
+            continue;
+        }
+        checked += 1;
+        let limited = text.contains("[package.metadata.wasm-pack.profile.release]")
+            && text.lines().any(|line| {
+                line.starts_with("wasm-opt = [")
+                    && line.contains("--one-caller-inline-max-function-size=")
+            });
+        if !limited {
+            missing.push(manifest.display().to_string());
+        }
+    }
+    assert!(checked >= 12, "the dotdo workers were found: {checked}");
+    assert!(
+        missing.is_empty(),
+        "set `wasm-opt = [\"-O\", \"--one-caller-inline-max-function-size=20\"]` under \
+         [package.metadata.wasm-pack.profile.release] in:\n{}",
+        missing.join("\n")
+    );
 }
