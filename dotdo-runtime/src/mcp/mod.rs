@@ -403,73 +403,94 @@ async fn dispatch<S: Service>(
             return (result, caching);
         }
     }
-    let not_offered = || {
-        Err(ErrorObject::new(
-            METHOD_NOT_FOUND,
-            format!("method not found: `{method}` (this server offers no such feature)"),
-        ))
-    };
-    // Lists change only with a deploy, and are the same for every caller.
-    let list = |result| (result, Some((LIST_TTL_MS, "public")));
-    let run = |result| (result, None);
-    // A resource may change at any time and depend on who reads it.
-    let fresh = |result| (result, Some((0, "private")));
     match method {
-        "initialize" if matches!(era, Era::Legacy(_)) => {
-            run(Ok(initialize(service, description, params)))
-        }
-        "server/discover" if matches!(era, Era::Modern(_)) => {
-            list(Ok(discover(service, description)))
-        }
-        // 2026-07-28 has no `ping`: every request is its own proof of life.
-        "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
-        "logging/setLevel" => run(notify::set_level(params)),
-        "tools/list" if !description.tools.is_empty() => list(tools::list_tools(
-            description.mcp_tools(era.exact_schemas()),
-            params,
-        )),
         "tools/call" if !description.tools.is_empty() => {
-            run(tools::call_tool(service, context, params).await)
+            (tools::call_tool(service, context, params).await, None)
         }
-        "resources/list" if !description.resources.is_empty() => {
-            list(resources::list(description, params))
-        }
-        "resources/templates/list" if !description.resources.is_empty() => {
-            list(resources::list_templates(description, params))
-        }
-        "resources/read" if !description.resources.is_empty() => {
-            fresh(resources::read(service, context, params).await)
-        }
-        "resources/subscribe" | "resources/unsubscribe" if !description.resources.is_empty() => {
-            run(Err(ErrorObject::new(
-                METHOD_NOT_FOUND,
-                "resource subscriptions need a session this stateless server does not keep (`subscribe: false`): read the resource again to see changes",
-            )))
-        }
-        "prompts/list" if !description.prompts.is_empty() => {
-            list(prompts::list(description, params))
-        }
-        "prompts/get" if !description.prompts.is_empty() => {
-            run(prompts::get(service, context, params).await)
-        }
-        "completion/complete" if !description.completers.is_empty() => {
-            run(complete::complete(service, context, params).await)
-        }
-        "tools/list"
-        | "tools/call"
-        | "resources/list"
-        | "resources/templates/list"
-        | "resources/read"
-        | "resources/subscribe"
-        | "resources/unsubscribe"
-        | "prompts/list"
-        | "prompts/get"
-        | "completion/complete" => run(not_offered()),
-        other => run(Err(ErrorObject::new(
-            METHOD_NOT_FOUND,
-            format!("method not found: `{other}`"),
-        ))),
+        _ => other_method(service, context, era, method, params).await,
     }
+}
+
+/// Every method but `tools/call`, the one most calls are. Boxed, and kept out of line: V8
+/// compiles a wasm function whole when it first runs, so a new isolate whose first request is a
+/// tool call compiles none of these.
+#[inline(never)]
+fn other_method<'a, S: Service>(
+    service: &'a S,
+    context: &'a Context,
+    era: Era,
+    method: &'a str,
+    params: &'a Value,
+) -> futures_util::future::LocalBoxFuture<'a, (RequestResult, Caching)> {
+    Box::pin(async move {
+        let description = S::description();
+        let not_offered = || {
+            Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                format!("method not found: `{method}` (this server offers no such feature)"),
+            ))
+        };
+        // Lists change only with a deploy, and are the same for every caller.
+        let list = |result| (result, Some((LIST_TTL_MS, "public")));
+        let run = |result| (result, None);
+        // A resource may change at any time and depend on who reads it.
+        let fresh = |result| (result, Some((0, "private")));
+        match method {
+            "initialize" if matches!(era, Era::Legacy(_)) => {
+                run(Ok(initialize(service, description, params)))
+            }
+            "server/discover" if matches!(era, Era::Modern(_)) => {
+                list(Ok(discover(service, description)))
+            }
+            // 2026-07-28 has no `ping`: every request is its own proof of life.
+            "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
+            "logging/setLevel" => run(notify::set_level(params)),
+            "tools/list" if !description.tools.is_empty() => list(tools::list_tools(
+                description.mcp_tools(era.exact_schemas()),
+                params,
+            )),
+            "resources/list" if !description.resources.is_empty() => {
+                list(resources::list(description, params))
+            }
+            "resources/templates/list" if !description.resources.is_empty() => {
+                list(resources::list_templates(description, params))
+            }
+            "resources/read" if !description.resources.is_empty() => {
+                fresh(resources::read(service, context, params).await)
+            }
+            "resources/subscribe" | "resources/unsubscribe"
+                if !description.resources.is_empty() =>
+            {
+                run(Err(ErrorObject::new(
+                    METHOD_NOT_FOUND,
+                    "resource subscriptions need a session this stateless server does not keep (`subscribe: false`): read the resource again to see changes",
+                )))
+            }
+            "prompts/list" if !description.prompts.is_empty() => {
+                list(prompts::list(description, params))
+            }
+            "prompts/get" if !description.prompts.is_empty() => {
+                run(prompts::get(service, context, params).await)
+            }
+            "completion/complete" if !description.completers.is_empty() => {
+                run(complete::complete(service, context, params).await)
+            }
+            "tools/list"
+            | "tools/call"
+            | "resources/list"
+            | "resources/templates/list"
+            | "resources/read"
+            | "resources/subscribe"
+            | "resources/unsubscribe"
+            | "prompts/list"
+            | "prompts/get"
+            | "completion/complete" => run(not_offered()),
+            other => run(Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                format!("method not found: `{other}`"),
+            ))),
+        }
+    })
 }
 
 /// What the server offers, exactly: a capability per feature it has, and its delegate's.
