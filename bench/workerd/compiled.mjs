@@ -19,9 +19,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import workerd from "workerd";
-import { root } from "../../tests/e2e/harness.mjs";
 import { inWorkerd } from "./startup.mjs";
-import { loadable, routes, workerBuild, workers } from "./workers.mjs";
+import { buildWithSymbols, loadable, routes, workerBuild, workers } from "./workers.mjs";
 
 const option = (name) => {
   const index = process.argv.indexOf(name);
@@ -34,10 +33,7 @@ if (topRoute === -1) {
   process.exit(2);
 }
 
-if (top > 0) {
-  process.env.CARGO_PROFILE_RELEASE_STRIP = "false";
-  process.env.CARGO_TARGET_DIR = join(root, "target", "profile");
-}
+if (top > 0) buildWithSymbols();
 // Miniflare keeps only workerd's structured logs; the compilation trace is plain text on its
 // standard output, so workerd runs through a script that appends that output to a file.
 const scratch = mkdtempSync(join(tmpdir(), "dotdo-compiled-"));

@@ -16,7 +16,7 @@ import WebSocket from "ws";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
-import { queueRoute, routes, workers } from "./workers.mjs";
+import { buildWithSymbols, queueRoute, routes, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -32,8 +32,7 @@ if (!worker || !route) {
   process.exit(2);
 }
 
-process.env.CARGO_PROFILE_RELEASE_STRIP = "false";
-process.env.CARGO_TARGET_DIR = join(root, "target", "profile");
+buildWithSymbols();
 const dev = await startDev({ configs: [`${worker.dir}/wrangler.toml`], readyPath: "/items/1", extraArgs: ["--log-level", "warn"] });
 try {
   const targets = await (await fetch(`http://127.0.0.1:${dev.inspectorPort}/json`)).json();

@@ -65,6 +65,15 @@ export const queueRoute = {
   status: 200,
 };
 
+/**
+ * Makes the builds that follow keep the wasm's symbols, so profiles and traces name Rust
+ * functions. They go to their own target directory; their code is the release build's.
+ */
+export function buildWithSymbols() {
+  process.env.CARGO_PROFILE_RELEASE_STRIP = "false";
+  process.env.CARGO_TARGET_DIR = join(root, "target", "profile");
+}
+
 /** Builds the worker in `dir` as wrangler would (its release wasm and its JavaScript). */
 export function workerBuild(dir) {
   const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
