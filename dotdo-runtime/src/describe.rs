@@ -338,6 +338,8 @@ pub struct ServiceDescription<S: 'static> {
     /// The MCP `tools/list` entries, built once by the MCP front end: with client-friendly
     /// schemas, and with JSON Schema 2020-12 as the types define it.
     pub(crate) tool_list: [OnceLock<Vec<Value>>; 2],
+    /// Which tools answer with structured content, found from their output schemas alone.
+    pub(crate) structured_tools: OnceLock<Vec<bool>>,
     /// The MCP `resources/list`, `resources/templates/list` and `prompts/list` entries.
     pub(crate) resource_list: OnceLock<Vec<Value>>,
     pub(crate) template_list: OnceLock<Vec<Value>>,
@@ -381,6 +383,7 @@ impl<S> ServiceDescription<S> {
             parts,
             route_table: OnceLock::new(),
             tool_list: [OnceLock::new(), OnceLock::new()],
+            structured_tools: OnceLock::new(),
             resource_list: OnceLock::new(),
             template_list: OnceLock::new(),
             prompt_list: OnceLock::new(),

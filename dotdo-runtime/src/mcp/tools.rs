@@ -20,6 +20,25 @@ impl<S> crate::ServiceDescription<S> {
                 .collect()
         })
     }
+
+    /// Whether each tool answers with structured content: whether its `outputSchema` is an
+    /// object. Found once, from the output schemas alone: a tool call needs only this, and
+    /// building the whole `tools/list` for it made a new isolate's first call generate (and
+    /// compile the code for) every tool's input schema.
+    fn structured_tools(&self) -> &[bool] {
+        self.structured_tools.get_or_init(|| {
+            self.tools
+                .iter()
+                .map(|tool| output_schema(tool).is_some())
+                .collect()
+        })
+    }
+}
+
+/// The tool's `outputSchema`, when its result is an object.
+fn output_schema(tool: &ToolDesc) -> Option<Value> {
+    let output = (tool.output_schema)(&mut crate::schema::generator()).to_value();
+    output.is_object().then_some(output)
 }
 
 /// The `tools/list` entry of one tool (see [`crate::ServiceDescription::mcp_tools`]).
@@ -37,8 +56,7 @@ pub fn tool_json(tool: &ToolDesc, exact: bool) -> Value {
         crate::schema::client_friendly((tool.input_schema)(&mut generator))
     };
     entry.insert("inputSchema".into(), input.to_value());
-    let output = (tool.output_schema)(&mut generator).to_value();
-    if output.is_object() {
+    if let Some(output) = output_schema(tool) {
         entry.insert("outputSchema".into(), output);
     }
     let hints = [
@@ -99,10 +117,8 @@ pub(super) async fn call_tool<S: Service>(
         // A `ToolResult` is already the protocol's result.
         Ok((text, true)) => serde_json::from_str(&text).unwrap_or(Value::Null),
         Ok((text, false)) => {
-            let structured = description.mcp_tools(false)[index]
-                .get("outputSchema")
-                .is_some();
-            let structured = structured.then(|| serde_json::from_str(&text).unwrap_or(Value::Null));
+            let structured = description.structured_tools()[index]
+                .then(|| serde_json::from_str(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if let Some(structured) = structured {
                 result["structuredContent"] = structured;
