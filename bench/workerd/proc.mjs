@@ -1,7 +1,10 @@
 // The CPU of workerd processes, from Linux's /proc: shared by the benchmark's figures per
 // request, per queue message and per cold start.
 
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+
+/** Whether this system has Linux's /proc, which every reader below needs. */
+export const hasProc = existsSync("/proc/self/task");
 
 /** The workerd processes among `pid`'s descendants (children, their children, …). */
 export function workerdDescendants(pid) {

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { deepStrictEqual } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
-import { cpuSeconds, workerdDescendants } from "./proc.mjs";
+import { cpuSeconds, hasProc, workerdDescendants } from "./proc.mjs";
 import { coldStarts, firstRequests, median } from "./startup.mjs";
 import { loadable, queueRoute, routes, workerBuild, workers } from "./workers.mjs";
 
@@ -161,8 +161,7 @@ async function startupFigures() {
     const bytes = worker.wasm ?? Buffer.from(worker.js);
     return { name: worker.name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   });
-  // The CPU of a workerd process is read from /proc.
-  if (!existsSync("/proc/self/task")) {
+  if (!hasProc) {
     say("cold starts and first requests need Linux's /proc: not measured here");
     return { sized, first: [], benchStarts: [] };
   }

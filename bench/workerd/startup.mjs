@@ -12,9 +12,8 @@
 // unique so V8 compiles every one. A worker's share is then several times larger than the few
 // milliseconds by which workerd's own start varies from run to run.
 
-import { existsSync } from "node:fs";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { cpuSeconds, workerdDescendants } from "./proc.mjs";
+import { cpuSeconds, hasProc, workerdDescendants } from "./proc.mjs";
 
 const ROOT = "/startup";
 const ENTRY = `export default {
@@ -58,7 +57,6 @@ export async function inWorkerd(worker, copies, entry, use) {
       ...(entry ? {} : { bindings: worker.vars, queueProducers: worker.queueProducers }),
     }),
   );
-  const hasProc = existsSync("/proc/self/task");
   const running = new Set(hasProc ? workerdDescendants(process.pid) : []);
   const miniflare = new Miniflare({ ...options[0], workers: options.map((each) => each.workers[0]) });
   try {
