@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -439,10 +439,8 @@ impl Middleware for Authenticate {
                     return self.metadata(protected);
                 }
             }
-            let authorization = context
-                .headers()
-                .get(AUTHORIZATION)
-                .map(|value| value.to_str().unwrap_or_default().to_owned());
+            // A value that is not text is an empty credential, refused as one.
+            let authorization = context.header_or_empty("authorization").map(str::to_owned);
             let principal = match authorization {
                 // A principal set before this layer (forwarded by a trusted gateway) stands.
                 None => context.principal().cloned(),

@@ -27,7 +27,7 @@ impl Middleware for BodyLimit {
         context: Context,
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response> {
-        let refused = check_content_length(context.headers(), self.max)
+        let refused = check_content_length(context.header_bytes("content-length"), self.max)
             .err()
             .or_else(|| {
                 (request.body.len() > self.max).then(|| too_large(request.body.len(), self.max))

@@ -4,9 +4,8 @@
 use futures_util::future::LocalBoxFuture;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
-    ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, HeaderMap, HeaderValue, ORIGIN,
-    VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, HeaderMap,
+    HeaderValue, VARY,
 };
 use http::{Method, StatusCode};
 
@@ -105,15 +104,11 @@ impl Middleware for Cors {
         context: Context,
         next: Next<'a>,
     ) -> LocalBoxFuture<'a, Response> {
-        let origin = context
-            .headers()
-            .get(ORIGIN)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+        let origin = context.header("origin").map(str::to_owned);
         let is_preflight = request.method == Method::OPTIONS
             && context
-                .headers()
-                .contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+                .header_bytes("access-control-request-method")
+                .is_some();
         Box::pin(async move {
             let Some(origin) = origin else {
                 return next.run(request, context).await; // not a cross-origin browser request
@@ -129,10 +124,7 @@ impl Middleware for Cors {
                 let headers = response.headers_mut();
                 self.decorate(headers, allow_origin);
                 headers.insert(ACCESS_CONTROL_ALLOW_METHODS, header_value(&self.methods));
-                let requested = context
-                    .headers()
-                    .get(ACCESS_CONTROL_REQUEST_HEADERS)
-                    .and_then(|value| value.to_str().ok());
+                let requested = context.header("access-control-request-headers");
                 // Asked-for headers are answered from the allowed list only.
                 let headers_allowed = match requested {
                     Some(requested) => requested

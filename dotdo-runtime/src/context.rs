@@ -1,6 +1,8 @@
 //! The per-call context a method may take as `&Context`: who is calling, with which request id
 //! and headers, and anything the platform or middleware attached. It is in no schema.
 
+use std::cell::OnceCell;
+
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The authenticated caller, set by authentication middleware. It is also the wire form of a
@@ -35,7 +37,7 @@ pub struct Context {
     /// Kept as a header value: it is validated once and goes back on the response as is.
     request_id: HeaderValue,
     interface: Interface,
-    headers: HeaderMap,
+    headers: RequestHeaders,
     /// Typed values, the principal among them: empty (and unallocated) for most calls.
     extensions: http::Extensions,
     /// The worker's bindings, when running on Workers.
@@ -67,7 +69,11 @@ impl Context {
     /// id is made for it, so a failed message's lines are found by its id).
     pub fn for_message(message_id: &str) -> Self {
         let id = HeaderValue::from_str(message_id).ok();
-        Self::with_request_id(Interface::Queue, id, HeaderMap::new())
+        Self::with_request_id(
+            Interface::Queue,
+            id,
+            RequestHeaders::from_map(HeaderMap::new()),
+        )
     }
 
     /// A context for an HTTP request: its headers, and its `X-Request-ID` when that is a
@@ -75,11 +81,32 @@ impl Context {
     pub fn from_headers(interface: Interface, mut headers: HeaderMap) -> Self {
         // Moved out rather than copied: it goes back on the response by `take_request_id`.
         let id = headers.remove(crate::request_id::HEADER);
+        Self::with_request_id(interface, id, RequestHeaders::from_map(headers))
+    }
+
+    /// A context for an HTTP request whose headers arrived as text pairs (a Fetch `Headers`,
+    /// names lower-case): they become a [`HeaderMap`] only if something asks for the map.
+    pub fn from_header_pairs(interface: Interface, mut pairs: Vec<[String; 2]>) -> Self {
+        let is_request_id = |[name, _]: &[String; 2]| name.eq_ignore_ascii_case("x-request-id");
+        let id = pairs
+            .iter()
+            .position(is_request_id)
+            .map(|index| pairs.remove(index))
+            .and_then(|[_, value]| HeaderValue::from_str(&value).ok());
+        pairs.retain(|pair| !is_request_id(pair));
+        let headers = RequestHeaders {
+            pairs,
+            map: OnceCell::new(),
+        };
         Self::with_request_id(interface, id, headers)
     }
 
     /// A context whose request id is `id` when that is a valid one, else a fresh one.
-    fn with_request_id(interface: Interface, id: Option<HeaderValue>, headers: HeaderMap) -> Self {
+    fn with_request_id(
+        interface: Interface,
+        id: Option<HeaderValue>,
+        headers: RequestHeaders,
+    ) -> Self {
         let request_id = id
             .filter(|id| id.to_str().is_ok_and(crate::request_id::is_valid))
             .unwrap_or_else(|| {
@@ -116,12 +143,28 @@ impl Context {
     pub(crate) fn set_interface(&mut self, interface: Interface) {
         self.interface = interface;
     }
+    /// The request's headers. Reading one by name with [`header`](Self::header) costs less on
+    /// Workers, where the map is built on first use.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers.map()
     }
-    /// One header's value, when present and valid UTF-8.
+    /// One header's first value, when present and text (visible ASCII), as
+    /// `headers().get(name)?.to_str()` gives it.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
+        self.header_bytes(name).and_then(header_text)
+    }
+    /// One header's first value when present: its text, or `""` when it is not text.
+    pub fn header_or_empty(&self, name: &str) -> Option<&str> {
+        self.header_bytes(name)
+            .map(|value| header_text(value).unwrap_or_default())
+    }
+    /// One header's first value as sent, text or not.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.headers.values(name).next()
+    }
+    /// Every value of one header, in the order sent, as `headers().get_all(name)` gives them.
+    pub(crate) fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> {
+        self.headers.values(name)
     }
     pub fn principal(&self) -> Option<&Principal> {
         self.extensions.get::<Principal>()
@@ -146,7 +189,7 @@ impl Context {
     }
     /// The value of the request's cookie `name`, if it sent one.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        request_cookie(&self.headers, name)
+        request_cookie(self.header_values("cookie"), name)
     }
     /// Sets a header on this call's HTTP response, whatever the method returns (a typed JSON
     /// result keeps its type). Ignored on RPC, MCP, queue and cron calls.
@@ -184,21 +227,91 @@ impl Context {
     }
 }
 
+/// A request's headers. On Workers they arrive as text pairs, and become a [`HeaderMap`] only
+/// when something asks for the map: parsing each name into an `http::HeaderName` costs every
+/// request, and a new isolate compiling `http`'s standard-header table (12 KB of wasm), while
+/// most requests are served reading a header or two by name, or none.
+#[derive(Debug)]
+struct RequestHeaders {
+    /// As sent; empty when the headers came as a map.
+    pairs: Vec<[String; 2]>,
+    map: OnceCell<HeaderMap>,
+}
+
+impl RequestHeaders {
+    fn from_map(map: HeaderMap) -> Self {
+        RequestHeaders {
+            pairs: Vec::new(),
+            map: OnceCell::from(map),
+        }
+    }
+
+    fn map(&self) -> &HeaderMap {
+        self.map.get_or_init(|| header_map(&self.pairs))
+    }
+
+    /// The values of `name` that the map holds (or would), in order.
+    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
+        let (map, pairs) = match self.map.get() {
+            Some(map) => (Some(map.get_all(name).iter()), None),
+            None => (None, Some(self.pairs.iter())),
+        };
+        let from_map = map.into_iter().flatten().map(HeaderValue::as_bytes);
+        let from_pairs = pairs
+            .into_iter()
+            .flatten()
+            .filter(move |[sent, value]| sent.eq_ignore_ascii_case(name) && is_header_value(value))
+            .map(|[_, value]| value.as_bytes());
+        from_map.chain(from_pairs)
+    }
+}
+
+/// Text pairs as a `HeaderMap`, leaving out what `http` cannot represent.
+pub(crate) fn header_map(pairs: &[[String; 2]]) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(pairs.len());
+    for [name, value] in pairs {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+/// Whether `http` takes `value` as a header value (`HeaderValue::from_str`).
+fn is_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|byte| byte == b'\t' || (byte >= 32 && byte != 127))
+}
+
+/// A valid header value as text, as `HeaderValue::to_str` gives it: visible ASCII only.
+pub(crate) fn header_text(value: &[u8]) -> Option<&str> {
+    if value.is_ascii() {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
+    }
+}
+
 /// The value of the request's cookie `name`, if it sent one. A `Cookie` header is only
 /// `name=value` pairs joined by `;` (RFC 6265 §5.4), percent-encoded as the cookies dotdo sets
 /// are: read here without the `cookie` crate's parser, which parses `Set-Cookie` attributes and
 /// their dates too and would link a date parser into every worker.
-pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+fn request_cookie<'v>(
+    cookie_headers: impl Iterator<Item = &'v [u8]>,
+    name: &str,
+) -> Option<String> {
     let decoded = |text: &str| {
         percent_encoding::percent_decode_str(text.trim())
             .decode_utf8()
             .ok()
             .map(|text| text.into_owned())
     };
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
+    cookie_headers
+        .filter_map(header_text)
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.split_once('='))
         .find(|(key, _)| !key.trim().is_empty() && decoded(key).as_deref() == Some(name))
@@ -209,12 +322,28 @@ pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> 
 mod tests {
     use super::*;
 
-    fn cookies(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append(http::header::COOKIE, value.parse().unwrap());
+    /// The same request headers both ways a context gets them: as a `HeaderMap` (in-process)
+    /// and as the text pairs of a Fetch `Headers` (Workers).
+    fn both_ways(pairs: &[(&str, &str)]) -> [Context; 2] {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), value);
+            }
         }
-        headers
+        let pairs = pairs
+            .iter()
+            .map(|(name, value)| [name.to_string(), value.to_string()])
+            .collect();
+        [
+            Context::from_headers(Interface::Http, map),
+            Context::from_header_pairs(Interface::Http, pairs),
+        ]
+    }
+
+    fn cookies(values: &[&str]) -> [Context; 2] {
+        let pairs: Vec<(&str, &str)> = values.iter().map(|value| ("cookie", *value)).collect();
+        both_ways(&pairs)
     }
 
     #[test]
@@ -242,26 +371,72 @@ mod tests {
 
     #[test]
     fn request_cookies_are_found_by_name_across_headers_and_decoded() {
-        let headers = cookies(&["theme=dark;sid=abc%20123", " lang = en ; x=a=b"]);
-        assert_eq!(request_cookie(&headers, "sid").as_deref(), Some("abc 123"));
-        assert_eq!(request_cookie(&headers, "theme").as_deref(), Some("dark"));
-        assert_eq!(request_cookie(&headers, "lang").as_deref(), Some("en"));
-        // Only the first `=` separates the name; the value may hold more.
-        assert_eq!(request_cookie(&headers, "x").as_deref(), Some("a=b"));
-        assert_eq!(request_cookie(&headers, "missing"), None);
+        for context in cookies(&["theme=dark;sid=abc%20123", " lang = en ; x=a=b"]) {
+            assert_eq!(context.cookie("sid").as_deref(), Some("abc 123"));
+            assert_eq!(context.cookie("theme").as_deref(), Some("dark"));
+            assert_eq!(context.cookie("lang").as_deref(), Some("en"));
+            // Only the first `=` separates the name; the value may hold more.
+            assert_eq!(context.cookie("x").as_deref(), Some("a=b"));
+            assert_eq!(context.cookie("missing"), None);
+        }
     }
 
     #[test]
     fn malformed_request_cookies_are_skipped() {
-        let headers = cookies(&["novalue; =orphan; bad=%FF; ok=1"]);
-        assert_eq!(request_cookie(&headers, "novalue"), None);
-        assert_eq!(request_cookie(&headers, ""), None);
-        assert_eq!(
-            request_cookie(&headers, "bad"),
-            None,
-            "not UTF-8 once decoded"
-        );
-        assert_eq!(request_cookie(&headers, "ok").as_deref(), Some("1"));
-        assert_eq!(request_cookie(&HeaderMap::new(), "ok"), None);
+        for context in cookies(&["novalue; =orphan; bad=%FF; ok=1"]) {
+            assert_eq!(context.cookie("novalue"), None);
+            assert_eq!(context.cookie(""), None);
+            assert_eq!(context.cookie("bad"), None, "not UTF-8 once decoded");
+            assert_eq!(context.cookie("ok").as_deref(), Some("1"));
+        }
+        for context in cookies(&[]) {
+            assert_eq!(context.cookie("ok"), None);
+        }
+    }
+
+    #[test]
+    fn headers_read_the_same_from_text_pairs_as_from_a_map() {
+        let sent = [
+            ("accept", "application/json"),
+            ("x-request-id", "req-from-the-caller"),
+            ("x-tag", "a"),
+            ("x-tag", "b"),
+            ("x-latin", "caf\u{e9}"),
+            ("x-control", "bad\u{1}value"),
+        ];
+        for context in both_ways(&sent) {
+            assert_eq!(context.request_id(), "req-from-the-caller");
+            assert_eq!(
+                context.header("x-request-id"),
+                None,
+                "moved to the request id"
+            );
+            assert_eq!(context.header("Accept"), Some("application/json"));
+            assert_eq!(context.header("x-tag"), Some("a"), "the first value");
+            let tags: Vec<&[u8]> = context.header_values("x-tag").collect();
+            assert_eq!(tags, [b"a", b"b"]);
+            // Sent, but not visible ASCII: there as bytes, not as text.
+            assert_eq!(context.header("x-latin"), None);
+            assert_eq!(
+                context.header_bytes("x-latin"),
+                Some("caf\u{e9}".as_bytes())
+            );
+            // Not a value `http` takes: absent both ways.
+            assert_eq!(context.header_bytes("x-control"), None);
+            assert_eq!(context.header("missing"), None);
+        }
+        let [from_map, from_pairs] = both_ways(&sent);
+        assert_eq!(from_pairs.headers(), from_map.headers());
+        // Once the map is built, reading by name goes through it and agrees.
+        assert_eq!(from_pairs.header("accept"), Some("application/json"));
+        assert_eq!(from_pairs.header_values("x-tag").count(), 2);
+    }
+
+    #[test]
+    fn an_invalid_request_id_in_text_pairs_is_replaced_and_not_kept_as_a_header() {
+        let [_, context] = both_ways(&[("x-request-id", "has spaces and ; semicolons")]);
+        assert_ne!(context.request_id(), "has spaces and ; semicolons");
+        assert!(crate::request_id::is_valid(context.request_id()));
+        assert!(context.headers().is_empty());
     }
 }

@@ -11,7 +11,6 @@ use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use crate::args::{Args, Source};
-use crate::context::request_cookie;
 use crate::describe::{BodyBinding, ExtractFrom, RouteDesc, Service, Verb};
 use crate::wire::{
     Body, BodyFormat, ByteStream, Incoming, Response, body_format, empty_response, error_response,
@@ -147,7 +146,7 @@ async fn answer<'a, S: Service>(
                 route,
                 path_values,
                 request.uri.query(),
-                context.headers(),
+                context,
                 &request.body,
             )?;
             Ok(args)
@@ -248,16 +247,17 @@ fn bind<'a>(
     route: &RouteDesc,
     path_values: impl Iterator<Item = &'a str>,
     query: Option<&'a str>,
-    headers: &'a HeaderMap,
+    context: &'a Context,
     body: &'a [u8],
 ) -> Result<(), Error> {
+    let content_type = || context.header_bytes("content-type");
     if let Some(query) = query {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             args.push_text(name, value, Source::Query);
         }
     }
     if route.body != BodyBinding::None && !body.is_empty() {
-        match body_format(headers)? {
+        match body_format(content_type())? {
             BodyFormat::Json => {
                 let value: serde_json::Value = serde_json::from_slice(body)
                     .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
@@ -281,9 +281,8 @@ fn bind<'a>(
             }
             #[cfg(feature = "multipart")]
             BodyFormat::Multipart => {
-                let content_type = headers
-                    .get(CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
+                let content_type = content_type()
+                    .and_then(|value| std::str::from_utf8(value).ok())
                     .unwrap_or_default();
                 let mut fields = Vec::new();
                 for part in crate::multipart::parse(content_type, body)? {
@@ -312,19 +311,19 @@ fn bind<'a>(
     for extract in route.extract {
         match extract.from {
             ExtractFrom::Header(header) => {
-                let mut values = headers.get_all(header).iter().peekable();
+                let mut values = context.header_values(header).peekable();
                 if values.peek().is_none() {
                     args.note_absent(extract.arg, Source::Header(header));
                 }
                 for value in values {
-                    let text = value.to_str().map_err(|_| {
+                    let text = crate::context::header_text(value).ok_or_else(|| {
                         Error::bad_request(format!("the `{header}` header is not text"))
                             .with_field(extract.arg)
                     })?;
                     args.push_text(extract.arg, text, Source::Header(header));
                 }
             }
-            ExtractFrom::Cookie(cookie) => match request_cookie(headers, cookie) {
+            ExtractFrom::Cookie(cookie) => match context.cookie(cookie) {
                 Some(value) => args.push_text(extract.arg, value, Source::Cookie(cookie)),
                 None => args.note_absent(extract.arg, Source::Cookie(cookie)),
             },

@@ -39,7 +39,7 @@ pub(crate) async fn handle_http<S: Service>(
     if request.method != http::Method::POST {
         return accepts_only("POST", &request.method, RPC_PATH, context);
     }
-    if let Err(error) = require_json_content_type(context.headers()) {
+    if let Err(error) = require_json_content_type(context.header_bytes("content-type")) {
         return error_response(&error, context);
     }
     match answer(service, context, &request.body).await {

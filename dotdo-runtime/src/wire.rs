@@ -3,7 +3,7 @@
 //! empty and JSON answers, the POST-only refusal).
 
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use crate::{Context, Error, log};
 
@@ -143,10 +143,11 @@ const ACCEPTED_BODIES: &str = if cfg!(feature = "multipart") {
     "application/json, application/x-www-form-urlencoded"
 };
 
-/// The format of a route's body, by its content type: JSON (also when none is given, as many
-/// clients omit it), a form, or a multipart form; anything else is 415 naming them.
-pub(crate) fn body_format(headers: &HeaderMap) -> Result<BodyFormat, Error> {
-    match content_type_essence(headers).as_deref() {
+/// The format of a route's body, by its content type (the header's value as sent): JSON (also
+/// when none is given, as many clients omit it), a form, or a multipart form; anything else is
+/// 415 naming them.
+pub(crate) fn body_format(content_type: Option<&[u8]>) -> Result<BodyFormat, Error> {
+    match content_type_essence(content_type).as_deref() {
         None => Ok(BodyFormat::Json),
         Some(essence) if is_json(essence) => Ok(BodyFormat::Json),
         Some("application/x-www-form-urlencoded") => Ok(BodyFormat::Form),
@@ -164,22 +165,23 @@ fn is_json(essence: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
-/// The media type of the request's body, lower-case, without parameters.
-fn content_type_essence(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(CONTENT_TYPE)?;
-    let essence = value
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default();
+/// The media type of the request's body, lower-case, without parameters; empty for a value that
+/// is not text.
+fn content_type_essence(content_type: Option<&[u8]>) -> Option<String> {
+    let value = content_type?;
+    let text = if value.is_ascii() {
+        std::str::from_utf8(value).unwrap_or_default()
+    } else {
+        ""
+    };
+    let essence = text.split(';').next().unwrap_or_default();
     Some(essence.trim().to_ascii_lowercase())
 }
 
-/// A body must be JSON: `application/json` or any `+json` type. A missing content type is
-/// taken as JSON, since many clients omit it.
-pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), Error> {
-    let Some(essence) = content_type_essence(headers) else {
+/// A body must be JSON: `application/json` or any `+json` type, by its content type (the
+/// header's value as sent). A missing content type is taken as JSON, since many clients omit it.
+pub fn require_json_content_type(content_type: Option<&[u8]>) -> Result<(), Error> {
+    let Some(essence) = content_type_essence(content_type) else {
         return Ok(());
     };
     if is_json(&essence) {
@@ -334,20 +336,31 @@ mod tests {
 
     #[test]
     fn json_content_types_are_recognised() {
-        let mut headers = HeaderMap::new();
-        assert!(require_json_content_type(&headers).is_ok());
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        assert!(require_json_content_type(&headers).is_ok());
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/merge-patch+json"),
-        );
-        assert!(require_json_content_type(&headers).is_ok());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        let error = require_json_content_type(&headers).unwrap_err();
+        let json = |content_type: &str| require_json_content_type(Some(content_type.as_bytes()));
+        assert!(require_json_content_type(None).is_ok());
+        assert!(json("application/json; charset=utf-8").is_ok());
+        assert!(json("Application/JSON").is_ok());
+        assert!(json("application/merge-patch+json").is_ok());
+        assert_eq!(json("text/plain").unwrap_err().http_status(), 415);
+        // A value that is not text is no JSON type either.
+        let error = require_json_content_type(Some("application/json\u{e9}".as_bytes()));
+        assert_eq!(error.unwrap_err().http_status(), 415);
+    }
+
+    #[test]
+    fn bodies_are_read_by_their_content_type() {
+        let format = |content_type: Option<&str>| body_format(content_type.map(str::as_bytes));
+        assert!(matches!(format(None), Ok(BodyFormat::Json)));
+        assert!(matches!(
+            format(Some("application/problem+json")),
+            Ok(BodyFormat::Json)
+        ));
+        assert!(matches!(
+            format(Some("application/x-www-form-urlencoded; charset=utf-8")),
+            Ok(BodyFormat::Form)
+        ));
+        let error = format(Some("text/csv")).unwrap_err();
         assert_eq!(error.http_status(), 415);
+        assert!(error.to_string().contains("got `text/csv`"), "{error}");
     }
 }

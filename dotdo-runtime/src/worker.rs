@@ -266,21 +266,17 @@ pub mod convert {
     pub(crate) fn js_header_map(
         headers: &::worker::worker_sys::web_sys::Headers,
     ) -> http::HeaderMap {
-        let pairs: Vec<[String; 2]> =
-            ::worker::js_sys::JSON::stringify(&::worker::js_sys::Array::from(headers))
-                .ok()
-                .and_then(|json| serde_json::from_str(&String::from(json)).ok())
-                .unwrap_or_default();
-        let mut map = http::HeaderMap::with_capacity(pairs.len());
-        for [name, value] in pairs {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                map.append(name, value);
-            }
-        }
-        map
+        crate::context::header_map(&js_header_text(headers))
+    }
+
+    /// The headers as text pairs, names lower-case, in one crossing.
+    pub(crate) fn js_header_text(
+        headers: &::worker::worker_sys::web_sys::Headers,
+    ) -> Vec<[String; 2]> {
+        ::worker::js_sys::JSON::stringify(&::worker::js_sys::Array::from(headers))
+            .ok()
+            .and_then(|json| serde_json::from_str(&String::from(json)).ok())
+            .unwrap_or_default()
     }
 
     /// Copies a `HeaderMap` into workers-rs headers, in one crossing (`JSON.parse`) rather than
@@ -556,8 +552,8 @@ pub mod glue {
     /// anew on each read (a workers-rs `Request` reads it up front: 7 % of a small request's
     /// CPU, measured by the workerd benchmark's profile).
     async fn serve<S: Service + FromEnv>(request: web_sys::Request, env: Env) -> Response {
-        let headers = super::convert::js_header_map(&request.headers());
-        let mut context = Context::from_headers(Interface::Http, headers);
+        let headers = super::convert::js_header_text(&request.headers());
+        let mut context = Context::from_header_pairs(Interface::Http, headers);
         context.set_env(env.clone());
         // The path and query straight from the serialized URL: parsing it again with the `url`
         // crate would link its Unicode tables into every worker.
@@ -661,7 +657,7 @@ pub mod glue {
         limit: Option<usize>,
     ) -> Result<Vec<u8>, Error> {
         if let Some(limit) = limit {
-            crate::body::check_content_length(context.headers(), limit)?;
+            crate::body::check_content_length(context.header_bytes("content-length"), limit)?;
         }
         let Some(stream) = request.body() else {
             return Ok(Vec::new());

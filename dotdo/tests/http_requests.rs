@@ -185,6 +185,14 @@ fn headers_bind_single_typed_and_repeated() {
             "{error}"
         );
         assert_eq!(error["field"], "retries");
+        // Sent, but not text: refused as that, never taken for a missing header.
+        let latin = client()
+            .get("/whoami")
+            .header("x-retry-count", "tr\u{e8}s")
+            .await;
+        let error = problem(&latin, 400);
+        assert_eq!(error["detail"], "the `x-retry-count` header is not text");
+        assert_eq!(error["field"], "retries");
     });
 }
 

@@ -273,6 +273,12 @@ describe("HTTP requests beyond JSON", () => {
     assert.equal((await post(body.replace("1", "2"), { "x-signature": sign(body) })).status, 401, "tampered");
     const unsigned = await problem(await post(body, {}), 400);
     assert.equal(unsigned.detail, "the `x-signature` header is required");
+    // Headers reach the service as text and are read by name: a value with a byte outside
+    // visible ASCII is refused as what it is, not taken for a missing header.
+    const notText = await problem(await post(body, { "x-signature": "t=1,v1=caf\u00e9" }), 400);
+    assert.equal(notText.detail, "the `x-signature` header is not text");
+    const mixedCase = await post(body, { "content-type": "application/json", "X-Signature": sign(body) });
+    assert.equal(mixedCase.status, 200, await mixedCase.clone().text());
   });
 
   test("a form post binds its fields, repeated ones into a list, beside a cookie", async () => {

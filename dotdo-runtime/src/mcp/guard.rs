@@ -11,9 +11,6 @@
 //!   without any, it must be localhost-class. A deployed service without the list accepts any
 //!   `Host`: its names are public DNS, which a rebinding page cannot point at a private server.
 
-use http::HeaderMap;
-use http::header::{HOST, ORIGIN};
-
 use crate::Context;
 
 /// Origins allowed to use the MCP endpoint. On Workers, the `MCP_ALLOWED_ORIGINS` var
@@ -27,12 +24,9 @@ pub struct AllowedOrigins(pub Vec<String>);
 pub struct AllowedHosts(pub Vec<String>);
 
 /// Why a request may not use the MCP endpoint, if it may not.
-pub(crate) fn refusal(headers: &HeaderMap, context: &Context) -> Option<&'static str> {
+pub(crate) fn refusal(context: &Context) -> Option<&'static str> {
     let local = crate::config::is_local_development(context);
-    let host = headers
-        .get(HOST)
-        .map(|host| host.to_str().unwrap_or_default());
-    if let Some(host) = host {
+    if let Some(host) = context.header_or_empty("host") {
         let configured = configured(
             context,
             |allowed: &AllowedHosts| &allowed.0,
@@ -48,8 +42,7 @@ pub(crate) fn refusal(headers: &HeaderMap, context: &Context) -> Option<&'static
             return Some("this Host may not use the MCP endpoint (set MCP_ALLOWED_HOSTS)");
         }
     }
-    if let Some(origin) = headers.get(ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
+    if let Some(origin) = context.header_or_empty("origin") {
         let configured = configured(
             context,
             |allowed: &AllowedOrigins| &allowed.0,
@@ -113,17 +106,14 @@ mod tests {
         context
     }
 
-    fn refused(pairs: &[(&'static str, &'static str)], context: &Context) -> bool {
-        let headers = pairs
+    fn refused(pairs: &[(&'static str, &'static str)], settings: &Context) -> bool {
+        let pairs = pairs
             .iter()
-            .map(|(name, value)| {
-                (
-                    http::HeaderName::from_static(name),
-                    http::HeaderValue::from_static(value),
-                )
-            })
+            .map(|(name, value)| [name.to_string(), value.to_string()])
             .collect();
-        refusal(&headers, context).is_some()
+        let mut context = Context::from_header_pairs(crate::Interface::Mcp, pairs);
+        *context.extensions_mut() = settings.extensions().clone();
+        refusal(&context).is_some()
     }
 
     #[test]

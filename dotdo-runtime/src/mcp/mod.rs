@@ -16,7 +16,7 @@
 use std::rc::Rc;
 
 use base64::Engine as _;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::args::json_type;
@@ -125,21 +125,20 @@ pub(crate) async fn handle_http<S: Service>(
     if request.method != http::Method::POST {
         return accepts_only("POST", &request.method, MCP_PATH, &context);
     }
-    let headers = context.headers();
-    if let Some(refusal) = guard::refusal(headers, &context) {
+    if let Some(refusal) = guard::refusal(&context) {
         return error_response(&Error::forbidden(refusal), &context);
     }
-    let Some(format) = negotiate(headers) else {
+    let Some(format) = negotiate(&context) else {
         let error = Error::new(
             ErrorKind::NotAcceptable,
             "the MCP endpoint answers application/json or text/event-stream",
         );
         return error_response(&error, &context);
     };
-    if let Err(error) = require_json_content_type(headers) {
+    if let Err(error) = require_json_content_type(context.header_bytes("content-type")) {
         return error_response(&error, &context);
     }
-    let streams = transport::accepts_event_stream(headers);
+    let streams = transport::accepts_event_stream(&context);
     let message: Value = match serde_json::from_slice(&request.body) {
         Ok(message) => message,
         Err(error) => {
@@ -158,10 +157,7 @@ pub(crate) async fn handle_http<S: Service>(
         };
     }
 
-    let version = match headers
-        .get(PROTOCOL_VERSION_HEADER)
-        .map(|value| value.to_str().unwrap_or_default())
-    {
+    let version = match context.header_or_empty(PROTOCOL_VERSION_HEADER) {
         None => DEFAULT_VERSION,
         Some(version) => match SUPPORTED_VERSIONS.iter().find(|known| **known == version) {
             Some(known) => known,

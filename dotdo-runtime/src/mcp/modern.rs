@@ -10,7 +10,6 @@ pub(super) fn validate(
     requested: String,
     message: &Value,
 ) -> Result<Option<Era>, (StatusCode, Value)> {
-    let headers = context.headers();
     let id = message.get("id").cloned();
     let reject = |status: StatusCode, code: i64, text: String, data: Option<Value>| {
         let error = ErrorObject {
@@ -30,7 +29,7 @@ pub(super) fn validate(
         ));
     };
     if let Err(text) = mirrored(
-        headers,
+        context,
         PROTOCOL_VERSION_HEADER,
         "MCP-Protocol-Version",
         &requested,
@@ -47,7 +46,7 @@ pub(super) fn validate(
             Some(data),
         ));
     };
-    if let Err(text) = mirrored(headers, METHOD_HEADER, "Mcp-Method", method, false) {
+    if let Err(text) = mirrored(context, METHOD_HEADER, "Mcp-Method", method, false) {
         return Err(reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None));
     }
     let params = message.get("params").unwrap_or(&Value::Null);
@@ -69,7 +68,7 @@ pub(super) fn validate(
             .get(field)
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if let Err(text) = mirrored(headers, NAME_HEADER, "Mcp-Name", body_name, true) {
+        if let Err(text) = mirrored(context, NAME_HEADER, "Mcp-Name", body_name, true) {
             return Err(reject(StatusCode::BAD_REQUEST, HEADER_MISMATCH, text, None));
         }
     }
@@ -82,14 +81,14 @@ pub(super) fn validate(
 /// Checks that a header mirroring a body value was sent and equals it (`decode`: the header
 /// may use the Base64 sentinel form); the error says which and how it differs.
 fn mirrored(
-    headers: &HeaderMap,
+    context: &Context,
     header: &str,
     label: &str,
     body_value: &str,
     decode: bool,
 ) -> Result<(), String> {
-    let sent = headers.get(header).map(|value| {
-        let text = value.to_str().ok();
+    let sent = context.header_bytes(header).map(|_| {
+        let text = context.header(header);
         if decode {
             text.and_then(decode_header_value)
         } else {

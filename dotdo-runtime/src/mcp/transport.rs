@@ -1,10 +1,11 @@
 //! How an answer is written: JSON whenever the client's `Accept` allows it, else one
 //! server-sent event.
 
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
+use crate::Context;
 use crate::wire::Response;
 
 /// How the answer is written: what the client's `Accept` allows.
@@ -16,8 +17,8 @@ pub(super) enum Format {
 
 /// JSON whenever JSON is acceptable (including no `Accept`, `*/*`, `application/*`), else SSE
 /// when that is; `None` when neither is.
-pub(super) fn negotiate(headers: &HeaderMap) -> Option<Format> {
-    let accepted = accepted(headers);
+pub(super) fn negotiate(context: &Context) -> Option<Format> {
+    let accepted = accepted(context);
     let accepts = |media: &str| accepts(&accepted, media);
     if accepted.is_empty() || accepts("application/json") {
         Some(Format::Json)
@@ -30,18 +31,17 @@ pub(super) fn negotiate(headers: &HeaderMap) -> Option<Format> {
 
 /// Whether the client names `text/event-stream` itself: then a call's notifications are
 /// streamed before its result (`*/*` alone does not ask for a stream).
-pub(super) fn accepts_event_stream(headers: &HeaderMap) -> bool {
-    accepted(headers)
+pub(super) fn accepts_event_stream(context: &Context) -> bool {
+    accepted(context)
         .iter()
         .any(|range| range == "text/event-stream")
 }
 
 /// The media ranges of `Accept`, lower-case, without parameters or those refused with `q=0`.
-fn accepted(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
+fn accepted(context: &Context) -> Vec<String> {
+    context
+        .header_values("accept")
+        .filter_map(crate::context::header_text)
         .flat_map(|value| value.split(','))
         .filter(|range| !range.contains("q=0") || range.contains("q=0."))
         .map(|range| {
@@ -85,16 +85,12 @@ pub(super) fn answer(status: StatusCode, message: &Value, format: Format) -> Res
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
-        pairs
+    fn headers(pairs: &[(&'static str, &'static str)]) -> Context {
+        let pairs = pairs
             .iter()
-            .map(|(name, value)| {
-                (
-                    http::HeaderName::from_static(name),
-                    http::HeaderValue::from_static(value),
-                )
-            })
-            .collect()
+            .map(|(name, value)| [name.to_string(), value.to_string()])
+            .collect();
+        Context::from_header_pairs(crate::Interface::Mcp, pairs)
     }
 
     #[test]
