@@ -5,6 +5,8 @@ use std::cell::OnceCell;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::wire::header_text;
+
 /// The authenticated caller, set by authentication middleware. It is also the wire form of a
 /// caller between services (a forwarded principal, a verified key or token).
 #[derive(
@@ -87,13 +89,15 @@ impl Context {
     /// A context for an HTTP request whose headers arrived as text pairs (a Fetch `Headers`,
     /// names lower-case): they become a [`HeaderMap`] only if something asks for the map.
     pub fn from_header_pairs(interface: Interface, mut pairs: Vec<[String; 2]>) -> Self {
-        let is_request_id = |[name, _]: &[String; 2]| name.eq_ignore_ascii_case("x-request-id");
-        let id = pairs
-            .iter()
-            .position(is_request_id)
-            .map(|index| pairs.remove(index))
-            .and_then(|[_, value]| HeaderValue::from_str(&value).ok());
-        pairs.retain(|pair| !is_request_id(pair));
+        let mut id = None;
+        pairs.retain_mut(|[name, value]| {
+            if !name.eq_ignore_ascii_case("x-request-id") {
+                return true;
+            }
+            id.get_or_insert_with(|| std::mem::take(value));
+            false
+        });
+        let id = id.and_then(|value| HeaderValue::from_str(&value).ok());
         let headers = RequestHeaders {
             pairs,
             map: OnceCell::new(),
@@ -163,7 +167,10 @@ impl Context {
         self.headers.values(name).next()
     }
     /// Every value of one header, in the order sent, as `headers().get_all(name)` gives them.
-    pub(crate) fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> {
+    pub(crate) fn header_values<'s, 'n>(
+        &'s self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
         self.headers.values(name)
     }
     pub fn principal(&self) -> Option<&Principal> {
@@ -251,18 +258,32 @@ impl RequestHeaders {
     }
 
     /// The values of `name` that the map holds (or would), in order.
-    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
-        let (map, pairs) = match self.map.get() {
-            Some(map) => (Some(map.get_all(name).iter()), None),
-            None => (None, Some(self.pairs.iter())),
-        };
-        let from_map = map.into_iter().flatten().map(HeaderValue::as_bytes);
-        let from_pairs = pairs
-            .into_iter()
-            .flatten()
-            .filter(move |[sent, value]| sent.eq_ignore_ascii_case(name) && is_header_value(value))
-            .map(|[_, value]| value.as_bytes());
-        from_map.chain(from_pairs)
+    fn values<'s, 'n>(&'s self, name: &'n str) -> HeaderValues<'s, 'n> {
+        match self.map.get() {
+            Some(map) => HeaderValues::InMap(map.get_all(name).iter()),
+            None => HeaderValues::InPairs(self.pairs.iter(), name),
+        }
+    }
+}
+
+/// One header's values, from whichever form the headers are in. An enum rather than an iterator
+/// chain: this is on every worker's request path, and a chain of adapters compiles to several
+/// times the code (worker size).
+enum HeaderValues<'s, 'n> {
+    InMap(http::header::ValueIter<'s, HeaderValue>),
+    InPairs(std::slice::Iter<'s, [String; 2]>, &'n str),
+}
+
+impl<'s> Iterator for HeaderValues<'s, '_> {
+    type Item = &'s [u8];
+
+    fn next(&mut self) -> Option<&'s [u8]> {
+        match self {
+            HeaderValues::InMap(values) => values.next().map(HeaderValue::as_bytes),
+            HeaderValues::InPairs(pairs, name) => pairs
+                .find(|[sent, value]| sent.eq_ignore_ascii_case(name) && is_header_value(value))
+                .map(|[_, value]| value.as_bytes()),
+        }
     }
 }
 
@@ -285,15 +306,6 @@ fn is_header_value(value: &str) -> bool {
     value
         .bytes()
         .all(|byte| byte == b'\t' || (byte >= 32 && byte != 127))
-}
-
-/// A valid header value as text, as `HeaderValue::to_str` gives it: visible ASCII only.
-pub(crate) fn header_text(value: &[u8]) -> Option<&str> {
-    if value.is_ascii() {
-        std::str::from_utf8(value).ok()
-    } else {
-        None
-    }
 }
 
 /// The value of the request's cookie `name`, if it sent one. A `Cookie` header is only

@@ -316,7 +316,7 @@ fn bind<'a>(
                     args.note_absent(extract.arg, Source::Header(header));
                 }
                 for value in values {
-                    let text = crate::context::header_text(value).ok_or_else(|| {
+                    let text = crate::wire::header_text(value).ok_or_else(|| {
                         Error::bad_request(format!("the `{header}` header is not text"))
                             .with_field(extract.arg)
                     })?;

@@ -41,7 +41,7 @@ pub(super) fn accepts_event_stream(context: &Context) -> bool {
 fn accepted(context: &Context) -> Vec<String> {
     context
         .header_values("accept")
-        .filter_map(crate::context::header_text)
+        .filter_map(crate::wire::header_text)
         .flat_map(|value| value.split(','))
         .filter(|range| !range.contains("q=0") || range.contains("q=0."))
         .map(|range| {
