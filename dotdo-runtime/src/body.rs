@@ -19,8 +19,7 @@ pub fn check_content_length(declared: Option<&[u8]>, max: usize) -> Result<(), E
     let Some(declared) = declared else {
         return Ok(());
     };
-    let declared = std::str::from_utf8(declared)
-        .ok()
+    let declared = crate::wire::header_text(declared)
         .and_then(|text| text.trim().parse::<u64>().ok())
         .ok_or_else(|| Error::bad_request("Content-Length is not a number"))?;
     if declared > max as u64 {

@@ -234,6 +234,18 @@ impl Context {
     }
 }
 
+#[cfg(test)]
+impl Context {
+    /// A context for a request that sent these headers, handed over as Workers hands them.
+    pub(crate) fn with_sent_headers(interface: Interface, sent: &[(&str, &str)]) -> Self {
+        let pairs = sent
+            .iter()
+            .map(|(name, value)| [name.to_string(), value.to_string()])
+            .collect();
+        Context::from_header_pairs(interface, pairs)
+    }
+}
+
 /// A request's headers. On Workers they arrive as text pairs, and become a [`HeaderMap`] only
 /// when something asks for the map: parsing each name into an `http::HeaderName` costs every
 /// request, and a new isolate compiling `http`'s standard-header table (12 KB of wasm), while
@@ -343,13 +355,9 @@ mod tests {
                 map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), value);
             }
         }
-        let pairs = pairs
-            .iter()
-            .map(|(name, value)| [name.to_string(), value.to_string()])
-            .collect();
         [
             Context::from_headers(Interface::Http, map),
-            Context::from_header_pairs(Interface::Http, pairs),
+            Context::with_sent_headers(Interface::Http, pairs),
         ]
     }
 

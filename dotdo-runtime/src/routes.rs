@@ -282,7 +282,7 @@ fn bind<'a>(
             #[cfg(feature = "multipart")]
             BodyFormat::Multipart => {
                 let content_type = content_type()
-                    .and_then(|value| std::str::from_utf8(value).ok())
+                    .and_then(crate::wire::header_text)
                     .unwrap_or_default();
                 let mut fields = Vec::new();
                 for part in crate::multipart::parse(content_type, body)? {

@@ -107,11 +107,7 @@ mod tests {
     }
 
     fn refused(pairs: &[(&'static str, &'static str)], settings: &Context) -> bool {
-        let pairs = pairs
-            .iter()
-            .map(|(name, value)| [name.to_string(), value.to_string()])
-            .collect();
-        let mut context = Context::from_header_pairs(crate::Interface::Mcp, pairs);
+        let mut context = Context::with_sent_headers(crate::Interface::Mcp, pairs);
         *context.extensions_mut() = settings.extensions().clone();
         refusal(&context).is_some()
     }

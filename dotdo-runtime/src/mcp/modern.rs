@@ -87,8 +87,8 @@ fn mirrored(
     body_value: &str,
     decode: bool,
 ) -> Result<(), String> {
-    let sent = context.header_bytes(header).map(|_| {
-        let text = context.header(header);
+    let sent = context.header_bytes(header).map(|value| {
+        let text = crate::wire::header_text(value);
         if decode {
             text.and_then(decode_header_value)
         } else {

@@ -86,11 +86,7 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> Context {
-        let pairs = pairs
-            .iter()
-            .map(|(name, value)| [name.to_string(), value.to_string()])
-            .collect();
-        Context::from_header_pairs(crate::Interface::Mcp, pairs)
+        Context::with_sent_headers(crate::Interface::Mcp, pairs)
     }
 
     #[test]
