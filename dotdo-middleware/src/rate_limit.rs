@@ -182,7 +182,9 @@ impl RateLimitStore for DurableStore {
                     response.status_code()
                 )));
             }
-            let answer: HitResponse = response.json().await.map_err(failed)?;
+            let answer = response.text().await.map_err(failed)?;
+            let answer: HitResponse = dotdo_runtime::json::from_text(&answer)
+                .map_err(|error| Error::unavailable(format!("rate limiter: {error}")))?;
             Ok(answer.count)
         })
     }
@@ -219,7 +221,8 @@ mod object {
         }
 
         async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
-            let Ok(hit) = request.json::<HitRequest>().await else {
+            let text = request.text().await.unwrap_or_default();
+            let Ok(hit) = dotdo_runtime::json::from_text::<HitRequest>(&text) else {
                 return worker::Response::error(
                     "expected {\"window\": {\"start\", \"seconds\"}, \"weight\"}",
                     400,

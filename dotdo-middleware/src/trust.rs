@@ -109,7 +109,7 @@ impl ForwardingBindings {
     pub fn from_var(env: &worker::Env, var: &str) -> Result<Self, dotdo_runtime::Error> {
         let config = dotdo_runtime::config::Config::new(env);
         let names: std::collections::HashMap<String, String> =
-            serde_json::from_str(&config.var(var)?).map_err(|error| {
+            dotdo_runtime::json::from_text(&config.var(var)?).map_err(|error| {
                 dotdo_runtime::Error::internal(format!(
                     "`{var}` is not a JSON object of service names to bindings: {error}"
                 ))
@@ -188,7 +188,7 @@ impl TrustGateway {
         signature(&self.secret, expires, context.request_id(), principal)
             .verify_slice(&hex::decode(tag).ok()?)
             .ok()?;
-        serde_json::from_str(principal).ok()
+        dotdo_runtime::json::from_text(principal).ok()
     }
 }
 

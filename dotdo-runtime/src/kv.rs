@@ -67,7 +67,7 @@ impl KeyValue {
             }
         };
         text.map(|text| {
-            serde_json::from_str(&text).map_err(|error| {
+            crate::json::from_text(&text).map_err(|error| {
                 Error::internal(format!("KV value `{key}` does not decode: {error}"))
             })
         })

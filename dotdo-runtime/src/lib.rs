@@ -22,6 +22,7 @@ mod describe;
 mod dispatch;
 pub mod email;
 mod error;
+pub mod json;
 pub mod jsonrpc;
 pub mod kv;
 pub mod log;

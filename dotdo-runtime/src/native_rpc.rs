@@ -42,7 +42,7 @@ pub fn request(
     options: Option<&str>,
 ) -> Result<NativeCall, Error> {
     let params = params.unwrap_or("{}");
-    let params: Box<RawValue> = serde_json::from_str(params)
+    let params: Box<RawValue> = crate::json::from_text(params)
         .map_err(|error| Error::bad_request(format!("the arguments are not JSON: {error}")))?;
     if !params.get().trim_start().starts_with('{') {
         return Err(Error::bad_request(format!(
@@ -51,7 +51,7 @@ pub fn request(
     }
     let options: Options = match options {
         None | Some("null") => Options::default(),
-        Some(text) => serde_json::from_str(text).map_err(|error| {
+        Some(text) => crate::json::from_text(text).map_err(|error| {
             Error::bad_request(format!(
                 "the options are {{ authorization?: string, headers?: {{ [name]: string }} }}: {error}"
             ))

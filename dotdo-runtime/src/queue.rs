@@ -270,7 +270,7 @@ impl EncodedEnvelope {
 
     /// The envelope again.
     pub fn decode(&self) -> Result<Envelope, Error> {
-        Ok(serde_json::from_str(&self.0)?)
+        Ok(crate::json::from_text(&self.0)?)
     }
 }
 

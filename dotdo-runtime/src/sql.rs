@@ -187,7 +187,7 @@ mod d1 {
             return Ok(Vec::new());
         }
         let json = JSON::stringify(&results).map_err(rejected)?;
-        serde_json::from_str(&String::from(json))
+        crate::json::from_text(&String::from(json))
             .map_err(|error| Error::internal(format!("D1: rows are not JSON objects: {error}")))
     }
 

@@ -275,7 +275,7 @@ pub mod convert {
     ) -> Vec<[String; 2]> {
         ::worker::js_sys::JSON::stringify(&::worker::js_sys::Array::from(headers))
             .ok()
-            .and_then(|json| serde_json::from_str(&String::from(json)).ok())
+            .and_then(|json| crate::json::from_text(&String::from(json)).ok())
             .unwrap_or_default()
     }
 
@@ -831,7 +831,7 @@ pub mod glue {
             body: serde_json::Value,
         }
         let together = batch_json::messages_json(messages)
-            .and_then(|json| serde_json::from_str::<Vec<Delivered>>(&json).ok())
+            .and_then(|json| crate::json::from_text::<Vec<Delivered>>(&json).ok())
             .filter(|delivered| delivered.len() == raw.len());
         match together {
             Some(delivered) => delivered
@@ -900,7 +900,7 @@ export function messages_json(messages) {
         };
         js_sys::JSON::stringify(&body)
             .ok()
-            .and_then(|text| serde_json::from_str(&String::from(text)).ok())
+            .and_then(|text| crate::json::from_text(&String::from(text)).ok())
             .unwrap_or_else(|| serde_json::Value::String(format!("{body:?}")))
     }
 

@@ -44,7 +44,7 @@ pub use dotdo_runtime::{
     Bounded, Context, Error, ErrorData, ErrorKind, HttpResponse, Interface, IntoResponse,
     InvalidName, LocalBoxFuture, McpDelegate, McpResult, MethodOutput, Middleware, Name, Next,
     Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack, client, clock,
-    config, cron, email, http, jsonrpc, kv, log, mcp, queue, random, rpc, sql, sse, stream,
+    config, cron, email, http, json, jsonrpc, kv, log, mcp, queue, random, rpc, sql, sse, stream,
     upstream, worker,
 };
 

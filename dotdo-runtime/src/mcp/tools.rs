@@ -115,10 +115,10 @@ pub(super) async fn call_tool<S: Service>(
     });
     Ok(match outcome {
         // A `ToolResult` is already the protocol's result.
-        Ok((text, true)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        Ok((text, true)) => crate::json::from_text(&text).unwrap_or(Value::Null),
         Ok((text, false)) => {
             let structured = description.structured_tools()[index]
-                .then(|| serde_json::from_str(&text).unwrap_or(Value::Null));
+                .then(|| crate::json::from_text(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if let Some(structured) = structured {
                 result["structuredContent"] = structured;

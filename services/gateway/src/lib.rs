@@ -196,7 +196,7 @@ pub struct Gateway {
 impl FromEnv for Gateway {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let config = Config::new(env);
-        let routes: Vec<Route> = serde_json::from_str(&config.var("ROUTES")?)
+        let routes: Vec<Route> = dotdo::json::from_text(&config.var("ROUTES")?)
             .map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
         let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
         let mut backend_secrets = BTreeMap::new();
@@ -274,7 +274,7 @@ fn tenants_from_env(
     let Some(listed) = config.optional_var(&var) else {
         return Ok(None);
     };
-    let listed: BTreeMap<String, String> = serde_json::from_str(&listed)
+    let listed: BTreeMap<String, String> = dotdo::json::from_text(&listed)
         .map_err(|error| Error::internal(format!("{var}: {error}")))?;
     let mut workers: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
     for (tenant, binding) in listed {

@@ -182,7 +182,7 @@ struct JobRow {
 }
 
 fn parse_json(text: &str) -> dotdo::Result<Value> {
-    serde_json::from_str(text).map_err(|error| Error::internal(format!("stored JSON: {error}")))
+    dotdo::json::from_text(text).map_err(|error| Error::internal(format!("stored JSON: {error}")))
 }
 
 impl TryFrom<JobRow> for Job {
@@ -420,7 +420,7 @@ impl Jobs {
             .first()
             .and_then(|row| row.get("principal"))
             .and_then(Value::as_str)
-            .and_then(|text| serde_json::from_str(text).ok())
+            .and_then(|text| dotdo::json::from_text(text).ok())
             .ok_or_else(|| Error::internal("the job's principal is not stored"))?;
         match self
             .targets

@@ -148,12 +148,12 @@ impl FromEnv for Scheduler {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let config = dotdo::config::Config::new(env);
         let names: HashMap<String, String> =
-            serde_json::from_str(&config.optional_var("QUEUES").unwrap_or_else(|| "{}".into()))
+            dotdo::json::from_text(&config.optional_var("QUEUES").unwrap_or_else(|| "{}".into()))
                 .map_err(|error| {
-                    Error::internal(format!(
-                        "`QUEUES` is not a JSON object of queue names to bindings: {error}"
-                    ))
-                })?;
+                Error::internal(format!(
+                    "`QUEUES` is not a JSON object of queue names to bindings: {error}"
+                ))
+            })?;
         let mut queues: HashMap<String, Rc<dyn Producer>> = HashMap::new();
         for (name, binding) in names {
             queues.insert(name, Rc::new(env.queue(&binding).map_err(binding_error)?));
@@ -195,7 +195,7 @@ impl TryFrom<ScheduleRow> for Schedule {
     type Error = Error;
     fn try_from(row: ScheduleRow) -> dotdo::Result<Schedule> {
         Ok(Schedule {
-            target: serde_json::from_str(&row.target)
+            target: dotdo::json::from_text(&row.target)
                 .map_err(|error| Error::internal(format!("stored target: {error}")))?,
             id: row.id,
             cron: row.cron,
@@ -324,7 +324,7 @@ impl Scheduler {
             .first()
             .and_then(|row| row.get("principal"))
             .and_then(Value::as_str)
-            .and_then(|text| serde_json::from_str(text).ok())
+            .and_then(|text| dotdo::json::from_text(text).ok())
             .ok_or_else(|| Error::internal("the schedule's creator is not stored"))?;
         let outcome = match &schedule.target {
             Target::Rpc {

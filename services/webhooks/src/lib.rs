@@ -308,7 +308,7 @@ struct SubscriptionRow {
 impl SubscriptionRow {
     fn public(self, with_secret: bool) -> dotdo::Result<Subscription> {
         Ok(Subscription {
-            events: serde_json::from_str(&self.events)
+            events: dotdo::json::from_text(&self.events)
                 .map_err(|error| Error::internal(format!("stored events: {error}")))?,
             id: self.id,
             url: self.url,
@@ -622,7 +622,7 @@ impl Webhooks {
         let now = dotdo::clock::now_millis();
         for subscription in subscriptions {
             let patterns: Vec<String> =
-                serde_json::from_str(&subscription.events).unwrap_or_default();
+                dotdo::json::from_text(&subscription.events).unwrap_or_default();
             if !patterns.iter().any(|pattern| matches(pattern, &kind)) {
                 continue;
             }

@@ -1,0 +1,93 @@
+//! Worker code reads JSON text with `dotdo::json::from_text`, never `serde_json::from_str`: a
+//! worker that used both serde_json's text and byte parsers would carry a copy of each, and of
+//! every type's `Deserialize` code for each (docs/performance.md, seventh pass).
+
+use std::path::{Path, PathBuf};
+
+/// What reads JSON text through serde_json's text parser.
+const TEXT_PARSERS: [&str; 2] = ["serde_json::from_str", "Deserializer::from_str"];
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Rust sources that are compiled into workers: the runtime, the middleware, the platform's
+/// services, the templates, the benchmark's service and the e2e workers.
+fn worker_sources() -> Vec<PathBuf> {
+    let root = repository();
+    let mut pending: Vec<PathBuf> = ["dotdo/src", "dotdo-runtime/src", "dotdo-middleware/src"]
+        .iter()
+        .map(|dir| root.join(dir))
+        .collect();
+    for parent in ["services", "templates", "tests/e2e"] {
+        for entry in std::fs::read_dir(root.join(parent)).unwrap() {
+            let src = entry.unwrap().path().join("src");
+            if src.is_dir() {
+                pending.push(src);
+            }
+        }
+    }
+    pending.push(root.join("bench/workerd/dotdo/src"));
+    let mut files = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// The lines of `source`'s own code (not its tests) that use a text parser.
+fn text_parser_uses(source: &str) -> Vec<String> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+    code.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .filter(|line| TEXT_PARSERS.iter().any(|parser| line.contains(parser)))
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_check_finds_a_text_parser_in_code_and_not_in_tests_or_comments() {
+    let source = "fn read(text: &str) -> Value {\n    serde_json::from_str(text).unwrap()\n}\n\
+                  // serde_json::from_str would link the text parser.\n\
+                  #[cfg(test)]\nmod tests { fn t() { serde_json::from_str::<u8>(\"1\"); } }\n";
+    assert_eq!(
+        text_parser_uses(source),
+        ["serde_json::from_str(text).unwrap()"]
+    );
+    assert!(text_parser_uses("let value = dotdo::json::from_text(&text)?;").is_empty());
+}
+
+#[test]
+fn worker_code_reads_json_text_through_the_byte_parser() {
+    let sources = worker_sources();
+    assert!(
+        sources
+            .iter()
+            .any(|path| path.ends_with("dotdo-runtime/src/json.rs")),
+        "the runtime's sources were not found"
+    );
+    let mut found = Vec::new();
+    for path in sources {
+        // The in-process test client is for tests only (feature `testing`).
+        if path.ends_with("dotdo-runtime/src/testing.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for line in text_parser_uses(&source) {
+            found.push(format!("{}: {line}", path.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "read JSON text with dotdo::json::from_text (dotdo_runtime::json::from_text inside the \
+         framework), not serde_json's text parser:\n{}",
+        found.join("\n")
+    );
+}
