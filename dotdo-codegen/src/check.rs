@@ -7,37 +7,7 @@ use syn::{FnArg, LitStr, Type};
 
 use crate::ctxt::Ctxt;
 use crate::model::{BindingFrom, MethodModel, ServiceModel};
-use dotdo_routes::{RESERVED_PATHS, Segment, Verb, parse_path, route_shape, router_pattern};
-
-/// Routes the runtime's router could not hold together (a parameter and a wildcard at one
-/// position, say): found here, at compile time, rather than as a 500 on every request.
-fn check_router(ctxt: &Ctxt, service: &ServiceModel) {
-    let mut router = matchit::Router::new();
-    let mut inserted = std::collections::HashSet::new();
-    for method in service.exposed() {
-        for http in &method.http {
-            let Some((_, path)) = &http.route else {
-                continue;
-            };
-            let Ok(segments) = parse_path(&path.value()) else {
-                continue;
-            };
-            let pattern = router_pattern(&segments);
-            if !inserted.insert(pattern.clone()) {
-                continue;
-            }
-            if let Err(error) = router.insert(pattern, ()) {
-                ctxt.error_spanned_by(
-                    path,
-                    format!(
-                        "route `{}` conflicts with another route of this service: {error}",
-                        path.value()
-                    ),
-                );
-            }
-        }
-    }
-}
+use dotdo_routes::{RESERVED_PATHS, Segment, Verb, parse_path, route_shape};
 
 /// Names the worker's entrypoint already has (its event handlers, worker-build's own exports)
 /// or that Workers RPC reserves, which an `#[rpc]` method's native RPC export would take.
@@ -59,7 +29,6 @@ const ENTRYPOINT_NAMES: &[&str] = &[
 ];
 
 pub fn check(ctxt: &Ctxt, service: &ServiceModel) {
-    check_router(ctxt, service);
     let mut rpc_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut tool_names: HashMap<String, &MethodModel> = HashMap::new();
     let mut routes: HashMap<String, &MethodModel> = HashMap::new();

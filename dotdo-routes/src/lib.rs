@@ -1,6 +1,7 @@
 //! The routing notions `#[dotdo::service]` and the runtime share, defined once: a route is
-//! resolved here at compile time (segments, parameter names, the router pattern), and the
-//! runtime uses the result as data. No dependencies, so the proc macro can use it too.
+//! resolved here at compile time (segments, parameter names, its shape, the parts requests are
+//! matched against), and the runtime uses the result as data to match requests with the
+//! functions here. No dependencies, so the proc macro can use it too.
 
 /// The path of the JSON-RPC endpoint.
 pub const RPC_PATH: &str = "/_rpc";
@@ -148,9 +149,8 @@ pub fn param_names(segments: &[Segment]) -> Vec<&str> {
         .collect()
 }
 
-/// The pattern the router gives a route (matchit syntax): parameters by position
-/// (`/items/{p0}/{*p1}`), so routes that differ only in parameter names share one; literal
-/// braces escaped.
+/// A route's shape as one string: parameters by position (`/items/{p0}/{*p1}`), so routes that
+/// differ only in parameter names share one; literal braces escaped.
 pub fn router_pattern(segments: &[Segment]) -> String {
     let mut position = 0;
     let mut parts = Vec::with_capacity(segments.len());
@@ -168,6 +168,139 @@ pub fn router_pattern(segments: &[Segment]) -> String {
         });
     }
     format!("/{}", parts.join("/"))
+}
+
+/// A segment of a declared route as requests are matched against it: what the macro resolves a
+/// route path to, so the runtime reads no route syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'a> {
+    Literal(&'a str),
+    /// `:name`: one non-empty segment.
+    Param,
+    /// `*name`: the non-empty rest of the path.
+    Wildcard,
+}
+
+impl Part<'_> {
+    /// How general the part is: at the first segment where two matching routes differ, the
+    /// less general one answers.
+    fn generality(self) -> u8 {
+        match self {
+            Part::Literal(_) => 0,
+            Part::Param => 1,
+            Part::Wildcard => 2,
+        }
+    }
+}
+
+/// The parts of a parsed route path.
+pub fn parts(segments: &[Segment]) -> Vec<Part<'_>> {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Literal(text) => Part::Literal(text),
+            Segment::Param(_) => Part::Param,
+            Segment::Wildcard(_) => Part::Wildcard,
+        })
+        .collect()
+}
+
+/// Where the segment of `path` that starts at `from` ends: at its `/` or the path's end.
+fn segment_end(path: &[u8], from: usize) -> usize {
+    let mut end = from;
+    while end < path.len() && path[end] != b'/' {
+        end += 1;
+    }
+    end
+}
+
+/// Whether a request's `path` (as sent, percent-encoded) is one of the paths a route of these
+/// `parts` stands for: its literal segments equal, each `:name` a non-empty segment, a `*name`
+/// the non-empty rest.
+// One pass over the path's bytes: every request is tried against every route.
+pub fn path_matches(parts: &[Part], path: &str) -> bool {
+    let path = path.as_bytes();
+    let mut at = 0;
+    for part in parts {
+        if path.get(at) != Some(&b'/') {
+            return false;
+        }
+        let start = at + 1;
+        at = match *part {
+            Part::Wildcard => return start < path.len(),
+            Part::Param => {
+                let end = segment_end(path, start);
+                if end == start {
+                    return false;
+                }
+                end
+            }
+            Part::Literal(text) => {
+                let end = start + text.len();
+                if path.get(start..end) != Some(text.as_bytes()) {
+                    return false;
+                }
+                end
+            }
+        };
+        if at < path.len() && path[at] != b'/' {
+            return false;
+        }
+    }
+    at == path.len()
+}
+
+/// Which of two routes that both match a path answers it: at the first segment where they
+/// differ, a literal wins over `:name`, and `:name` over `*name`. Routes of different shapes
+/// never tie, so the answer does not depend on the order they were declared in.
+pub fn takes_precedence(route: &[Part], over: &[Part]) -> bool {
+    let differing = route
+        .iter()
+        .zip(over)
+        .map(|(a, b)| (a.generality(), b.generality()))
+        .find(|(a, b)| a != b);
+    matches!(differing, Some((a, b)) if a < b)
+}
+
+/// The values of a route's `:name` and `*name` segments in `path`, in path order, as sent (not
+/// yet percent-decoded). `path` must match the route's `parts` ([`path_matches`]).
+pub fn path_values<'r, 'p>(parts: &'r [Part<'r>], path: &'p str) -> PathValues<'r, 'p> {
+    PathValues {
+        parts: parts.iter(),
+        path,
+        at: 0,
+    }
+}
+
+/// The iterator of [`path_values`].
+#[derive(Clone)]
+pub struct PathValues<'r, 'p> {
+    parts: std::slice::Iter<'r, Part<'r>>,
+    path: &'p str,
+    /// The `/` before the next segment.
+    at: usize,
+}
+
+impl<'p> Iterator for PathValues<'_, 'p> {
+    type Item = &'p str;
+
+    fn next(&mut self) -> Option<&'p str> {
+        for part in self.parts.by_ref() {
+            let start = self.at + 1;
+            match part {
+                Part::Wildcard => {
+                    self.at = self.path.len();
+                    return self.path.get(start..);
+                }
+                Part::Param => {
+                    self.at = segment_end(self.path.as_bytes(), start);
+                    return self.path.get(start..self.at);
+                }
+                Part::Literal(text) => self.at = start + text.len(),
+            }
+        }
+        None
+    }
 }
 
 /// What two routes conflict on: the verb and the router pattern.
@@ -213,6 +346,146 @@ mod tests {
         let b = parse_path("/items/:key").unwrap();
         assert_eq!(route_shape(Verb::Get, &a), route_shape(Verb::Get, &b));
         assert_ne!(route_shape(Verb::Get, &a), route_shape(Verb::Put, &b));
+    }
+
+    /// A declared route path's parts.
+    fn parts_of(route: &str) -> Vec<Part<'static>> {
+        let segments: &'static [Segment] = Vec::leak(parse_path(route).unwrap());
+        parts(segments)
+    }
+
+    fn path_matches(route: &str, path: &str) -> bool {
+        super::path_matches(&parts_of(route), path)
+    }
+
+    fn path_values<'p>(route: &str, path: &'p str) -> Vec<&'p str> {
+        let parts = parts_of(route);
+        super::path_values(&parts, path).collect()
+    }
+
+    /// The route of `routes` that answers `path`, as the runtime picks it.
+    fn answering(routes: &[&'static str], path: &str) -> Option<&'static str> {
+        let mut best: Option<&'static str> = None;
+        for &route in routes {
+            if path_matches(route, path)
+                && best.is_none_or(|best| takes_precedence(&parts_of(route), &parts_of(best)))
+            {
+                best = Some(route);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn paths_match_literals_params_and_the_rest() {
+        assert!(path_matches("/", "/"));
+        assert!(!path_matches("/", "/items"));
+        assert!(path_matches("/items/:id", "/items/42"));
+        assert!(path_matches("/items/:id", "/items/a%2Fb"));
+        for path in [
+            "/items/",
+            "/items",
+            "/items/42/",
+            "/items/42/x",
+            "items/42",
+            "",
+            "//items/4",
+        ] {
+            assert!(!path_matches("/items/:id", path), "{path}");
+        }
+        assert!(path_matches("/files/*path", "/files/a/b/"));
+        assert!(path_matches("/files/*path", "/files/a"));
+        assert!(!path_matches("/files/*path", "/files/"));
+        assert!(!path_matches("/files/*path", "/files"));
+        assert!(path_matches("/items", "/items"));
+        assert!(!path_matches("/items", "/items/"));
+        assert!(!path_matches("/items", "/Items"));
+    }
+
+    #[test]
+    fn values_come_in_path_order_as_sent() {
+        let values = path_values;
+        assert_eq!(values("/items/:id", "/items/a%20b"), ["a%20b"]);
+        assert_eq!(values("/t/:ns/x/*rest", "/t/n/x/a/b/"), ["n", "a/b/"]);
+        assert_eq!(values("/items", "/items"), Vec::<&str>::new());
+        assert_eq!(values("/:a/:b", "/1/2"), ["1", "2"]);
+    }
+
+    #[test]
+    fn the_more_literal_route_answers_whatever_the_declared_order() {
+        let routes = [
+            "/things/:ns/*selector",
+            "/things/:ns/:id",
+            "/things/all/:id",
+            "/things/all/new",
+        ];
+        let mut reversed = routes;
+        reversed.reverse();
+        for (path, route) in [
+            ("/things/a/b", "/things/:ns/:id"),
+            ("/things/a/b/c", "/things/:ns/*selector"),
+            ("/things/all/b", "/things/all/:id"),
+            ("/things/all/new", "/things/all/new"),
+            ("/things/all/new/x", "/things/:ns/*selector"),
+        ] {
+            assert_eq!(answering(&routes, path), Some(route), "{path}");
+            assert_eq!(answering(&reversed, path), Some(route), "{path}");
+        }
+        assert_eq!(answering(&routes, "/things/a"), None);
+    }
+
+    /// Every route set matchit accepts, over every path of up to four segments from a small
+    /// alphabet: the route dotdo picks is the one matchit (the router dotdo used before) picks.
+    #[test]
+    fn the_matcher_agrees_with_matchit() {
+        let sets: [&[&'static str]; 6] = [
+            &["/", "/items", "/items/:id", "/items/new", "/items/:id/tags"],
+            &[
+                "/files/*path",
+                "/docs/readme",
+                "/docs/:dir/index",
+                "/docs/:dir",
+            ],
+            &["/:a", "/:a/:b", "/x/:b", "/:a/y", "/x/y/*rest"],
+            &["/a/b/c", "/a/:b/c", "/a/:b/:c", "/:a/b/:c"],
+            &["/items/:id", "/items/:id/*rest", "/items/new/*rest"],
+            &["/x%20y/:id", "/_keys/:id", "/_keys"],
+        ];
+        let alphabet = [
+            "items", "new", "a", "b", "c", "x", "y", "", "x%20y", "_keys", "readme", "index",
+            "tags", "files", "rest",
+        ];
+        for routes in sets {
+            let mut router = matchit::Router::new();
+            for route in routes {
+                let pattern = router_pattern(&parse_path(route).unwrap());
+                router
+                    .insert(pattern, *route)
+                    .unwrap_or_else(|error| panic!("matchit refuses {route}: {error}"));
+            }
+            let mut paths = vec![String::new()];
+            let mut checked = 0;
+            for _ in 0..4 {
+                let mut longer = Vec::new();
+                for path in &paths {
+                    for segment in alphabet {
+                        let path = format!("{path}/{segment}");
+                        let expected = router.at(&path).ok().map(|found| *found.value);
+                        assert_eq!(answering(routes, &path), expected, "{path} in {routes:?}");
+                        if let Some(route) = expected {
+                            let found = router.at(&path).unwrap();
+                            let theirs: Vec<&str> =
+                                found.params.iter().map(|(_, value)| value).collect();
+                            assert_eq!(path_values(route, &path), theirs, "{path}");
+                        }
+                        checked += 1;
+                        longer.push(path);
+                    }
+                }
+                paths = longer;
+            }
+            assert!(checked > 50_000);
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ pub struct MethodDesc<S> {
 pub type ResultSchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 
 pub use dotdo_routes::Verb;
+/// A segment of a route's path, as the macro resolved it.
+pub type RoutePart = dotdo_routes::Part<'static>;
 
 /// How a route reads its non-path arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,8 +202,11 @@ pub struct RouteDesc {
     pub verb: Verb,
     /// As declared: `/items/:id`, `/files/*path`.
     pub path: &'static str,
-    /// The router pattern the macro resolved it to: `/items/{p0}` (parameters by position).
+    /// Its shape: `/items/{p0}` (parameters by position), the same for routes whose paths
+    /// differ only in parameter names.
     pub pattern: &'static str,
+    /// Its path as requests are matched against it: `[Literal("items"), Param]`.
+    pub parts: &'static [RoutePart],
     /// Its parameter names in path order: `["id"]`.
     pub names: &'static [&'static str],
     pub method: usize,
@@ -334,7 +339,6 @@ pub struct CronDesc {
 /// `Deref`: `description.routes`) and what the runtime builds from them once.
 pub struct ServiceDescription<S: 'static> {
     parts: DescriptionParts<S>,
-    route_table: OnceLock<Result<RouteTable, String>>,
     /// The MCP `tools/list` entries, built once by the MCP front end: with client-friendly
     /// schemas, and with JSON Schema 2020-12 as the types define it.
     pub(crate) tool_list: [OnceLock<Vec<Value>>; 2],
@@ -381,7 +385,6 @@ impl<S> ServiceDescription<S> {
     pub const fn new(parts: DescriptionParts<S>) -> Self {
         ServiceDescription {
             parts,
-            route_table: OnceLock::new(),
             tool_list: [OnceLock::new(), OnceLock::new()],
             structured_tools: OnceLock::new(),
             resource_list: OnceLock::new(),
@@ -391,44 +394,10 @@ impl<S> ServiceDescription<S> {
         }
     }
 
-    /// The routes by path, built once from the patterns the macro resolved and checked: an
-    /// error here is a bug in dotdo, reported as a 500 rather than a panic.
     /// Whether the service has an MCP endpoint: any tool, resource or prompt.
     pub fn has_mcp(&self) -> bool {
         !(self.tools.is_empty() && self.resources.is_empty() && self.prompts.is_empty())
     }
-
-    pub(crate) fn route_table(&self) -> Result<&RouteTable, String> {
-        self.route_table
-            .get_or_init(|| route_table(self.routes))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-/// The routes of one service, matched by path, then by method. Routes whose paths differ only
-/// in parameter names (`GET /things/:ns/*selector`, `PUT /things/:ns/*id`) share one pattern;
-/// each route keeps its own names for binding.
-pub(crate) type RouteTable = matchit::Router<Vec<(Verb, usize)>>;
-
-fn route_table(routes: &[RouteDesc]) -> Result<RouteTable, String> {
-    let mut grouped: Vec<(&'static str, Vec<(Verb, usize)>)> = Vec::new();
-    for (index, route) in routes.iter().enumerate() {
-        match grouped
-            .iter_mut()
-            .find(|(pattern, _)| *pattern == route.pattern)
-        {
-            Some((_, verbs)) => verbs.push((route.verb, index)),
-            None => grouped.push((route.pattern, vec![(route.verb, index)])),
-        }
-    }
-    let mut table = matchit::Router::new();
-    for (pattern, verbs) in grouped {
-        table
-            .insert(pattern, verbs)
-            .map_err(|error| format!("route `{pattern}` cannot be added: {error}"))?;
-    }
-    Ok(table)
 }
 
 /// A doc comment's first sentence (up to a `.` before white space), on one line, and the rest:
@@ -441,32 +410,4 @@ pub(crate) fn doc_summary(docs: &str) -> (String, &str) {
         .map_or(docs.len(), |(at, _)| at + 1);
     let summary = docs[..end].split_whitespace().collect::<Vec<_>>().join(" ");
     (summary, docs[end..].trim())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_of_one_shape_share_a_pattern_and_keep_their_names() {
-        let route = |verb, path, names| RouteDesc {
-            verb,
-            path,
-            pattern: "/t/{p0}/{*p1}",
-            names,
-            method: 0,
-            body: BodyBinding::None,
-            access: Access::Public,
-            layer: None,
-            status: None,
-            extract: &[],
-        };
-        let routes = [
-            route(Verb::Get, "/t/:ns/*selector", &["ns", "selector"][..]),
-            route(Verb::Put, "/t/:ns/*id", &["ns", "id"][..]),
-        ];
-        let table = route_table(&routes).unwrap();
-        let found = table.at("/t/a/b").unwrap();
-        assert_eq!(found.value, &[(Verb::Get, 0), (Verb::Put, 1)]);
-    }
 }

@@ -99,7 +99,7 @@ pub mod __private {
     pub use crate::describe::{
         Access, BodyBinding, Complete, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke,
         Layer, MethodDesc, PromptArgDesc, PromptDesc, QueueDesc, Reply, ResourceDesc, RouteDesc,
-        RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
+        RoutePart, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
     };
     pub use crate::schema::{
         ArgSchema, NoResultSchema, ResultSchema, SchemaOf, args_schema, output_schema,

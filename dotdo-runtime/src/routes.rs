@@ -21,8 +21,16 @@ use crate::{Context, Error, ErrorKind};
 /// A request matched to one of the service's routes.
 struct Matched<'r> {
     route: &'static RouteDesc,
-    params: matchit::Params<'r, 'r>,
+    /// The request's path, which the route's path matches.
+    path: &'r str,
     is_head: bool,
+}
+
+impl<'r> Matched<'r> {
+    /// The values of the route's path parameters, as sent.
+    fn path_values(&self) -> dotdo_routes::PathValues<'static, 'r> {
+        dotdo_routes::path_values(self.route.parts, self.path)
+    }
 }
 
 /// Serves a request that is for none of the built-in endpoints: routes it, runs the route's own
@@ -41,7 +49,7 @@ pub(crate) fn serve<S: Service>(
             Err(response) => return with_request_id(response, context),
         };
         let Some(layer) = found.route.layer else {
-            let path_values = found.params.iter().map(|(_, value)| value);
+            let path_values = found.path_values();
             let response = answer(
                 service,
                 &context,
@@ -56,11 +64,7 @@ pub(crate) fn serve<S: Service>(
         // The route's middleware takes the request and context with it; the match goes along as
         // owned values, so the request is not routed a second time. Boxed: its state is large.
         let (route, is_head) = (found.route, found.is_head);
-        let owned_values: Vec<String> = found
-            .params
-            .iter()
-            .map(|(_, value)| value.to_owned())
-            .collect();
+        let owned_values: Vec<String> = found.path_values().map(str::to_owned).collect();
         let path_values = &owned_values;
         let stack = (S::description().layers[layer])(service);
         let request_id = context.request_id_header().clone();
@@ -87,29 +91,47 @@ pub(crate) fn serve<S: Service>(
 }
 
 /// The route for the request's path and method; otherwise the answer: 404 for no path, 405 (or
-/// 204 to `OPTIONS`) with `Allow` for a path without that method.
+/// 204 to `OPTIONS`) with `Allow` for a path without that method. The path decides first: of the
+/// routes whose paths match it, the one with a literal segment where the others have a
+/// parameter ([`dotdo_routes::takes_precedence`]); then the method, among the routes of that
+/// path's shape.
 // The early answer is returned by value: boxing it would allocate on every 404 and 405.
 #[allow(clippy::result_large_err)]
 fn find<'r, S: Service>(context: &Context, request: &'r Incoming) -> Result<Matched<'r>, Response> {
-    let description = S::description();
-    let router = description
-        .route_table()
-        .map_err(|detail| error_response(&Error::internal(detail), context))?;
+    let routes = S::description().routes;
     let path = request.uri.path();
-    let Ok(found) = router.at(path) else {
+    let mut best: Option<&'static RouteDesc> = None;
+    for route in routes {
+        if dotdo_routes::path_matches(route.parts, path)
+            && best.is_none_or(|best| dotdo_routes::takes_precedence(route.parts, best.parts))
+        {
+            best = Some(route);
+        }
+    }
+    let Some(best) = best else {
         return Err(no_route(path, context));
     };
-    let verbs = found.value;
     let is_head = request.method == Method::HEAD;
     let wanted = if is_head {
         Some(Verb::Get)
     } else {
         Verb::from_method(request.method.as_str())
     };
-    match wanted.and_then(|wanted| verbs.iter().find(|(verb, _)| *verb == wanted)) {
-        Some(&(_, index)) => Ok(Matched {
-            route: &description.routes[index],
-            params: found.params,
+    // Routes of one shape (`GET /items/:id`, `PUT /items/:key`) share the path's methods.
+    let same_shape = |route: &&RouteDesc| route.pattern == best.pattern;
+    let route = if wanted == Some(best.verb) {
+        Some(best)
+    } else {
+        wanted.and_then(|wanted| {
+            routes
+                .iter()
+                .find(|route| route.verb == wanted && same_shape(route))
+        })
+    };
+    match route {
+        Some(route) => Ok(Matched {
+            route,
+            path,
             is_head,
         }),
         None => {
@@ -119,7 +141,7 @@ fn find<'r, S: Service>(context: &Context, request: &'r Incoming) -> Result<Matc
                 let message = format!("`{path}` does not accept {}", request.method);
                 error_response(&Error::new(ErrorKind::MethodNotAllowed, message), context)
             };
-            let allow = allow_header(verbs.iter().map(|(verb, _)| *verb));
+            let allow = allow_header(routes.iter().filter(same_shape).map(|route| route.verb));
             response.headers_mut().insert(ALLOW, allow);
             Err(response)
         }

@@ -339,6 +339,21 @@ describe("HTTP bad input", () => {
     await problem(await fetch(`${base}/no/such/path`), 404);
   });
 
+  test("a literal route wins over a parameter at the same segment, and the path decides before the method", async () => {
+    // `/items/count` is also a path `/items/:id` takes; the count answers it, not a 404 for an
+    // item named `count`.
+    const count = await fetch(`${base}/items/count`);
+    assert.equal(count.status, 200);
+    const listed = await (await fetch(`${base}/items?limit=1000`)).json();
+    assert.equal(await count.json(), listed.length);
+    // Its DELETE is 405 with the count's methods: `DELETE /items/:id` does not take the path.
+    const remove = await fetch(`${base}/items/count`, { method: "DELETE" });
+    assert.equal(remove.headers.get("allow"), "GET, HEAD, OPTIONS");
+    await problem(remove, 405);
+    // Any other id is still `/items/:id`'s.
+    assert.deepEqual(await (await fetch(`${base}/items/h1`)).json(), { id: "h1", name: "lamp", price: 1200 });
+  });
+
   test("known path with another method is 405 with Allow", async () => {
     const response = await fetch(`${base}/items/h1`, { method: "PUT" });
     assert.equal(response.headers.get("allow"), "GET, HEAD, DELETE, OPTIONS");

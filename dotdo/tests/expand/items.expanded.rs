@@ -214,6 +214,10 @@ const _: () = {
                         verb: ::dotdo::__private::Verb::Get,
                         path: "/items/:id",
                         pattern: "/items/{p0}",
+                        parts: &[
+                            ::dotdo::__private::RoutePart::Literal("items"),
+                            ::dotdo::__private::RoutePart::Param,
+                        ],
                         names: &["id"],
                         method: 0usize,
                         body: ::dotdo::__private::BodyBinding::None,
@@ -226,6 +230,7 @@ const _: () = {
                         verb: ::dotdo::__private::Verb::Post,
                         path: "/items",
                         pattern: "/items",
+                        parts: &[::dotdo::__private::RoutePart::Literal("items")],
                         names: &[],
                         method: 1usize,
                         body: ::dotdo::__private::BodyBinding::Whole("name"),
