@@ -42,7 +42,7 @@ pub fn is_development_value(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
     DEVELOPMENT_MARKERS
         .iter()
-        .any(|marker| lower.contains(marker))
+        .any(|marker| crate::wire::find_text(&lower, marker).is_some())
 }
 
 /// Checks one secret as read from the environment (`None` when it is not set).

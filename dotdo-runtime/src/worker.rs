@@ -686,7 +686,7 @@ pub mod glue {
     /// `https://host/a/b?x=1#f` → `/a/b?x=1`. A WHATWG-serialized URL always has a `/` after
     /// the host, and percent-encodes `?` and `#` inside the path.
     fn path_and_query(url: &str) -> String {
-        let after_scheme = url.find("://").map_or(0, |index| index + 3);
+        let after_scheme = crate::wire::find_text(url, "://").map_or(0, |index| index + 3);
         let path = url[after_scheme..]
             .find('/')
             .map_or("/", |index| &url[after_scheme + index..]);
