@@ -197,7 +197,10 @@ pub use object::RateLimiter;
 #[cfg(feature = "rate-limiter")]
 mod object {
     use super::{HitRequest, HitResponse, WindowCount};
+    use worker::js_sys;
     use worker::wasm_bindgen;
+    use worker::wasm_bindgen_futures::JsFuture;
+    use worker::worker_sys::{DurableObjectState, DurableObjectStorage};
 
     /// The Durable Object class behind [`DurableStore`]: one instance per counted key. A Durable
     /// Object runs one event at a time and its storage calls hold other events back (input gates),
@@ -205,7 +208,7 @@ mod object {
     /// in storage, so an evicted object resumes it; an alarm at the window's end deletes it.
     #[worker::durable_object]
     pub struct RateLimiter {
-        state: worker::State,
+        state: DurableObjectState,
     }
 
     const COUNT_KEY: &str = "count";
@@ -215,9 +218,44 @@ mod object {
         (count.window.end() as i64 + 1) * 1000
     }
 
+    impl RateLimiter {
+        fn storage(&self) -> worker::Result<DurableObjectStorage> {
+            Ok(self.state.storage()?)
+        }
+
+        /// The stored count, crossing as one JSON text. workers-rs's typed `get` and `put` go
+        /// through serde-wasm-bindgen: a crossing per field, and 8 KB of wasm in each worker
+        /// that has the class. The stored value is the same plain object either way.
+        async fn count(&self) -> worker::Result<WindowCount> {
+            let value = JsFuture::from(self.storage()?.get(COUNT_KEY)?).await?;
+            if value.is_undefined() {
+                return Ok(WindowCount::default());
+            }
+            let text = js_sys::JSON::stringify(&value)?
+                .as_string()
+                .unwrap_or_default();
+            dotdo_runtime::json::from_text(&text)
+                .map_err(|error| worker::Error::RustError(format!("the stored count: {error}")))
+        }
+
+        async fn keep(&self, count: &WindowCount) -> worker::Result<()> {
+            let value = js_sys::JSON::parse(&serde_json::to_string(count)?)?;
+            JsFuture::from(self.storage()?.put(COUNT_KEY, value)?).await?;
+            Ok(())
+        }
+
+        async fn set_alarm(&self, at_ms: i64) -> worker::Result<()> {
+            let time = js_sys::Date::new(&(at_ms as f64).into());
+            JsFuture::from(self.storage()?.set_alarm(time, js_sys::Object::new())?).await?;
+            Ok(())
+        }
+    }
+
     impl worker::DurableObject for RateLimiter {
         fn new(state: worker::State, _env: worker::Env) -> Self {
-            RateLimiter { state }
+            RateLimiter {
+                state: state._inner(),
+            }
         }
 
         async fn fetch(&self, mut request: worker::Request) -> worker::Result<worker::Response> {
@@ -228,15 +266,14 @@ mod object {
                     400,
                 );
             };
-            let storage = self.state.storage();
-            let mut current: WindowCount = storage.get(COUNT_KEY).await?.unwrap_or_default();
+            let mut current = self.count().await?;
             let counted_window = current.window;
             let count = current.hit(hit.window, hit.weight);
             if hit.weight > 0 {
                 // One write per hit; the alarm moves only when a new window starts.
-                storage.put(COUNT_KEY, current).await?;
+                self.keep(&current).await?;
                 if current.window != counted_window {
-                    storage.set_alarm(forget_at(&current)).await?;
+                    self.set_alarm(forget_at(&current)).await?;
                 }
             }
             worker::Response::from_json(&HitResponse { count })
@@ -244,12 +281,11 @@ mod object {
 
         /// Forgets the count once its window has ended, so idle keys cost no storage.
         async fn alarm(&self) -> worker::Result<worker::Response> {
-            let storage = self.state.storage();
-            let current: WindowCount = storage.get(COUNT_KEY).await?.unwrap_or_default();
+            let current = self.count().await?;
             if current.window.end() > dotdo_runtime::clock::now_seconds() {
-                storage.set_alarm(forget_at(&current)).await?;
+                self.set_alarm(forget_at(&current)).await?;
             } else {
-                storage.delete_all().await?;
+                JsFuture::from(self.storage()?.delete_all()?).await?;
             }
             worker::Response::ok("")
         }
