@@ -28,18 +28,7 @@ fn worker_sources() -> Vec<PathBuf> {
         }
     }
     pending.push(root.join("bench/workerd/dotdo/src"));
-    let mut files = Vec::new();
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files
+    dotdo_policy::rust_files(pending)
 }
 
 /// The lines of `source`'s own code (not its tests) that use a text parser.

@@ -9,18 +9,7 @@ use std::path::Path;
 /// `use crate::{…}` list.
 fn module_uses() -> BTreeMap<String, BTreeSet<String>> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dotdo-runtime/src");
-    let mut files = Vec::new();
-    let mut pending = vec![source.clone()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "rs") {
-                files.push(path);
-            }
-        }
-    }
+    let files = dotdo_policy::rust_files([source.clone()]);
     let module_of = |path: &Path| {
         let relative = path.strip_prefix(&source).unwrap();
         let first = relative.components().next().unwrap().as_os_str();
