@@ -15,7 +15,7 @@ fn repository() -> PathBuf {
 /// services, the templates, the benchmark's service and the e2e workers.
 fn worker_sources() -> Vec<PathBuf> {
     let root = repository();
-    let mut pending: Vec<PathBuf> = ["dotdo/src", "dotdo-runtime/src", "dotdo-middleware/src"]
+    let mut dirs: Vec<PathBuf> = ["dotdo/src", "dotdo-runtime/src", "dotdo-middleware/src"]
         .iter()
         .map(|dir| root.join(dir))
         .collect();
@@ -23,12 +23,12 @@ fn worker_sources() -> Vec<PathBuf> {
         for entry in std::fs::read_dir(root.join(parent)).unwrap() {
             let src = entry.unwrap().path().join("src");
             if src.is_dir() {
-                pending.push(src);
+                dirs.push(src);
             }
         }
     }
-    pending.push(root.join("bench/workerd/dotdo/src"));
-    dotdo_policy::rust_files(pending)
+    dirs.push(root.join("bench/workerd/dotdo/src"));
+    dotdo_policy::rust_files(dirs)
 }
 
 /// The lines of `source`'s own code (not its tests) that use a text parser.
