@@ -444,10 +444,14 @@ impl Middleware for Authenticate {
             let principal = match authorization {
                 // A principal set before this layer (forwarded by a trusted gateway) stands.
                 None => context.principal().cloned(),
-                Some(authorization) => match self.authenticate(&authorization, &context).await {
-                    Ok(principal) => Some(principal),
-                    Err(error) => return error_response(&error, &context),
-                },
+                // Boxed, so its state is not inlined here: a new isolate whose first request
+                // carries no credentials (a public read) does not compile their checking.
+                Some(authorization) => {
+                    match Box::pin(self.authenticate(&authorization, &context)).await {
+                        Ok(principal) => Some(principal),
+                        Err(error) => return error_response(&error, &context),
+                    }
+                }
             };
             if principal.is_none() && path == dotdo_runtime::http::MCP_PATH {
                 if let Some(protected) = &self.protected {
