@@ -202,8 +202,10 @@ pub struct RouteDesc {
     pub verb: Verb,
     /// As declared: `/items/:id`, `/files/*path`.
     pub path: &'static str,
-    /// Its path as requests are matched against it: `[Literal("items"), Param]`. Routes whose
-    /// paths differ only in parameter names have equal parts: one shape.
+    /// Its shape: `/items/{p0}` (parameters by position), the same for routes whose paths
+    /// differ only in parameter names.
+    pub pattern: &'static str,
+    /// Its path as requests are matched against it: `[Literal("items"), Param]`.
     pub parts: &'static [RoutePart],
     /// Its parameter names in path order: `["id"]`.
     pub names: &'static [&'static str],

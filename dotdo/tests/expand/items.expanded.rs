@@ -213,6 +213,7 @@ const _: () = {
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Get,
                         path: "/items/:id",
+                        pattern: "/items/{p0}",
                         parts: &[
                             ::dotdo::__private::RoutePart::Literal("items"),
                             ::dotdo::__private::RoutePart::Param,
@@ -228,6 +229,7 @@ const _: () = {
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Post,
                         path: "/items",
+                        pattern: "/items",
                         parts: &[::dotdo::__private::RoutePart::Literal("items")],
                         names: &[],
                         method: 1usize,
