@@ -202,10 +202,8 @@ pub struct RouteDesc {
     pub verb: Verb,
     /// As declared: `/items/:id`, `/files/*path`.
     pub path: &'static str,
-    /// Its shape: `/items/{p0}` (parameters by position), the same for routes whose paths
-    /// differ only in parameter names.
-    pub pattern: &'static str,
-    /// Its path as requests are matched against it: `[Literal("items"), Param]`.
+    /// Its path as requests are matched against it: `[Literal("items"), Param]`. Routes whose
+    /// paths differ only in parameter names have equal parts: one shape.
     pub parts: &'static [RoutePart],
     /// Its parameter names in path order: `["id"]`.
     pub names: &'static [&'static str],

@@ -82,7 +82,7 @@ if (window.SwaggerUIBundle) {{
             let template = self
                 .routes
                 .iter()
-                .find(|other| other.pattern == route.pattern)
+                .find(|other| other.parts == route.parts)
                 .unwrap_or(route);
             let result = result.map(|schema| schema.to_value());
             let operation = self.operation(route, template.names, operation_id, &input, result);

@@ -118,7 +118,7 @@ fn find<'r, S: Service>(context: &Context, request: &'r Incoming) -> Result<Matc
         Verb::from_method(request.method.as_str())
     };
     // Routes of one shape (`GET /items/:id`, `PUT /items/:key`) share the path's methods.
-    let same_shape = |route: &&RouteDesc| route.pattern == best.pattern;
+    let same_shape = |route: &&RouteDesc| route.parts == best.parts;
     let route = if wanted == Some(best.verb) {
         Some(best)
     } else {

@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::model::{BindingFrom, MethodModel, ServiceModel};
-use dotdo_routes::{Part, param_names, parse_path, parts, router_pattern};
+use dotdo_routes::{Part, param_names, parse_path, parts};
 
 /// The schema of a method's arguments (an object of them), and of its result where the result
 /// has one (a `JsonSchema` type; an `HttpResponse` has none), picked at compile time.
@@ -132,7 +132,6 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             // Resolved once, here: the runtime matches requests against the parts and binds the
             // names as they are.
             let segments = parse_path(&path.value()).unwrap_or_default();
-            let pattern = router_pattern(&segments);
             let names = param_names(&segments);
             let parts = parts(&segments).into_iter().map(|part| match part {
                 Part::Literal(text) => quote! { #krate::__private::RoutePart::Literal(#text) },
@@ -155,8 +154,8 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             });
             routes.push(quote! {
                 #krate::__private::RouteDesc {
-                    verb: #krate::__private::Verb::#verb_ident, path: #path, pattern: #pattern,
-                    parts: &[#(#parts),*], names: &[#(#names),*],
+                    verb: #krate::__private::Verb::#verb_ident, path: #path, parts: &[#(#parts),*],
+                    names: &[#(#names),*],
                     method: #index, body: #body, access: #access, layer: #layer, status: #status,
                     extract: &[#(#extract),*],
                 }

@@ -213,7 +213,6 @@ const _: () = {
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Get,
                         path: "/items/:id",
-                        pattern: "/items/{p0}",
                         parts: &[
                             ::dotdo::__private::RoutePart::Literal("items"),
                             ::dotdo::__private::RoutePart::Param,
@@ -229,7 +228,6 @@ const _: () = {
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Post,
                         path: "/items",
-                        pattern: "/items",
                         parts: &[::dotdo::__private::RoutePart::Literal("items")],
                         names: &[],
                         method: 1usize,
