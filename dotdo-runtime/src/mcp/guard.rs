@@ -48,9 +48,8 @@ pub(crate) fn refusal(context: &Context) -> Option<&'static str> {
             |allowed: &AllowedOrigins| &allowed.0,
             "MCP_ALLOWED_ORIGINS",
         );
-        let localhost = origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| is_localhost(hostname(authority)));
+        let localhost = crate::wire::find_text(origin, "://")
+            .is_some_and(|at| is_localhost(hostname(&origin[at + 3..])));
         if !((local && localhost) || configured.iter().any(|allowed| allowed == origin)) {
             return Some("this Origin may not use the MCP endpoint (set MCP_ALLOWED_ORIGINS)");
         }
