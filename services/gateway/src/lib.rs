@@ -143,13 +143,17 @@ pub trait Tenants {
 }
 
 /// Tenants known by name, each with its worker: service bindings in local development, or
-/// services in this process in tests.
+/// services in this process in tests. A list, not a map: there are a handful, and a map type
+/// of its own would add its code to the gateway's wasm.
 #[derive(Default)]
-pub struct TenantWorkers(pub BTreeMap<String, Rc<dyn Backend>>);
+pub struct TenantWorkers(pub Vec<(String, Rc<dyn Backend>)>);
 
 impl Tenants for TenantWorkers {
     fn worker(&self, name: &str) -> Option<Rc<dyn Backend>> {
-        self.0.get(name).cloned()
+        self.0
+            .iter()
+            .find(|(tenant, _)| tenant == name)
+            .map(|(_, worker)| worker.clone())
     }
 }
 
@@ -183,14 +187,64 @@ pub const TENANT_HEADER: &str = "x-dotdo-tenant";
 
 pub struct Gateway {
     routes: Rc<Vec<Route>>,
-    backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
-    /// Per backend, the secret that signs the principals forwarded to it: one backend's secret
-    /// lets it pose as nobody to the others.
-    backend_secrets: Rc<BTreeMap<String, String>>,
-    /// Per tenant route's backend, its tenants.
-    tenants: Rc<BTreeMap<String, Rc<dyn Tenants>>>,
+    bound: Rc<Bindings>,
     authenticate: Rc<dyn Fn() -> Authenticate>,
     limits: Rc<dyn RateLimitStore>,
+}
+
+/// A route's backend as bound, with the secret that signs the principals forwarded to it: one
+/// backend's secret lets it pose as nobody to the others. Kept together, a backend cannot be
+/// reached without its secret being looked up by the same name.
+struct Bound {
+    backend: String,
+    to: BoundTo,
+    secret: Option<String>,
+}
+
+enum BoundTo {
+    /// A service binding.
+    Service(Rc<dyn Backend>),
+    /// A tenant route's tenants.
+    Tenants(Rc<dyn Tenants>),
+}
+
+/// The bound backends, by binding name: a list, as there are a few (one per route at most), and
+/// three maps keyed by the same names were three copies of a map's code in the wasm.
+#[derive(Default)]
+struct Bindings(Vec<Bound>);
+
+impl Bindings {
+    fn get(&self, backend: &str) -> Option<&Bound> {
+        self.0.iter().find(|bound| bound.backend == backend)
+    }
+
+    fn service(&self, backend: &str) -> Option<&Rc<dyn Backend>> {
+        match self.get(backend).map(|bound| &bound.to) {
+            Some(BoundTo::Service(service)) => Some(service),
+            _ => None,
+        }
+    }
+
+    fn tenants(&self, backend: &str) -> Option<&Rc<dyn Tenants>> {
+        match self.get(backend).map(|bound| &bound.to) {
+            Some(BoundTo::Tenants(tenants)) => Some(tenants),
+            _ => None,
+        }
+    }
+
+    fn secret(&self, backend: &str) -> Option<&str> {
+        self.get(backend)?.secret.as_deref()
+    }
+
+    /// Binds `backend`, replacing what it was bound to.
+    fn bind(&mut self, backend: &str, to: BoundTo, secret: Option<String>) {
+        self.0.retain(|bound| bound.backend != backend);
+        self.0.push(Bound {
+            backend: backend.to_owned(),
+            to,
+            secret,
+        });
+    }
 }
 
 impl FromEnv for Gateway {
@@ -198,34 +252,24 @@ impl FromEnv for Gateway {
         let config = Config::new(env);
         let routes: Vec<Route> = dotdo::json::from_text(&config.var("ROUTES")?)
             .map_err(|error| Error::internal(format!("ROUTES: {error}")))?;
-        let mut backends: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
-        let mut backend_secrets = BTreeMap::new();
-        let mut tenants: BTreeMap<String, Rc<dyn Tenants>> = BTreeMap::new();
+        let mut bound = Bindings::default();
         for route in &routes {
+            // Several routes may share a backend: it is bound once.
+            if bound.get(&route.backend).is_some() {
+                continue;
+            }
             // A route whose binding (or, for tenants, namespace or local bindings) is not
             // configured stays out: it answers 503, and needs no secret.
-            let bound = if route.tier == Tier::Tenant {
-                match tenants_from_env(env, &config, &route.backend)? {
-                    Some(found) => {
-                        tenants.insert(route.backend.clone(), found);
-                        true
-                    }
-                    None => false,
-                }
+            let to = if route.tier == Tier::Tenant {
+                tenants_from_env(env, &config, &route.backend)?.map(BoundTo::Tenants)
             } else {
-                match env.service(&route.backend) {
-                    Ok(fetcher) => {
-                        backends.insert(route.backend.clone(), Rc::new(Binding::new(fetcher)));
-                        true
-                    }
-                    Err(_) => false,
-                }
+                env.service(&route.backend)
+                    .ok()
+                    .map(|fetcher| BoundTo::Service(Rc::new(Binding::new(fetcher))))
             };
-            if bound {
-                backend_secrets.insert(
-                    route.backend.clone(),
-                    config.secret(&backend_secret_name(&route.backend))?,
-                );
+            if let Some(to) = to {
+                let secret = config.secret(&backend_secret_name(&route.backend))?;
+                bound.bind(&route.backend, to, Some(secret));
             }
         }
         let service_key = config.secret("SERVICE_KEY")?;
@@ -235,9 +279,7 @@ impl FromEnv for Gateway {
         let failures = limits.clone();
         Ok(Gateway {
             routes: Rc::new(routes),
-            backends: Rc::new(backends),
-            backend_secrets: Rc::new(backend_secrets),
-            tenants: Rc::new(tenants),
+            bound: Rc::new(bound),
             authenticate: Rc::new(move || {
                 let verifier = || {
                     dotdo_auth::RemoteVerifier::new(
@@ -274,12 +316,26 @@ fn tenants_from_env(
     let Some(listed) = config.optional_var(&var) else {
         return Ok(None);
     };
-    let listed: BTreeMap<String, String> = dotdo::json::from_text(&listed)
-        .map_err(|error| Error::internal(format!("{var}: {error}")))?;
-    let mut workers: BTreeMap<String, Rc<dyn Backend>> = BTreeMap::new();
+    // Read as JSON values, whose object type every worker has anyway: a map of strings would be
+    // one more map type's code.
+    let listed = match dotdo::json::from_text(&listed) {
+        Ok(serde_json::Value::Object(listed)) => listed,
+        Ok(_) => {
+            return Err(Error::internal(format!(
+                "{var}: expected an object of tenant names to service binding names"
+            )));
+        }
+        Err(error) => return Err(Error::internal(format!("{var}: {error}"))),
+    };
+    let mut workers = Vec::with_capacity(listed.len());
     for (tenant, binding) in listed {
+        let serde_json::Value::String(binding) = binding else {
+            return Err(Error::internal(format!(
+                "{var}: the binding of tenant `{tenant}` must be a string"
+            )));
+        };
         let fetcher = env.service(&binding).map_err(binding_error)?;
-        workers.insert(tenant, Rc::new(Binding::new(fetcher)));
+        workers.push((tenant, Rc::new(Binding::new(fetcher)) as Rc<dyn Backend>));
     }
     Ok(Some(Rc::new(TenantWorkers(workers))))
 }
@@ -303,11 +359,14 @@ impl Gateway {
         authenticate: Rc<dyn Fn() -> Authenticate>,
         limits: Rc<dyn RateLimitStore>,
     ) -> Self {
+        let mut bound = Bindings::default();
+        for (backend, service) in backends {
+            let secret = backend_secrets.get(&backend).cloned();
+            bound.bind(&backend, BoundTo::Service(service), secret);
+        }
         Gateway {
             routes: Rc::new(routes),
-            backends: Rc::new(backends),
-            backend_secrets: Rc::new(backend_secrets),
-            tenants: Rc::new(BTreeMap::new()),
+            bound: Rc::new(bound),
             authenticate,
             limits,
         }
@@ -316,8 +375,8 @@ impl Gateway {
     /// The tenants of the tenant route to `backend`, and the secret their forwarded principals
     /// are signed with: for tests.
     pub fn with_tenants(mut self, backend: &str, tenants: Rc<dyn Tenants>, secret: &str) -> Self {
-        Rc::make_mut(&mut self.tenants).insert(backend.to_owned(), tenants);
-        Rc::make_mut(&mut self.backend_secrets).insert(backend.to_owned(), secret.to_owned());
+        let bound = Rc::get_mut(&mut self.bound).expect("tenants are added before serving");
+        bound.bind(backend, BoundTo::Tenants(tenants), Some(secret.to_owned()));
         self
     }
 
@@ -331,9 +390,7 @@ impl Gateway {
             .stack()
             .with(Forward {
                 routes: self.routes.clone(),
-                backends: self.backends.clone(),
-                secrets: self.backend_secrets.clone(),
-                tenants: self.tenants.clone(),
+                bound: self.bound.clone(),
                 limits: self.limits.clone(),
             })
     }
@@ -343,9 +400,7 @@ impl Gateway {
 /// gateway's own routes.
 struct Forward {
     routes: Rc<Vec<Route>>,
-    backends: Rc<BTreeMap<String, Rc<dyn Backend>>>,
-    secrets: Rc<BTreeMap<String, String>>,
-    tenants: Rc<BTreeMap<String, Rc<dyn Tenants>>>,
+    bound: Rc<Bindings>,
     limits: Rc<dyn RateLimitStore>,
 }
 
@@ -427,7 +482,7 @@ impl Forward {
             }
         }
         if route.tier != Tier::Tenant {
-            let Some(backend) = self.backends.get(&route.backend) else {
+            let Some(backend) = self.bound.service(&route.backend) else {
                 return Err(refuse(Error::unavailable(format!(
                     "the `{}` service is not available",
                     route.backend
@@ -441,7 +496,7 @@ impl Forward {
                 quota: None,
             });
         }
-        let Some(tenants) = self.tenants.get(&route.backend) else {
+        let Some(tenants) = self.bound.tenants(&route.backend) else {
             return Err(refuse(Error::unavailable("tenants are not available")));
         };
         // The tenant: the host's first label, or the path's first segment after the prefix.
@@ -558,7 +613,7 @@ impl Middleware for Forward {
             if let Some(Ok(tenant)) = target.tenant.as_deref().map(http::HeaderValue::from_str) {
                 headers.insert(TENANT_HEADER, tenant);
             }
-            let secret = self.secrets.get(&route.backend);
+            let secret = self.bound.secret(&route.backend);
             let signed = secret
                 .zip(context.principal())
                 .and_then(|(secret, principal)| {
@@ -671,7 +726,7 @@ impl Gateway {
             .routes
             .iter()
             .filter(|route| {
-                route.tier == Tier::Public && self.backends.contains_key(&route.backend)
+                route.tier == Tier::Public && self.bound.service(&route.backend).is_some()
             })
             .map(|route| {
                 let name = route.prefix.trim_start_matches('/');
@@ -702,11 +757,11 @@ impl Gateway {
         for route in self.routes.iter() {
             // Tenants' workers are theirs to keep up: their route is up when its tenants are bound.
             if route.tier == Tier::Tenant {
-                let up = self.tenants.contains_key(&route.backend);
+                let up = self.bound.tenants(&route.backend).is_some();
                 backends.insert(route.backend.clone(), BackendHealth { up, status: None });
                 continue;
             }
-            let health = match self.backends.get(&route.backend) {
+            let health = match self.bound.service(&route.backend) {
                 None => BackendHealth {
                     up: false,
                     status: None,

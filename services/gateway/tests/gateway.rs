@@ -98,7 +98,7 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
     )
     .unwrap();
     let limits: Rc<dyn RateLimitStore> = Rc::new(MemoryStore::default());
-    let tenants = TenantWorkers(BTreeMap::from([
+    let tenants = TenantWorkers(vec![
         (
             "acme".to_owned(),
             Rc::new(Tenant("acme")) as Rc<dyn Backend>,
@@ -107,7 +107,7 @@ fn gateway_signing_db_with(secret: &str) -> TestClient<Gateway> {
             "globex".to_owned(),
             Rc::new(Tenant("globex")) as Rc<dyn Backend>,
         ),
-    ]));
+    ]);
     TestClient::new(
         Gateway::new(
             routes,
