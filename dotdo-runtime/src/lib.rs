@@ -116,15 +116,18 @@ pub mod __private {
         method: &str,
         params: [(&'static str, serde_json::Result<serde_json::Value>); N],
     ) -> crate::Result<serde_json::Map<std::string::String, serde_json::Value>> {
-        params
-            .into_iter()
-            .map(|(name, value)| match value {
-                Ok(value) => Ok((name.into(), value)),
-                Err(error) => Err(crate::Error::bad_request(std::format!(
-                    "argument `{name}` of `{method}` cannot be encoded as JSON: {error}"
-                ))),
-            })
-            .collect()
+        let mut object = serde_json::Map::new();
+        for (name, value) in params {
+            match value {
+                Ok(value) => object.insert(name.into(), value),
+                Err(error) => {
+                    return Err(crate::Error::bad_request(std::format!(
+                        "argument `{name}` of `{method}` cannot be encoded as JSON: {error}"
+                    )));
+                }
+            };
+        }
+        Ok(object)
     }
 
     /// Whether an argument of type `T` must be given (it cannot be absent, as an `Option` can).

@@ -182,10 +182,11 @@ if (window.SwaggerUIBundle) {{
                     .copied()
                     .filter(|name| !route.names.contains(name) && !extracted(name))
                     .collect();
-                let field_properties: Map<String, Value> = fields
-                    .iter()
-                    .map(|name| ((*name).to_owned(), schema_of(name)))
-                    .collect();
+                let field_properties = crate::json::object(
+                    fields
+                        .iter()
+                        .map(|name| ((*name).to_owned(), schema_of(name))),
+                );
                 let field_required: Vec<&str> = fields
                     .iter()
                     .copied()
@@ -214,9 +215,10 @@ if (window.SwaggerUIBundle) {{
                 let mut form = json!({"schema": form_schema(&schema)});
                 // In a form, an array is its key repeated (`topics=a&topics=b`), as the binder
                 // reads it.
-                let arrays: Map<String, Value> = array_fields(&schema)
-                    .map(|name| (name.to_owned(), json!({"style": "form", "explode": true})))
-                    .collect();
+                let arrays = crate::json::object(
+                    array_fields(&schema)
+                        .map(|name| (name.to_owned(), json!({"style": "form", "explode": true}))),
+                );
                 if !arrays.is_empty() {
                     form["encoding"] = arrays.into();
                 }

@@ -86,10 +86,10 @@ pub fn args_schema<const N: usize>(args: [ArgSchema; N]) -> Schema {
             .filter(|arg| arg.required)
             .map(|arg| Value::from(arg.name))
             .collect();
-        let properties: Map<String, Value> = args
-            .into_iter()
-            .map(|arg| (arg.name.to_owned(), arg.schema.to_value()))
-            .collect();
+        let properties = crate::json::object(
+            args.into_iter()
+                .map(|arg| (arg.name.to_owned(), arg.schema.to_value())),
+        );
         object.insert("properties".into(), Value::Object(properties));
         if !required.is_empty() {
             object.insert("required".into(), Value::Array(required));

@@ -269,7 +269,7 @@ pub(super) fn finish(
         requested: pending.iter().map(|(key, _)| key.clone()).collect(),
         issued_at: crate::clock::now_seconds(),
     };
-    let requests: Map<String, Value> = pending.into_iter().collect();
+    let requests = crate::json::object(pending);
     Ok(json!({
         "resultType": "input_required",
         "inputRequests": requests,

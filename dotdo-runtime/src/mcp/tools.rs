@@ -65,10 +65,11 @@ pub fn tool_json(tool: &ToolDesc, exact: bool) -> Value {
         ("idempotentHint", tool.annotations.idempotent),
         ("openWorldHint", tool.annotations.open_world),
     ];
-    let annotations: Map<String, Value> = hints
-        .into_iter()
-        .filter_map(|(name, hint)| hint.map(|hint| (name.to_owned(), Value::Bool(hint))))
-        .collect();
+    let annotations = crate::json::object(
+        hints
+            .into_iter()
+            .filter_map(|(name, hint)| hint.map(|hint| (name.to_owned(), Value::Bool(hint)))),
+    );
     if !annotations.is_empty() {
         entry.insert("annotations".into(), Value::Object(annotations));
     }

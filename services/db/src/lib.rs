@@ -469,18 +469,21 @@ impl DbService {
                 }
             }
         }
-        let properties: Map<String, Value> = fields
-            .into_iter()
-            .map(|(name, types)| {
-                let types = types.as_array().cloned().unwrap_or_default();
-                let ty = if types.len() == 1 {
-                    types[0].clone()
-                } else {
-                    Value::Array(types)
-                };
-                (name, json!({"type": ty}))
-            })
-            .collect();
+        // Each field's list of types becomes its schema, in place (a new map collected from
+        // them would compile a sort of its own).
+        let mut properties = fields;
+        for schema in properties.values_mut() {
+            let mut types = match schema.take() {
+                Value::Array(types) => types,
+                _ => Vec::new(),
+            };
+            let ty = if types.len() == 1 {
+                types.remove(0)
+            } else {
+                Value::Array(types)
+            };
+            *schema = json!({"type": ty});
+        }
         let required: Vec<&String> = counts
             .iter()
             .filter(|(_, count)| **count == rows.len())
