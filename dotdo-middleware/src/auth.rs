@@ -166,7 +166,7 @@ impl Jwt {
     /// Signs `claims` (for tests and the auth service): `base64url(header).base64url(claims).mac`.
     pub fn sign(&self, claims: &Value) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let payload = URL_SAFE_NO_PAD.encode(dotdo_runtime::json::to_text(claims));
         let signing_input = format!("{header}.{payload}");
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
@@ -417,7 +417,7 @@ impl Authenticate {
             "authorization_servers": protected.authorization_servers,
             "bearer_methods_supported": ["header"],
         });
-        let mut response = Response::new(body.to_string().into_bytes().into());
+        let mut response = Response::new(dotdo_runtime::json::to_text(&body).into_bytes().into());
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

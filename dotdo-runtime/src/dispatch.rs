@@ -150,12 +150,7 @@ fn server_card<S: Service>(context: &Context, request: &Incoming) -> Response {
         request,
         request.uri.path(),
         crate::mcp::SERVER_CARD_MEDIA_TYPE,
-        || {
-            S::description()
-                .server_card(host, prefix)
-                .to_string()
-                .into_bytes()
-        },
+        || crate::json::to_text(&S::description().server_card(host, prefix)).into_bytes(),
     )
 }
 

@@ -5,7 +5,8 @@
 //! Request and response bodies arrive as bytes, so text is read through the byte parser too.
 //! (serde_json's `Value` keeps a small text parser of its own, for `RawValue`.)
 //!
-//! Objects are built with [`object`] (or `insert`), not `collect()`: a map's `FromIterator`
+//! JSON values are written with [`to_text`], not `to_string()` or `format!`, and objects are
+//! built with [`object`] (or `insert`), not `collect()`: a map's `FromIterator`
 //! sorts its input first, with a stable sort compiled anew for each iterator type it is given,
 //! about 2 KB of wasm per place that collects.
 
@@ -16,6 +17,13 @@ use serde_json::{Map, Value};
 /// through the byte parser every worker already has.
 pub fn from_text<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
     serde_json::from_slice(text.as_bytes())
+}
+
+/// `value` as compact JSON text, as its `to_string()` writes it, but through the serializer that
+/// writes bodies: `Value`'s `Display` compiles a second copy of the serializer, and a pretty one.
+pub fn to_text(value: &Value) -> String {
+    // Writing a `Value` to memory cannot fail: its keys are strings, its numbers finite.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// A JSON object of `fields`, a later field replacing an earlier one of the same name, as

@@ -10,7 +10,7 @@ pub fn emit(level: &str, message: &str, fields: Map<String, Value>) {
     line.insert("level".into(), level.into());
     line.insert("message".into(), message.into());
     line.extend(fields);
-    write_line(level, &Value::Object(line).to_string());
+    write_line(level, &crate::json::to_text(&Value::Object(line)));
 }
 
 /// Logs an error with all its detail, including what callers are never shown.

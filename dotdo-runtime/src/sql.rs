@@ -215,7 +215,7 @@ mod d1 {
             Value::Bool(flag) => JsValue::from(*flag),
             Value::Number(number) => JsValue::from(number.as_f64().unwrap_or(0.0)),
             Value::String(text) => JsValue::from(text.as_str()),
-            other => JsValue::from(other.to_string().as_str()),
+            other => JsValue::from(crate::json::to_text(other).as_str()),
         }
     }
 }
@@ -241,7 +241,7 @@ mod sqlite {
                     .as_i64()
                     .map_or_else(|| Sql::Real(number.as_f64().unwrap_or(0.0)), Sql::Integer),
                 Value::String(text) => Sql::Text(text.clone()),
-                other => Sql::Text(other.to_string()),
+                other => Sql::Text(crate::json::to_text(other)),
             })
             .collect()
     }

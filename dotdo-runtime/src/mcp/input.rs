@@ -123,7 +123,7 @@ fn target(method: &str, params: &Value) -> String {
 }
 
 fn arguments_digest(params: &Value) -> String {
-    let arguments = params.get("arguments").unwrap_or(&Value::Null).to_string();
+    let arguments = crate::json::to_text(params.get("arguments").unwrap_or(&Value::Null));
     URL_SAFE_NO_PAD.encode(Sha256::digest(arguments.as_bytes()))
 }
 

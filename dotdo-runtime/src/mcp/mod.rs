@@ -564,7 +564,7 @@ fn modern_version(message: &Value) -> Option<String> {
     Some(
         version
             .as_str()
-            .map_or_else(|| version.to_string(), str::to_owned),
+            .map_or_else(|| crate::json::to_text(version), str::to_owned),
     )
 }
 

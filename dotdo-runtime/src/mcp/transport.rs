@@ -65,12 +65,16 @@ fn accepts(accepted: &[String], media: &str) -> bool {
 
 /// One message as a server-sent event.
 pub(super) fn event(message: &Value) -> Vec<u8> {
-    format!("event: message\ndata: {message}\n\n").into_bytes()
+    let data = crate::json::to_text(message);
+    format!("event: message\ndata: {data}\n\n").into_bytes()
 }
 
 pub(super) fn answer(status: StatusCode, message: &Value, format: Format) -> Response {
     let (body, content_type) = match format {
-        Format::Json => (message.to_string().into_bytes(), "application/json"),
+        Format::Json => (
+            crate::json::to_text(message).into_bytes(),
+            "application/json",
+        ),
         Format::EventStream => (event(message), "text/event-stream"),
     };
     let mut response = Response::new(body.into());
