@@ -42,6 +42,19 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     #[test]
+    fn text_is_what_display_writes() {
+        for value in [
+            json!(null),
+            json!("é \" \n \u{1F600}"),
+            json!(-1.5e300),
+            json!(u64::MAX),
+            json!({"b": [1, {"c": true}], "a": {}}),
+        ] {
+            assert_eq!(super::to_text(&value), value.to_string());
+        }
+    }
+
+    #[test]
     fn an_object_is_what_collecting_its_fields_gives() {
         let fields = || {
             [
