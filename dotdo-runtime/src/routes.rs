@@ -18,6 +18,9 @@ use crate::wire::{
 };
 use crate::{Context, Error, ErrorKind};
 
+/// The values of a matched route's path parameters, borrowed from the path.
+type PathValues<'p> = dotdo_routes::PathValues<'static, 'p>;
+
 /// A request matched to one of the service's routes.
 struct Matched<'r> {
     route: &'static RouteDesc,
@@ -28,7 +31,7 @@ struct Matched<'r> {
 
 impl<'r> Matched<'r> {
     /// The values of the route's path parameters, as sent.
-    fn path_values(&self) -> dotdo_routes::PathValues<'static, 'r> {
+    fn path_values(&self) -> PathValues<'r> {
         dotdo_routes::path_values(self.route.parts, self.path)
     }
 }
@@ -61,11 +64,12 @@ pub(crate) fn serve<S: Service>(
             .await;
             return with_request_id(response, context);
         };
-        // The route's middleware takes the request and context with it; the match goes along as
-        // owned values, so the request is not routed a second time. Boxed: its state is large.
+        // The route's middleware takes the request and context with it; the matched path goes
+        // along, owned, so the request is not routed a second time (and its values are read as
+        // above: one `answer` compiled, not one per kind of iterator). Boxed: its state is large.
         let (route, is_head) = (found.route, found.is_head);
-        let owned_values: Vec<String> = found.path_values().map(str::to_owned).collect();
-        let path_values = &owned_values;
+        let matched_path = found.path.to_owned();
+        let matched_path = &matched_path;
         let stack = (S::description().layers[layer])(service);
         let request_id = context.request_id_header().clone();
         let endpoint = move |context: Context, request: Incoming| -> LocalBoxFuture<'_, Response> {
@@ -74,7 +78,7 @@ pub(crate) fn serve<S: Service>(
                     service,
                     &context,
                     route,
-                    path_values.iter().map(String::as_str),
+                    dotdo_routes::path_values(route.parts, matched_path),
                     &request,
                     is_head,
                 )
@@ -153,7 +157,7 @@ async fn answer<'a, S: Service>(
     service: &'a S,
     context: &'a Context,
     route: &'static RouteDesc,
-    path_values: impl Iterator<Item = &'a str>,
+    path_values: PathValues<'a>,
     request: &'a Incoming,
     is_head: bool,
 ) -> Response {
@@ -267,7 +271,7 @@ fn add_context_headers(response: &mut Response, context: &Context) {
 fn bind<'a>(
     args: &mut Args<'a>,
     route: &RouteDesc,
-    path_values: impl Iterator<Item = &'a str>,
+    path_values: PathValues<'a>,
     query: Option<&'a str>,
     context: &'a Context,
     body: &'a [u8],
