@@ -130,9 +130,12 @@ if (window.SwaggerUIBundle) {{
 
         let mut parameters = Vec::new();
         for (name, template_name) in route.names.iter().zip(template_names) {
-            parameters.push(json!({
-                "name": template_name, "in": "path", "required": true, "schema": parameter_schema(name),
-            }));
+            parameters.push(parameter(
+                template_name,
+                "path",
+                true,
+                parameter_schema(name),
+            ));
         }
         let extracted = |name: &str| route.extract.iter().any(|extract| extract.arg == name);
         let in_body = |name: &str| match route.body {
@@ -144,23 +147,29 @@ if (window.SwaggerUIBundle) {{
             if route.names.contains(name) || extracted(name) || in_body(name) {
                 continue;
             }
-            let mut parameter = json!({"name": name, "in": "query", "required": is_required(name), "schema": parameter_schema(name)});
+            let mut query = parameter(name, "query", is_required(name), parameter_schema(name));
             if is_array(&schema_of(name)) {
                 // `?tag=a&tag=b`: repeated keys, as the binder reads them.
-                parameter["style"] = "form".into();
-                parameter["explode"] = true.into();
+                query["style"] = "form".into();
+                query["explode"] = true.into();
             }
-            parameters.push(parameter);
+            parameters.push(query);
         }
         let mut request_body = None;
         for extract in route.extract {
             match extract.from {
-                ExtractFrom::Header(header) => parameters.push(json!({
-                    "name": header, "in": "header", "required": is_required(extract.arg), "schema": parameter_schema(extract.arg),
-                })),
-                ExtractFrom::Cookie(cookie) => parameters.push(json!({
-                    "name": cookie, "in": "cookie", "required": is_required(extract.arg), "schema": parameter_schema(extract.arg),
-                })),
+                ExtractFrom::Header(header) => parameters.push(parameter(
+                    header,
+                    "header",
+                    is_required(extract.arg),
+                    parameter_schema(extract.arg),
+                )),
+                ExtractFrom::Cookie(cookie) => parameters.push(parameter(
+                    cookie,
+                    "cookie",
+                    is_required(extract.arg),
+                    parameter_schema(extract.arg),
+                )),
                 ExtractFrom::Body => {
                     let text = schema_of(extract.arg).get("type") == Some(&Value::from("string"));
                     let content = if text {
@@ -358,6 +367,11 @@ fn form_friendly(schema: &Value) -> bool {
                     || (is_array(property) && property.get("items").is_some_and(scalar))
             })
         })
+}
+
+/// An operation's parameter `name`, `location` one of `path`, `query`, `header` and `cookie`.
+fn parameter(name: &str, location: &str, required: bool, schema: Value) -> Value {
+    json!({"name": name, "in": location, "required": required, "schema": schema})
 }
 
 /// `schema` without `null` among its types or alternatives.
