@@ -272,11 +272,46 @@ fn failing_and_missing_backends_get_502_and_503() {
 #[test]
 fn health_reports_each_backend() {
     block_on(async {
-        let health: Value = gateway().get("/health").await.json();
+        let response = gateway().get("/health").await;
+        let health: Value = response.json();
         assert_eq!(health["status"], "degraded");
         assert_eq!(health["backends"]["DB"]["up"], true);
         assert_eq!(health["backends"]["DOWN"]["up"], false);
         assert_eq!(health["backends"]["MISSING"]["up"], false);
+        // Each backend once (DB and TENANTS have two routes each), in the order of the routes.
+        let typed: dotdo_gateway::Health = response.json();
+        let names: Vec<&str> = typed
+            .backends
+            .0
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(names, ["DB", "DOWN", "MISSING", "TENANTS"]);
+        let text = response.text();
+        let positions: Vec<usize> = names
+            .iter()
+            .map(|name| text.find(&format!("\"{name}\":")).unwrap())
+            .collect();
+        assert!(positions.is_sorted(), "{text}");
+    });
+}
+
+#[test]
+fn health_is_documented_as_an_object_of_backends() {
+    block_on(async {
+        let document: Value = gateway().get("/openapi.json").await.json();
+        let content = &document["paths"]["/health"]["get"]["responses"]["200"]["content"];
+        let health = &content["application/json"]["schema"];
+        let backends = &health["properties"]["backends"];
+        assert_eq!(backends["type"], "object", "{health}");
+        let backend = &backends["additionalProperties"];
+        assert_eq!(backend["properties"]["up"]["type"], "boolean", "{health}");
+        assert_eq!(backend["required"], json!(["up"]), "{health}");
+        assert_eq!(
+            health["required"],
+            json!(["status", "backends"]),
+            "{health}"
+        );
     });
 }
 
