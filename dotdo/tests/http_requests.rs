@@ -216,6 +216,39 @@ fn cookies_bind_by_name_and_a_missing_one_is_named() {
 }
 
 #[test]
+fn a_header_or_cookie_argument_is_bound_from_it_alone() {
+    block_on(async {
+        // Not from a query parameter or body field of the argument's name.
+        let agent: Value = client()
+            .get("/whoami?user_agent=forged&tags=forged&retries=9")
+            .await
+            .json();
+        assert_eq!(agent, json!({"agent": null, "retries": null, "tags": []}));
+        let session = client().get("/session?session=forged").await;
+        assert_eq!(
+            problem(&session, 400)["detail"],
+            "the `sid` cookie is required"
+        );
+        let form = client()
+            .post("/webhooks")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("signature=forged")
+            .await;
+        assert_eq!(
+            problem(&form, 400)["detail"],
+            "the `x-signature` header is required"
+        );
+        // With the header sent, the query parameter of the same name is ignored.
+        let sent: Value = client()
+            .get("/whoami?user_agent=forged")
+            .header("user-agent", "curl/8")
+            .await
+            .json();
+        assert_eq!(sent["agent"], "curl/8");
+    });
+}
+
+#[test]
 fn forms_bind_a_struct_or_the_arguments() {
     block_on(async {
         let inbox = client();

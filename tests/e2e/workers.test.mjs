@@ -289,6 +289,14 @@ describe("HTTP requests beyond JSON", () => {
     });
     assert.equal(response.status, 200, await response.clone().text());
     assert.deepEqual(await response.json(), { email: "ada@example.com", topics: ["rust", "workers"], visitor: "ada" });
+    // The cookie argument is the cookie alone: a form field or query parameter of its name is not it.
+    const forged = await fetch(`${base}/pages/subscribe?visitor=eve`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([["email", "eve@example.com"], ["visitor", "mallory"]]).toString(),
+    });
+    assert.equal(forged.status, 200, await forged.clone().text());
+    assert.deepEqual(await forged.json(), { email: "eve@example.com", topics: [], visitor: null });
     const plain = await fetch(`${base}/pages/subscribe`, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" });
     const refused = await problem(plain, 415);
     assert.match(refused.detail, /application\/x-www-form-urlencoded/);

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{MethodModel, ServiceModel};
+use crate::model::{BindingFrom, MethodModel, ServiceModel};
 
 pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStream {
     let krate = &service.krate;
@@ -16,7 +16,19 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
         let ident = &arg.ident;
         let ty = &arg.ty;
         let name = &arg.name;
-        quote! { let #ident: #ty = __args.take(#name)?; }
+        // A header or cookie argument is that header or cookie, never a same-named query
+        // parameter or body field.
+        let extracted = arg.binding.as_ref().is_some_and(|binding| {
+            matches!(
+                binding.from,
+                BindingFrom::Header(_) | BindingFrom::Cookie(_)
+            )
+        });
+        if extracted {
+            quote! { let #ident: #ty = __args.take_extracted(#name)?; }
+        } else {
+            quote! { let #ident: #ty = __args.take(#name)?; }
+        }
     });
     let call_args = method.args.iter().map(|arg| {
         if arg.is_context {
