@@ -77,14 +77,16 @@ pub(super) async fn complete<S: Service>(
             }
         )));
     }
-    let resolved: BTreeMap<String, String> = prompts::string_arguments(
+    // Inserted, not collected: a map's `FromIterator` compiles a sort of its own.
+    let mut resolved = BTreeMap::new();
+    for (name, value) in prompts::string_arguments(
         params
             .get("context")
             .and_then(|context| context.get("arguments")),
         "context argument",
-    )?
-    .into_iter()
-    .collect();
+    )? {
+        resolved.insert(name, value);
+    }
     let mut values = match completer {
         None => Vec::new(),
         Some(index) => {
