@@ -8,6 +8,7 @@
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
 use http::HeaderValue;
+use serde_json::Value;
 use sha2::Sha256;
 
 use dotdo_runtime::http::{Incoming, Response};
@@ -100,24 +101,35 @@ pub fn binding_as(
 /// the `FORWARD_SECRET_<BINDING>` secret its service trusts as its gateway's.
 pub struct ForwardingBindings {
     env: worker::Env,
-    /// Name → (binding, forwarding secret).
-    services: std::collections::HashMap<String, (String, String)>,
+    /// (name, binding, forwarding secret), in name order: a handful, so a list (a hash map of
+    /// its own, and a sort by each caller that lists them, were code in every worker using it).
+    services: Vec<(String, String, String)>,
 }
 
 impl ForwardingBindings {
     /// The services of the JSON var `var`, each with its secret (a missing one is an error).
     pub fn from_var(env: &worker::Env, var: &str) -> Result<Self, dotdo_runtime::Error> {
         let config = dotdo_runtime::config::Config::new(env);
-        let names: std::collections::HashMap<String, String> =
-            dotdo_runtime::json::from_text(&config.var(var)?).map_err(|error| {
-                dotdo_runtime::Error::internal(format!(
-                    "`{var}` is not a JSON object of service names to bindings: {error}"
-                ))
-            })?;
-        let mut services = std::collections::HashMap::new();
-        for (name, binding) in names {
+        let not_an_object = |why: String| {
+            dotdo_runtime::Error::internal(format!(
+                "`{var}` is not a JSON object of service names to bindings{why}"
+            ))
+        };
+        // Read as JSON values, whose objects are in name order, and whose code every worker has.
+        let listed = match dotdo_runtime::json::from_text(&config.var(var)?) {
+            Ok(Value::Object(listed)) => listed,
+            Ok(_) => return Err(not_an_object(String::new())),
+            Err(error) => return Err(not_an_object(format!(": {error}"))),
+        };
+        let mut services = Vec::with_capacity(listed.len());
+        for (name, binding) in listed {
+            let Value::String(binding) = binding else {
+                return Err(not_an_object(format!(
+                    ": the binding of `{name}` is not a string"
+                )));
+            };
             let secret = config.secret(&format!("FORWARD_SECRET_{binding}"))?;
-            services.insert(name, (binding, secret));
+            services.push((name, binding, secret));
         }
         Ok(ForwardingBindings {
             env: env.clone(),
@@ -125,12 +137,16 @@ impl ForwardingBindings {
         })
     }
 
+    /// The services' names, in order.
     pub fn names(&self) -> Vec<String> {
-        self.services.keys().cloned().collect()
+        self.services
+            .iter()
+            .map(|(name, ..)| name.clone())
+            .collect()
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.services.contains_key(name)
+        self.services.iter().any(|(service, ..)| service == name)
     }
 
     /// The binding of `name`, calling as `principal` (anonymously without one); `None` for a
@@ -140,7 +156,7 @@ impl ForwardingBindings {
         name: &str,
         principal: Option<&Principal>,
     ) -> Option<Result<dotdo_runtime::worker::ServiceBinding, dotdo_runtime::Error>> {
-        let (binding, secret) = self.services.get(name)?;
+        let (_, binding, secret) = self.services.iter().find(|(service, ..)| service == name)?;
         Some(match principal {
             Some(principal) => binding_as(&self.env, binding, secret, principal),
             None => dotdo_runtime::worker::ServiceBinding::from_env(&self.env, binding),

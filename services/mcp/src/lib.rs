@@ -24,7 +24,7 @@ pub const LIST_CACHE_MS: u64 = 30_000;
 
 /// Sends one MCP request to a service behind the hub, as a principal (or anonymously).
 pub trait Services {
-    /// The services, by the name that prefixes their tools.
+    /// The services, by the name that prefixes their tools, in name order.
     fn names(&self) -> Vec<String>;
     fn request<'a>(
         &'a self,
@@ -91,8 +91,7 @@ impl Catalog {
         {
             return tools.clone();
         }
-        let mut names = self.services.names();
-        names.sort();
+        let names = self.services.names();
         let mut tools = Vec::new();
         for service in names {
             match self.list_service(&service, context.principal()).await {
@@ -144,14 +143,17 @@ impl Catalog {
                 "`name` must be the tool's name",
             )
         })?;
-        let mut names = self.services.names();
-        // The longest prefix first, should one service's name start another's.
-        names.sort_by_key(|service| std::cmp::Reverse(service.len()));
-        let Some((service, tool)) = names.iter().find_map(|service| {
-            name.strip_prefix(service.as_str())
-                .and_then(|rest| rest.strip_prefix('_'))
-                .map(|tool| (service.clone(), tool.to_owned()))
-        }) else {
+        let names = self.services.names();
+        // The longest prefix, should one service's name start another's.
+        let Some((service, tool)) = names
+            .iter()
+            .filter_map(|service| {
+                name.strip_prefix(service.as_str())
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .map(|tool| (service.clone(), tool.to_owned()))
+            })
+            .max_by_key(|(service, _)| service.len())
+        else {
             return Err(ErrorObject::new(
                 dotdo::jsonrpc::INVALID_PARAMS,
                 format!("unknown tool `{name}`: the hub's tools are `<service>_<tool>`"),
@@ -278,8 +280,7 @@ impl Hub {
     #[http(get = "/services")]
     async fn services(&self, ctx: &Context) -> Result<Vec<ServiceTools>, dotdo::Error> {
         let tools = self.catalog.list(ctx).await;
-        let mut names = self.catalog.services.names();
-        names.sort();
+        let names = self.catalog.services.names();
         Ok(names
             .into_iter()
             .map(|service| {

@@ -172,6 +172,44 @@ fn a_call_reaches_the_owning_service_as_the_caller() {
     });
 }
 
+/// Two services, one's name a prefix of the other's, each answering a call with its own name
+/// and the tool it was asked for.
+struct Prefixed;
+
+impl Services for Prefixed {
+    fn names(&self) -> Vec<String> {
+        vec!["db".into(), "db_admin".into()]
+    }
+
+    fn request<'a>(
+        &'a self,
+        service: &'a str,
+        _method: &'a str,
+        params: Value,
+        _principal: Option<&'a Principal>,
+    ) -> LocalBoxFuture<'a, dotdo::Result<Value>> {
+        Box::pin(async move {
+            let text = format!("{service}: {}", params["name"].as_str().unwrap_or_default());
+            Ok(json!({"content": [{"type": "text", "text": text}], "isError": false}))
+        })
+    }
+}
+
+#[test]
+fn a_tool_goes_to_the_service_of_the_longest_prefix() {
+    block_on(async {
+        let hub = TestClient::new(Hub::new(Rc::new(Prefixed), "", now)).as_principal("ann", "user");
+        for (tool, reached) in [
+            ("db_admin_drop", "db_admin: drop"),
+            ("db_get_thing", "db: get_thing"),
+            ("db_admin", "db: admin"),
+        ] {
+            let answer = hub.mcp_call(tool, json!({})).await.unwrap();
+            assert_eq!(answer["content"][0]["text"], reached, "{tool}: {answer}");
+        }
+    });
+}
+
 #[test]
 fn the_caller_has_only_their_own_rights_behind_the_hub() {
     block_on(async {
