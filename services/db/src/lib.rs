@@ -542,7 +542,7 @@ impl DbService {
         );
         let data = Value::Object(input.data.clone());
         let text = search_text(&data);
-        let data = data.to_string();
+        let data = dotdo::json::to_text(&data);
         const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
                       ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
         Ok(Some(vec![
@@ -907,7 +907,7 @@ impl DbService {
                     from.as_str().into(),
                     predicate.as_str().into(),
                     to.as_str().into(),
-                    data.to_string().into(),
+                    dotdo::json::to_text(&data).into(),
                 ],
             )
             .await?;

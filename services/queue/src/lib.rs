@@ -302,7 +302,7 @@ impl Jobs {
             return Ok(existing);
         }
         let now = dotdo::clock::now_millis();
-        let params = Value::Object(job.params).to_string();
+        let params = dotdo::json::to_text(&Value::Object(job.params));
         let principal =
             serde_json::to_string(principal).map_err(|error| Error::internal(error.to_string()))?;
         self.db
