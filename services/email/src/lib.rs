@@ -311,7 +311,7 @@ fn render(text: &str, variables: &Map<String, Value>, html: bool) -> dotdo::Resu
         let name = after[..end].trim();
         let value = match variables.get(name) {
             Some(Value::String(text)) => text.clone(),
-            Some(other) => other.to_string(),
+            Some(other) => dotdo::json::to_text(other),
             None => {
                 return Err(Error::invalid_field(
                     format!("variables.{name}"),

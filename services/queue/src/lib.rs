@@ -431,7 +431,7 @@ impl Jobs {
                 self.db
                     .execute(
                         "UPDATE jobs SET status = 'succeeded', result = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
-                        &[job.id.as_str().into(), result.to_string().into(), dotdo::clock::now_millis().into()],
+                        &[job.id.as_str().into(), dotdo::json::to_text(&result).into(), dotdo::clock::now_millis().into()],
                     )
                     .await?;
                 Ok(())

@@ -618,7 +618,9 @@ impl Webhooks {
                 &[],
             )
             .await?;
-        let body = json!({"type": kind, "provider": event.provider, "id": event.id, "data": event.payload}).to_string();
+        let body = dotdo::json::to_text(
+            &json!({"type": kind, "provider": event.provider, "id": event.id, "data": event.payload}),
+        );
         let now = dotdo::clock::now_millis();
         for subscription in subscriptions {
             let patterns: Vec<String> =
