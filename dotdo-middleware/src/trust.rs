@@ -8,7 +8,6 @@
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
 use http::HeaderValue;
-use serde_json::Value;
 use sha2::Sha256;
 
 use dotdo_runtime::http::{Incoming, Response};
@@ -110,24 +109,9 @@ impl ForwardingBindings {
     /// The services of the JSON var `var`, each with its secret (a missing one is an error).
     pub fn from_var(env: &worker::Env, var: &str) -> Result<Self, dotdo_runtime::Error> {
         let config = dotdo_runtime::config::Config::new(env);
-        let not_an_object = |why: String| {
-            dotdo_runtime::Error::internal(format!(
-                "`{var}` is not a JSON object of service names to bindings{why}"
-            ))
-        };
-        // Read as JSON values, whose objects are in name order, and whose code every worker has.
-        let listed = match dotdo_runtime::json::from_text(&config.var(var)?) {
-            Ok(Value::Object(listed)) => listed,
-            Ok(_) => return Err(not_an_object(String::new())),
-            Err(error) => return Err(not_an_object(format!(": {error}"))),
-        };
+        let listed = dotdo_runtime::config::name_bindings(var, &config.var(var)?)?;
         let mut services = Vec::with_capacity(listed.len());
         for (name, binding) in listed {
-            let Value::String(binding) = binding else {
-                return Err(not_an_object(format!(
-                    ": the binding of `{name}` is not a string"
-                )));
-            };
             let secret = config.secret(&format!("FORWARD_SECRET_{binding}"))?;
             services.push((name, binding, secret));
         }

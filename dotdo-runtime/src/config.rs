@@ -45,6 +45,33 @@ pub fn is_development_value(value: &str) -> bool {
         .any(|marker| crate::wire::find_text(&lower, marker).is_some())
 }
 
+/// The pairs of a var holding a JSON object of names to binding names (`{"db": "DB"}`: the
+/// gateway's tenants, the queue service's targets, the MCP hub's services, the scheduler's
+/// queues), in name order. Read as JSON values, whose object type every worker has, into a
+/// list: a map type of its own would be more code in each worker for a handful of names.
+pub fn name_bindings(var: &str, text: &str) -> Result<Vec<(String, String)>, Error> {
+    let not_bindings = |why: String| {
+        Error::internal(format!(
+            "`{var}` is not a JSON object of names to binding names{why}"
+        ))
+    };
+    let listed = match crate::json::from_text(text) {
+        Ok(serde_json::Value::Object(listed)) => listed,
+        Ok(_) => return Err(not_bindings(String::new())),
+        Err(error) => return Err(not_bindings(format!(": {error}"))),
+    };
+    let mut bindings = Vec::with_capacity(listed.len());
+    for (name, binding) in listed {
+        let serde_json::Value::String(binding) = binding else {
+            return Err(not_bindings(format!(
+                ": the binding of `{name}` is not a string"
+            )));
+        };
+        bindings.push((name, binding));
+    }
+    Ok(bindings)
+}
+
 /// Checks one secret as read from the environment (`None` when it is not set).
 pub fn check_secret(
     name: &str,
@@ -149,6 +176,33 @@ impl<'a> Config<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_bindings_are_read_in_name_order_and_bad_ones_are_named() {
+        assert_eq!(
+            name_bindings("TARGETS", r#"{"notes": "NOTES", "db": "DB"}"#).unwrap(),
+            [("db".into(), "DB".into()), ("notes".into(), "NOTES".into())]
+        );
+        assert!(name_bindings("TARGETS", "{}").unwrap().is_empty());
+        for (text, says) in [
+            (
+                "{",
+                "`TARGETS` is not a JSON object of names to binding names: EOF",
+            ),
+            (
+                "[]",
+                "`TARGETS` is not a JSON object of names to binding names",
+            ),
+            (
+                r#"{"db": 1}"#,
+                "`TARGETS` is not a JSON object of names to binding names: the binding of `db` is not a string",
+            ),
+        ] {
+            let error = name_bindings("TARGETS", text).unwrap_err();
+            assert_eq!(error.kind(), crate::ErrorKind::Internal);
+            assert!(error.message().starts_with(says), "{}", error.message());
+        }
+    }
 
     #[test]
     fn a_missing_secret_names_itself_and_how_to_set_it() {

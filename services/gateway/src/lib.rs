@@ -316,24 +316,9 @@ fn tenants_from_env(
     let Some(listed) = config.optional_var(&var) else {
         return Ok(None);
     };
-    // Read as JSON values, whose object type every worker has anyway: a map of strings would be
-    // one more map type's code.
-    let listed = match dotdo::json::from_text(&listed) {
-        Ok(serde_json::Value::Object(listed)) => listed,
-        Ok(_) => {
-            return Err(Error::internal(format!(
-                "{var}: expected an object of tenant names to service binding names"
-            )));
-        }
-        Err(error) => return Err(Error::internal(format!("{var}: {error}"))),
-    };
+    let listed = dotdo::config::name_bindings(&var, &listed)?;
     let mut workers = Vec::with_capacity(listed.len());
     for (tenant, binding) in listed {
-        let serde_json::Value::String(binding) = binding else {
-            return Err(Error::internal(format!(
-                "{var}: the binding of tenant `{tenant}` must be a string"
-            )));
-        };
         let fetcher = env.service(&binding).map_err(binding_error)?;
         workers.push((tenant, Rc::new(Binding::new(fetcher)) as Rc<dyn Backend>));
     }

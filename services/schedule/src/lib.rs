@@ -139,7 +139,8 @@ impl JobQueue for QueueBinding {
 pub struct Scheduler {
     db: Database,
     jobs: Rc<dyn JobQueue>,
-    queues: HashMap<String, Rc<dyn Producer>>,
+    /// By name, in name order: a handful, so a list, not a hash map's code in the worker.
+    queues: Vec<(String, Rc<dyn Producer>)>,
     keys: HashedKeys,
     gateway_secret: String,
 }
@@ -147,16 +148,10 @@ pub struct Scheduler {
 impl FromEnv for Scheduler {
     fn from_env(env: &Env) -> dotdo::Result<Self> {
         let config = dotdo::config::Config::new(env);
-        let names: HashMap<String, String> =
-            dotdo::json::from_text(&config.optional_var("QUEUES").unwrap_or_else(|| "{}".into()))
-                .map_err(|error| {
-                Error::internal(format!(
-                    "`QUEUES` is not a JSON object of queue names to bindings: {error}"
-                ))
-            })?;
-        let mut queues: HashMap<String, Rc<dyn Producer>> = HashMap::new();
-        for (name, binding) in names {
-            queues.insert(name, Rc::new(env.queue(&binding).map_err(binding_error)?));
+        let listed = config.optional_var("QUEUES").unwrap_or_else(|| "{}".into());
+        let mut queues: Vec<(String, Rc<dyn Producer>)> = Vec::new();
+        for (name, binding) in dotdo::config::name_bindings("QUEUES", &listed)? {
+            queues.push((name, Rc::new(env.queue(&binding).map_err(binding_error)?)));
         }
         Ok(Scheduler {
             db: Database::d1(env.d1("DB_SCHEDULES").map_err(binding_error)?),
@@ -256,6 +251,8 @@ impl Scheduler {
         queues: HashMap<String, Rc<dyn Producer>>,
         keys: HashedKeys,
     ) -> Self {
+        let mut queues: Vec<_> = queues.into_iter().collect();
+        queues.sort_by(|(one, _), (other, _)| one.cmp(other));
         Scheduler {
             db,
             jobs,
@@ -263,6 +260,14 @@ impl Scheduler {
             keys,
             gateway_secret: String::new(),
         }
+    }
+
+    /// The producer of the queue named `name`.
+    fn queue(&self, name: &str) -> Option<&Rc<dyn Producer>> {
+        self.queues
+            .iter()
+            .find(|(queue, _)| queue == name)
+            .map(|(_, producer)| producer)
     }
 
     fn middleware(&self) -> dotdo::Stack {
@@ -348,7 +353,7 @@ impl Scheduler {
                 queue,
                 message_type,
                 data,
-            } => match self.queues.get(queue.as_str()) {
+            } => match self.queue(queue) {
                 Some(producer) => producer
                     .send_envelope(Envelope::new(message_type.as_str(), data.clone()))
                     .await
@@ -446,9 +451,9 @@ impl Scheduler {
             _ => {}
         }
         if let Target::Message { queue, .. } = &schedule.target
-            && !self.queues.contains_key(queue.as_str())
+            && self.queue(queue).is_none()
         {
-            let known: Vec<&str> = self.queues.keys().map(String::as_str).collect();
+            let known: Vec<&str> = self.queues.iter().map(|(name, _)| name.as_str()).collect();
             return Err(Error::invalid_field(
                 "target.queue",
                 format!("no queue `{queue}`; there are: {}", known.join(", ")),
