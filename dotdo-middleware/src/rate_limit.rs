@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use futures_util::future::LocalBoxFuture;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use dotdo_runtime::http::{Incoming, MCP_PATH, RPC_PATH, Response, error_response};
@@ -432,10 +432,14 @@ impl Quota {
         if tighter_inside {
             return;
         }
+        // Named by `HeaderName` constants: a `&str` name is parsed on every insert.
+        const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
         let headers = response.headers_mut();
-        headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
+        headers.insert(LIMIT, HeaderValue::from(self.limit));
+        headers.insert(REMAINING, HeaderValue::from(remaining));
+        headers.insert(RESET, HeaderValue::from(self.reset));
     }
 }
 

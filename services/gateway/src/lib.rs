@@ -18,6 +18,7 @@ use dotdo::middleware::{
 use dotdo::prelude::*;
 use dotdo::worker::{Env, FromEnv, ServiceBinding, binding_error};
 use dotdo::{LocalBoxFuture, Middleware, Next};
+use http::HeaderName;
 use http::header::{AUTHORIZATION, HOST};
 use serde::{Deserialize, Serialize};
 
@@ -586,17 +587,24 @@ impl Middleware for Forward {
                 }
                 headers.append(name.clone(), value.clone());
             }
-            headers.insert("x-request-id", context.request_id_header().clone());
+            // Named by constants: a `&str` name is parsed on every insert.
+            const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+            const PREFIX: HeaderName = HeaderName::from_static(FORWARDED_PREFIX_HEADER);
+            const FORWARDED_HOST: HeaderName = HeaderName::from_static(FORWARDED_HOST_HEADER);
+            const TENANT: HeaderName = HeaderName::from_static(TENANT_HEADER);
+            const GATEWAY: HeaderName = HeaderName::from_static(GATEWAY_HEADER);
+            const PRINCIPAL: HeaderName = HeaderName::from_static(PRINCIPAL_HEADER);
+            headers.insert(REQUEST_ID, context.request_id_header().clone());
             // Where the backend is mounted, so what it links to (its MCP Server Card's URL)
             // points through the gateway.
             if let Some(Ok(mount)) = target.mount.as_deref().map(http::HeaderValue::from_str) {
-                headers.insert(FORWARDED_PREFIX_HEADER, mount);
+                headers.insert(PREFIX, mount);
             }
             if let Some(host) = context.headers().get(HOST) {
-                headers.insert(FORWARDED_HOST_HEADER, host.clone());
+                headers.insert(FORWARDED_HOST, host.clone());
             }
             if let Some(Ok(tenant)) = target.tenant.as_deref().map(http::HeaderValue::from_str) {
-                headers.insert(TENANT_HEADER, tenant);
+                headers.insert(TENANT, tenant);
             }
             let secret = self.bound.secret(&route.backend);
             let signed = secret
@@ -610,8 +618,8 @@ impl Middleware for Forward {
                     )
                 });
             if let Some((gateway, principal)) = signed {
-                headers.insert(GATEWAY_HEADER, gateway);
-                headers.insert(PRINCIPAL_HEADER, principal);
+                headers.insert(GATEWAY, gateway);
+                headers.insert(PRINCIPAL, principal);
             }
             let mut response = match target.backend.send(outgoing).await {
                 Ok(response) => response,
