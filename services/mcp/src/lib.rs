@@ -52,12 +52,18 @@ impl Services for ForwardingBindings {
             let binding = self
                 .binding(service, principal)
                 .ok_or_else(|| Error::not_found(format!("no service `{service}`")))??;
+            // Named by constants: a `&str` name is parsed on every insert.
+            const PROTOCOL_VERSION: http::HeaderName =
+                http::HeaderName::from_static("mcp-protocol-version");
             let mut headers = http::HeaderMap::new();
             headers.insert(
-                "mcp-protocol-version",
+                PROTOCOL_VERSION,
                 http::HeaderValue::from_static(dotdo::mcp::SUPPORTED_VERSIONS[0]),
             );
-            headers.insert("accept", http::HeaderValue::from_static("application/json"));
+            headers.insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static("application/json"),
+            );
             let transport = binding.at(dotdo::http::MCP_PATH).with_headers(headers);
             dotdo::client::RpcClient::new(transport)
                 .call::<_, Value>(method, &params)
