@@ -204,37 +204,21 @@ impl<'a> Args<'a> {
     /// dropped). Decoded as text, the only form they come in, so the other sources' decoding is
     /// not compiled for the argument's type.
     pub fn take_extracted<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
-        let (values, source) = self.remove_extracted(name);
-        match values.split_last() {
-            None => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
-            Some((last, earlier)) => {
-                let earlier = earlier.iter().map(AsRef::as_ref).collect();
-                T::deserialize(TextValues::after(earlier, last))
+        // Headers and cookies are bound after query parameters and body fields, so a sent one is
+        // the entry `remove` takes, with the others of its name dropped.
+        match self.remove(name) {
+            Some(Taken {
+                raw: Raw::Text(last),
+                source: source @ (Source::Header(_) | Source::Cookie(_)),
+                repeated,
+                ..
+            }) => {
+                let earlier = repeated.iter().map(AsRef::as_ref).collect();
+                T::deserialize(TextValues::after(earlier, &last))
                     .map_err(|error| text_error(name, source, &error.to_string()))
             }
+            _ => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
         }
-    }
-
-    /// Removes every value named `name`, and returns those a header or cookie gave, in order,
-    /// with their source.
-    fn remove_extracted(&mut self, name: &str) -> (Vec<Cow<'a, str>>, Source) {
-        let mut values = Vec::new();
-        let mut source = Source::Query;
-        let mut index = 0;
-        while index < self.entries.len() {
-            if self.entries[index].name != name {
-                index += 1;
-                continue;
-            }
-            let entry = self.entries.remove(index);
-            if let (Raw::Text(text), Source::Header(_) | Source::Cookie(_)) =
-                (entry.raw, entry.source)
-            {
-                values.push(text);
-                source = entry.source;
-            }
-        }
-        (values, source)
     }
 
     /// Removes the argument `name` with every value it was given, and its lower-priority
