@@ -10,6 +10,7 @@
 //   node bench/workerd/run.mjs --quick     # one short round: that it all works, as CI runs it
 //   node bench/workerd/run.mjs --sizes     # sizes, cold starts and first requests (no wrangler dev)
 //   node bench/workerd/run.mjs --queue-only   # the queue rounds, no routes
+//   node bench/workerd/run.mjs --baseline REV # also the dotdo worker as it was at git REV
 //
 // Figures are printed, never asserted: this machine is shared. What is checked is that every
 // worker gives the same answer to every route before it is timed, and the expected status to
@@ -25,7 +26,7 @@ import { gzipSync } from "node:zlib";
 import { root, startDev } from "../../tests/e2e/harness.mjs";
 import { cpuSeconds, hasProc, workerdDescendants } from "./proc.mjs";
 import { coldStarts, firstRequests, median } from "./startup.mjs";
-import { loadable, queueRoute, routes, workerBuild, workers } from "./workers.mjs";
+import { baselineWorker, loadable, queueRoute, routes, workerBuild, workers } from "./workers.mjs";
 
 const option = (name, fallback) => {
   const index = process.argv.indexOf(name);
@@ -34,6 +35,7 @@ const option = (name, fallback) => {
 const quick = process.argv.includes("--quick");
 const sizesOnly = process.argv.includes("--sizes");
 const queueOnly = process.argv.includes("--queue-only");
+const baselineRev = process.argv.includes("--baseline") ? process.argv[process.argv.indexOf("--baseline") + 1] : null;
 const timedRoutes = queueOnly ? [] : routes;
 const rounds = quick ? 1 : option("--rounds", 5);
 const seconds = quick ? 1 : option("--seconds", 5);
@@ -177,13 +179,21 @@ async function startupFigures() {
 }
 
 const started = [];
+// The workers timed under wrangler dev: the three, and dotdo as it was at the baseline if asked
+// (last, so the ratios below keep their places).
+let baseline = null;
+if (baselineRev && !sizesOnly) {
+  say(`building the dotdo worker as it was at ${baselineRev}`);
+  baseline = baselineWorker(baselineRev);
+}
+const served = baseline ? [...workers, baseline] : workers;
 if (sizesOnly) for (const dir of ["bench/workerd/dotdo", "bench/workerd/handwritten"]) workerBuild(dir);
 else try {
-  for (const worker of workers) {
+  for (const worker of served) {
     say(`starting ${worker.name} under wrangler dev (${worker.dir})`);
     // Warnings and errors only: wrangler would otherwise print a line per request from Node,
     // taking a core's share from the worker and the load generator.
-    const dev = await startDev({ configs: [`${worker.dir}/wrangler.toml`], readyPath: "/items/1", extraArgs: ["--log-level", "warn"] });
+    const dev = await startDev({ configs: [worker.config ?? `${worker.dir}/wrangler.toml`], readyPath: "/items/1", extraArgs: ["--log-level", "warn"] });
     started.push(dev);
     worker.base = dev.base;
     worker.dev = dev;
@@ -191,17 +201,17 @@ else try {
   }
 
   for (const route of routes) {
-    const [first, ...others] = await Promise.all(workers.map((worker) => answer(worker.base, route)));
-    others.forEach((other, index) => deepStrictEqual(other, first, `${route.name}: ${workers[index + 1].name} answers otherwise than dotdo`));
+    const [first, ...others] = await Promise.all(served.map((worker) => answer(worker.base, route)));
+    others.forEach((other, index) => deepStrictEqual(other, first, `${route.name}: ${served[index + 1].name} answers otherwise than dotdo`));
   }
   say("every worker gives the same answers");
 
   say(`warming up, then ${rounds} round(s) of ${seconds} s per route and worker, ${connections} connections`);
-  for (const worker of workers) for (const route of timedRoutes) await load(worker, route, 1);
-  const results = new Map(timedRoutes.map((route) => [route.name, new Map(workers.map((worker) => [worker.name, []]))]));
-  const queue = new Map(workers.map((worker) => [worker.name, []]));
+  for (const worker of served) for (const route of timedRoutes) await load(worker, route, 1);
+  const results = new Map(timedRoutes.map((route) => [route.name, new Map(served.map((worker) => [worker.name, []]))]));
+  const queue = new Map(served.map((worker) => [worker.name, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = workers.map((_, index) => workers[(index + round) % workers.length]);
+    const order = served.map((_, index) => served[(index + round) % served.length]);
     say(`round ${round + 1}: ${order.map((worker) => worker.name).join(", ")}`);
     for (const route of timedRoutes) {
       for (const worker of order) results.get(route.name).get(worker.name).push(await load(worker, route, seconds));
@@ -218,21 +228,24 @@ else try {
   const figure = (runs, key) => median(runs.map((run) => run[key]));
   if (timedRoutes.length) {
     console.log(`\n## Requests on workerd (wrangler dev), medians of ${rounds} round(s) of ${seconds} s, ${connections} connections\n`);
-    console.log("| route | req/s dotdo · hand-written · Hono | dotdo/Hono | dotdo/hand-written | p50/p99 ms dotdo · hand-written · Hono |");
+    const names = served.map((worker) => worker.name).join(" · ");
+    console.log(`| route | req/s ${names} | dotdo/Hono | dotdo/hand-written | p50/p99 ms ${names} |`);
     console.log("| --- | --- | --- | --- | --- |");
-    const rows = timedRoutes.map((route) => workers.map((worker) => results.get(route.name).get(worker.name)));
+    const rows = timedRoutes.map((route) => served.map((worker) => results.get(route.name).get(worker.name)));
     timedRoutes.forEach((route, index) => {
       const rps = rows[index].map((runs) => figure(runs, "rps"));
       const latency = rows[index].map((runs) => `${figure(runs, "p50")}/${figure(runs, "p99")}`).join(" · ");
       console.log(`| ${route.name} | ${rps.map((value) => value.toFixed(0)).join(" · ")} | ${ratio(rps[0], rps[2])} | ${ratio(rps[0], rps[1])} | ${latency} |`);
     });
-    if (workers.every((worker) => worker.pid)) {
+    if (served.every((worker) => worker.pid)) {
       console.log("\nCPU of the worker's own workerd process per request (µs; wrangler's proxy and the load generator excluded):\n");
-      console.log("| route | dotdo | hand-written | Hono | dotdo/Hono | dotdo/hand-written |");
-      console.log("| --- | --- | --- | --- | --- | --- |");
+      const versus = baseline ? ` | dotdo/${baseline.name}` : "";
+      console.log(`| route | ${served.map((worker) => worker.name).join(" | ")} | dotdo/Hono | dotdo/hand-written${versus} |`);
+      console.log(`|${" --- |".repeat(served.length + 3 + (baseline ? 1 : 0))}`);
       timedRoutes.forEach((route, index) => {
         const cpu = rows[index].map((runs) => figure(runs, "cpu"));
-        console.log(`| ${route.name} | ${cpu.map((value) => value.toFixed(0)).join(" | ")} | ${ratio(cpu[0], cpu[2])} | ${ratio(cpu[0], cpu[1])} |`);
+        const toBaseline = baseline ? ` | ${ratio(cpu[0], cpu[3])}` : "";
+        console.log(`| ${route.name} | ${cpu.map((value) => value.toFixed(0)).join(" | ")} | ${ratio(cpu[0], cpu[2])} | ${ratio(cpu[0], cpu[1])}${toBaseline} |`);
       });
     } else {
       console.log("\n(CPU per request needs Linux's /proc and ss: not reported here.)");
@@ -242,16 +255,18 @@ else try {
   console.log(`\n## Queue: ${queueMessages} messages sent in batches of 100 and consumed (max_batch_size 100), medians\n`);
   console.log("| worker | ms for all | messages/s | CPU µs per message, sent and consumed |");
   console.log("| --- | --- | --- | --- |");
-  const queueCpu = workers.map((worker) => figure(queue.get(worker.name), "cpu"));
-  workers.forEach((worker, index) => {
+  const queueCpu = served.map((worker) => figure(queue.get(worker.name), "cpu"));
+  served.forEach((worker, index) => {
     const ms = figure(queue.get(worker.name), "ms");
     console.log(`| ${worker.name} | ${ms.toFixed(0)} | ${((queueMessages / ms) * 1000).toFixed(0)} | ${queueCpu[index].toFixed(1)} |`);
   });
-  if (workers.every((worker) => worker.pid)) {
-    console.log(`\nqueue CPU per message: dotdo/hand-written ${ratio(queueCpu[0], queueCpu[1])}, dotdo/Hono ${ratio(queueCpu[0], queueCpu[2])}`);
+  if (served.every((worker) => worker.pid)) {
+    const toBaseline = baseline ? `, dotdo/${baseline.name} ${ratio(queueCpu[0], queueCpu[3])}` : "";
+    console.log(`\nqueue CPU per message: dotdo/hand-written ${ratio(queueCpu[0], queueCpu[1])}, dotdo/Hono ${ratio(queueCpu[0], queueCpu[2])}${toBaseline}`);
   }
 } finally {
   await Promise.all(started.map((dev) => dev.stop()));
+  baseline?.remove();
 }
 
 const { sized, first, benchStarts } = await startupFigures();

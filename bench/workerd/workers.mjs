@@ -3,10 +3,10 @@
 // CPU profile of one of them) and compiled.mjs (the wasm a first request compiles).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { parse as parseToml } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { root } from "../../tests/e2e/harness.mjs";
 
 export const KEY = "sk_test_bench";
@@ -78,6 +78,47 @@ export function buildWithSymbols() {
 export function workerBuild(dir) {
   const run = spawnSync("worker-build", ["--release", join(root, dir)], { cwd: root, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`worker-build ${dir} failed:\n${run.stdout}${run.stderr}`);
+}
+
+/**
+ * The dotdo benchmark worker as it was at git revision `rev`, to run beside today's in one
+ * harness run (`run.mjs --baseline REV`): only a run of both tells a change of the code from
+ * this machine's drift between runs. Checked out in a worktree under `target/bench-baseline/`,
+ * built into a cargo target directory of its own (the same crate names as today's), and served
+ * from a copy of its config with no build step and queues of its own. `remove()` drops the
+ * worktree; the build stays cached for the next run.
+ */
+export function baselineWorker(rev) {
+  const git = (...args) => {
+    const run = spawnSync("git", args, { cwd: root, encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed:\n${run.stderr}`);
+    return run.stdout.trim();
+  };
+  const commit = git("rev-parse", "--short", `${rev}^{commit}`);
+  const checkout = join(root, "target", "bench-baseline", commit);
+  if (!existsSync(checkout)) git("worktree", "add", "--detach", checkout, commit);
+  const dir = join(checkout, "bench", "workerd", "dotdo");
+  const env = { ...process.env, CARGO_TARGET_DIR: join(root, "target", "bench-baseline", "cargo") };
+  const built = spawnSync("worker-build", ["--release", dir], { cwd: checkout, encoding: "utf8", env });
+  if (built.status !== 0) throw new Error(`worker-build of ${commit} failed:\n${built.stdout}${built.stderr}`);
+  const config = parseToml(readFileSync(join(dir, "wrangler.toml"), "utf8"));
+  delete config.build;
+  config.name = `${config.name}-${commit}`;
+  const renamed = (queue) => `${queue}-${commit}`;
+  for (const producer of config.queues?.producers ?? []) producer.queue = renamed(producer.queue);
+  for (const consumer of config.queues?.consumers ?? []) {
+    consumer.queue = renamed(consumer.queue);
+    if (consumer.dead_letter_queue) consumer.dead_letter_queue = renamed(consumer.dead_letter_queue);
+  }
+  const configPath = join(dir, "wrangler.baseline.toml");
+  writeFileSync(configPath, stringifyToml(config));
+  return {
+    name: `dotdo@${commit}`,
+    dir,
+    config: configPath,
+    wasm: true,
+    remove: () => git("worktree", "remove", "--force", checkout),
+  };
 }
 
 /**
