@@ -20,6 +20,10 @@ pub trait Service: Sized + 'static {
     const HAS_ROUTES: bool = true;
     const HAS_RPC: bool = true;
     const HAS_MCP: bool = true;
+    /// Which MCP features the service's own methods offer, likewise: the code that serves
+    /// tools, resources, prompts or completions is left out of a worker whose service has none
+    /// (an MCP hub that only delegates carries none of it).
+    const MCP_FEATURES: McpFeatures = McpFeatures::ALL;
 
     fn description() -> &'static ServiceDescription<Self>;
 
@@ -34,6 +38,27 @@ pub trait Service: Sized + 'static {
     fn mcp_delegate(&self) -> Option<&dyn McpDelegate> {
         None
     }
+}
+
+/// The MCP features a service's own methods offer (`Service::MCP_FEATURES`), known when the
+/// macro expands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McpFeatures {
+    pub tools: bool,
+    pub resources: bool,
+    pub prompts: bool,
+    /// Argument completions (`#[mcp_prompt]` / `#[mcp_resource]` with `complete(…)`).
+    pub completions: bool,
+}
+
+impl McpFeatures {
+    /// Every feature: what a service implemented by hand is taken to offer.
+    pub const ALL: McpFeatures = McpFeatures {
+        tools: true,
+        resources: true,
+        prompts: true,
+        completions: true,
+    };
 }
 
 /// A JSON-RPC method's result, or the error object to answer instead.
@@ -395,6 +420,26 @@ impl<S> ServiceDescription<S> {
     /// Whether the service has an MCP endpoint: any tool, resource or prompt.
     pub fn has_mcp(&self) -> bool {
         !(self.tools.is_empty() && self.resources.is_empty() && self.prompts.is_empty())
+    }
+}
+
+/// Whether the service's own methods offer each MCP feature: the compile-time flag first, so
+/// the optimizer drops the code of a feature the service lacks, then the description.
+impl<S: Service> ServiceDescription<S> {
+    pub(crate) fn has_tools(&self) -> bool {
+        S::MCP_FEATURES.tools && !self.tools.is_empty()
+    }
+
+    pub(crate) fn has_resources(&self) -> bool {
+        S::MCP_FEATURES.resources && !self.resources.is_empty()
+    }
+
+    pub(crate) fn has_prompts(&self) -> bool {
+        S::MCP_FEATURES.prompts && !self.prompts.is_empty()
+    }
+
+    pub(crate) fn has_completions(&self) -> bool {
+        S::MCP_FEATURES.completions && !self.completers.is_empty()
     }
 }
 

@@ -79,7 +79,9 @@ pub mod http {
 
 pub use bounded::{Bounded, OutOfRange};
 pub use context::{Context, Interface, Principal};
-pub use describe::{McpDelegate, McpResult, MethodOutput, Service, ServiceDescription};
+pub use describe::{
+    McpDelegate, McpFeatures, McpResult, MethodOutput, Service, ServiceDescription,
+};
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
 pub use futures_util::future::LocalBoxFuture;

@@ -1,9 +1,9 @@
 //! A service with only some of the interfaces: the others are not served (404, as any unknown
 //! path), and are known absent at compile time, so the worker carries none of their code.
 
-use dotdo::Service;
 use dotdo::prelude::*;
 use dotdo::testing::TestClient;
+use dotdo::{McpFeatures, Service};
 use futures_executor::block_on;
 use serde_json::{Value, json};
 
@@ -97,6 +97,72 @@ fn a_tool_only_service_answers_mcp_and_nothing_else() {
         assert_not_served(&client, http::Method::POST, "/_rpc").await;
         assert_not_served(&client, http::Method::GET, "/openapi.json").await;
         assert_not_served(&client, http::Method::GET, "/").await;
+    });
+}
+
+#[test]
+fn the_macro_tells_which_mcp_features_a_service_offers() {
+    let tools_only = McpFeatures {
+        tools: true,
+        resources: false,
+        prompts: false,
+        completions: false,
+    };
+    assert_eq!(ToolOnly::MCP_FEATURES, tools_only);
+    let none = McpFeatures {
+        tools: false,
+        ..tools_only
+    };
+    assert_eq!(RouteOnly::MCP_FEATURES, none);
+    assert_eq!(RpcOnly::MCP_FEATURES, none);
+}
+
+#[test]
+fn a_tool_only_service_refuses_the_mcp_features_it_does_not_offer() {
+    block_on(async {
+        let client = TestClient::new(ToolOnly).as_principal("u1", "user");
+        let initialized = client
+            .mcp(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "test", "version": "1"}
+                }}),
+            )
+            .await
+            .json::<Value>();
+        let capabilities = &initialized["result"]["capabilities"];
+        assert!(capabilities["tools"].is_object(), "{initialized}");
+        for feature in ["resources", "prompts", "completions"] {
+            assert!(
+                capabilities.get(feature).is_none(),
+                "{feature}: {initialized}"
+            );
+        }
+        let calls = [
+            ("resources/list", json!({})),
+            ("resources/templates/list", json!({})),
+            ("resources/read", json!({"uri": "docs://rules"})),
+            ("prompts/list", json!({})),
+            ("prompts/get", json!({"name": "summary"})),
+            (
+                "completion/complete",
+                json!({"ref": {"type": "ref/prompt", "name": "summary"},
+                       "argument": {"name": "id", "value": "1"}}),
+            ),
+        ];
+        for (method, params) in calls {
+            let answer = client
+                .mcp(json!({"jsonrpc": "2.0", "id": 2, "method": method, "params": params}))
+                .await
+                .json::<Value>();
+            assert_eq!(answer["error"]["code"], -32601, "{method}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("offers no such feature"),
+                "{method}: {answer}"
+            );
+        }
+        assert_eq!(client.mcp_tools().await.len(), 1);
     });
 }
 

@@ -14,6 +14,12 @@ use futures_executor::block_on;
 use serde_json::{Value, json};
 
 const LEGACY: &str = "2025-11-25";
+
+#[test]
+fn a_service_with_every_feature_declares_them_all() {
+    use dotdo::Service as _;
+    assert_eq!(Library::MCP_FEATURES, dotdo::McpFeatures::ALL);
+}
 const MODERN: &str = "2026-07-28";
 
 fn client() -> TestClient<Library> {

@@ -293,6 +293,14 @@ test("one MCP endpoint: the SDK client lists and calls the tools of db, auth and
     const listed = await client.callTool({ name: "schedule_list_schedules", arguments: {} });
     assert.match(listed.content[0].text, /via-hub/);
     await assert.rejects(client.callTool({ name: "nothing_here", arguments: {} }), /<service>_<tool>/);
+    // The hub offers tools alone (its worker carries no code for the other features): it says
+    // so, and refuses their methods as features it does not have.
+    const capabilities = client.getServerCapabilities();
+    assert.ok(capabilities.tools, JSON.stringify(capabilities));
+    for (const feature of ["resources", "prompts", "completions"]) assert.equal(capabilities[feature], undefined, JSON.stringify(capabilities));
+    await assert.rejects(client.listResources(), /-32601.*offers no such feature/);
+    await assert.rejects(client.readResource({ uri: "docs://rules" }), /-32601.*offers no such feature/);
+    await assert.rejects(client.getPrompt({ name: "summary" }), /-32601.*offers no such feature/);
   } finally {
     await client.close();
   }

@@ -312,11 +312,23 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     let has_rpc = !rpc.is_empty();
     let has_mcp =
         !(tools.is_empty() && resources.is_empty() && prompts.is_empty()) || service.mcp.is_some();
+    let (has_tools, has_resources, has_prompts, has_completions) = (
+        !tools.is_empty(),
+        !resources.is_empty(),
+        !prompts.is_empty(),
+        !completers.is_empty(),
+    );
     quote! {
         impl #krate::Service for #self_ty {
             const HAS_ROUTES: bool = #has_routes;
             const HAS_RPC: bool = #has_rpc;
             const HAS_MCP: bool = #has_mcp;
+            const MCP_FEATURES: #krate::McpFeatures = #krate::McpFeatures {
+                tools: #has_tools,
+                resources: #has_resources,
+                prompts: #has_prompts,
+                completions: #has_completions,
+            };
             #middleware
             #mcp_delegate
 

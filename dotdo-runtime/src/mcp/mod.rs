@@ -260,19 +260,28 @@ impl Call {
             "tools/call" | "prompts/get" | "resources/read" if service.mcp_delegate().is_some() => {
                 true
             }
-            "tools/call" => description
-                .tools
-                .iter()
-                .any(|tool| Some(tool.name) == named && takes_context(tool.method)),
-            "prompts/get" => description
-                .prompts
-                .iter()
-                .any(|prompt| Some(prompt.name) == named && takes_context(prompt.method)),
+            "tools/call" => {
+                description.has_tools()
+                    && description
+                        .tools
+                        .iter()
+                        .any(|tool| Some(tool.name) == named && takes_context(tool.method))
+            }
+            "prompts/get" => {
+                description.has_prompts()
+                    && description
+                        .prompts
+                        .iter()
+                        .any(|prompt| Some(prompt.name) == named && takes_context(prompt.method))
+            }
             // Which resource a URI names takes matching its templates: any that may notify.
-            "resources/read" => description
-                .resources
-                .iter()
-                .any(|resource| takes_context(resource.method)),
+            "resources/read" => {
+                description.has_resources()
+                    && description
+                        .resources
+                        .iter()
+                        .any(|resource| takes_context(resource.method))
+            }
             _ => false,
         }
     }
@@ -400,7 +409,7 @@ async fn dispatch<S: Service>(
         }
     }
     match method {
-        "tools/call" if !description.tools.is_empty() => {
+        "tools/call" if description.has_tools() => {
             (tools::call_tool(service, context, params).await, None)
         }
         _ => other_method(service, context, era, method, params).await,
@@ -410,6 +419,11 @@ async fn dispatch<S: Service>(
 /// Every method but `tools/call`, the one most calls are. Boxed, and kept out of line: V8
 /// compiles a wasm function whole when it first runs, so a new isolate whose first request is a
 /// tool call compiles none of these.
+///
+/// The methods that run the service's code are each awaited in a future of their own, made
+/// only behind their feature's compile-time flag: in one shared `async` body, an `.await` in a
+/// dead arm would still keep that arm's resumption, and so the feature's code, in a worker
+/// whose service does not offer it (an MCP hub that only delegates).
 #[inline(never)]
 fn other_method<'a, S: Service>(
     service: &'a S,
@@ -418,75 +432,81 @@ fn other_method<'a, S: Service>(
     method: &'a str,
     params: &'a Value,
 ) -> futures_util::future::LocalBoxFuture<'a, (RequestResult, Caching)> {
-    Box::pin(async move {
-        let description = S::description();
-        let not_offered = || {
-            Err(ErrorObject::new(
-                METHOD_NOT_FOUND,
-                format!("method not found: `{method}` (this server offers no such feature)"),
-            ))
-        };
-        // Lists change only with a deploy, and are the same for every caller.
-        let list = |result| (result, Some((LIST_TTL_MS, "public")));
-        let run = |result| (result, None);
-        // A resource may change at any time and depend on who reads it.
-        let fresh = |result| (result, Some((0, "private")));
-        match method {
-            "initialize" if matches!(era, Era::Legacy(_)) => {
-                run(Ok(initialize(service, description, params)))
-            }
-            "server/discover" if matches!(era, Era::Modern(_)) => {
-                list(Ok(discover(service, description)))
-            }
-            // 2026-07-28 has no `ping`: every request is its own proof of life.
-            "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
-            "logging/setLevel" => run(notify::set_level(params)),
-            "tools/list" if !description.tools.is_empty() => list(tools::list_tools(
-                description.mcp_tools(era.exact_schemas()),
-                params,
-            )),
-            "resources/list" if !description.resources.is_empty() => {
-                list(resources::list(description, params))
-            }
-            "resources/templates/list" if !description.resources.is_empty() => {
-                list(resources::list_templates(description, params))
-            }
-            "resources/read" if !description.resources.is_empty() => {
-                fresh(resources::read(service, context, params).await)
-            }
-            "resources/subscribe" | "resources/unsubscribe"
-                if !description.resources.is_empty() =>
-            {
-                run(Err(ErrorObject::new(
-                    METHOD_NOT_FOUND,
-                    "resource subscriptions need a session this stateless server does not keep (`subscribe: false`): read the resource again to see changes",
-                )))
-            }
-            "prompts/list" if !description.prompts.is_empty() => {
-                list(prompts::list(description, params))
-            }
-            "prompts/get" if !description.prompts.is_empty() => {
-                run(prompts::get(service, context, params).await)
-            }
-            "completion/complete" if !description.completers.is_empty() => {
-                run(complete::complete(service, context, params).await)
-            }
-            "tools/list"
-            | "tools/call"
-            | "resources/list"
-            | "resources/templates/list"
-            | "resources/read"
-            | "resources/subscribe"
-            | "resources/unsubscribe"
-            | "prompts/list"
-            | "prompts/get"
-            | "completion/complete" => run(not_offered()),
-            other => run(Err(ErrorObject::new(
-                METHOD_NOT_FOUND,
-                format!("method not found: `{other}`"),
-            ))),
+    let description = S::description();
+    match method {
+        "resources/read" if description.has_resources() => Box::pin(async move {
+            // A resource may change at any time and depend on who reads it.
+            let result = resources::read(service, context, params).await;
+            (result, Some((0, "private")))
+        }),
+        "prompts/get" if description.has_prompts() => {
+            Box::pin(async move { (prompts::get(service, context, params).await, None) })
         }
-    })
+        "completion/complete" if description.has_completions() => {
+            Box::pin(async move { (complete::complete(service, context, params).await, None) })
+        }
+        _ => Box::pin(futures_util::future::ready(answered_at_once(
+            service, era, method, params,
+        ))),
+    }
+}
+
+/// The methods of [`other_method`] answered without running the service's code.
+fn answered_at_once<S: Service>(
+    service: &S,
+    era: Era,
+    method: &str,
+    params: &Value,
+) -> (RequestResult, Caching) {
+    let description = S::description();
+    // Lists change only with a deploy, and are the same for every caller.
+    let list = |result| (result, Some((LIST_TTL_MS, "public")));
+    let run = |result| (result, None);
+    match method {
+        "initialize" if matches!(era, Era::Legacy(_)) => {
+            run(Ok(initialize(service, description, params)))
+        }
+        "server/discover" if matches!(era, Era::Modern(_)) => {
+            list(Ok(discover(service, description)))
+        }
+        // 2026-07-28 has no `ping`: every request is its own proof of life.
+        "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
+        "logging/setLevel" => run(notify::set_level(params)),
+        "tools/list" if description.has_tools() => list(tools::list_tools(
+            description.mcp_tools(era.exact_schemas()),
+            params,
+        )),
+        "resources/list" if description.has_resources() => {
+            list(resources::list(description, params))
+        }
+        "resources/templates/list" if description.has_resources() => {
+            list(resources::list_templates(description, params))
+        }
+        "resources/subscribe" | "resources/unsubscribe" if description.has_resources() => {
+            run(Err(ErrorObject::new(
+                METHOD_NOT_FOUND,
+                "resource subscriptions need a session this stateless server does not keep (`subscribe: false`): read the resource again to see changes",
+            )))
+        }
+        "prompts/list" if description.has_prompts() => list(prompts::list(description, params)),
+        "tools/list"
+        | "tools/call"
+        | "resources/list"
+        | "resources/templates/list"
+        | "resources/read"
+        | "resources/subscribe"
+        | "resources/unsubscribe"
+        | "prompts/list"
+        | "prompts/get"
+        | "completion/complete" => run(Err(ErrorObject::new(
+            METHOD_NOT_FOUND,
+            format!("method not found: `{method}` (this server offers no such feature)"),
+        ))),
+        other => run(Err(ErrorObject::new(
+            METHOD_NOT_FOUND,
+            format!("method not found: `{other}`"),
+        ))),
+    }
 }
 
 /// What the server offers, exactly: a capability per feature it has, and its delegate's.
@@ -500,16 +520,16 @@ fn capabilities<S: Service>(service: &S, description: &crate::ServiceDescription
             capabilities[name] = capability;
         }
     }
-    if !description.tools.is_empty() {
+    if description.has_tools() {
         capabilities["tools"] = json!({"listChanged": false});
     }
-    if !description.resources.is_empty() {
+    if description.has_resources() {
         capabilities["resources"] = json!({"subscribe": false, "listChanged": false});
     }
-    if !description.prompts.is_empty() {
+    if description.has_prompts() {
         capabilities["prompts"] = json!({"listChanged": false});
     }
-    if !description.completers.is_empty() {
+    if description.has_completions() {
         capabilities["completions"] = json!({});
     }
     capabilities

@@ -163,6 +163,12 @@ const _: () = {
         const HAS_ROUTES: bool = true;
         const HAS_RPC: bool = true;
         const HAS_MCP: bool = true;
+        const MCP_FEATURES: ::dotdo::McpFeatures = ::dotdo::McpFeatures {
+            tools: true,
+            resources: false,
+            prompts: false,
+            completions: false,
+        };
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
             static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::__private::DescriptionParts {
                 name: "Items",
