@@ -49,6 +49,10 @@ pub struct McpFeatures {
     pub prompts: bool,
     /// Argument completions (`#[mcp_prompt]` / `#[mcp_resource]` with `complete(…)`).
     pub completions: bool,
+    /// Whether any of its tools, resources or prompts takes the `&Context`, through which a
+    /// call logs, reports progress and asks its caller for input: without one, no call streams
+    /// events or issues a `requestState`.
+    pub context: bool,
 }
 
 impl McpFeatures {
@@ -58,6 +62,7 @@ impl McpFeatures {
         resources: true,
         prompts: true,
         completions: true,
+        context: true,
     };
 }
 

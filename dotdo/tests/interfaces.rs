@@ -107,6 +107,8 @@ fn the_macro_tells_which_mcp_features_a_service_offers() {
         resources: false,
         prompts: false,
         completions: false,
+        // `hello` takes no `&Context`: no call can notify or ask for input.
+        context: false,
     };
     assert_eq!(ToolOnly::MCP_FEATURES, tools_only);
     let none = McpFeatures {
@@ -163,6 +165,64 @@ fn a_tool_only_service_refuses_the_mcp_features_it_does_not_offer() {
             );
         }
         assert_eq!(client.mcp_tools().await.len(), 1);
+    });
+}
+
+/// A 2026-07-28 `tools/call` of `hello` to a tool-only service, with `extra` params.
+async fn modern_hello(client: &TestClient<ToolOnly>, extra: Value) -> Value {
+    let mut params = json!({
+        "name": "hello",
+        "arguments": {"name": "ada"},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+        },
+    });
+    for (key, value) in extra.as_object().cloned().unwrap_or_default() {
+        params[key] = value;
+    }
+    client
+        .post("/mcp")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "hello")
+        .json(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": params}))
+        .await
+        .json()
+}
+
+#[test]
+fn a_service_whose_calls_cannot_ask_for_input_refuses_any_request_state() {
+    block_on(async {
+        let client = TestClient::new(ToolOnly).as_principal("u1", "user");
+        let answered = modern_hello(&client, json!({})).await;
+        assert_eq!(answered["result"]["resultType"], "complete", "{answered}");
+        let cases = [
+            (
+                json!({"requestState": "abc.def", "inputResponses": {}}),
+                "invalid `requestState`: it was not issued by this server, or was changed",
+            ),
+            (
+                json!({"requestState": 7}),
+                "invalid `requestState`: it must be the string the server returned",
+            ),
+            (
+                json!({"inputResponses": {"confirm": {"action": "accept"}}}),
+                "`inputResponses` answer a `requestState`",
+            ),
+            (
+                json!({"inputResponses": "yes"}),
+                "`inputResponses` must be an object",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let answer = modern_hello(&client, extra.clone()).await;
+            assert_eq!(answer["error"]["code"], -32602, "{extra}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(expected), "{extra}: {answer}");
+        }
     });
 }
 

@@ -318,6 +318,11 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         !prompts.is_empty(),
         !completers.is_empty(),
     );
+    // Completers are called without the context, so only these can log or ask for input.
+    let mcp_takes_context = exposed.iter().any(|method| {
+        (method.mcp.is_some() || method.resource.is_some() || method.prompt.is_some())
+            && method.args.iter().any(|arg| arg.is_context)
+    });
     quote! {
         impl #krate::Service for #self_ty {
             const HAS_ROUTES: bool = #has_routes;
@@ -328,6 +333,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 resources: #has_resources,
                 prompts: #has_prompts,
                 completions: #has_completions,
+                context: #mcp_takes_context,
             };
             #middleware
             #mcp_delegate

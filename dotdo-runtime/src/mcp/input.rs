@@ -168,25 +168,28 @@ fn state_error(message: impl Into<String>) -> ErrorObject {
     params_error(format!("invalid `requestState`: {}", message.into()))
 }
 
-/// The input a request brings: for a retried 2026-07-28 request, its verified state's answers
-/// and the new `inputResponses`. A state that fails any check is refused here, before the
-/// service's code runs.
-pub(super) fn prepare(
-    context: &Context,
-    era: Era,
-    method: &str,
-    params: &Value,
-) -> Result<InputState, ErrorObject> {
+/// What a request brings before any state is verified: everything a call needs, or a state to
+/// verify (with the `inputResponses` that answer it).
+enum Presented<'a> {
+    Ready(InputState),
+    Sealed {
+        input: InputState,
+        state: &'a str,
+        responses: Option<&'a Map<String, Value>>,
+    },
+}
+
+fn presented(era: Era, params: &Value) -> Result<Presented<'_>, ErrorObject> {
     let version = match era {
         Era::Legacy(version) => {
-            return Ok(InputState {
+            return Ok(Presented::Ready(InputState {
                 legacy_version: version,
                 ..InputState::default()
-            });
+            }));
         }
         Era::Modern(version) => version,
     };
-    let mut input = InputState {
+    let input = InputState {
         modern: Some(version),
         client_capabilities: params["_meta"][META_CLIENT_CAPABILITIES].clone(),
         ..InputState::default()
@@ -196,21 +199,53 @@ pub(super) fn prepare(
         Some(Value::Object(responses)) => Some(responses),
         Some(_) => return Err(params_error("`inputResponses` must be an object")),
     };
-    let state = match params.get("requestState") {
-        None | Some(Value::Null) => {
-            return match responses {
-                Some(_) => Err(params_error(
-                    "`inputResponses` answer a `requestState`: send the state the server returned with them",
-                )),
-                None => Ok(input),
-            };
-        }
-        Some(Value::String(state)) => state,
-        Some(_) => return Err(state_error("it must be the string the server returned")),
+    match params.get("requestState") {
+        None | Some(Value::Null) => match responses {
+            Some(_) => Err(params_error(
+                "`inputResponses` answer a `requestState`: send the state the server returned with them",
+            )),
+            None => Ok(Presented::Ready(input)),
+        },
+        Some(Value::String(state)) => Ok(Presented::Sealed {
+            input,
+            state,
+            responses,
+        }),
+        Some(_) => Err(state_error("it must be the string the server returned")),
+    }
+}
+
+const NOT_ISSUED_HERE: &str = "it was not issued by this server, or was changed";
+
+/// The input of a request to a server none of whose calls can ask for input (no method takes
+/// the `&Context`): the same checks as [`prepare`], and any state refused as not issued here,
+/// as it cannot have been. Such a worker carries no code to verify or seal a state.
+pub(super) fn prepare_without_state(era: Era, params: &Value) -> Result<InputState, ErrorObject> {
+    match presented(era, params)? {
+        Presented::Ready(input) => Ok(input),
+        Presented::Sealed { .. } => Err(state_error(NOT_ISSUED_HERE)),
+    }
+}
+
+/// The input a request brings: for a retried 2026-07-28 request, its verified state's answers
+/// and the new `inputResponses`. A state that fails any check is refused here, before the
+/// service's code runs.
+pub(super) fn prepare(
+    context: &Context,
+    era: Era,
+    method: &str,
+    params: &Value,
+) -> Result<InputState, ErrorObject> {
+    let (mut input, state, responses) = match presented(era, params)? {
+        Presented::Ready(input) => return Ok(input),
+        Presented::Sealed {
+            input,
+            state,
+            responses,
+        } => (input, state, responses),
     };
     let secret = secret(context).map_err(|error| method_error(&error, context))?;
-    let sealed = unseal(&secret, state)
-        .ok_or_else(|| state_error("it was not issued by this server, or was changed"))?;
+    let sealed = unseal(&secret, state).ok_or_else(|| state_error(NOT_ISSUED_HERE))?;
     if sealed.target != target(method, params) || sealed.arguments != arguments_digest(params) {
         return Err(state_error(
             "it was issued for another request: retry the same method with the same arguments",

@@ -320,7 +320,7 @@ async fn respond<S: Service>(
     format: Format,
     streams: bool,
 ) -> Response {
-    if !(streams && call.may_notify(service)) {
+    if !(streams && calls_may_interact(service) && call.may_notify(service)) {
         let modern = matches!(call.era, Era::Modern(_));
         let reply = reply(service, &mut context, call, None).await;
         // 2026-07-28 answers a method the server does not have with 404, for HTTP intermediaries.
@@ -349,6 +349,14 @@ async fn respond<S: Service>(
     }
 }
 
+/// Whether a call may send notifications or ask its caller for input: one of the service's own
+/// MCP methods takes the `&Context`, or a delegate may answer it. Known at compile time for the
+/// service's own methods, so a worker none of whose calls can carries no event streams and no
+/// code to seal or verify a `requestState`.
+fn calls_may_interact<S: Service>(service: &S) -> bool {
+    S::MCP_FEATURES.context || service.mcp_delegate().is_some()
+}
+
 /// The JSON-RPC response to one call.
 async fn reply<S: Service>(
     service: &S,
@@ -363,13 +371,23 @@ async fn reply<S: Service>(
         era,
     } = call;
     let description = S::description();
-    let state = match input::prepare(context, era, &method, &params) {
+    let interactive = calls_may_interact(service);
+    let state = if interactive {
+        input::prepare(context, era, &method, &params)
+    } else {
+        input::prepare_without_state(era, &params)
+    };
+    let state = match state {
         Ok(state) => state,
         Err(error) => return jsonrpc::Response::<Value>::failure(id, error).to_value(),
     };
     notify::attach(context, era, &params, description.name, sink, state);
     let (result, caching) = dispatch(service, context, era, &method, &params).await;
-    let result = input::finish(context, &method, &params, result);
+    let result = if interactive {
+        input::finish(context, &method, &params, result)
+    } else {
+        result
+    };
     match result {
         Ok(mut result) => {
             if let Era::Modern(_) = era {

@@ -168,6 +168,7 @@ const _: () = {
             resources: false,
             prompts: false,
             completions: false,
+            context: false,
         };
         fn description() -> &'static ::dotdo::ServiceDescription<Self> {
             static DESCRIPTION: ::dotdo::ServiceDescription<Items> = ::dotdo::ServiceDescription::new(::dotdo::__private::DescriptionParts {
