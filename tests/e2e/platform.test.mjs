@@ -481,6 +481,45 @@ test("MCP reaches a service through its prefix", async () => {
   assert.ok(result.tools.some((tool) => tool.name === "search"));
 });
 
+test("a service none of whose MCP calls can ask for input refuses a request state as not its own (2026-07-28, through the gateway)", async () => {
+  // auth's tools take no `&Context`: its worker carries no code to verify a state.
+  const call = async (extra) => {
+    const response = await fetch(`${base}/auth/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        authorization: `Bearer ${BOOTSTRAP}`,
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "check_permission",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "check_permission",
+          arguments: { user_id: "sam", role: "viewer", resource: "things/acme", action: "read" },
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": { elicitation: {} },
+            "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+          },
+          ...extra,
+        },
+      }),
+    });
+    assert.equal(response.status, 200);
+    return response.json();
+  };
+  const answered = await call({});
+  assert.equal(answered.result.resultType, "complete", JSON.stringify(answered));
+  const refused = await call({ requestState: "abc.def", inputResponses: {} });
+  assert.equal(refused.error?.code, -32602, JSON.stringify(refused));
+  assert.match(refused.error.message, /invalid `requestState`: it was not issued by this server/);
+});
+
 test("db's namespaces are not public through the gateway: reads need credentials", async () => {
   const response = await call("GET", "/db/things/acme/order-1");
   assert.equal(response.status, 401);
