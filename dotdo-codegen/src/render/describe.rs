@@ -310,14 +310,13 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
     });
     let has_routes = !routes.is_empty();
     let has_rpc = !rpc.is_empty();
-    let has_mcp =
-        !(tools.is_empty() && resources.is_empty() && prompts.is_empty()) || service.mcp.is_some();
     let (has_tools, has_resources, has_prompts, has_completions) = (
         !tools.is_empty(),
         !resources.is_empty(),
         !prompts.is_empty(),
         !completers.is_empty(),
     );
+    let has_mcp = has_tools || has_resources || has_prompts || service.mcp.is_some();
     // Completers are called without the context, so only these can log or ask for input.
     let mcp_takes_context = exposed.iter().any(|method| {
         (method.mcp.is_some() || method.resource.is_some() || method.prompt.is_some())
