@@ -28,14 +28,19 @@ import { cpuSeconds, hasProc, workerdDescendants } from "./proc.mjs";
 import { coldStarts, firstRequests, median } from "./startup.mjs";
 import { baselineWorker, loadable, queueRoute, routes, workerBuild, workers } from "./workers.mjs";
 
-const option = (name, fallback) => {
+/** The value after `name` on the command line, or `null` when it is not given. */
+const textOption = (name) => {
   const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
+  return index === -1 ? null : process.argv[index + 1];
+};
+const option = (name, fallback) => {
+  const text = textOption(name);
+  return text === null ? fallback : Number(text);
 };
 const quick = process.argv.includes("--quick");
 const sizesOnly = process.argv.includes("--sizes");
 const queueOnly = process.argv.includes("--queue-only");
-const baselineRev = process.argv.includes("--baseline") ? process.argv[process.argv.indexOf("--baseline") + 1] : null;
+const baselineRev = textOption("--baseline");
 const timedRoutes = queueOnly ? [] : routes;
 const rounds = quick ? 1 : option("--rounds", 5);
 const seconds = quick ? 1 : option("--seconds", 5);
