@@ -145,6 +145,9 @@ pub struct ServiceAttr {
     pub mcp: Option<syn::Ident>,
     /// `native_rpc = false`: no native Workers RPC methods on the entrypoint.
     pub native_rpc: Option<syn::LitBool>,
+    /// `documents = "dir"`: the OpenAPI document and `tools/list` rendered before the build,
+    /// from files under `dir` (relative to the crate's manifest).
+    pub documents: Option<LitStr>,
 }
 
 /// Whether the workers-rs entrypoint is emitted (on wasm32).
@@ -586,6 +589,16 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
             let enabled: syn::LitBool = meta.value()?.parse()?;
             set_once(ctxt, &meta, &mut service.native_rpc, enabled);
             Ok(())
+        } else if meta.path.is_ident("documents") {
+            let dir: LitStr = meta.value()?.parse()?;
+            if dir.value().is_empty() || std::path::Path::new(&dir.value()).is_absolute() {
+                ctxt.error_spanned_by(
+                    &dir,
+                    "`documents` is a directory relative to the crate's Cargo.toml, such as \"documents\"",
+                );
+            }
+            set_once(ctxt, &meta, &mut service.documents, dir);
+            Ok(())
         } else {
             unknown_key(
                 ctxt,
@@ -599,6 +612,7 @@ pub fn parse_service(ctxt: &Ctxt, args: proc_macro2::TokenStream) -> ServiceAttr
                     "middleware",
                     "mcp",
                     "native_rpc",
+                    "documents",
                 ],
             )
         }

@@ -29,8 +29,15 @@ pub fn expand_service(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let ctxt = ctxt::Ctxt::default();
-    let service_attr = attr::parse_service(&ctxt, attr);
-    let model = model::ServiceModel::from_impl(&ctxt, service_attr, &mut item_impl);
+    let service_attr = attr::parse_service(&ctxt, attr.clone());
+    let interface_hash = match service_attr.documents {
+        Some(_) => render::interface_hash(&attr, &item_impl),
+        None => String::new(),
+    };
+    let mut model = model::ServiceModel::from_impl(&ctxt, service_attr, &mut item_impl);
+    if let Some(model) = &mut model {
+        model.interface_hash = interface_hash;
+    }
     if let Some(model) = &model {
         check::check(&ctxt, model);
     }

@@ -28,6 +28,10 @@ pub struct ServiceModel {
     /// Whether its `#[rpc]` methods are also native Workers RPC methods (`native_rpc = false`
     /// turns that off).
     pub native_rpc: bool,
+    /// Where its prebuilt documents are (`documents = "dir"`).
+    pub documents: Option<syn::LitStr>,
+    /// What the documents were rendered for (`render::documents::interface_hash`).
+    pub interface_hash: String,
     pub methods: Vec<MethodModel>,
 }
 
@@ -114,6 +118,11 @@ impl MethodModel {
     /// TypeScript declarations of its RPC methods.
     pub fn has_schemas(&self) -> bool {
         self.mcp.is_some() || !self.http.is_empty() || self.rpc.is_some()
+    }
+
+    /// Whether it has an HTTP route, which the OpenAPI document describes.
+    pub fn has_route(&self) -> bool {
+        self.http.iter().any(|http| http.route.is_some())
     }
 
     pub fn rpc_name(&self) -> String {
@@ -225,6 +234,8 @@ impl ServiceModel {
             middleware: service_attr.middleware,
             mcp: service_attr.mcp,
             native_rpc: service_attr.native_rpc.is_none_or(|enabled| enabled.value),
+            documents: service_attr.documents,
+            interface_hash: String::new(),
             methods,
         })
     }

@@ -24,6 +24,10 @@ pub trait Service: Sized + 'static {
     /// tools, resources, prompts or completions is left out of a worker whose service has none
     /// (an MCP hub that only delegates carries none of it).
     const MCP_FEATURES: McpFeatures = McpFeatures::ALL;
+    /// The service's documents as rendered before the build (`documents = "dir"` on
+    /// `#[dotdo::service]`, in its wasm build): served as they are, so the worker carries none
+    /// of the code that renders them from the types' schemas.
+    const DOCUMENTS: Option<Documents> = None;
 
     fn description() -> &'static ServiceDescription<Self>;
 
@@ -64,6 +68,22 @@ impl McpFeatures {
         completions: true,
         context: true,
     };
+}
+
+/// The documents a service serves that its description renders from its types' schemas: the
+/// OpenAPI document and the MCP `tools/list` entries. With `documents = "dir"`, the macro embeds
+/// them from files under `dir` in the wasm build, where the schema code is then left out;
+/// `dotdo::documents::check` writes and checks those files natively (a test the macro adds).
+#[derive(Debug, Clone, Copy)]
+pub struct Documents {
+    /// `openapi.json`: the OpenAPI document without the routes under `/_`.
+    pub openapi: &'static str,
+    /// `openapi.private.json`: with them, as an admin reads it.
+    pub openapi_private: &'static str,
+    /// `mcp-tools.json`: the `tools/list` entries with client-friendly schemas.
+    pub mcp_tools: &'static str,
+    /// `mcp-tools.exact.json`: with the schemas as JSON Schema 2020-12 states the types.
+    pub mcp_tools_exact: &'static str,
 }
 
 /// A JSON-RPC method's result, or the error object to answer instead.

@@ -20,6 +20,7 @@ mod context;
 pub mod cron;
 mod describe;
 mod dispatch;
+pub mod documents;
 pub mod email;
 mod error;
 pub mod json;
@@ -80,7 +81,7 @@ pub mod http {
 pub use bounded::{Bounded, OutOfRange};
 pub use context::{Context, Interface, Principal};
 pub use describe::{
-    McpDelegate, McpFeatures, McpResult, MethodOutput, Service, ServiceDescription,
+    Documents, McpDelegate, McpFeatures, McpResult, MethodOutput, Service, ServiceDescription,
 };
 pub use error::{Error, ErrorData, ErrorKind, Problem, QueueDecision, Result};
 /// The boxed, single-threaded future that verifiers, transports and middleware return.
@@ -97,16 +98,25 @@ pub use response::{HttpResponse, IntoResponse};
 pub mod __private {
     pub use crate::args::{Args, Source};
     pub use crate::client::rpc_param;
+    pub use crate::describe::Documents;
     pub use crate::describe::ResultSchemaFn;
     pub use crate::describe::{
         Access, BodyBinding, Complete, CronDesc, DescriptionParts, Extract, ExtractFrom, Invoke,
         Layer, MethodDesc, PromptArgDesc, PromptDesc, QueueDesc, Reply, ResourceDesc, RouteDesc,
         RoutePart, RpcDesc, SchemaFn, ToolAnnotations, ToolDesc, Verb,
     };
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use crate::documents::check as check_documents;
     pub use crate::schema::{
         ArgSchema, NoResultSchema, ResultSchema, SchemaOf, args_schema, output_schema,
     };
     pub use ::worker::{ForwardableEmailMessage, js_sys, wasm_bindgen, worker_sys};
+
+    /// A tool's schema function in a wasm build with prebuilt documents: never called, as the
+    /// documents are served instead of rendering them.
+    pub fn prebuilt_schema(_: &mut SchemaGenerator) -> Schema {
+        Schema::default()
+    }
     pub use futures_util::future::LocalBoxFuture;
     pub use schemars::{JsonSchema, Schema, SchemaGenerator};
     pub use serde;

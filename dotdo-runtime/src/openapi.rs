@@ -44,9 +44,16 @@ if (window.SwaggerUIBundle) {{
         )
     }
 
-    /// The document's JSON (with the `/_` routes if `private`), rendered at its first request
-    /// and kept for the isolate's life: the description never changes.
-    pub(crate) fn openapi_json(&self, private: bool) -> &[u8] {
+    /// The document's JSON (with the `/_` routes if `private`): as rendered before the build
+    /// when the service has its documents, else rendered at its first request and kept for the
+    /// isolate's life (the description never changes).
+    pub(crate) fn openapi_json(&self, private: bool) -> &[u8]
+    where
+        S: crate::Service,
+    {
+        if let Some(documents) = S::DOCUMENTS {
+            return documents.openapi(private).as_bytes();
+        }
         self.openapi_json[usize::from(private)].get_or_init(|| {
             serde_json::to_vec(&self.openapi(private)).expect("a JSON value always serializes")
         })

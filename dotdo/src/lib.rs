@@ -41,11 +41,11 @@ pub use dotdo_runtime::__private;
 #[cfg(feature = "testing")]
 pub use dotdo_runtime::testing;
 pub use dotdo_runtime::{
-    Bounded, Context, Error, ErrorData, ErrorKind, HttpResponse, Interface, IntoResponse,
-    InvalidName, LocalBoxFuture, McpDelegate, McpFeatures, McpResult, MethodOutput, Middleware,
-    Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription, Stack,
-    client, clock, config, cron, email, http, json, jsonrpc, kv, log, mcp, queue, random, rpc, sql,
-    sse, stream, upstream, worker,
+    Bounded, Context, Documents, Error, ErrorData, ErrorKind, HttpResponse, Interface,
+    IntoResponse, InvalidName, LocalBoxFuture, McpDelegate, McpFeatures, McpResult, MethodOutput,
+    Middleware, Name, Next, Principal, Problem, QueueDecision, Result, Service, ServiceDescription,
+    Stack, client, clock, config, cron, documents, email, http, json, jsonrpc, kv, log, mcp, queue,
+    random, rpc, sql, sse, stream, upstream, worker,
 };
 
 /// The middleware model and the shared layers: CORS, request logs, authentication, rate and

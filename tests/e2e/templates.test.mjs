@@ -3,9 +3,9 @@
 // interface, then `wrangler deploy --dry-run`. The generated services are removed afterwards.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,6 +130,35 @@ describe("templates/domain", () => {
   });
 
   test("wrangler deploy --dry-run, as it is and for staging", () => dryRun(service.dir));
+
+  test('documents = "documents": the wasm build embeds them, and refuses them missing or rendered for another interface', () => {
+    const lib = join(service.dir, "src", "lib.rs");
+    const source = readFileSync(lib, "utf8");
+    const declared = '#[dotdo::service(entry = "worker", middleware = "middleware")]';
+    assert.ok(source.includes(declared));
+    writeFileSync(lib, source.replace(declared, declared.replace(")]", ', documents = "documents")]')));
+    const run = (args, env = {}) =>
+      spawnSync("cargo", args, { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+    const wasmCheck = () => run(["check", "--target", "wasm32-unknown-unknown", "-p", service.name]);
+    const missing = wasmCheck();
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /documents\/openapi\.json is missing; render them .*`DOTDO_BLESS=1 cargo test --lib`/);
+    const blessed = run(["test", "-p", service.name, "--lib"], { DOTDO_BLESS: "1" });
+    assert.equal(blessed.status, 0, blessed.stderr.slice(-3000));
+    for (const file of ["openapi.json", "openapi.private.json", "mcp-tools.json", "mcp-tools.exact.json", "interface.hash"]) {
+      assert.ok(existsSync(join(service.dir, "documents", file)), file);
+    }
+    const embedded = wasmCheck();
+    assert.equal(embedded.status, 0, embedded.stderr.slice(-3000));
+    // A doc comment is part of the interface: the documents are stale until rendered again.
+    writeFileSync(lib, readFileSync(lib, "utf8").replace("/// Fetch one item by id.", "/// Fetch one item by its id."));
+    const stale = wasmCheck();
+    assert.notEqual(stale.status, 0);
+    assert.match(stale.stderr, /the documents under `documents\/` were rendered for another version of this impl/);
+    const checked = run(["test", "-p", service.name, "--lib"]);
+    assert.notEqual(checked.status, 0);
+    assert.match(checked.stdout + checked.stderr, /openapi\.json differs from what the service's code renders/);
+  });
 });
 
 describe("templates/integration", () => {

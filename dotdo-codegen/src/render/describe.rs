@@ -29,12 +29,13 @@ pub fn render_schemas(service: &ServiceModel, method: &MethodModel) -> TokenStre
         },
         None => quote! { ::core::option::Option::None },
     };
+    // Unused in a wasm build that leaves a method's schemas out (see `method_schemas`).
     quote! {
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, dead_code)]
         fn #ident(__generator: &mut #krate::__private::SchemaGenerator) -> #krate::__private::Schema {
             #krate::__private::args_schema([#(#args),*])
         }
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, dead_code)]
         fn #result_ident(__generator: &mut #krate::__private::SchemaGenerator) -> ::core::option::Option<#krate::__private::Schema> {
             #result
         }
@@ -56,16 +57,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         let returns_unit = method.returns_unit();
         let takes_context = method.args.iter().any(|arg| arg.is_context);
         let invoker = super::invoker_ident(method);
-        let schemas = if method.has_schemas() {
-            let input = super::input_schema_ident(method);
-            let result = super::result_schema_ident(method);
-            quote! {
-                ::core::option::Option::Some(#input),
-                result_schema: ::core::option::Option::Some(#result)
-            }
-        } else {
-            quote! { ::core::option::Option::None, result_schema: ::core::option::Option::None }
-        };
+        let schemas = method_schemas(service, method);
         quote! {
             #krate::__private::MethodDesc {
                 name: #name,
@@ -74,7 +66,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 returns_unit: #returns_unit,
                 takes_context: #takes_context,
                 invoke: #invoker,
-                input_schema: #schemas,
+                #schemas
             }
         }
     });
@@ -187,6 +179,22 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
             let output_schema = quote::quote_spanned! {output.span()=>
                 #krate::__private::output_schema::<<#output as #krate::MethodOutput>::Ok>
             };
+            // With prebuilt documents, a wasm build serves the tool's schemas from them; the
+            // output's check stays, so a result no tool can answer is still reported there.
+            let tool_schemas = if service.documents.is_some() {
+                checks.push(quote! {
+                    const _: #krate::__private::SchemaFn = #output_schema;
+                });
+                let prebuilt = quote! { #krate::__private::prebuilt_schema };
+                let input = per_target("input_schema", &quote! { #input_schema }, &prebuilt);
+                let output = per_target("output_schema", &output_schema, &prebuilt);
+                quote! { #input #output }
+            } else {
+                quote! {
+                    input_schema: #input_schema,
+                    output_schema: #output_schema,
+                }
+            };
             tools.push(quote! {
                 #krate::__private::ToolDesc {
                     name: #name,
@@ -200,8 +208,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                         idempotent: #idempotent,
                         open_world: #open_world,
                     },
-                    input_schema: #input_schema,
-                    output_schema: #output_schema,
+                    #tool_schemas
                 }
             });
         }
@@ -309,6 +316,10 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
         }
     });
     let has_routes = !routes.is_empty();
+    let documents = service
+        .documents
+        .as_ref()
+        .map(|dir| super::documents::documents_const(service, dir, has_routes, !tools.is_empty()));
     let has_rpc = !rpc.is_empty();
     let (has_tools, has_resources, has_prompts, has_completions) = (
         !tools.is_empty(),
@@ -334,6 +345,7 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 completions: #has_completions,
                 context: #mcp_takes_context,
             };
+            #documents
             #middleware
             #mcp_delegate
 
@@ -361,6 +373,49 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 &DESCRIPTION
             }
         }
+    }
+}
+
+/// A method's `input_schema` and `result_schema` fields. Only the OpenAPI document (routes)
+/// and the native-only TypeScript declarations (RPC methods) read them, so a wasm build leaves
+/// them out where no route needs them, or where prebuilt documents serve the routes.
+fn method_schemas(service: &ServiceModel, method: &MethodModel) -> TokenStream {
+    if !method.has_schemas() {
+        return quote! {
+            input_schema: ::core::option::Option::None,
+            result_schema: ::core::option::Option::None,
+        };
+    }
+    let input = super::input_schema_ident(method);
+    let result = super::result_schema_ident(method);
+    if method.has_route() && service.documents.is_none() {
+        return quote! {
+            input_schema: ::core::option::Option::Some(#input),
+            result_schema: ::core::option::Option::Some(#result),
+        };
+    }
+    let none = quote! { ::core::option::Option::None };
+    let input = per_target(
+        "input_schema",
+        &quote! { ::core::option::Option::Some(#input) },
+        &none,
+    );
+    let result = per_target(
+        "result_schema",
+        &quote! { ::core::option::Option::Some(#result) },
+        &none,
+    );
+    quote! { #input #result }
+}
+
+/// A struct field whose value is `native` natively and `wasm` in a wasm build.
+fn per_target(field: &str, native: &TokenStream, wasm: &TokenStream) -> TokenStream {
+    let field = format_ident!("{field}");
+    quote! {
+        #[cfg(not(target_arch = "wasm32"))]
+        #field: #native,
+        #[cfg(target_arch = "wasm32")]
+        #field: #wasm,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod client;
 mod describe;
+mod documents;
 mod entry;
 mod invoke;
 mod producer;
@@ -12,6 +13,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{MethodModel, ServiceModel};
+
+pub use documents::interface_hash;
 
 pub fn render(service: &ServiceModel) -> TokenStream {
     let invokers = service
@@ -46,6 +49,10 @@ pub fn render(service: &ServiceModel) -> TokenStream {
             };
         }
     });
+    let documents_test = service
+        .documents
+        .as_ref()
+        .map(|dir| documents::documents_test(service, dir));
     quote! {
         #warnings
         #prelude_use
@@ -57,6 +64,7 @@ pub fn render(service: &ServiceModel) -> TokenStream {
         #entry
         #client
         #producer
+        #documents_test
     }
 }
 

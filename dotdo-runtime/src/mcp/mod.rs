@@ -491,7 +491,7 @@ fn answered_at_once<S: Service>(
         "ping" if matches!(era, Era::Legacy(_)) => run(Ok(json!({}))),
         "logging/setLevel" => run(notify::set_level(params)),
         "tools/list" if description.has_tools() => list(tools::list_tools(
-            description.mcp_tools(era.exact_schemas()),
+            description.listed_tools(era.exact_schemas()),
             params,
         )),
         "resources/list" if description.has_resources() => {

@@ -20,17 +20,37 @@ impl<S> crate::ServiceDescription<S> {
                 .collect()
         })
     }
+}
+
+impl<S: Service> crate::ServiceDescription<S> {
+    /// The `tools/list` entries as served: read from the documents rendered before the build
+    /// when the service has them, else built from the description.
+    pub(crate) fn listed_tools(&self, exact: bool) -> &[Value] {
+        match S::DOCUMENTS {
+            Some(documents) => {
+                self.tool_list[usize::from(exact)].get_or_init(|| documents.mcp_tools(exact))
+            }
+            None => self.mcp_tools(exact),
+        }
+    }
 
     /// Whether each tool answers with structured content: whether its `outputSchema` is an
     /// object. Found once, from the output schemas alone: a tool call needs only this, and
     /// building the whole `tools/list` for it made a new isolate's first call generate (and
-    /// compile the code for) every tool's input schema.
+    /// compile the code for) every tool's input schema. Prebuilt documents say it in the
+    /// entries, each of which has an `outputSchema` only when it is an object.
     fn structured_tools(&self) -> &[bool] {
-        self.structured_tools.get_or_init(|| {
-            self.tools
+        self.structured_tools.get_or_init(|| match S::DOCUMENTS {
+            Some(_) => self
+                .listed_tools(true)
+                .iter()
+                .map(|entry| entry.get("outputSchema").is_some())
+                .collect(),
+            None => self
+                .tools
                 .iter()
                 .map(|tool| output_schema(tool).is_some())
-                .collect()
+                .collect(),
         })
     }
 }
@@ -118,7 +138,8 @@ pub(super) async fn call_tool<S: Service>(
         // A `ToolResult` is already the protocol's result.
         Ok((text, true)) => crate::json::from_text(&text).unwrap_or(Value::Null),
         Ok((text, false)) => {
-            let structured = description.structured_tools()[index]
+            // A tool missing from stale prebuilt documents answers as text alone.
+            let structured = (description.structured_tools().get(index) == Some(&true))
                 .then(|| crate::json::from_text(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if let Some(structured) = structured {

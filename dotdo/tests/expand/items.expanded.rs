@@ -126,7 +126,7 @@ const _: () = {
             )
         })
     }
-    #[allow(non_snake_case)]
+    #[allow(non_snake_case, dead_code)]
     fn __dotdo_input_schema_get_item(
         __generator: &mut ::dotdo::__private::SchemaGenerator,
     ) -> ::dotdo::__private::Schema {
@@ -135,7 +135,7 @@ const _: () = {
             ::dotdo::__private::ArgSchema::of::<Option<bool>>(__generator, "verbose"),
         ])
     }
-    #[allow(non_snake_case)]
+    #[allow(non_snake_case, dead_code)]
     fn __dotdo_result_schema_get_item(
         __generator: &mut ::dotdo::__private::SchemaGenerator,
     ) -> ::core::option::Option<::dotdo::__private::Schema> {
@@ -143,7 +143,7 @@ const _: () = {
         use ::dotdo::__private::{NoResultSchema as _, ResultSchema as _};
         (&&::dotdo::__private::SchemaOf::<String>::new()).result_schema(__generator)
     }
-    #[allow(non_snake_case)]
+    #[allow(non_snake_case, dead_code)]
     fn __dotdo_input_schema_create_item(
         __generator: &mut ::dotdo::__private::SchemaGenerator,
     ) -> ::dotdo::__private::Schema {
@@ -151,7 +151,7 @@ const _: () = {
             ::dotdo::__private::ArgSchema::of::<String>(__generator, "name"),
         ])
     }
-    #[allow(non_snake_case)]
+    #[allow(non_snake_case, dead_code)]
     fn __dotdo_result_schema_create_item(
         __generator: &mut ::dotdo::__private::SchemaGenerator,
     ) -> ::core::option::Option<::dotdo::__private::Schema> {

@@ -1,0 +1,125 @@
+//! `documents = "dir"`: the OpenAPI document and `tools/list` entries rendered before the build.
+//! Natively a unit test writes and checks the files; the wasm build embeds them, and refuses to
+//! compile when the impl's interface changed since they were written.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+
+use crate::model::ServiceModel;
+
+/// The file holding the interface hash the documents were rendered for.
+const HASH_FILE: &str = "interface.hash";
+
+/// A hash of what in the impl shapes its documents: the service's options, its type, and each
+/// method's attributes (markers, doc comments) and signature; not the methods' bodies, whose
+/// changes need no new documents. FNV-1a over the tokens' text: stable for a given source.
+pub fn interface_hash(attr: &TokenStream, item: &syn::ItemImpl) -> String {
+    let mut text = attr.to_string();
+    text.push_str(&item.self_ty.to_token_stream().to_string());
+    for attr in &item.attrs {
+        text.push_str(&attr.to_token_stream().to_string());
+    }
+    for impl_item in &item.items {
+        if let syn::ImplItem::Fn(function) = impl_item {
+            for attr in &function.attrs {
+                text.push_str(&attr.to_token_stream().to_string());
+            }
+            text.push_str(&function.sig.to_token_stream().to_string());
+        }
+    }
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// `Service::DOCUMENTS` in the wasm build: the files under `dir` that its routes and tools need,
+/// embedded. A missing file, or documents written for another version of the impl, is reported
+/// at compile time with the command that writes them.
+pub fn documents_const(
+    service: &ServiceModel,
+    dir: &syn::LitStr,
+    routes: bool,
+    tools: bool,
+) -> TokenStream {
+    let krate = &service.krate;
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let dir_name = dir.value().trim_end_matches('/').to_owned();
+    let bless =
+        "render them with the crate's unit tests, natively: `DOTDO_BLESS=1 cargo test --lib`";
+    let error = |message: String| quote_spanned! {dir.span()=> ::core::compile_error!(#message) };
+    let include = |name: &str| -> Result<TokenStream, TokenStream> {
+        let relative = format!("{dir_name}/{name}");
+        let path = std::path::Path::new(&manifest_dir).join(&relative);
+        if !manifest_dir.is_empty() && !path.is_file() {
+            return Err(error(format!(
+                "`documents = {:?}`: {relative} is missing; {bless}",
+                dir.value()
+            )));
+        }
+        let absolute = format!("/{relative}");
+        Ok(quote! {
+            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #absolute))
+        })
+    };
+    let file = |name: &str, needed: bool| match needed {
+        true => include(name).unwrap_or_else(|error| error),
+        false => quote! { "" },
+    };
+    // Read here to compare, and included so that cargo rebuilds when the file changes.
+    let hash_check = match include(HASH_FILE) {
+        Err(error) => quote! { #error; },
+        Ok(included) => {
+            let path = std::path::Path::new(&manifest_dir)
+                .join(&dir_name)
+                .join(HASH_FILE);
+            let written = std::fs::read_to_string(path).unwrap_or_default();
+            let stale = !manifest_dir.is_empty() && written.trim() != service.interface_hash;
+            let stale = stale.then(|| {
+                error(format!(
+                    "the documents under `{dir_name}/` were rendered for another version of this impl (its routes, tools, doc comments or signatures have changed since): {bless}"
+                ))
+            });
+            quote! {
+                const _: &str = #included;
+                #stale;
+            }
+        }
+    };
+    let openapi = file("openapi.json", routes);
+    let openapi_private = file("openapi.private.json", routes);
+    let mcp_tools = file("mcp-tools.json", tools);
+    let mcp_tools_exact = file("mcp-tools.exact.json", tools);
+    quote! {
+        #[cfg(target_arch = "wasm32")]
+        const DOCUMENTS: ::core::option::Option<#krate::__private::Documents> = {
+            #hash_check
+            ::core::option::Option::Some(#krate::__private::Documents {
+                openapi: #openapi,
+                openapi_private: #openapi_private,
+                mcp_tools: #mcp_tools,
+                mcp_tools_exact: #mcp_tools_exact,
+            })
+        };
+    }
+}
+
+/// The unit test that checks (or, with `DOTDO_BLESS=1`, writes) the documents natively.
+pub fn documents_test(service: &ServiceModel, dir: &syn::LitStr) -> TokenStream {
+    let krate = &service.krate;
+    let self_ty = &service.self_ty;
+    let test = format_ident!("dotdo_documents_of_{}_are_current", service.ident);
+    let dir = format!("/{}", dir.value().trim_end_matches('/'));
+    let hash = &service.interface_hash;
+    quote! {
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        #[test]
+        #[allow(non_snake_case)]
+        fn #test() {
+            #krate::__private::check_documents::<#self_ty>(
+                ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #dir),
+                #hash,
+            );
+        }
+    }
+}
