@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { eventually, startPlatform, validOpenApi } from "./harness.mjs";
+import { eventually, root, startPlatform, validOpenApi } from "./harness.mjs";
 
 const BOOTSTRAP = "sk_test_bootstrap_admin_dev_only_000000000";
 let dev;
@@ -58,6 +58,13 @@ test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin r
   assert.ok(admin.paths["/_sql"].post, "an admin sees the private routes");
   const auth = await validOpenApi(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` });
   assert.ok(auth.paths["/_keys"].post);
+  // Each is the document rendered before the build (`documents = "documents"`), byte for byte:
+  // the public one for anyone, the one with the `/_` routes for an admin.
+  const rendered = (service, file) => readFileSync(join(root, "services", service, "documents", file), "utf8");
+  const text = async (url, headers = {}) => (await fetch(url, { headers })).text();
+  assert.equal(await text(`${base}/db/openapi.json`), rendered("db", "openapi.json"));
+  assert.equal(await text(`${base}/db/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("db", "openapi.private.json"));
+  assert.equal(await text(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("auth", "openapi.private.json"));
 });
 
 /** The page at `url` as headless Chromium (Debian's, installed by scripts/setup.sh) has built it. */

@@ -313,6 +313,11 @@ describe("OpenAPI", () => {
     assert.equal(document.paths["/hooks/raw"].post.parameters.find((p) => p.name === "x-signature").in, "header");
     assert.equal(document.paths["/_whoami"], undefined, "a private route is documented for admins only");
   });
+
+  test("the document served is the one rendered before the build (`documents = \"documents\"`), byte for byte", async () => {
+    const served = await (await fetch(`${base}/openapi.json`)).text();
+    assert.equal(served, readFileSync(join(root, "tests/e2e/fixture/documents/openapi.json"), "utf8"));
+  });
 });
 
 describe("HTTP bad input", () => {
@@ -531,6 +536,20 @@ describe("MCP with the official TypeScript SDK client", () => {
     const create = tools[1];
     assert.equal(create.inputSchema.properties.item.$ref, "#/$defs/NewItem");
     assert.equal(create.inputSchema.$defs.NewItem.properties.price.description, "Its price in cents.");
+  });
+
+  test("the tools listed are the ones rendered before the build (`documents = \"documents\"`)", async () => {
+    const { tools } = await client.listTools();
+    const rendered = JSON.parse(readFileSync(join(root, "tests/e2e/fixture/documents/mcp-tools.exact.json"), "utf8"));
+    const shape = ({ name, inputSchema, outputSchema }) => ({ name, inputSchema, outputSchema });
+    assert.deepEqual(tools.map(shape), rendered.map(shape));
+  });
+
+  test("a tool whose result is no object answers with text alone, as its rendered entry says", async () => {
+    await client.callTool({ name: "create_item", arguments: { item: { id: "mcp-gone", name: "to delete", price: 1 } } });
+    const result = await client.callTool({ name: "delete_item", arguments: { id: "mcp-gone" } });
+    assert.equal(result.isError, false, JSON.stringify(result));
+    assert.equal(result.structuredContent, undefined);
   });
 
   test("a tool call with good arguments returns structured content", async () => {

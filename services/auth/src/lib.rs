@@ -389,7 +389,7 @@ pub fn role_allows(role: &str, resource: &str, action: &str) -> bool {
 }
 
 /// The platform's identity and access service.
-#[dotdo::service(entry = "worker", middleware = "middleware")]
+#[dotdo::service(entry = "worker", middleware = "middleware", documents = "documents")]
 impl Auth {
     /// Create an API key. The key is returned once; only its hash is kept.
     #[rpc(role = "admin")]

@@ -604,7 +604,12 @@ fn validate_bulk(things: &[ThingInput]) -> dotdo::Result<()> {
 }
 
 /// The platform's data service.
-#[dotdo::service(name = "db", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "db",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl DbService {
     /// Fetch a thing by namespace and id.
     #[rpc]

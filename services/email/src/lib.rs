@@ -416,7 +416,12 @@ impl Mail {
 }
 
 /// Email for the platform: templates, sends through a queue, suppressions, inbound.
-#[dotdo::service(name = "email", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "email",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl Mail {
     /// Send an email: a template with its variables, or a subject with a text or HTML body.
     /// It is queued at once (202) and sent by the queue consumer, with retries.

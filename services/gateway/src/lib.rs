@@ -710,7 +710,12 @@ impl JsonSchema for Backends {
 }
 
 /// The platform's gateway.
-#[dotdo::service(name = "gateway", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "gateway",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl Gateway {
     /// The platform's index: each service behind the gateway, linked to its API page.
     #[http(get = "/", public)]

@@ -279,7 +279,8 @@ impl Hub {
     title = "dotdo platform",
     entry = "worker",
     middleware = "middleware",
-    mcp = "catalog"
+    mcp = "catalog",
+    documents = "documents"
 )]
 impl Hub {
     /// The services behind the hub and the tools each offers the caller.

@@ -277,7 +277,12 @@ impl Jobs {
 }
 
 /// Jobs for the platform's services: enqueue, follow, inspect the dead, replay.
-#[dotdo::service(name = "queue", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "queue",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl Jobs {
     /// Enqueue a job: call a service's RPC method later, as you, with retries.
     #[rpc(role = "service")]

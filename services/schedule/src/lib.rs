@@ -417,7 +417,12 @@ impl Scheduler {
 }
 
 /// Schedules for the platform: cron or one-off runs of a service's method or a queue message.
-#[dotdo::service(name = "schedule", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "schedule",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl Scheduler {
     /// Create a schedule: a cron expression or one time `at`, and what to run.
     #[rpc(role = "service")]

@@ -401,7 +401,12 @@ impl Webhooks {
 }
 
 /// Webhooks for the platform: verified in, signed out.
-#[dotdo::service(name = "webhooks", entry = "worker", middleware = "middleware")]
+#[dotdo::service(
+    name = "webhooks",
+    entry = "worker",
+    middleware = "middleware",
+    documents = "documents"
+)]
 impl Webhooks {
     /// Take a provider's webhook: verified over the raw body, deduplicated by the provider's
     /// event id, published as `webhook.received`.

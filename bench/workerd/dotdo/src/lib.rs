@@ -73,7 +73,7 @@ impl Bench {
 }
 
 /// The benchmark's catalogue.
-#[dotdo::service(middleware = "middleware")]
+#[dotdo::service(middleware = "middleware", documents = "documents")]
 impl Bench {
     /// Fetch one item by id.
     #[rpc]
