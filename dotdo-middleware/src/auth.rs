@@ -127,16 +127,35 @@ struct JwtHeader {
     alg: String,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    sub: Option<String>,
+/// The claims a token is checked by. Read from the claims object by hand: a derived
+/// `Deserialize` from the `Value` would compile serde's `&Value` deserializer for this struct
+/// alone (worker size). Each is absent, `null`, or of its type; anything else is malformed.
+struct Claims<'a> {
+    sub: Option<&'a str>,
     exp: Option<u64>,
     nbf: Option<u64>,
-    iss: Option<String>,
-    #[serde(default)]
-    aud: Option<Value>,
-    role: Option<String>,
-    scope: Option<String>,
+    iss: Option<&'a str>,
+    aud: Option<&'a Value>,
+    role: Option<&'a str>,
+    scope: Option<&'a str>,
+}
+
+impl<'a> Claims<'a> {
+    fn read(raw: &'a Value) -> Option<Self> {
+        let object = raw.as_object()?;
+        let field = |name: &str| object.get(name).filter(|value| !value.is_null());
+        let text = |name| field(name).map_or(Some(None), |value| value.as_str().map(Some));
+        let seconds = |name| field(name).map_or(Some(None), |value| value.as_u64().map(Some));
+        Some(Claims {
+            sub: text("sub")?,
+            exp: seconds("exp")?,
+            nbf: seconds("nbf")?,
+            iss: text("iss")?,
+            aud: field("aud"),
+            role: text("role")?,
+            scope: text("scope")?,
+        })
+    }
 }
 
 impl Jwt {
@@ -213,7 +232,7 @@ impl Jwt {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| invalid("malformed claims"))?;
-        let claims = Claims::deserialize(&raw).map_err(|_| invalid("malformed claims"))?;
+        let claims = Claims::read(&raw).ok_or_else(|| invalid("malformed claims"))?;
         let now = (self.clock)();
         match claims.exp {
             Some(exp) if now > exp + self.leeway => return Err(invalid("expired")),
@@ -224,12 +243,12 @@ impl Jwt {
             return Err(invalid("not valid yet"));
         }
         if let Some(issuer) = &self.issuer {
-            if claims.iss.as_deref() != Some(issuer) {
+            if claims.iss != Some(issuer.as_str()) {
                 return Err(invalid("wrong issuer"));
             }
         }
         let audience = self.audience.as_str();
-        let addressed = match &claims.aud {
+        let addressed = match claims.aud {
             Some(Value::String(aud)) => aud == audience,
             Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(audience)),
             _ => false,
@@ -242,8 +261,8 @@ impl Jwt {
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| invalid("no subject"))?;
         let principal = Principal {
-            id,
-            role: claims.role.unwrap_or_else(|| "user".to_owned()),
+            id: id.to_owned(),
+            role: claims.role.unwrap_or("user").to_owned(),
             scopes: claims
                 .scope
                 .map(|scope| scope.split_whitespace().map(str::to_owned).collect())
@@ -476,5 +495,71 @@ impl Middleware for Authenticate {
             }
             response
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What `Claims::read` replaced: the same fields through a derived `Deserialize`.
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Derived {
+        sub: Option<String>,
+        exp: Option<u64>,
+        nbf: Option<u64>,
+        iss: Option<String>,
+        #[serde(default)]
+        aud: Option<Value>,
+        role: Option<String>,
+        scope: Option<String>,
+    }
+
+    fn read(raw: &Value) -> Option<Derived> {
+        Claims::read(raw).map(|claims| Derived {
+            sub: claims.sub.map(str::to_owned),
+            exp: claims.exp,
+            nbf: claims.nbf,
+            iss: claims.iss.map(str::to_owned),
+            aud: claims.aud.cloned(),
+            role: claims.role.map(str::to_owned),
+            scope: claims.scope.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn claims_are_read_as_a_derived_deserialize_reads_an_object() {
+        let objects = [
+            json!({}),
+            json!({"sub": "u1", "exp": 10, "nbf": 0, "iss": "i", "aud": "a", "role": "admin", "scope": "x y"}),
+            json!({"sub": null, "exp": null, "aud": null, "role": null}),
+            json!({"aud": ["a", "b"], "extra": {"nested": true}}),
+            json!({"exp": 18446744073709551615_u64}),
+            json!({"exp": -1}),
+            json!({"exp": 1.5}),
+            json!({"exp": "10"}),
+            json!({"sub": 7}),
+            json!({"role": ["admin"]}),
+            json!({"scope": {"a": 1}}),
+            json!({"iss": true}),
+            json!({"nbf": 1e3}),
+        ];
+        for raw in objects {
+            assert_eq!(read(&raw), Derived::deserialize(&raw).ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn claims_that_are_not_an_object_are_malformed() {
+        for raw in [
+            json!(null),
+            json!("sub"),
+            json!(3),
+            json!([]),
+            json!(["u1", 10]),
+        ] {
+            assert!(Claims::read(&raw).is_none(), "{raw}");
+        }
     }
 }

@@ -38,6 +38,30 @@ pub enum LogLevel {
     Emergency,
 }
 
+impl LogLevel {
+    const ALL: [(&'static str, LogLevel); 8] = [
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("notice", LogLevel::Notice),
+        ("warning", LogLevel::Warning),
+        ("error", LogLevel::Error),
+        ("critical", LogLevel::Critical),
+        ("alert", LogLevel::Alert),
+        ("emergency", LogLevel::Emergency),
+    ];
+
+    /// The level a request names (`"warning"`), as its `Deserialize` reads it; read by hand
+    /// from the request's JSON rather than through serde's `&Value` deserializer, which would
+    /// be compiled for this alone (worker size).
+    fn named(value: &Value) -> Option<LogLevel> {
+        let name = value.as_str()?;
+        Self::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, level)| *level)
+    }
+}
+
 /// What an MCP call carries for the service's code: where its notifications go, and the input
 /// (elicitation, sampling) its client has given.
 pub(crate) struct CallState {
@@ -65,7 +89,7 @@ pub(super) fn attach(
     let min_level = match era {
         Era::Modern(_) => meta
             .and_then(|meta| meta.get(META_LOG_LEVEL))
-            .and_then(|level| LogLevel::deserialize(level).ok()),
+            .and_then(LogLevel::named),
         Era::Legacy(_) => None,
     };
     let state = CallState {
@@ -129,8 +153,8 @@ impl Context {
 
 /// `logging/setLevel`: a known level is acknowledged.
 pub(super) fn set_level(params: &Value) -> RequestResult {
-    match params.get("level").map(LogLevel::deserialize) {
-        Some(Ok(_)) => Ok(json!({})),
+    match params.get("level").and_then(LogLevel::named) {
+        Some(_) => Ok(json!({})),
         _ => Err(params_error(
             "`level` must be one of debug, info, notice, warning, error, critical, alert, emergency",
         )),
@@ -184,4 +208,39 @@ where
         body.extend(event);
     }
     event_stream_response(body.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_level_is_named_as_its_deserialize_reads_it() {
+        let names = [
+            "debug",
+            "info",
+            "notice",
+            "warning",
+            "error",
+            "critical",
+            "alert",
+            "emergency",
+            "Debug",
+            "WARNING",
+            "warn",
+            "",
+        ];
+        for value in
+            names
+                .map(Value::from)
+                .into_iter()
+                .chain([json!(3), json!(null), json!(["info"])])
+        {
+            assert_eq!(
+                LogLevel::named(&value),
+                LogLevel::deserialize(&value).ok(),
+                "{value}"
+            );
+        }
+    }
 }
