@@ -423,19 +423,19 @@ impl Quota {
     /// (a gateway's per tenant) already set a tighter one: the caller sees the limit it meets
     /// first.
     pub fn set_headers(&self, response: &mut Response) {
+        // Named by `HeaderName` constants: a `&str` name is parsed on every insert and lookup.
+        const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
         let remaining = self.limit.saturating_sub(self.count);
         let tighter_inside = response
             .headers()
-            .get("x-ratelimit-remaining")
+            .get(REMAINING)
             .and_then(|value| value.to_str().ok()?.parse::<u32>().ok())
             .is_some_and(|inner| inner < remaining);
         if tighter_inside {
             return;
         }
-        // Named by `HeaderName` constants: a `&str` name is parsed on every insert.
-        const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-        const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
         let headers = response.headers_mut();
         headers.insert(LIMIT, HeaderValue::from(self.limit));
         headers.insert(REMAINING, HeaderValue::from(remaining));

@@ -272,7 +272,7 @@ impl RequestHeaders {
     /// The values of `name` that the map holds (or would), in order.
     fn values<'s, 'n>(&'s self, name: &'n str) -> HeaderValues<'s, 'n> {
         match self.map.get() {
-            Some(map) => HeaderValues::InMap(map.get_all(name).iter()),
+            Some(map) => HeaderValues::InMap(map.iter(), name),
             None => HeaderValues::InPairs(self.pairs.iter(), name),
         }
     }
@@ -282,7 +282,9 @@ impl RequestHeaders {
 /// chain: this is on every worker's request path, and a chain of adapters compiles to several
 /// times the code (worker size).
 enum HeaderValues<'s, 'n> {
-    InMap(http::header::ValueIter<'s, HeaderValue>),
+    /// Searched by name rather than looked up: a `&str` key is parsed against `http`'s table
+    /// of standard names, whose code a worker otherwise need not carry.
+    InMap(http::header::Iter<'s, HeaderValue>, &'n str),
     InPairs(std::slice::Iter<'s, [String; 2]>, &'n str),
 }
 
@@ -291,7 +293,9 @@ impl<'s> Iterator for HeaderValues<'s, '_> {
 
     fn next(&mut self) -> Option<&'s [u8]> {
         match self {
-            HeaderValues::InMap(values) => values.next().map(HeaderValue::as_bytes),
+            HeaderValues::InMap(entries, name) => entries
+                .find(|(sent, _)| sent.as_str().eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_bytes()),
             HeaderValues::InPairs(pairs, name) => pairs
                 .find(|[sent, value]| sent.eq_ignore_ascii_case(name) && is_header_value(value))
                 .map(|[_, value]| value.as_bytes()),
@@ -314,7 +318,7 @@ pub(crate) fn header_map(pairs: &[[String; 2]]) -> HeaderMap {
 }
 
 /// Whether `http` takes `value` as a header value (`HeaderValue::from_str`).
-fn is_header_value(value: &str) -> bool {
+pub(crate) fn is_header_value(value: &str) -> bool {
     value
         .bytes()
         .all(|byte| byte == b'\t' || (byte >= 32 && byte != 127))

@@ -4,8 +4,6 @@
 //! one set of credentials and access rules covers both; only the JavaScript conversions (in
 //! `worker::glue::rpc`) differ.
 
-use http::HeaderMap;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -21,15 +19,22 @@ struct Options {
     #[serde(default)]
     authorization: Option<String>,
     /// Further request headers, as the service's middleware reads them (a signed principal, a
-    /// request id).
+    /// request id): an object of strings, read as a JSON value (whose decoding every worker
+    /// has) rather than as a map type of its own.
     #[serde(default)]
-    headers: std::collections::BTreeMap<String, String>,
+    headers: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A native call as the `/_rpc` request that serves it.
+/// What the options must be, as a refusal says it.
+const OPTIONS_ARE: &str =
+    "the options are { authorization?: string, headers?: { [name]: string } }";
+
+/// A native call as the `/_rpc` request that serves it: its headers as lower-case text pairs,
+/// as a Fetch request's arrive (an `http::HeaderMap` would compile `http`'s parser of header
+/// names, with its table of the standard ones, into every worker with `#[rpc]` methods).
 #[derive(Debug)]
 pub struct NativeCall {
-    pub headers: HeaderMap,
+    pub headers: Vec<[String; 2]>,
     pub body: Vec<u8>,
 }
 
@@ -51,27 +56,39 @@ pub fn request(
     }
     let options: Options = match options {
         None | Some("null") => Options::default(),
-        Some(text) => crate::json::from_text(text).map_err(|error| {
-            Error::bad_request(format!(
-                "the options are {{ authorization?: string, headers?: {{ [name]: string }} }}: {error}"
-            ))
-        })?,
+        Some(text) => crate::json::from_text(text)
+            .map_err(|error| Error::bad_request(format!("{OPTIONS_ARE}: {error}")))?,
     };
-    let mut headers = HeaderMap::with_capacity(options.headers.len() + 2);
-    for (name, value) in &options.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::bad_request(format!("`{name}` is not a header name")))?;
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            Error::bad_request(format!("the value of `{name}` is not a header value"))
-        })?;
-        headers.append(name, value);
+    let mut headers = Vec::with_capacity(options.headers.len() + 2);
+    for (name, value) in options.headers {
+        if !is_header_name(&name) {
+            return Err(Error::bad_request(format!("`{name}` is not a header name")));
+        }
+        let serde_json::Value::String(value) = value else {
+            return Err(Error::bad_request(format!(
+                "{OPTIONS_ARE}: the value of header `{name}` is not a string"
+            )));
+        };
+        if !crate::context::is_header_value(&value) {
+            return Err(Error::bad_request(format!(
+                "the value of `{name}` is not a header value"
+            )));
+        }
+        let name = name.to_ascii_lowercase();
+        // Ours, below, stand in for any the caller gave.
+        let replaced =
+            name == "content-type" || (name == "authorization" && options.authorization.is_some());
+        if !replaced {
+            headers.push([name, value]);
+        }
     }
-    if let Some(authorization) = &options.authorization {
-        let value = HeaderValue::from_str(authorization)
-            .map_err(|_| Error::bad_request("`authorization` is not a header value"))?;
-        headers.insert(AUTHORIZATION, value);
+    if let Some(authorization) = options.authorization {
+        if !crate::context::is_header_value(&authorization) {
+            return Err(Error::bad_request("`authorization` is not a header value"));
+        }
+        headers.push(["authorization".to_owned(), authorization]);
     }
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.push(["content-type".to_owned(), "application/json".to_owned()]);
     // The arguments go on as the caller's JSON, not parsed into values and written again.
     let method = serde_json::to_string(method)
         .map_err(|error| Error::internal(format!("encoding the call: {error}")))?;
@@ -83,6 +100,15 @@ pub fn request(
         headers,
         body: body.into_bytes(),
     })
+}
+
+/// Whether `name` is an HTTP header name (RFC 9110 §5.1: a token), as `http::HeaderName` takes
+/// one, in either case.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
 /// Serves `body` (from [`request`]) as `/_rpc` would, through the service's middleware, with
@@ -143,9 +169,15 @@ mod tests {
             body,
             serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "get_item", "params": {"id": "42"}})
         );
-        assert_eq!(call.headers["authorization"], "Bearer sk_1");
-        assert_eq!(call.headers["x-request-id"], "abc");
-        assert_eq!(call.headers["content-type"], "application/json");
+        assert_eq!(
+            call.headers,
+            [
+                ["x-request-id", "abc"],
+                ["authorization", "Bearer sk_1"],
+                ["content-type", "application/json"],
+            ]
+            .map(|pair| pair.map(str::to_owned))
+        );
     }
 
     #[test]
@@ -153,7 +185,54 @@ mod tests {
         let call = request("ping", None, None).unwrap();
         let body: Value = serde_json::from_slice(&call.body).unwrap();
         assert_eq!(body["params"], serde_json::json!({}));
-        assert!(call.headers.get("authorization").is_none());
+        assert!(call.headers.iter().all(|[name, _]| name != "authorization"));
+    }
+
+    #[test]
+    fn the_callers_names_are_lower_case_and_its_own_credentials_and_type_give_way() {
+        let call = request(
+            "get_item",
+            None,
+            Some(r#"{"authorization":"Bearer sk_1","headers":{"Authorization":"Bearer other","Content-Type":"text/plain","X-Tenant":"t1"}}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            call.headers,
+            [
+                ["x-tenant", "t1"],
+                ["authorization", "Bearer sk_1"],
+                ["content-type", "application/json"],
+            ]
+            .map(|pair| pair.map(str::to_owned))
+        );
+        let kept = request(
+            "get_item",
+            None,
+            Some(r#"{"headers":{"Authorization":"Bearer sk_2"}}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            kept.headers[0],
+            ["authorization", "Bearer sk_2"].map(str::to_owned)
+        );
+    }
+
+    #[test]
+    fn header_names_are_tokens_as_http_takes_them() {
+        for name in ["x-a", "X-A", "a!#$%&'*+-.^_`|~9", "content-type"] {
+            assert!(is_header_name(name), "{name}");
+            assert!(
+                http::HeaderName::from_bytes(name.as_bytes()).is_ok(),
+                "{name}"
+            );
+        }
+        for name in ["", "a b", "a:b", "a\"b", "a(b)", "é", "a\tb", "a/b", "a@b"] {
+            assert!(!is_header_name(name), "{name:?}");
+            assert!(
+                http::HeaderName::from_bytes(name.as_bytes()).is_err(),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]
@@ -175,6 +254,13 @@ mod tests {
         assert!(
             bad_name.message().contains("`a b` is not a header name"),
             "{bad_name}"
+        );
+        let not_text = request("get_item", None, Some(r#"{"headers":{"x-a":1}}"#)).unwrap_err();
+        assert!(
+            not_text.message().ends_with(
+                "headers?: { [name]: string } }: the value of header `x-a` is not a string"
+            ),
+            "{not_text}"
         );
         let bad_value = request("get_item", None, Some(r#"{"authorization":"a\nb"}"#)).unwrap_err();
         assert!(

@@ -115,7 +115,7 @@ impl<S: Service> TestClient<S> {
                 text(&params).as_deref(),
                 text(&options).as_deref(),
             )?;
-            let mut context = Context::from_headers(Interface::Http, call.headers);
+            let mut context = Context::from_header_pairs(Interface::Http, call.headers);
             context.extensions_mut().extend(self.extensions.clone());
             let result =
                 crate::native_rpc::call(self.service.clone(), context, rpc.name, call.body).await?;

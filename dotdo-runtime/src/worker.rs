@@ -612,7 +612,7 @@ pub mod glue {
         let options = json_text(options, "options")?;
         let call = crate::native_rpc::request(method, params.as_deref(), options.as_deref())?;
         let env = worker_env::get();
-        let mut context = Context::from_headers(Interface::Http, call.headers);
+        let mut context = Context::from_header_pairs(Interface::Http, call.headers);
         context.set_env(env.clone());
         let service = shared_service::<S>(&env)?;
         // The result's JSON as the method answered it, parsed once, by JavaScript.
