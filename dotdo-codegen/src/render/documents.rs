@@ -62,8 +62,34 @@ pub fn documents_const(
             ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #absolute))
         })
     };
+    // A document is embedded as compact JSON: its file is indented, for reviewable diffs, and
+    // the indentation would be a third of the worker's copy. The file is also included, unused,
+    // so that cargo rebuilds the worker when it changes.
+    let compact = |name: &str| -> TokenStream {
+        let included = match include(name) {
+            Ok(included) => included,
+            Err(error) => return error,
+        };
+        let path = std::path::Path::new(&manifest_dir)
+            .join(&dir_name)
+            .join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(document) => {
+                let compact = document.to_string();
+                quote! {{
+                    const _: &str = #included;
+                    #compact
+                }}
+            }
+            Err(parse_error) => error(format!(
+                "`documents = {:?}`: {dir_name}/{name} is not JSON ({parse_error}); {bless}",
+                dir.value()
+            )),
+        }
+    };
     let file = |name: &str, needed: bool| match needed {
-        true => include(name).unwrap_or_else(|error| error),
+        true => compact(name),
         false => quote! { "" },
     };
     // Read here to compare, and included so that cargo rebuilds when the file changes.
