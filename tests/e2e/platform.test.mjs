@@ -60,12 +60,15 @@ test("db and auth serve valid OpenAPI 3.1 documents through the gateway, admin r
   assert.ok(auth.paths["/_keys"].post);
   // Each is the document rendered before the build (`documents = "documents"`), embedded compact:
   // the public one for anyone, the one with the `/_` routes for an admin.
-  const rendered = (service, file) =>
-    JSON.stringify(JSON.parse(readFileSync(join(root, "services", service, "documents", file), "utf8")));
-  const text = async (url, headers = {}) => (await fetch(url, { headers })).text();
-  assert.equal(await text(`${base}/db/openapi.json`), rendered("db", "openapi.json"));
-  assert.equal(await text(`${base}/db/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("db", "openapi.private.json"));
-  assert.equal(await text(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("auth", "openapi.private.json"));
+  const rendered = (service, file) => JSON.parse(readFileSync(join(root, "services", service, "documents", file), "utf8"));
+  const served = async (url, headers = {}) => {
+    const text = await (await fetch(url, { headers })).text();
+    assert.ok(!text.includes("\n"), `${url} is embedded without the file's indentation`);
+    return JSON.parse(text);
+  };
+  assert.deepEqual(await served(`${base}/db/openapi.json`), rendered("db", "openapi.json"));
+  assert.deepEqual(await served(`${base}/db/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("db", "openapi.private.json"));
+  assert.deepEqual(await served(`${base}/auth/openapi.json`, { authorization: `Bearer ${BOOTSTRAP}` }), rendered("auth", "openapi.private.json"));
 });
 
 /** The page at `url` as headless Chromium (Debian's, installed by scripts/setup.sh) has built it. */

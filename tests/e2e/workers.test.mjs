@@ -317,7 +317,9 @@ describe("OpenAPI", () => {
   test("the document served is the one rendered before the build (`documents = \"documents\"`), embedded compact", async () => {
     const served = await (await fetch(`${base}/openapi.json`)).text();
     const rendered = readFileSync(join(root, "tests/e2e/fixture/documents/openapi.json"), "utf8");
-    assert.equal(served, JSON.stringify(JSON.parse(rendered)));
+    // Compared as values: JavaScript reads the u64 bounds in the schemas as floats.
+    assert.deepEqual(JSON.parse(served), JSON.parse(rendered));
+    assert.ok(!served.includes("\n"), "embedded without the file's indentation");
   });
 });
 
