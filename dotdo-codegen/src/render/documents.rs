@@ -48,39 +48,38 @@ pub fn documents_const(
     let bless =
         "render them with the crate's unit tests, natively: `DOTDO_BLESS=1 cargo test --lib`";
     let error = |message: String| quote_spanned! {dir.span()=> ::core::compile_error!(#message) };
-    let include = |name: &str| -> Result<TokenStream, TokenStream> {
+    // A file's text, for the macro to read, and its inclusion, unused, so that cargo rebuilds
+    // the worker when the file changes.
+    let read = |name: &str| -> Result<(String, TokenStream), TokenStream> {
         let relative = format!("{dir_name}/{name}");
         let path = std::path::Path::new(&manifest_dir).join(&relative);
-        if !manifest_dir.is_empty() && !path.is_file() {
+        let text = std::fs::read_to_string(&path);
+        if !manifest_dir.is_empty() && text.is_err() {
             return Err(error(format!(
                 "`documents = {:?}`: {relative} is missing; {bless}",
                 dir.value()
             )));
         }
         let absolute = format!("/{relative}");
-        Ok(quote! {
-            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #absolute))
-        })
+        let included = quote! {
+            const _: &str = ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #absolute));
+        };
+        Ok((text.unwrap_or_default(), included))
     };
     // A document is embedded as compact JSON: its file is indented, for reviewable diffs, and
-    // the indentation would be a third of the worker's copy. The file is also included, unused,
-    // so that cargo rebuilds the worker when it changes.
-    let compact = |name: &str| -> TokenStream {
-        let included = match include(name) {
-            Ok(included) => included,
+    // the indentation would be a third of the worker's copy.
+    let file = |name: &str, needed: bool| -> TokenStream {
+        if !needed {
+            return quote! { "" };
+        }
+        let (text, included) = match read(name) {
+            Ok(read) => read,
             Err(error) => return error,
         };
-        let path = std::path::Path::new(&manifest_dir)
-            .join(&dir_name)
-            .join(name);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(document) => {
                 let compact = document.to_string();
-                quote! {{
-                    const _: &str = #included;
-                    #compact
-                }}
+                quote! {{ #included #compact }}
             }
             Err(parse_error) => error(format!(
                 "`documents = {:?}`: {dir_name}/{name} is not JSON ({parse_error}); {bless}",
@@ -88,28 +87,17 @@ pub fn documents_const(
             )),
         }
     };
-    let file = |name: &str, needed: bool| match needed {
-        true => compact(name),
-        false => quote! { "" },
-    };
-    // Read here to compare, and included so that cargo rebuilds when the file changes.
-    let hash_check = match include(HASH_FILE) {
+    let hash_check = match read(HASH_FILE) {
         Err(error) => quote! { #error; },
-        Ok(included) => {
-            let path = std::path::Path::new(&manifest_dir)
-                .join(&dir_name)
-                .join(HASH_FILE);
-            let written = std::fs::read_to_string(path).unwrap_or_default();
+        Ok((written, included)) => {
             let stale = !manifest_dir.is_empty() && written.trim() != service.interface_hash;
             let stale = stale.then(|| {
-                error(format!(
+                let error = error(format!(
                     "the documents under `{dir_name}/` were rendered for another version of this impl (its routes, tools, doc comments or signatures have changed since): {bless}"
-                ))
+                ));
+                quote! { #error; }
             });
-            quote! {
-                const _: &str = #included;
-                #stale;
-            }
+            quote! { #included #stale }
         }
     };
     let openapi = file("openapi.json", routes);
