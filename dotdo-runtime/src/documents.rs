@@ -52,7 +52,7 @@ pub fn render<S: crate::Service>() -> [(&'static str, Option<String>); 4] {
         text
     };
     let routes = S::HAS_ROUTES && !description.routes.is_empty();
-    let tools = S::MCP_FEATURES.tools && !description.tools.is_empty();
+    let tools = description.has_tools();
     let tool_list = |exact: bool| {
         pretty(&serde_json::Value::Array(
             description.mcp_tools(exact).to_vec(),
@@ -78,10 +78,35 @@ pub fn render<S: crate::Service>() -> [(&'static str, Option<String>); 4] {
 /// `#[dotdo::service(documents = "dir")]` adds a unit test that calls it.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn check<S: crate::Service>(dir: &str, interface_hash: &str) {
-    check_or_write::<S>(
-        dir,
-        interface_hash,
-        std::env::var_os("DOTDO_BLESS").is_some(),
+    check_or_write::<S>(dir, interface_hash, bless_requested());
+}
+
+/// Whether `DOTDO_BLESS` is set: checked files are written rather than compared.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn bless_requested() -> bool {
+    std::env::var_os("DOTDO_BLESS").is_some()
+}
+
+/// Passes when the file at `path` holds `wanted`; with `bless` writes `wanted` there instead;
+/// else fails saying what differs (here and for `dotdo::testing`'s checked files).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn check_or_bless(
+    path: &str,
+    current: &str,
+    wanted: &str,
+    bless: bool,
+    differs: impl FnOnce() -> String,
+) {
+    if current == wanted {
+        return;
+    }
+    if bless {
+        std::fs::write(path, wanted).unwrap_or_else(|error| panic!("{path}: {error}"));
+        return;
+    }
+    panic!(
+        "{path} {}\nRerun with DOTDO_BLESS=1 to update it.",
+        differs()
     );
 }
 
@@ -96,18 +121,18 @@ pub fn check_or_write<S: crate::Service>(dir: &str, interface_hash: &str, bless:
         let path = format!("{dir}/{name}");
         let current = std::fs::read_to_string(&path).ok();
         match wanted {
-            Some(wanted) if current.as_deref() == Some(wanted.as_str()) => {}
-            Some(wanted) if bless => {
-                std::fs::write(&path, wanted).unwrap_or_else(|error| panic!("{path}: {error}"));
-            }
-            Some(wanted) => match current {
-                None => panic!(
-                    "{path} is missing (the wasm build embeds it)\nRerun with DOTDO_BLESS=1 to write it."
-                ),
-                Some(_) => panic!(
-                    "{path} differs from what the service's code renders.\nexpected:\n{wanted}\nRerun with DOTDO_BLESS=1 to update it."
-                ),
-            },
+            Some(wanted) => check_or_bless(
+                &path,
+                current.as_deref().unwrap_or(""),
+                &wanted,
+                bless,
+                || match current {
+                    None => "is missing (the wasm build embeds it)".to_owned(),
+                    Some(_) => format!(
+                        "differs from what the service's code renders.\nexpected:\n{wanted}"
+                    ),
+                },
+            ),
             None if current.is_some() && bless => {
                 std::fs::remove_file(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
             }

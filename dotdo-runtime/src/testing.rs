@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::client::{RpcClient, Transport};
 use crate::describe::Service;
+use crate::documents::{bless_requested, check_or_bless};
 use crate::queue::{Outcome, QueueMessage};
 use crate::wire::Body;
 use crate::{Context, Error, Interface};
@@ -437,7 +438,7 @@ const END: &str = "<!-- interfaces:end -->";
 pub fn check_typescript<S: Service>(path: &str) {
     let generated = S::description().typescript();
     let current = std::fs::read_to_string(path).unwrap_or_default();
-    check_or_bless(path, &current, &generated, || {
+    check_or_bless(path, &current, &generated, bless_requested(), || {
         format!("declares other RPC methods or types than the code has.\nexpected:\n{generated}")
     });
 }
@@ -453,25 +454,9 @@ pub fn check_readme<S: Service>(path: &str) {
     let generated = S::description().interfaces_markdown();
     let current = &readme[start + START.len()..end];
     let updated = format!("{}{START}\n{generated}{}", &readme[..start], &readme[end..]);
-    check_or_bless(path, &readme, &updated, || {
+    check_or_bless(path, &readme, &updated, bless_requested(), || {
         format!(
             "lists other interfaces than the code has.\nexpected:\n{generated}\nfound:\n{current}"
         )
     });
-}
-
-/// Passes when the file at `path` holds `wanted`; with `DOTDO_BLESS=1` in the environment
-/// writes `wanted` there instead; else fails saying what differs.
-fn check_or_bless(path: &str, current: &str, wanted: &str, differs: impl FnOnce() -> String) {
-    if current == wanted {
-        return;
-    }
-    if std::env::var_os("DOTDO_BLESS").is_some() {
-        std::fs::write(path, wanted).unwrap_or_else(|error| panic!("{path}: {error}"));
-        return;
-    }
-    panic!(
-        "{path} {}\nRerun with DOTDO_BLESS=1 to update it.",
-        differs()
-    );
 }
