@@ -34,10 +34,7 @@ pub fn expand_service(attr: TokenStream, item: TokenStream) -> TokenStream {
         Some(_) => render::interface_hash(&attr, &item_impl),
         None => String::new(),
     };
-    let mut model = model::ServiceModel::from_impl(&ctxt, service_attr, &mut item_impl);
-    if let Some(model) = &mut model {
-        model.interface_hash = interface_hash;
-    }
+    let model = model::ServiceModel::from_impl(&ctxt, service_attr, interface_hash, &mut item_impl);
     if let Some(model) = &model {
         check::check(&ctxt, model);
     }

@@ -179,6 +179,7 @@ impl ServiceModel {
     pub fn from_impl(
         ctxt: &Ctxt,
         service_attr: ServiceAttr,
+        interface_hash: String,
         item: &mut ItemImpl,
     ) -> Option<ServiceModel> {
         if let Some((_, trait_path, _)) = &item.trait_ {
@@ -235,7 +236,7 @@ impl ServiceModel {
             mcp: service_attr.mcp,
             native_rpc: service_attr.native_rpc.is_none_or(|enabled| enabled.value),
             documents: service_attr.documents,
-            interface_hash: String::new(),
+            interface_hash,
             methods,
         })
     }

@@ -25,6 +25,20 @@ pub const RESERVED_PATHS: [&str; 6] = [
     WELL_KNOWN_SERVER_CARD_PATH,
 ];
 
+/// The files under the directory `documents = "dir"` names, which the macro embeds in the
+/// wasm build and the runtime's native test renders.
+pub mod documents {
+    pub const OPENAPI_FILE: &str = "openapi.json";
+    /// The OpenAPI document with the routes under `/_`, as an admin reads it.
+    pub const OPENAPI_PRIVATE_FILE: &str = "openapi.private.json";
+    pub const MCP_TOOLS_FILE: &str = "mcp-tools.json";
+    /// The `tools/list` entries with the schemas as JSON Schema 2020-12 states the types.
+    pub const MCP_TOOLS_EXACT_FILE: &str = "mcp-tools.exact.json";
+    /// The hash of the impl's interface the documents were rendered for, which the macro
+    /// compares with the impl's own when it embeds them.
+    pub const INTERFACE_HASH_FILE: &str = "interface.hash";
+}
+
 /// The platform's URI standard: paths under `/_` are private, they need a principal.
 pub fn is_private(path: &str) -> bool {
     path.starts_with("/_")

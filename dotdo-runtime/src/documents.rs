@@ -7,13 +7,9 @@
 use crate::describe::Documents;
 
 /// The files under a service's documents directory, in the order [`check`] writes them.
-pub const OPENAPI_FILE: &str = "openapi.json";
-pub const OPENAPI_PRIVATE_FILE: &str = "openapi.private.json";
-pub const MCP_TOOLS_FILE: &str = "mcp-tools.json";
-pub const MCP_TOOLS_EXACT_FILE: &str = "mcp-tools.exact.json";
-/// The hash of the impl's interface the documents were rendered for, which the macro compares
-/// with the impl's own when it embeds them.
-pub const INTERFACE_HASH_FILE: &str = "interface.hash";
+pub use dotdo_routes::documents::{
+    INTERFACE_HASH_FILE, MCP_TOOLS_EXACT_FILE, MCP_TOOLS_FILE, OPENAPI_FILE, OPENAPI_PRIVATE_FILE,
+};
 
 impl Documents {
     /// The OpenAPI document's text; with `private`, the one listing the routes under `/_`.

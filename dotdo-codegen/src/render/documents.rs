@@ -6,9 +6,9 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::model::ServiceModel;
-
-/// The file holding the interface hash the documents were rendered for.
-const HASH_FILE: &str = "interface.hash";
+use dotdo_routes::documents::{
+    INTERFACE_HASH_FILE, MCP_TOOLS_EXACT_FILE, MCP_TOOLS_FILE, OPENAPI_FILE, OPENAPI_PRIVATE_FILE,
+};
 
 /// A hash of what in the impl shapes its documents: the service's options, its type, and each
 /// method's attributes (markers, doc comments) and signature; not the methods' bodies, whose
@@ -87,7 +87,7 @@ pub fn documents_const(
             )),
         }
     };
-    let hash_check = match read(HASH_FILE) {
+    let hash_check = match read(INTERFACE_HASH_FILE) {
         Err(error) => quote! { #error; },
         Ok((written, included)) => {
             let stale = !manifest_dir.is_empty() && written.trim() != service.interface_hash;
@@ -100,10 +100,10 @@ pub fn documents_const(
             quote! { #included #stale }
         }
     };
-    let openapi = file("openapi.json", routes);
-    let openapi_private = file("openapi.private.json", routes);
-    let mcp_tools = file("mcp-tools.json", tools);
-    let mcp_tools_exact = file("mcp-tools.exact.json", tools);
+    let openapi = file(OPENAPI_FILE, routes);
+    let openapi_private = file(OPENAPI_PRIVATE_FILE, routes);
+    let mcp_tools = file(MCP_TOOLS_FILE, tools);
+    let mcp_tools_exact = file(MCP_TOOLS_EXACT_FILE, tools);
     quote! {
         #[cfg(target_arch = "wasm32")]
         const DOCUMENTS: ::core::option::Option<#krate::__private::Documents> = {
