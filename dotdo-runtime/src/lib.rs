@@ -70,6 +70,8 @@ pub mod http {
     pub use crate::dispatch::{handle, serve, serve_through};
     #[cfg(feature = "multipart")]
     pub use crate::multipart::Upload;
+    /// `X-Request-ID`, the request id every response carries and calls forward.
+    pub use crate::request_id::HEADER as REQUEST_ID_HEADER;
     pub use crate::response::html_escape;
     pub use crate::wire::{
         Body, ByteStream, DOCS_PATH, Incoming, MCP_PATH, OPENAPI_PATH, RPC_PATH, Request, Response,

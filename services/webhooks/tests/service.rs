@@ -343,7 +343,10 @@ fn deliveries_are_signed_retried_dead_lettered_and_replayed() {
         assert_eq!(headers["webhook-id"], id.as_str());
         WebhookSignature::standard_webhooks(&secret)
             .unwrap()
-            .verify_request(&headers, &body)
+            .verify_request(
+                &dotdo::Context::from_headers(dotdo::Interface::Http, headers),
+                &body,
+            )
             .unwrap();
         let delivered: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(delivered["type"], "stripe.invoice.paid");
