@@ -95,7 +95,7 @@ impl<T: Transport> RpcClient<T> {
 /// The result of one call from what `/_rpc` answered (`None` for `null`): a JSON-RPC response,
 /// or the problem document of an error answered before the endpoint ran (a middleware's 401, a
 /// 413); either error comes back as the same [`Error`] kind, message and field. `R` is `Value`,
-/// or raw JSON to pass on as it is.
+/// or a typed result.
 pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result<Option<R>, Error> {
     if let Ok(response) = serde_json::from_slice::<Response<R>>(answer) {
         if let Some(error) = response.error {
@@ -141,14 +141,13 @@ pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result
 #[cfg(test)]
 mod answer_tests {
     use super::*;
-    use serde_json::value::RawValue;
 
     #[test]
-    fn raw_results_come_back_as_sent() {
+    fn results_come_back_and_null_is_none() {
         let answer = br#"{"jsonrpc":"2.0","result":[{"id":"a"},{"id":"b"}],"id":1}"#;
-        let raw = decode_answer::<Box<RawValue>>("list", answer)
-            .unwrap()
-            .unwrap();
-        assert_eq!(raw.get(), r#"[{"id":"a"},{"id":"b"}]"#);
+        let result = decode_answer::<Value>("list", answer).unwrap().unwrap();
+        assert_eq!(result, serde_json::json!([{"id": "a"}, {"id": "b"}]));
+        let null = br#"{"jsonrpc":"2.0","result":null,"id":1}"#;
+        assert_eq!(decode_answer::<Value>("list", null).unwrap(), None);
     }
 }

@@ -149,15 +149,14 @@ impl Reply {
         self.response.json_text()
     }
 
-    /// The result as a raw JSON value, to embed in an envelope without re-encoding it.
-    pub fn into_raw(self) -> Result<Box<serde_json::value::RawValue>, Error> {
+    /// The result's JSON text, to embed in an envelope without re-encoding it.
+    pub fn into_json_text(self) -> Result<crate::json::JsonText, Error> {
         let json = self.response.json_text().ok_or_else(|| {
             Error::internal(
                 "this method's result is not JSON: it cannot be answered over RPC or MCP",
             )
         })?;
-        Ok(serde_json::value::RawValue::from_string(json.to_owned())
-            .expect("serde_json produced this JSON"))
+        Ok(crate::json::JsonText::written(json.to_owned()))
     }
 
     pub fn into_response(self) -> HttpResponse {

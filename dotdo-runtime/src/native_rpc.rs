@@ -5,7 +5,6 @@
 //! `worker::glue::rpc`) differ.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::describe::Service;
 use crate::wire::{Body, Incoming, RPC_PATH};
@@ -47,7 +46,7 @@ pub fn request(
     options: Option<&str>,
 ) -> Result<NativeCall, Error> {
     let params = params.unwrap_or("{}");
-    let params: Box<RawValue> = crate::json::from_text(params)
+    let params = crate::json::JsonText::parse(params)
         .map_err(|error| Error::bad_request(format!("the arguments are not JSON: {error}")))?;
     if !params.get().trim_start().starts_with('{') {
         return Err(Error::bad_request(format!(
@@ -139,8 +138,19 @@ pub async fn call<S: Service>(
     let Body::Bytes(answer) = response.into_body() else {
         return Err(Error::internal("`/_rpc` answered with a stream"));
     };
-    let result = crate::client::decode_answer::<Box<RawValue>>(method, &answer)?;
-    Ok(result.map_or_else(|| "null".to_owned(), |raw| raw.get().to_owned()))
+    // The endpoint writes a result as the method's JSON between `RESULT_PREFIX` and the id
+    // (`request` sends 1): passed on as it is, once checked to be one JSON value (a middleware
+    // may have answered anything). Errors and anything else are decoded.
+    let written = answer
+        .strip_prefix(crate::rpc::RESULT_PREFIX)
+        .and_then(|rest| rest.strip_suffix(br#","id":1}"#))
+        .and_then(|result| std::str::from_utf8(result).ok())
+        .and_then(|result| crate::json::JsonText::parse(result).ok());
+    if let Some(result) = written {
+        return Ok(result.into_string());
+    }
+    let result = crate::client::decode_answer::<serde_json::Value>(method, &answer)?;
+    Ok(result.map_or_else(|| "null".to_owned(), |value| crate::json::to_text(&value)))
 }
 
 /// The message of the JavaScript `Error` a failed call throws. Workers RPC carries an error's

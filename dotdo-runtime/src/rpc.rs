@@ -1,7 +1,5 @@
 //! JSON-RPC 2.0 at `POST /_rpc`: single requests, batches and notifications.
 
-use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::args::{Args, json_type};
@@ -12,12 +10,16 @@ use crate::wire::{
 };
 use crate::{Context, Error};
 
+use crate::json::JsonText;
 use crate::jsonrpc::batch_too_large;
 pub use crate::jsonrpc::{
     ErrorObject, INVALID_PARAMS, INVALID_REQUEST, MAX_BATCH_CALLS, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 /// A response whose result is the method's JSON as it was serialized.
-type ResponseObject = crate::jsonrpc::Response<Box<RawValue>>;
+type ResponseObject = crate::jsonrpc::Response<JsonText>;
+
+/// How a successful response begins: the method's JSON follows as it is, then the id.
+pub(crate) const RESULT_PREFIX: &[u8] = br#"{"jsonrpc":"2.0","result":"#;
 
 /// The error object of a method's error: its kind's code, its public message and wire data.
 fn error_object(error: &Error, context: &Context) -> ErrorObject {
@@ -97,7 +99,17 @@ async fn answer<S: Service>(
             for message in batch {
                 responses.extend(call(service, context, message).await);
             }
-            (!responses.is_empty()).then(|| encode(&responses))
+            (!responses.is_empty()).then(|| {
+                let mut body = vec![b'['];
+                for (index, response) in responses.iter().enumerate() {
+                    if index > 0 {
+                        body.push(b',');
+                    }
+                    write(&mut body, response);
+                }
+                body.push(b']');
+                body
+            })
         }
         message => call(service, context, message)
             .await
@@ -106,8 +118,33 @@ async fn answer<S: Service>(
     (ok, body)
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("JSON-RPC responses always serialize")
+fn encode(response: &ResponseObject) -> Vec<u8> {
+    let mut body = Vec::new();
+    write(&mut body, response);
+    body
+}
+
+/// Writes a response as its derived `Serialize` would, with the result's JSON put in as it is.
+fn write(body: &mut Vec<u8>, response: &ResponseObject) {
+    const SERIALIZES: &str = "JSON-RPC responses always serialize";
+    match (&response.result, &response.error) {
+        (Some(result), _) => {
+            body.extend_from_slice(RESULT_PREFIX);
+            body.extend_from_slice(result.get().as_bytes());
+        }
+        (None, Some(error)) => {
+            body.extend_from_slice(br#"{"jsonrpc":"2.0","error":"#);
+            serde_json::to_writer(&mut *body, error).expect(SERIALIZES);
+        }
+        // Not made by `success` or `failure`: a `null` result.
+        (None, None) => {
+            body.extend_from_slice(RESULT_PREFIX);
+            body.extend_from_slice(b"null");
+        }
+    }
+    body.extend_from_slice(br#","id":"#);
+    serde_json::to_writer(&mut *body, &response.id).expect(SERIALIZES);
+    body.push(b'}');
 }
 
 /// Runs one request; `None` for a notification (no `id`), which gets no response.
@@ -187,7 +224,7 @@ async fn invoke<S: Service>(
     context: &Context,
     method_name: &str,
     params: Option<Value>,
-) -> Result<Box<RawValue>, ErrorObject> {
+) -> Result<JsonText, ErrorObject> {
     let description = S::description();
     let Some(rpc) = description.rpc.iter().find(|rpc| rpc.name == method_name) else {
         return Err(ErrorObject::new(
@@ -204,6 +241,38 @@ async fn invoke<S: Service>(
         .map_err(|error| error_object(&error, context))?;
     (method.invoke)(service, context, args)
         .await
-        .and_then(|reply| reply.into_raw())
+        .and_then(|reply| reply.into_json_text())
         .map_err(|error| error_object(&error, context))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written envelope is what the derived `Serialize` writes for the same response.
+    #[test]
+    fn responses_are_written_as_serde_writes_them() {
+        let result = r#"{"items":[1,2.5,"é"],"next":null}"#;
+        let error = || ErrorObject::new(INVALID_REQUEST, "invalid request: \"quoted\"");
+        let cases = [
+            (
+                ResponseObject::success(json!(7), JsonText::parse(result).unwrap()),
+                crate::jsonrpc::Response::success(json!(7), serde_json::from_str(result).unwrap()),
+            ),
+            (
+                ResponseObject::failure(json!("a-1"), error()),
+                crate::jsonrpc::Response::<Value>::failure(json!("a-1"), error()),
+            ),
+            (
+                ResponseObject::failure(Value::Null, error()),
+                crate::jsonrpc::Response::<Value>::failure(Value::Null, error()),
+            ),
+        ];
+        for (written, derived) in cases {
+            assert_eq!(
+                String::from_utf8(encode(&written)).unwrap(),
+                String::from_utf8(derived.to_vec()).unwrap()
+            );
+        }
+    }
 }

@@ -1,11 +1,13 @@
 //! Worker code reads JSON text with `dotdo::json::from_text`, never `serde_json::from_str`: a
 //! worker that used both serde_json's text and byte parsers would carry a copy of each, and of
-//! every type's `Deserialize` code for each (docs/performance.md, seventh pass).
+//! every type's `Deserialize` code for each (docs/performance.md, seventh pass). Nor does it use
+//! serde_json's `RawValue`: the `raw_value` feature it needs makes every `Value` deserializer
+//! carry the text parser (JSON passed on as it is goes as `dotdo::json::JsonText`).
 
 use std::path::{Path, PathBuf};
 
-/// What reads JSON text through serde_json's text parser.
-const TEXT_PARSERS: [&str; 2] = ["serde_json::from_str", "Deserializer::from_str"];
+/// What reads JSON text through serde_json's text parser, or links it into every worker.
+const TEXT_PARSERS: [&str; 3] = ["serde_json::from_str", "Deserializer::from_str", "RawValue"];
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -76,7 +78,38 @@ fn worker_code_reads_json_text_through_the_byte_parser() {
     assert!(
         found.is_empty(),
         "read JSON text with dotdo::json::from_text (dotdo_runtime::json::from_text inside the \
-         framework), not serde_json's text parser:\n{}",
+         framework), not serde_json's text parser, and pass JSON on as dotdo::json::JsonText, \
+         not RawValue:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn no_manifest_turns_on_serde_jsons_raw_value_feature() {
+    let root = repository();
+    let mut manifests = vec![root.join("Cargo.toml")];
+    for parent in ["services", "templates", "tests/e2e", "bench/workerd"] {
+        for entry in std::fs::read_dir(root.join(parent)).unwrap() {
+            let manifest = entry.unwrap().path().join("Cargo.toml");
+            if manifest.is_file() {
+                manifests.push(manifest);
+            }
+        }
+    }
+    for crate_dir in ["dotdo", "dotdo-runtime", "dotdo-middleware"] {
+        manifests.push(root.join(crate_dir).join("Cargo.toml"));
+    }
+    let turned_on: Vec<_> = manifests
+        .iter()
+        .filter(|manifest| {
+            std::fs::read_to_string(manifest)
+                .unwrap()
+                .contains("raw_value")
+        })
+        .map(|manifest| manifest.display().to_string())
+        .collect();
+    assert!(
+        manifests.len() > 10 && turned_on.is_empty(),
+        "serde_json's `raw_value` feature links its text parser into every worker: {turned_on:?}"
     );
 }
