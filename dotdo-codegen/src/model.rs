@@ -35,6 +35,24 @@ pub struct ServiceModel {
     pub methods: Vec<MethodModel>,
 }
 
+/// Where a route's non-path arguments come from ([`MethodModel::route_body`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteBody {
+    None,
+    /// The argument of this name is the whole body.
+    Whole(String),
+    /// Each argument is a field of the body.
+    Fields,
+}
+
+/// The kinds of values a method's arguments can arrive as ([`MethodModel::argument_sources`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgumentSources {
+    Json,
+    TextOrJson,
+    Any,
+}
+
 pub struct MethodModel {
     pub sig: syn::Signature,
     pub ident: Ident,
@@ -123,6 +141,63 @@ impl MethodModel {
     /// Whether it has an HTTP route, which the OpenAPI document describes.
     pub fn has_route(&self) -> bool {
         self.http.iter().any(|http| http.route.is_some())
+    }
+
+    /// Where the non-path arguments of its route `verb path` come from: an explicit `body`,
+    /// nothing on GET/DELETE or beside a raw `#[body]` argument, the one remaining argument as
+    /// the whole body, or the body's fields when there are several.
+    pub fn route_body(
+        &self,
+        verb: dotdo_routes::Verb,
+        path: &syn::LitStr,
+        body: Option<&syn::LitStr>,
+    ) -> RouteBody {
+        if let Some(body) = body {
+            return RouteBody::Whole(body.value());
+        }
+        if !verb.takes_body() || self.has_raw_body() {
+            return RouteBody::None;
+        }
+        let segments = dotdo_routes::parse_path(&path.value()).unwrap_or_default();
+        let path_params = dotdo_routes::param_names(&segments);
+        let mut rest: Vec<String> = self
+            .params()
+            .filter(|arg| arg.binding.is_none())
+            .map(|arg| arg.name.clone())
+            .filter(|name| !path_params.contains(&name.as_str()))
+            .collect();
+        match rest.len() {
+            0 => RouteBody::None,
+            1 => RouteBody::Whole(rest.remove(0)),
+            _ => RouteBody::Fields,
+        }
+    }
+
+    /// Whether an argument takes the request body as it is (`#[body]`).
+    fn has_raw_body(&self) -> bool {
+        self.args.iter().any(
+            |arg| matches!(&arg.binding, Some(binding) if matches!(binding.from, BindingFrom::Body)),
+        )
+    }
+
+    /// Where its arguments' values can come from, by its interfaces: text (path segments, query
+    /// parameters, headers, MCP resource URIs and prompt arguments) and request bodies (forms,
+    /// raw bytes, files) only on the interfaces that have them; JSON on all others.
+    pub fn argument_sources(&self) -> ArgumentSources {
+        let reads_a_body = self.http.iter().any(|http| match &http.route {
+            Some((verb, path)) => {
+                self.has_raw_body()
+                    || self.route_body(*verb, path, http.body.as_ref()) != RouteBody::None
+            }
+            None => false,
+        });
+        if reads_a_body {
+            ArgumentSources::Any
+        } else if self.has_route() || self.resource.is_some() || self.prompt.is_some() {
+            ArgumentSources::TextOrJson
+        } else {
+            ArgumentSources::Json
+        }
     }
 
     pub fn rpc_name(&self) -> String {

@@ -192,11 +192,29 @@ impl<'a> Args<'a> {
     /// A missing argument is `None` for an `Option` (any type that decodes from `null`), empty
     /// for a `Vec`, and an error naming the argument for anything else.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
+        self.take_as::<T, ANY_KIND>(name)
+    }
+
+    /// [`take`](Self::take) for an argument whose method reads no request body: it arrives as
+    /// text (a path segment, a query parameter, an MCP resource URI's or prompt's argument) or
+    /// as JSON, and the body decoders are not compiled for its type.
+    pub fn take_text_or_json<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
+        self.take_as::<T, TEXT_OR_JSON>(name)
+    }
+
+    /// [`take`](Self::take) for an argument whose method has no HTTP route, MCP resource or
+    /// prompt: it arrives as JSON alone (JSON-RPC params, MCP tool arguments, a queue message,
+    /// an email), and only the JSON decoding is compiled for its type.
+    pub fn take_json<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
+        self.take_as::<T, JSON_ONLY>(name)
+    }
+
+    fn take_as<T: DeserializeOwned, const KINDS: u8>(&mut self, name: &str) -> Result<T, Error> {
         // Only the decoding is generic: finding the value and wording the error are compiled
         // once, not once per argument type (worker size).
         match self.remove(name) {
             None => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
-            Some(taken) => taken.decode(name),
+            Some(taken) => taken.decode::<T, KINDS>(name),
         }
     }
 
@@ -306,6 +324,12 @@ pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
         .or_else(|| T::deserialize(NoValues).ok())
 }
 
+/// The kinds of value an argument can arrive as, by its method's interfaces, which the macro
+/// knows: a type's decoding is compiled for each kind it is taken as, and only those.
+const JSON_ONLY: u8 = 0;
+const TEXT_OR_JSON: u8 = 1;
+const ANY_KIND: u8 = 2;
+
 /// One argument's values, removed from [`Args`] to be decoded.
 struct Taken<'a> {
     raw: Raw<'a>,
@@ -318,34 +342,11 @@ struct Taken<'a> {
 }
 
 impl Taken<'_> {
-    /// Decodes the value as `T`; the error is worded by the non-generic functions below, from
-    /// the deserializer's message.
-    fn decode<T: DeserializeOwned>(self, name: &str) -> Result<T, Error> {
+    /// Decodes the value as `T`, from the kinds of value `KINDS` allows; the error is worded by
+    /// the non-generic functions below, from the deserializer's message.
+    fn decode<T: DeserializeOwned, const KINDS: u8>(self, name: &str) -> Result<T, Error> {
         let source = self.source;
         match self.raw {
-            Raw::Text(text) => {
-                let earlier = self.repeated.iter().map(AsRef::as_ref).collect();
-                T::deserialize(TextValues::after(earlier, &text))
-                    .map_err(|error| text_error(name, source, &error.to_string()))
-            }
-            #[cfg(feature = "multipart")]
-            Raw::File(file) => {
-                let mut files = self.files;
-                files.push(*file);
-                T::deserialize(crate::multipart::Files(files)).map_err(|error| {
-                    Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
-                })
-            }
-            Raw::Bytes(body) => T::deserialize(Body(body)).map_err(|error| {
-                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
-            }),
-            Raw::Form(fields) => {
-                let pairs = fields
-                    .iter()
-                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
-                T::deserialize(Fields::new(pairs))
-                    .map_err(|error| form_error(name, &error.to_string()))
-            }
             Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
                 json_error(
                     name,
@@ -354,8 +355,40 @@ impl Taken<'_> {
                     &error.inner().to_string(),
                 )
             }),
+            Raw::Text(text) if KINDS >= TEXT_OR_JSON => {
+                let earlier = self.repeated.iter().map(AsRef::as_ref).collect();
+                T::deserialize(TextValues::after(earlier, &text))
+                    .map_err(|error| text_error(name, source, &error.to_string()))
+            }
+            #[cfg(feature = "multipart")]
+            Raw::File(file) if KINDS == ANY_KIND => {
+                let mut files = self.files;
+                files.push(*file);
+                T::deserialize(crate::multipart::Files(files)).map_err(|error| {
+                    Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
+                })
+            }
+            Raw::Bytes(body) if KINDS == ANY_KIND => T::deserialize(Body(body)).map_err(|error| {
+                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
+            }),
+            Raw::Form(fields) if KINDS == ANY_KIND => {
+                let pairs = fields
+                    .iter()
+                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
+                T::deserialize(Fields::new(pairs))
+                    .map_err(|error| form_error(name, &error.to_string()))
+            }
+            _ => Err(unexpected_kind(name)),
         }
     }
+}
+
+/// An argument that arrived as a kind of value its method's interfaces do not give (the macro
+/// chose the decoding from them): a bug, reported rather than decoded another way.
+fn unexpected_kind(name: &str) -> Error {
+    Error::internal(format!(
+        "argument `{name}` arrived as a kind of value its method's interfaces do not give"
+    ))
 }
 
 fn text_error(name: &str, source: Source, error: &str) -> Error {
@@ -509,6 +542,39 @@ mod tests {
     struct Item {
         name: String,
         price: u32,
+    }
+
+    #[test]
+    fn narrower_takes_decode_the_kinds_they_are_for_and_refuse_others() {
+        let mut args = Args::new(PARAMS);
+        args.push_json("id", json!("a"), Source::Field);
+        args.push_text("limit", "5", Source::Query);
+        assert_eq!(args.take_json::<String>("id").unwrap(), "a");
+        assert_eq!(args.take_text_or_json::<u32>("limit").unwrap(), 5);
+        assert_eq!(args.take_json::<Option<u32>>("limit").unwrap(), None);
+
+        let mut args = Args::new(PARAMS);
+        args.push_text("id", "42", Source::Path);
+        let error = args.take_json::<u64>("id").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Internal);
+        assert!(error.message().contains("`id`"), "{}", error.message());
+
+        let mut args = Args::new(&["item"]);
+        args.push_form("item", vec![("name".into(), "a".into())]);
+        let error = args.take_text_or_json::<Item>("item").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Internal);
+        let mut args = Args::new(&["item"]);
+        args.push_form(
+            "item",
+            vec![("name".into(), "a".into()), ("price".into(), "3".into())],
+        );
+        assert_eq!(
+            args.take::<Item>("item").unwrap(),
+            Item {
+                name: "a".into(),
+                price: 3
+            }
+        );
     }
 
     #[test]

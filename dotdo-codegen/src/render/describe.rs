@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{BindingFrom, MethodModel, ServiceModel};
+use crate::model::{BindingFrom, MethodModel, RouteBody, ServiceModel};
 use dotdo_routes::{Part, param_names, parse_path, parts};
 
 /// The schema of a method's arguments (an object of them), and of its result where the result
@@ -102,7 +102,11 @@ pub fn render_service_impl(service: &ServiceModel) -> TokenStream {
                 continue;
             };
             let verb_ident = format_ident!("{}", verb.variant());
-            let body = body_binding(krate, method, *verb, path, http.body.as_ref());
+            let body = match method.route_body(*verb, path, http.body.as_ref()) {
+                RouteBody::None => quote! { #krate::__private::BodyBinding::None },
+                RouteBody::Whole(name) => quote! { #krate::__private::BodyBinding::Whole(#name) },
+                RouteBody::Fields => quote! { #krate::__private::BodyBinding::Fields },
+            };
             let status = match &http.status {
                 Some(status) => quote! { ::core::option::Option::Some(#status) },
                 None => quote! { ::core::option::Option::None },
@@ -416,40 +420,6 @@ fn per_target(field: &str, native: &TokenStream, wasm: &TokenStream) -> TokenStr
         #field: #native,
         #[cfg(target_arch = "wasm32")]
         #field: #wasm,
-    }
-}
-
-/// Where a route's non-path arguments come from: an explicit `body`, nothing on GET/DELETE, the
-/// one remaining argument as the whole body, or the body's fields when there are several.
-fn body_binding(
-    krate: &syn::Path,
-    method: &MethodModel,
-    verb: dotdo_routes::Verb,
-    path: &syn::LitStr,
-    body: Option<&syn::LitStr>,
-) -> TokenStream {
-    if let Some(body) = body {
-        return quote! { #krate::__private::BodyBinding::Whole(#body) };
-    }
-    // A raw `#[body]` argument takes the body as it is: nothing else is read from it.
-    let raw_body = method.args.iter().any(
-        |arg| matches!(&arg.binding, Some(binding) if matches!(binding.from, BindingFrom::Body)),
-    );
-    if !verb.takes_body() || raw_body {
-        return quote! { #krate::__private::BodyBinding::None };
-    }
-    let segments = parse_path(&path.value()).unwrap_or_default();
-    let path_params = param_names(&segments);
-    let rest: Vec<String> = method
-        .params()
-        .filter(|arg| arg.binding.is_none())
-        .map(|arg| arg.name.clone())
-        .filter(|name| !path_params.contains(&name.as_str()))
-        .collect();
-    match rest.as_slice() {
-        [] => quote! { #krate::__private::BodyBinding::None },
-        [only] => quote! { #krate::__private::BodyBinding::Whole(#only) },
-        _ => quote! { #krate::__private::BodyBinding::Fields },
     }
 }
 

@@ -5,13 +5,20 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{BindingFrom, MethodModel, ServiceModel};
+use crate::model::{ArgumentSources, BindingFrom, MethodModel, ServiceModel};
 
 pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStream {
     let krate = &service.krate;
     let self_ty = &service.self_ty;
     let invoker = super::invoker_ident(method);
     let method_ident = &method.ident;
+    // Each argument is decoded only from the kinds of values its method's interfaces give:
+    // a type's decoding is compiled for each kind it is taken from (worker size).
+    let take = match method.argument_sources() {
+        ArgumentSources::Json => quote! { take_json },
+        ArgumentSources::TextOrJson => quote! { take_text_or_json },
+        ArgumentSources::Any => quote! { take },
+    };
     let takes = method.params().map(|arg| {
         let ident = &arg.ident;
         let ty = &arg.ty;
@@ -27,7 +34,7 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
         if extracted {
             quote! { let #ident: #ty = __args.take_extracted(#name)?; }
         } else {
-            quote! { let #ident: #ty = __args.take(#name)?; }
+            quote! { let #ident: #ty = __args.#take(#name)?; }
         }
     });
     let call_args = method.args.iter().map(|arg| {

@@ -65,8 +65,8 @@ const _: () = {
         ::dotdo::Result<::dotdo::__private::Reply>,
     > {
         ::dotdo::__private::boxed(async move {
-            let id: u64 = __args.take("id")?;
-            let verbose: Option<bool> = __args.take("verbose")?;
+            let id: u64 = __args.take_text_or_json("id")?;
+            let verbose: Option<bool> = __args.take_text_or_json("verbose")?;
             __args.finish()?;
             <Result<
                 String,
@@ -116,7 +116,7 @@ const _: () = {
         ::dotdo::Result<::dotdo::__private::Reply>,
     > {
         ::dotdo::__private::boxed(async move {
-            let event: String = __args.take("event")?;
+            let event: String = __args.take_json("event")?;
             __args.finish()?;
             <Result<
                 (),
