@@ -7,11 +7,11 @@ use std::cell::Cell;
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::error::ErrorData;
-use crate::jsonrpc::{Request, Response};
+use crate::jsonrpc::Request;
 
 /// Carries one JSON-RPC payload to a service's `/_rpc` endpoint and brings back the answer.
 pub trait Transport {
@@ -94,47 +94,57 @@ impl<T: Transport> RpcClient<T> {
 
 /// The result of one call from what `/_rpc` answered (`None` for `null`): a JSON-RPC response,
 /// or the problem document of an error answered before the endpoint ran (a middleware's 401, a
-/// 413); either error comes back as the same [`Error`] kind, message and field. `R` is `Value`,
-/// or a typed result.
+/// 413); either error comes back as the same [`Error`] kind, message and field.
 pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result<Option<R>, Error> {
-    if let Ok(response) = serde_json::from_slice::<Response<R>>(answer) {
-        if let Some(error) = response.error {
-            return Err(Error::from_jsonrpc(
-                error.code,
-                error.message,
-                error.data.as_ref(),
-            ));
+    // Only the result's own decoding is generic: the answer is read once for every `R`.
+    match answer_result(method, answer)? {
+        None => Ok(None),
+        Some(result) => R::deserialize(result).map(Some).map_err(|error| {
+            Error::upstream(format!(
+                "`{method}` answered with a result of another type: {error}"
+            ))
+        }),
+    }
+}
+
+/// The result of an answer as a `Value`. The envelope and the problem document are read by hand
+/// from the parsed answer: derived `Deserialize`s of the two compiled the byte parser's struct
+/// decoding for each (7 KB of wasm in every worker that calls a service or takes native calls).
+fn answer_result(method: &str, answer: &[u8]) -> Result<Option<Value>, Error> {
+    if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(answer) {
+        if let Some(outcome) = response_outcome(&mut object) {
+            return outcome;
         }
-        if response.result.is_some() || response.id != Value::Null {
-            return Ok(response.result);
+        if let Some(detail) = object.get("detail").and_then(Value::as_str)
+            && let Some(data) = ErrorData::from_object(&object)
+        {
+            return Err(Error::from_wire(detail.to_owned(), data));
         }
     }
-    // The problem document's fields spelled out: `#[serde(flatten)]` would buffer the whole
-    // document through serde's generic content type, several KiB of wasm in every worker.
-    #[derive(serde::Deserialize)]
-    struct ProblemAnswer {
-        detail: String,
-        kind: crate::ErrorKind,
-        status: u16,
-        #[serde(default)]
-        field: Option<String>,
-        #[serde(default)]
-        retry_after: Option<u32>,
-    }
-    match serde_json::from_slice::<ProblemAnswer>(answer) {
-        Ok(problem) => {
-            let data = ErrorData {
-                kind: problem.kind,
-                status: problem.status,
-                field: problem.field,
-                retry_after: problem.retry_after,
-            };
-            Err(Error::from_wire(problem.detail, data))
+    Err(Error::upstream(format!(
+        "`{method}` answered with neither JSON-RPC nor a problem document: {}",
+        String::from_utf8_lossy(&answer[..answer.len().min(200)])
+    )))
+}
+
+/// A JSON-RPC response's outcome: its error, or its result (`None` for `null`); `None` when the
+/// object is not a response (one with neither a result nor an id, as a problem document).
+fn response_outcome(object: &mut Map<String, Value>) -> Option<Result<Option<Value>, Error>> {
+    match object.get("error") {
+        None | Some(Value::Null) => {}
+        Some(error) => {
+            let error = error.as_object()?;
+            let code = error.get("code")?.as_i64()?;
+            let message = error.get("message")?.as_str()?.to_owned();
+            return Some(Err(Error::from_jsonrpc(code, message, error.get("data"))));
         }
-        Err(_) => Err(Error::upstream(format!(
-            "`{method}` answered with neither JSON-RPC nor a problem document: {}",
-            String::from_utf8_lossy(&answer[..answer.len().min(200)])
-        ))),
+    }
+    let result = object.get_mut("result").map(Value::take);
+    let id = object.get("id").unwrap_or(&Value::Null);
+    match result {
+        Some(Value::Null) | None if id.is_null() => None,
+        Some(Value::Null) | None => Some(Ok(None)),
+        Some(result) => Some(Ok(Some(result))),
     }
 }
 
@@ -149,5 +159,54 @@ mod answer_tests {
         assert_eq!(result, serde_json::json!([{"id": "a"}, {"id": "b"}]));
         let null = br#"{"jsonrpc":"2.0","result":null,"id":1}"#;
         assert_eq!(decode_answer::<Value>("list", null).unwrap(), None);
+    }
+
+    #[test]
+    fn errors_come_back_from_either_form_and_anything_else_is_an_upstream_error() {
+        let typed = br#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"no item 7","data":{"kind":"not_found","status":404}},"id":1}"#;
+        let error = decode_answer::<Value>("get", typed).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.message()),
+            (crate::ErrorKind::NotFound, "no item 7")
+        );
+        let bare =
+            br#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"method not found"},"id":1}"#;
+        assert_eq!(
+            decode_answer::<Value>("get", bare).unwrap_err().kind(),
+            crate::ErrorKind::NotFound
+        );
+        let problem = br#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"sign in","kind":"unauthorized","field":null}"#;
+        let error = decode_answer::<Value>("get", problem).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.message()),
+            (crate::ErrorKind::Unauthorized, "sign in")
+        );
+        for neither in [
+            &b"<html>busy</html>"[..],
+            br#"{"jsonrpc":"2.0","id":null}"#,
+            br#"{"jsonrpc":"2.0","error":{"code":"x","message":"m"},"id":1}"#,
+            br#"{"detail":"d","kind":"no_such_kind","status":400}"#,
+        ] {
+            let error = decode_answer::<Value>("get", neither).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                crate::ErrorKind::Upstream,
+                "{}",
+                error.message()
+            );
+            assert!(
+                error
+                    .message()
+                    .contains("neither JSON-RPC nor a problem document")
+            );
+        }
+        let wrong_type = br#"{"jsonrpc":"2.0","result":"seven","id":1}"#;
+        let error = decode_answer::<u32>("count", wrong_type).unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::Upstream);
+        assert!(
+            error
+                .message()
+                .contains("`count` answered with a result of another type")
+        );
     }
 }

@@ -358,8 +358,12 @@ impl ErrorData {
     /// by hand: deserializing a struct from a `Value` compiles a deserializer for it alone, 3.5 KB
     /// of wasm in every worker with a typed client.
     fn from_json(data: &serde_json::Value) -> Option<Self> {
+        Self::from_object(data.as_object()?)
+    }
+
+    /// [`from_json`](Self::from_json) of an object: a problem document's members.
+    pub(crate) fn from_object(object: &serde_json::Map<String, serde_json::Value>) -> Option<Self> {
         use serde_json::Value;
-        let object = data.as_object()?;
         // `None` for a wrong type, `Some(None)` for unset.
         let optional = |name: &str| match object.get(name) {
             None | Some(Value::Null) => Some(None),
