@@ -99,7 +99,8 @@ impl SampledMessage {
 }
 
 /// The sealed part of `requestState`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Sealed {
     /// The method and what it acts on (tool or prompt name, resource URI).
     target: String,
@@ -111,6 +112,39 @@ struct Sealed {
     /// What the last round asked for.
     requested: Vec<String>,
     issued_at: u64,
+}
+
+impl Sealed {
+    /// The state as [`seal`] wrote it. Read by hand from its JSON: a derived `Deserialize`
+    /// compiled the byte parser's struct decoding for this one type (3 KB of wasm in every
+    /// worker with MCP tools).
+    fn from_json(payload: &[u8]) -> Option<Self> {
+        let Value::Object(mut state) = serde_json::from_slice(payload).ok()? else {
+            return None;
+        };
+        let mut take = |name: &str| state.get_mut(name).map(Value::take);
+        let text = |value: Value| match value {
+            Value::String(text) => Some(text),
+            _ => None,
+        };
+        Some(Sealed {
+            target: text(take("target")?)?,
+            arguments: text(take("arguments")?)?,
+            principal: match take("principal") {
+                None | Some(Value::Null) => None,
+                Some(principal) => Some(text(principal)?),
+            },
+            responses: match take("responses")? {
+                Value::Object(responses) => responses,
+                _ => return None,
+            },
+            requested: match take("requested")? {
+                Value::Array(names) => names.into_iter().map(text).collect::<Option<_>>()?,
+                _ => return None,
+            },
+            issued_at: take("issued_at")?.as_u64()?,
+        })
+    }
 }
 
 fn target(method: &str, params: &Value) -> String {
@@ -161,7 +195,7 @@ fn unseal(secret: &str, state: &str) -> Option<Sealed> {
     let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
     mac(secret, &payload).verify_slice(&tag).ok()?;
-    serde_json::from_slice(&payload).ok()
+    Sealed::from_json(&payload)
 }
 
 fn state_error(message: impl Into<String>) -> ErrorObject {
@@ -462,6 +496,38 @@ mod tests {
         let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
         assert!(unseal("secret", &forged).is_none());
         assert!(unseal("secret", "not a state").is_none());
+    }
+
+    #[test]
+    fn a_sealed_state_reads_back_as_written_and_other_shapes_do_not() {
+        let mut full = sealed();
+        full.principal = Some("user:1".into());
+        full.responses
+            .insert("k".into(), json!({"action": "accept"}));
+        for state in [sealed(), full] {
+            let payload = serde_json::to_vec(&state).unwrap();
+            assert_eq!(Sealed::from_json(&payload), Some(state));
+        }
+        let good = serde_json::to_value(sealed()).unwrap();
+        for (field, bad) in [
+            ("target", json!(1)),
+            ("principal", json!(2)),
+            ("responses", json!([])),
+            ("requested", json!(["k", 3])),
+            ("issued_at", json!(-1)),
+        ] {
+            let mut state = good.clone();
+            state[field] = bad;
+            let payload = serde_json::to_vec(&state).unwrap();
+            assert_eq!(Sealed::from_json(&payload), None, "{field}");
+        }
+        let mut missing = good.clone();
+        missing.as_object_mut().unwrap().remove("issued_at");
+        assert_eq!(
+            Sealed::from_json(&serde_json::to_vec(&missing).unwrap()),
+            None
+        );
+        assert_eq!(Sealed::from_json(b"[1]"), None);
     }
 
     #[allow(dead_code)]
