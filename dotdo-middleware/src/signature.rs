@@ -330,16 +330,14 @@ mod tests {
 
     /// A context for a request carrying `headers`.
     fn context_with(headers: Vec<(String, String)>) -> Context {
-        let headers = headers
-            .into_iter()
-            .map(|(name, value)| {
-                (
-                    name.parse::<http::HeaderName>().unwrap(),
-                    value.parse().unwrap(),
-                )
-            })
-            .collect();
-        Context::from_headers(dotdo_runtime::Interface::Http, headers)
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::try_from(name).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        Context::from_headers(dotdo_runtime::Interface::Http, map)
     }
 
     #[test]
