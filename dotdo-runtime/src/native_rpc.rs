@@ -4,24 +4,47 @@
 //! one set of credentials and access rules covers both; only the JavaScript conversions (in
 //! `worker::glue::rpc`) differ.
 
-use serde::Deserialize;
-
 use crate::describe::Service;
 use crate::wire::{Body, Incoming, RPC_PATH};
 use crate::{Context, Error, ErrorKind};
 
 /// The second argument of a native call: who is calling, as the HTTP request would say it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct Options {
     /// An `Authorization` header value (`"Bearer sk_…"`).
-    #[serde(default)]
     authorization: Option<String>,
     /// Further request headers, as the service's middleware reads them (a signed principal, a
-    /// request id): an object of strings, read as a JSON value (whose decoding every worker
-    /// has) rather than as a map type of its own.
-    #[serde(default)]
+    /// request id): an object of strings.
     headers: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Options {
+    /// The options from their JSON text, read by hand from the parsed value (a derived
+    /// `Deserialize` compiled the byte parser's struct decoding for them alone, in every worker
+    /// with `#[rpc]` methods); the error says what is wrong, to follow [`OPTIONS_ARE`].
+    fn parse(text: &str) -> Result<Self, String> {
+        use serde_json::Value;
+        let members = match crate::json::from_text::<Value>(text) {
+            Ok(Value::Object(members)) => members,
+            Ok(other) => return Err(format!("got {}", crate::args::json_type(&other))),
+            Err(error) => return Err(error.to_string()),
+        };
+        let mut options = Options::default();
+        for (name, value) in members {
+            match (name.as_str(), value) {
+                (_, Value::Null) => {}
+                ("authorization", Value::String(authorization)) => {
+                    options.authorization = Some(authorization)
+                }
+                ("headers", Value::Object(headers)) => options.headers = headers,
+                ("authorization" | "headers", other) => {
+                    return Err(format!("`{name}` is {}", crate::args::json_type(&other)));
+                }
+                _ => return Err(format!("unknown field `{name}`")),
+            }
+        }
+        Ok(options)
+    }
 }
 
 /// What the options must be, as a refusal says it.
@@ -55,7 +78,7 @@ pub fn request(
     }
     let options: Options = match options {
         None | Some("null") => Options::default(),
-        Some(text) => crate::json::from_text(text)
+        Some(text) => Options::parse(text)
             .map_err(|error| Error::bad_request(format!("{OPTIONS_ARE}: {error}")))?,
     };
     let mut headers = Vec::with_capacity(options.headers.len() + 2);
@@ -272,6 +295,25 @@ mod tests {
             ),
             "{not_text}"
         );
+        for (options, says) in [
+            (r#"["x"]"#, "got an array"),
+            (r#"{"authorization":7}"#, "`authorization` is a number"),
+            (r#"{"headers":"x-a: 1"}"#, "`headers` is a string"),
+            ("{", "EOF while parsing"),
+        ] {
+            let refused = request("get_item", None, Some(options)).unwrap_err();
+            assert_eq!(refused.kind(), ErrorKind::BadRequest);
+            assert!(
+                refused.message().starts_with(OPTIONS_ARE) && refused.message().contains(says),
+                "{options}: {refused}"
+            );
+        }
+        let nulls = request(
+            "get_item",
+            None,
+            Some(r#"{"authorization":null,"headers":null}"#),
+        );
+        assert!(nulls.is_ok(), "{nulls:?}");
         let bad_value = request("get_item", None, Some(r#"{"authorization":"a\nb"}"#)).unwrap_err();
         assert!(
             bad_value.message().contains("`authorization`"),

@@ -27,6 +27,40 @@ pub struct QueueMessage {
 }
 
 impl QueueMessage {
+    /// A batch's messages from the JSON the worker glue reads them as (`[{"id", "attempts",
+    /// "body"}]`, attempts counted from 1), or `None` if it is not that. Read by hand from the
+    /// parsed value: a derived `Deserialize` compiled the byte parser's decoding of a list of
+    /// structs into every worker with queue consumers.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn batch_from_json(json: &str) -> Option<Vec<QueueMessage>> {
+        use serde_json::Value;
+        let Value::Array(messages) = crate::json::from_text(json).ok()? else {
+            return None;
+        };
+        messages
+            .into_iter()
+            .map(|message| {
+                let Value::Object(mut message) = message else {
+                    return None;
+                };
+                let mut take = |name: &str| message.get_mut(name).map(Value::take);
+                let id = match take("id")? {
+                    Value::String(id) => id,
+                    _ => return None,
+                };
+                let attempts = match take("attempts") {
+                    None | Some(Value::Null) => 0,
+                    Some(attempts) => u32::try_from(attempts.as_u64()?).ok()?,
+                };
+                Some(QueueMessage {
+                    id,
+                    body: take("body").unwrap_or(Value::Null),
+                    attempts: attempts.max(1),
+                })
+            })
+            .collect()
+    }
+
     /// A first delivery of `body` with a generated id.
     pub fn new(body: Value) -> Self {
         QueueMessage {
@@ -470,6 +504,41 @@ use serde::Deserialize as _;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_reads_from_its_json_and_anything_else_is_none() {
+        let batch = QueueMessage::batch_from_json(
+            r#"[{"id":"a","attempts":2,"body":{"type":"t","data":1}},{"id":"b","attempts":0},{"id":"c","attempts":null,"body":[1]}]"#,
+        )
+        .unwrap();
+        let read: Vec<_> = batch
+            .iter()
+            .map(|message| (message.id.as_str(), message.attempts, message.body.clone()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("a", 2, serde_json::json!({"type": "t", "data": 1})),
+                ("b", 1, Value::Null),
+                ("c", 1, serde_json::json!([1])),
+            ]
+        );
+        assert_eq!(QueueMessage::batch_from_json("[]").unwrap().len(), 0);
+        for not_a_batch in [
+            "{}",
+            "[1]",
+            r#"[{"attempts":1}]"#,
+            r#"[{"id":7}]"#,
+            r#"[{"id":"a","attempts":-1}]"#,
+            r#"[{"id":"a","attempts":"2"}]"#,
+            "[",
+        ] {
+            assert!(
+                QueueMessage::batch_from_json(not_a_batch).is_none(),
+                "{not_a_batch}"
+            );
+        }
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_and_is_capped() {

@@ -822,26 +822,11 @@ pub mod glue {
         messages: &js_sys::Array,
         raw: &[worker_sys::Message],
     ) -> Vec<QueueMessage> {
-        #[derive(serde::Deserialize)]
-        struct Delivered {
-            id: String,
-            #[serde(default)]
-            attempts: u32,
-            #[serde(default)]
-            body: serde_json::Value,
-        }
         let together = batch_json::messages_json(messages)
-            .and_then(|json| crate::json::from_text::<Vec<Delivered>>(&json).ok())
+            .and_then(|json| QueueMessage::batch_from_json(&json))
             .filter(|delivered| delivered.len() == raw.len());
         match together {
-            Some(delivered) => delivered
-                .into_iter()
-                .map(|message| QueueMessage {
-                    id: message.id,
-                    body: message.body,
-                    attempts: message.attempts.max(1),
-                })
-                .collect(),
+            Some(delivered) => delivered,
             None => {
                 let mut fields = serde_json::Map::new();
                 fields.insert("queue".into(), queue.into());
