@@ -47,6 +47,11 @@ impl Options {
     }
 }
 
+/// The id of a native call's `/_rpc` request, and how the endpoint's answer of a result to it
+/// ends (after the result's JSON, as `rpc` writes it).
+const CALL_ID: u32 = 1;
+const RESULT_SUFFIX: &[u8] = br#","id":1}"#;
+
 /// What the options must be, as a refusal says it.
 const OPTIONS_ARE: &str =
     "the options are { authorization?: string, headers?: { [name]: string } }";
@@ -115,7 +120,7 @@ pub fn request(
     let method = serde_json::to_string(method)
         .map_err(|error| Error::internal(format!("encoding the call: {error}")))?;
     let body = format!(
-        r#"{{"jsonrpc":"2.0","id":1,"method":{method},"params":{}}}"#,
+        r#"{{"jsonrpc":"2.0","id":{CALL_ID},"method":{method},"params":{}}}"#,
         params.get()
     );
     Ok(NativeCall {
@@ -161,12 +166,12 @@ pub async fn call<S: Service>(
     let Body::Bytes(answer) = response.into_body() else {
         return Err(Error::internal("`/_rpc` answered with a stream"));
     };
-    // The endpoint writes a result as the method's JSON between `RESULT_PREFIX` and the id
-    // (`request` sends 1): passed on as it is, once checked to be one JSON value (a middleware
-    // may have answered anything). Errors and anything else are decoded.
+    // The endpoint writes a result as the method's JSON between `RESULT_PREFIX` and the id:
+    // passed on as it is, once checked to be one JSON value (a middleware may have answered
+    // anything). Errors and anything else are decoded.
     let written = answer
         .strip_prefix(crate::rpc::RESULT_PREFIX)
-        .and_then(|rest| rest.strip_suffix(br#","id":1}"#))
+        .and_then(|rest| rest.strip_suffix(RESULT_SUFFIX))
         .and_then(|result| std::str::from_utf8(result).ok())
         .and_then(|result| crate::json::JsonText::parse(result).ok());
     if let Some(result) = written {
@@ -266,6 +271,14 @@ mod tests {
                 "{name:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_answer_to_a_call_ends_with_its_id() {
+        let call = request("get_item", Some(r#"{"id":"42"}"#), None).unwrap();
+        let body: Value = serde_json::from_slice(&call.body).unwrap();
+        let suffix = format!(r#","id":{}}}"#, crate::json::to_text(&body["id"]));
+        assert_eq!(suffix.as_bytes(), RESULT_SUFFIX);
     }
 
     #[test]
