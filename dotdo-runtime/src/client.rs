@@ -130,6 +130,13 @@ fn answer_result(method: &str, answer: &[u8]) -> Result<Option<Value>, Error> {
 /// A JSON-RPC response's outcome: its error, or its result (`None` for `null`); `None` when the
 /// object is not a response (one with neither a result nor an id, as a problem document).
 fn response_outcome(object: &mut Map<String, Value>) -> Option<Result<Option<Value>, Error>> {
+    // `jsonrpc` may be absent, but is text when present.
+    if object
+        .get("jsonrpc")
+        .is_some_and(|version| !version.is_string())
+    {
+        return None;
+    }
     match object.get("error") {
         None | Some(Value::Null) => {}
         Some(error) => {
@@ -185,6 +192,7 @@ mod answer_tests {
             &b"<html>busy</html>"[..],
             br#"{"jsonrpc":"2.0","id":null}"#,
             br#"{"jsonrpc":"2.0","error":{"code":"x","message":"m"},"id":1}"#,
+            br#"{"jsonrpc":2,"result":1,"id":1}"#,
             br#"{"detail":"d","kind":"no_such_kind","status":400}"#,
         ] {
             let error = decode_answer::<Value>("get", neither).unwrap_err();

@@ -31,8 +31,10 @@ impl Options {
         };
         let mut options = Options::default();
         for (name, value) in members {
+            // As the derived reader took them: `authorization` may be `null`, `headers` may not,
+            // and any other member is refused whatever its value.
             match (name.as_str(), value) {
-                (_, Value::Null) => {}
+                ("authorization", Value::Null) => {}
                 ("authorization", Value::String(authorization)) => {
                     options.authorization = Some(authorization)
                 }
@@ -321,12 +323,14 @@ mod tests {
                 "{options}: {refused}"
             );
         }
-        let nulls = request(
-            "get_item",
-            None,
-            Some(r#"{"authorization":null,"headers":null}"#),
-        );
-        assert!(nulls.is_ok(), "{nulls:?}");
+        assert!(request("get_item", None, Some(r#"{"authorization":null}"#)).is_ok());
+        for (options, says) in [
+            (r#"{"headers":null}"#, "`headers` is null"),
+            (r#"{"token":null}"#, "unknown field `token`"),
+        ] {
+            let refused = request("get_item", None, Some(options)).unwrap_err();
+            assert!(refused.message().contains(says), "{options}: {refused}");
+        }
         let bad_value = request("get_item", None, Some(r#"{"authorization":"a\nb"}"#)).unwrap_err();
         assert!(
             bad_value.message().contains("`authorization`"),

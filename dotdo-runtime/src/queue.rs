@@ -49,7 +49,7 @@ impl QueueMessage {
                     _ => return None,
                 };
                 let attempts = match take("attempts") {
-                    None | Some(Value::Null) => 0,
+                    None => 0,
                     Some(attempts) => u32::try_from(attempts.as_u64()?).ok()?,
                 };
                 Some(QueueMessage {
@@ -508,7 +508,7 @@ mod tests {
     #[test]
     fn a_batch_reads_from_its_json_and_anything_else_is_none() {
         let batch = QueueMessage::batch_from_json(
-            r#"[{"id":"a","attempts":2,"body":{"type":"t","data":1}},{"id":"b","attempts":0},{"id":"c","attempts":null,"body":[1]}]"#,
+            r#"[{"id":"a","attempts":2,"body":{"type":"t","data":1}},{"id":"b","attempts":0},{"id":"c","body":[1]}]"#,
         )
         .unwrap();
         let read: Vec<_> = batch
@@ -531,6 +531,7 @@ mod tests {
             r#"[{"id":7}]"#,
             r#"[{"id":"a","attempts":-1}]"#,
             r#"[{"id":"a","attempts":"2"}]"#,
+            r#"[{"id":"a","attempts":null}]"#,
             "[",
         ] {
             assert!(
