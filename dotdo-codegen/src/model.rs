@@ -184,13 +184,12 @@ impl MethodModel {
     /// parameters, headers, MCP resource URIs and prompt arguments) and request bodies (forms,
     /// raw bytes, files) only on the interfaces that have them; JSON on all others.
     pub fn argument_sources(&self) -> ArgumentSources {
-        let reads_a_body = self.http.iter().any(|http| match &http.route {
-            Some((verb, path)) => {
-                self.has_raw_body()
-                    || self.route_body(*verb, path, http.body.as_ref()) != RouteBody::None
-            }
-            None => false,
-        });
+        let reads_a_body = self.has_route()
+            && (self.has_raw_body()
+                || self.http.iter().any(|http| {
+                    matches!(&http.route, Some((verb, path))
+                        if self.route_body(*verb, path, http.body.as_ref()) != RouteBody::None)
+                }));
         if reads_a_body {
             ArgumentSources::Any
         } else if self.has_route() || self.resource.is_some() || self.prompt.is_some() {

@@ -110,7 +110,7 @@ pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result
 /// The result of an answer as a `Value`. The envelope and the problem document are read by hand
 /// from the parsed answer: derived `Deserialize`s of the two compiled the byte parser's struct
 /// decoding for each (7 KB of wasm in every worker that calls a service or takes native calls).
-fn answer_result(method: &str, answer: &[u8]) -> Result<Option<Value>, Error> {
+pub(crate) fn answer_result(method: &str, answer: &[u8]) -> Result<Option<Value>, Error> {
     if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(answer) {
         if let Some(outcome) = response_outcome(&mut object) {
             return outcome;

@@ -179,7 +179,7 @@ pub async fn call<S: Service>(
     if let Some(result) = written {
         return Ok(result.into_string());
     }
-    let result = crate::client::decode_answer::<serde_json::Value>(method, &answer)?;
+    let result = crate::client::answer_result(method, &answer)?;
     Ok(result.map_or_else(|| "null".to_owned(), |value| crate::json::to_text(&value)))
 }
 

@@ -128,18 +128,14 @@ fn encode(response: &ResponseObject) -> Vec<u8> {
 fn write(body: &mut Vec<u8>, response: &ResponseObject) {
     const SERIALIZES: &str = "JSON-RPC responses always serialize";
     match (&response.result, &response.error) {
-        (Some(result), _) => {
-            body.extend_from_slice(RESULT_PREFIX);
-            body.extend_from_slice(result.get().as_bytes());
-        }
         (None, Some(error)) => {
             body.extend_from_slice(br#"{"jsonrpc":"2.0","error":"#);
             serde_json::to_writer(&mut *body, error).expect(SERIALIZES);
         }
-        // Not made by `success` or `failure`: a `null` result.
-        (None, None) => {
+        // `success` always sets a result; with neither, it is `null`.
+        (result, _) => {
             body.extend_from_slice(RESULT_PREFIX);
-            body.extend_from_slice(b"null");
+            body.extend_from_slice(result.as_ref().map_or("null", JsonText::get).as_bytes());
         }
     }
     body.extend_from_slice(br#","id":"#);
