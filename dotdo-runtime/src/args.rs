@@ -316,10 +316,10 @@ impl<'a> Args<'a> {
 
 /// The value of `T` for an absent argument, if `T` has one: `None` for an `Option`, empty for a
 /// `Vec`. The one rule for binding and for schemas' `required`. `null` is decoded through the
-/// same path-tracking deserializer as present values, so each argument type's decoding code is
-/// compiled once for JSON, not twice: this is worker size.
+/// same deserializer as present values, so each argument type's decoding code is compiled once
+/// for JSON, not twice: this is worker size.
 pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
-    serde_path_to_error::deserialize::<_, T>(Value::Null)
+    crate::json::from_value::<T>(Value::Null)
         .ok()
         .or_else(|| T::deserialize(NoValues).ok())
 }
@@ -347,13 +347,8 @@ impl Taken<'_> {
     fn decode<T: DeserializeOwned, const KINDS: u8>(self, name: &str) -> Result<T, Error> {
         let source = self.source;
         match self.raw {
-            Raw::Json(value) => serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
-                json_error(
-                    name,
-                    source,
-                    &error.path().to_string(),
-                    &error.inner().to_string(),
-                )
+            Raw::Json(value) => crate::json::from_value::<T>(value).map_err(|error| {
+                json_error(name, source, error.path(), &error.inner().to_string())
             }),
             Raw::Text(text) if KINDS >= TEXT_OR_JSON => {
                 let earlier = self.repeated.iter().map(AsRef::as_ref).collect();
@@ -418,7 +413,8 @@ fn form_error(name: &str, message: &str) -> Error {
     }
 }
 
-/// A JSON value's error, naming the field at `path` (serde_path_to_error's) inside the argument.
+/// A JSON value's error, naming the field at `path` ([`crate::json::from_value`]'s) inside the
+/// argument.
 fn json_error(name: &str, source: Source, path: &str, error: &str) -> Error {
     let mut inner = path.to_owned();
     // serde reports a missing or unknown field in its message, not in the path.

@@ -10,9 +10,17 @@
 //! built with [`object`] (or `insert`), not `collect()`: a map's `FromIterator`
 //! sorts its input first, with a stable sort compiled anew for each iterator type it is given,
 //! about 2 KB of wasm per place that collects.
+//!
+//! A parsed `Value` is decoded with [`from_value`], which names where in it the first error is
+//! and compiles each type's decoding once for every worker that reads values (arguments, rows,
+//! a dead letter's data).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+mod value;
+
+pub use value::{ValueError, from_value};
 
 /// `text` as a `T`, as `serde_json::from_str` reads it (the same values and the same errors),
 /// through the byte parser every worker already has.

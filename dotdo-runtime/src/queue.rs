@@ -119,7 +119,7 @@ impl DeadLetter {
         if self.envelope.get("type").and_then(Value::as_str) != Some(message_type) {
             return None;
         }
-        serde_json::from_value(self.envelope.get("data")?.clone()).ok()
+        crate::json::from_value(self.envelope.get("data")?.clone()).ok()
     }
 }
 

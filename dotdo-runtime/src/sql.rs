@@ -137,7 +137,7 @@ impl Database {
 }
 
 fn decode_row<T: DeserializeOwned>(row: Row) -> crate::Result<T> {
-    serde_json::from_value(Value::Object(row))
+    crate::json::from_value(Value::Object(row))
         .map_err(|error| Error::internal(format!("a row does not decode: {error}")))
 }
 

@@ -442,7 +442,7 @@ impl Context {
         match answer.get("action").and_then(Value::as_str) {
             Some("accept") => {
                 let content = answer.get("content").cloned().unwrap_or(json!({}));
-                serde_json::from_value(content)
+                crate::json::from_value(content)
                     .map(Elicited::Accepted)
                     .map_err(|error| {
                         Error::invalid_field(

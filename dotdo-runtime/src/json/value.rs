@@ -1,0 +1,939 @@
+//! Decoding a `T` from a parsed [`Value`], naming where in it the first error is.
+//!
+//! serde_json's own `Value` deserializer says what is wrong but not where, and
+//! `serde_path_to_error`, which adds the where to any deserializer, wraps every visitor, seed and
+//! access of every type it decodes: a second copy of each argument type's decoding in every
+//! worker (5.6 KiB of the queue service's gzipped wasm). This deserializer reads a `Value` as
+//! serde_json's does — the same values accepted, the same messages — and keeps the path itself,
+//! as a chain of borrowed segments on the stack that is only written out when something fails.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
+};
+use serde::forward_to_deserialize_any;
+use serde_json::{Error, Map, Value};
+
+/// Why a value did not decode, and where in it: `path` as `serde_path_to_error` writes paths
+/// (`.` for the value itself, `items[2].name` inside it).
+#[derive(Debug)]
+pub struct ValueError {
+    path: String,
+    error: Error,
+}
+
+impl ValueError {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What is wrong, without the path.
+    pub fn inner(&self) -> &Error {
+        &self.error
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path == "." {
+            write!(formatter, "{}", self.error)
+        } else {
+            write!(formatter, "at `{}`: {}", self.path, self.error)
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// `value` as a `T`, or what is wrong with it and where.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
+    let track = Track::default();
+    let decoded = T::deserialize(Tracked {
+        value,
+        at: &Segment::Root,
+        track: &track,
+    });
+    decoded.map_err(|error| track.into_error(error))
+}
+
+/// Where a value is inside the one being decoded.
+enum Segment<'a> {
+    Root,
+    Member {
+        parent: &'a Segment<'a>,
+        name: &'a str,
+    },
+    Element {
+        parent: &'a Segment<'a>,
+        index: usize,
+    },
+}
+
+impl Segment<'_> {
+    fn write(&self, path: &mut String) {
+        match self {
+            Segment::Root => {}
+            Segment::Member { parent, name } => {
+                parent.write(path);
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+            }
+            Segment::Element { parent, index } => {
+                parent.write(path);
+                path.push('[');
+                path.push_str(&index.to_string());
+                path.push(']');
+            }
+        }
+    }
+}
+
+/// The path of the first error, which is the innermost: each level records its own path as an
+/// error passes out through it, and only the first record is kept.
+#[derive(Default)]
+struct Track {
+    path: RefCell<Option<String>>,
+}
+
+impl Track {
+    fn into_error(self, error: Error) -> ValueError {
+        ValueError {
+            path: self.path.into_inner().unwrap_or_else(|| ".".to_owned()),
+            error,
+        }
+    }
+
+    fn failed(&self, at: &Segment<'_>, error: Error) -> Error {
+        let mut path = self.path.borrow_mut();
+        if path.is_none() {
+            let mut written = String::new();
+            at.write(&mut written);
+            *path = Some(if written.is_empty() {
+                ".".to_owned()
+            } else {
+                written
+            });
+        }
+        error
+    }
+}
+
+struct Tracked<'a> {
+    value: Value,
+    at: &'a Segment<'a>,
+    track: &'a Track,
+}
+
+impl Tracked<'_> {
+    /// Reads the value with `read`, placing an error from it here.
+    fn read<T>(
+        self,
+        read: impl FnOnce(Value, &Segment<'_>, &Track) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let (at, track) = (self.at, self.track);
+        read(self.value, at, track).map_err(|error| track.failed(at, error))
+    }
+}
+
+/// Each method reads the kinds of value its type can be and calls only the visitor methods
+/// for those, as serde_json's deserializer does: forwarding all of them to `deserialize_any`
+/// would compile every `visit_*` of every type.
+macro_rules! read_as {
+    ($($method:ident)*: $visitor:ident, $value:ident, $at:ident, $track:ident => $arms:tt) => {
+        $( read_as!(@one $method, $visitor, $value, $at, $track, $arms); )*
+    };
+    (@one $method:ident, $visitor:ident, $value:ident, $at:ident, $track:ident, { $($arm:tt)* }) => {
+        fn $method<V: Visitor<'de>>(self, $visitor: V) -> Result<V::Value, Error> {
+            self.read(|$value, $at, $track| {
+                let _ = ($at, $track);
+                match $value {
+                    $($arm)*
+                    other => Err(invalid_type(&other, &$visitor)),
+                }
+            })
+        }
+    };
+}
+
+impl<'de> de::Deserializer<'de> for Tracked<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.read(|value, at, track| match value {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(flag) => visitor.visit_bool(flag),
+            Value::Number(number) => number.deserialize_any(visitor),
+            Value::String(text) => visitor.visit_string(text),
+            Value::Array(elements) => visit_elements(elements, at, track, visitor),
+            Value::Object(members) => visit_members(members, at, track, visitor),
+        })
+    }
+
+    read_as! { deserialize_bool: visitor, value, at, track => {
+        Value::Bool(flag) => visitor.visit_bool(flag),
+    } }
+
+    read_as! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64: visitor, value, at, track => {
+            Value::Number(number) => number.deserialize_any(visitor),
+        }
+    }
+
+    read_as! {
+        deserialize_char deserialize_str deserialize_string deserialize_identifier:
+        visitor, value, at, track => {
+            Value::String(text) => visitor.visit_string(text),
+        }
+    }
+
+    read_as! { deserialize_bytes deserialize_byte_buf: visitor, value, at, track => {
+        Value::String(text) => visitor.visit_string(text),
+        Value::Array(elements) => visit_elements(elements, at, track, visitor),
+    } }
+
+    read_as! { deserialize_unit: visitor, value, at, track => {
+        Value::Null => visitor.visit_unit(),
+    } }
+
+    read_as! { deserialize_seq: visitor, value, at, track => {
+        Value::Array(elements) => visit_elements(elements, at, track, visitor),
+    } }
+
+    read_as! { deserialize_map: visitor, value, at, track => {
+        Value::Object(members) => visit_members(members, at, track, visitor),
+    } }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    /// A struct is an object, or an array of its fields in order.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.read(|value, at, track| match value {
+            Value::Array(elements) => visit_elements(elements, at, track, visitor),
+            Value::Object(members) => visit_members(members, at, track, visitor),
+            other => Err(invalid_type(&other, &visitor)),
+        })
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let (at, track) = (self.at, self.track);
+        match self.value {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+        .map_err(|error| track.failed(at, error))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let (at, track) = (self.at, self.track);
+        visitor
+            .visit_newtype_struct(self)
+            .map_err(|error| track.failed(at, error))
+    }
+
+    /// An enum is its variant's name, or an object of one member: the variant's name and its
+    /// content, as serde_json writes enums.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.read(|value, at, track| {
+            let (name, content) = match value {
+                Value::String(name) => (name, None),
+                Value::Object(members) if members.len() == 1 => {
+                    let (name, content) = members.into_iter().next().expect("one member");
+                    (name, Some(content))
+                }
+                Value::Object(_) => {
+                    return Err(de::Error::invalid_value(
+                        Unexpected::Map,
+                        &"map with a single key",
+                    ));
+                }
+                other => return Err(invalid_type(&other, &"string or map")),
+            };
+            visitor.visit_enum(Variant {
+                name,
+                content,
+                at,
+                track,
+            })
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        drop(self.value);
+        visitor.visit_unit()
+    }
+}
+
+/// "invalid type", worded as serde_json words it.
+fn invalid_type(value: &Value, expected: &dyn de::Expected) -> Error {
+    de::Error::invalid_type(unexpected(value), expected)
+}
+
+/// The kind of `value`, for an error's "invalid type" (serde_json words it the same).
+fn unexpected(value: &Value) -> Unexpected<'_> {
+    match value {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(flag) => Unexpected::Bool(*flag),
+        Value::Number(number) => match (number.as_u64(), number.as_i64()) {
+            (Some(unsigned), _) => Unexpected::Unsigned(unsigned),
+            (None, Some(signed)) => Unexpected::Signed(signed),
+            (None, None) => Unexpected::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(text) => Unexpected::Str(text),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}
+
+fn visit_elements<'de, V: Visitor<'de>>(
+    elements: Vec<Value>,
+    at: &Segment<'_>,
+    track: &Track,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let length = elements.len();
+    let mut access = Elements {
+        elements: elements.into_iter(),
+        index: 0,
+        at,
+        track,
+    };
+    let decoded = visitor.visit_seq(&mut access)?;
+    match access.elements.len() {
+        0 => Ok(decoded),
+        _ => Err(de::Error::invalid_length(
+            length,
+            &"fewer elements in array",
+        )),
+    }
+}
+
+fn visit_members<'de, V: Visitor<'de>>(
+    members: Map<String, Value>,
+    at: &Segment<'_>,
+    track: &Track,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let length = members.len();
+    let mut access = Members {
+        members: members.into_iter(),
+        pending: None,
+        at,
+        track,
+    };
+    let decoded = visitor.visit_map(&mut access)?;
+    match access.members.len() {
+        0 => Ok(decoded),
+        _ => Err(de::Error::invalid_length(length, &"fewer elements in map")),
+    }
+}
+
+struct Elements<'a> {
+    elements: std::vec::IntoIter<Value>,
+    index: usize,
+    at: &'a Segment<'a>,
+    track: &'a Track,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_> {
+    type Error = Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
+        let Some(value) = self.elements.next() else {
+            return Ok(None);
+        };
+        let at = Segment::Element {
+            parent: self.at,
+            index: self.index,
+        };
+        self.index += 1;
+        decode_at(seed, value, &at, self.track).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.elements.len())
+    }
+}
+
+struct Members<'a> {
+    members: serde_json::map::IntoIter,
+    /// The member whose name was just read, until its value is.
+    pending: Option<(String, Value)>,
+    at: &'a Segment<'a>,
+    track: &'a Track,
+}
+
+impl<'de> MapAccess<'de> for Members<'_> {
+    type Error = Error;
+
+    fn next_key_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
+        let Some((name, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        let key = seed.deserialize(MemberName(&name)).map_err(|error| {
+            let at = Segment::Member {
+                parent: self.at,
+                name: &name,
+            };
+            self.track.failed(&at, error)
+        })?;
+        self.pending = Some((name, value));
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        let Some((name, value)) = self.pending.take() else {
+            return Err(de::Error::custom("value is missing"));
+        };
+        let at = Segment::Member {
+            parent: self.at,
+            name: &name,
+        };
+        decode_at(seed, value, &at, self.track)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.members.len())
+    }
+}
+
+/// Decodes `value` at `at`; an error that arose outside any deserializer call (a type's own
+/// check after reading) is placed there too.
+fn decode_at<'de, S: DeserializeSeed<'de>>(
+    seed: S,
+    value: Value,
+    at: &Segment<'_>,
+    track: &Track,
+) -> Result<S::Value, Error> {
+    seed.deserialize(Tracked { value, at, track })
+        .map_err(|error| track.failed(at, error))
+}
+
+struct Variant<'a> {
+    name: String,
+    content: Option<Value>,
+    at: &'a Segment<'a>,
+    track: &'a Track,
+}
+
+impl<'de, 'a> EnumAccess<'de> for Variant<'a> {
+    type Error = Error;
+    type Variant = VariantContent<'a>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, VariantContent<'a>), Error> {
+        let variant = seed.deserialize(MemberName(&self.name))?;
+        Ok((
+            variant,
+            VariantContent {
+                name: self.name,
+                content: self.content,
+                at: self.at,
+                track: self.track,
+            },
+        ))
+    }
+}
+
+/// A variant's content, at a path that names the variant (as `serde_path_to_error` does).
+struct VariantContent<'a> {
+    name: String,
+    content: Option<Value>,
+    at: &'a Segment<'a>,
+    track: &'a Track,
+}
+
+impl<'a> VariantContent<'a> {
+    /// The content of a variant that must have one (a unit variant's name alone is an error),
+    /// and its name for the path.
+    fn required(
+        self,
+        expected: &str,
+    ) -> Result<(Value, String, &'a Segment<'a>, &'a Track), Error> {
+        match self.content {
+            Some(value) => Ok((value, self.name, self.at, self.track)),
+            None => {
+                let error = de::Error::invalid_type(Unexpected::UnitVariant, &expected);
+                let at = Segment::Member {
+                    parent: self.at,
+                    name: &self.name,
+                };
+                Err(self.track.failed(&at, error))
+            }
+        }
+    }
+}
+
+impl<'de> VariantAccess<'de> for VariantContent<'_> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        match self.content {
+            None => Ok(()),
+            Some(value) => {
+                let at = Segment::Member {
+                    parent: self.at,
+                    name: &self.name,
+                };
+                decode_at(std::marker::PhantomData::<()>, value, &at, self.track)
+            }
+        }
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
+        let (value, name, parent, track) = self.required("newtype variant")?;
+        decode_at(
+            seed,
+            value,
+            &Segment::Member {
+                parent,
+                name: &name,
+            },
+            track,
+        )
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        let (value, name, parent, track) = self.required("tuple variant")?;
+        let at = Segment::Member {
+            parent,
+            name: &name,
+        };
+        match value {
+            Value::Array(elements) if elements.is_empty() => visitor.visit_unit(),
+            Value::Array(elements) => visit_elements(elements, &at, track, visitor),
+            other => Err(de::Error::invalid_type(
+                unexpected(&other),
+                &"tuple variant",
+            )),
+        }
+        .map_err(|error| track.failed(&at, error))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let (value, name, parent, track) = self.required("struct variant")?;
+        let at = Segment::Member {
+            parent,
+            name: &name,
+        };
+        match value {
+            Value::Object(members) => visit_members(members, &at, track, visitor),
+            other => Err(de::Error::invalid_type(
+                unexpected(&other),
+                &"struct variant",
+            )),
+        }
+        .map_err(|error| track.failed(&at, error))
+    }
+}
+
+/// An object member's name (or an enum variant's), read as serde_json reads map keys: as text,
+/// or as the number or boolean it spells when the key's type is one.
+struct MemberName<'a>(&'a str);
+
+impl MemberName<'_> {
+    fn not_a<T>(&self, visitor: &dyn de::Expected) -> Result<T, Error> {
+        Err(de::Error::invalid_type(Unexpected::Str(self.0), visitor))
+    }
+}
+
+macro_rules! integer_names {
+    ($($method:ident: $parse:ty => $visit:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                match self.0.parse::<$parse>() {
+                    Ok(number) => visitor.$visit(number),
+                    Err(_) => self.not_a(&visitor),
+                }
+            }
+        )*
+    };
+}
+
+impl<'de> de::Deserializer<'de> for MemberName<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_str(self.0)
+    }
+
+    integer_names! {
+        deserialize_i8: i64 => visit_i64,
+        deserialize_i16: i64 => visit_i64,
+        deserialize_i32: i64 => visit_i64,
+        deserialize_i64: i64 => visit_i64,
+        deserialize_i128: i128 => visit_i128,
+        deserialize_u8: u64 => visit_u64,
+        deserialize_u16: u64 => visit_u64,
+        deserialize_u32: u64 => visit_u64,
+        deserialize_u64: u64 => visit_u64,
+        deserialize_u128: u128 => visit_u128,
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            _ => self.not_a(&visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        // A name is never null.
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        IntoDeserializer::<Error>::into_deserializer(self.0)
+            .deserialize_enum(name, variants, visitor)
+    }
+
+    forward_to_deserialize_any! {
+        f32 f64 char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Order {
+        id: u32,
+        customer: Customer,
+        #[serde(default)]
+        items: Vec<Item>,
+        note: Option<String>,
+        #[serde(default)]
+        tags: BTreeMap<String, u8>,
+        #[serde(default)]
+        by_number: BTreeMap<i16, bool>,
+        #[serde(default)]
+        by_flag: BTreeMap<bool, u8>,
+        kind: Kind,
+        #[serde(default)]
+        pair: Option<(bool, i8)>,
+        #[serde(default)]
+        status: Option<Status>,
+        #[serde(default)]
+        even: Option<Even>,
+        #[serde(default)]
+        event: Option<Event>,
+        #[serde(default)]
+        either: Option<Either>,
+        #[serde(default)]
+        unit: Option<Unit>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Customer {
+        name: String,
+        email: Option<String>,
+        #[serde(flatten)]
+        extra: BTreeMap<String, Value>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Item {
+        sku: String,
+        quantity: u16,
+        price: f64,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Plain,
+        Gift { message: String },
+        Split(u8, u8),
+        Ref(String),
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Status {
+        Open,
+        Closed,
+    }
+
+    /// A type whose own check fails after it read its value.
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(try_from = "u32")]
+    struct Even(u32);
+
+    impl TryFrom<u32> for Even {
+        type Error = String;
+        fn try_from(number: u32) -> Result<Self, String> {
+            if number % 2 == 0 {
+                Ok(Even(number))
+            } else {
+                Err(format!("{number} is odd"))
+            }
+        }
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Event {
+        Created { at: u64 },
+        Deleted,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(u8),
+        Text(String),
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Unit;
+
+    fn good() -> Value {
+        json!({
+            "id": 7,
+            "customer": {"name": "Ada", "email": null, "vip": true},
+            "items": [{"sku": "a", "quantity": 2, "price": 1.5}, {"sku": "b", "quantity": 1, "price": 3}],
+            "note": "leave at the door",
+            "tags": {"x": 1},
+            "by_number": {"-3": true, "12": false},
+            "by_flag": {"true": 1},
+            "kind": {"gift": {"message": "hi"}},
+            "pair": [true, -1],
+            "status": "open",
+            "even": 4,
+            "event": {"type": "created", "at": 5},
+            "either": "text",
+            "unit": null,
+        })
+    }
+
+    /// `value` decoded here and by `serde_path_to_error` over serde_json's deserializer: the
+    /// same value, or the same path and message.
+    fn decodes_as_serde_path_to_error_does<T>(value: Value)
+    where
+        T: DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let ours = from_value::<T>(value.clone());
+        let theirs = serde_path_to_error::deserialize::<_, T>(value.clone());
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs, "{value}"),
+            (Err(ours), Err(theirs)) => {
+                assert_eq!(ours.path(), theirs.path().to_string(), "{value}");
+                assert_eq!(
+                    ours.inner().to_string(),
+                    theirs.inner().to_string(),
+                    "{value}"
+                );
+            }
+            (ours, theirs) => panic!("{value}: ours {ours:?}, theirs {theirs:?}"),
+        }
+    }
+
+    fn with(pointer: &str, replacement: Value) -> Value {
+        let mut value = good();
+        *value.pointer_mut(pointer).unwrap() = replacement;
+        value
+    }
+
+    #[test]
+    fn good_values_decode_as_serde_json_decodes_them() {
+        decodes_as_serde_path_to_error_does::<Order>(good());
+        for kind in [
+            json!("plain"),
+            json!({"split": [1, 2]}),
+            json!({"ref": "r"}),
+            json!({"plain": null}),
+        ] {
+            decodes_as_serde_path_to_error_does::<Order>(with("/kind", kind));
+        }
+        assert_eq!(from_value::<Order>(good()).unwrap().even, Some(Even(4)));
+        decodes_as_serde_path_to_error_does::<Vec<u8>>(json!([1, 2]));
+        decodes_as_serde_path_to_error_does::<Option<u8>>(json!(null));
+        decodes_as_serde_path_to_error_does::<()>(json!(null));
+        decodes_as_serde_path_to_error_does::<(u8, String)>(json!([1, "a"]));
+        decodes_as_serde_path_to_error_does::<Item>(json!(["a", 1, 2.5]));
+    }
+
+    #[test]
+    fn errors_name_the_same_place_and_say_the_same_as_serde_path_to_error() {
+        let cases = [
+            ("/id", json!("seven")),
+            ("/id", json!(-1)),
+            ("/id", json!(1.5)),
+            ("/id", json!(5_000_000_000_u64)),
+            ("/customer", json!("Ada")),
+            ("/customer/name", json!(5)),
+            ("/customer/email", json!([])),
+            ("/items", json!({})),
+            ("/items/1/quantity", json!(70_000)),
+            ("/items/1/price", json!("3")),
+            ("/items/0", json!({"sku": "a", "quantity": 2})),
+            ("/items/0", json!(["a", 1, 2.5, "extra"])),
+            ("/items/0", json!(["a"])),
+            ("/note", json!(true)),
+            ("/tags/x", json!(300)),
+            ("/by_number", json!({"1": "yes"})),
+            ("/kind", json!("gift")),
+            ("/kind", json!("parcel")),
+            ("/kind", json!({"gift": {"message": 5}})),
+            ("/kind", json!({"gift": "hi"})),
+            ("/kind", json!({"split": [1]})),
+            ("/kind", json!({"split": [1, 2, 3]})),
+            ("/kind", json!({"split": 1})),
+            ("/kind", json!({"ref": 5})),
+            ("/kind", json!({"gift": {"message": "a"}, "ref": "b"})),
+            ("/kind", json!({})),
+            ("/kind", json!(5)),
+            ("/kind", json!({"plain": 1})),
+            ("/pair", json!([true])),
+            ("/pair", json!([true, 1, 2])),
+            ("/pair", json!([1, 1])),
+            ("/status", json!("lost")),
+            ("/status", json!(1)),
+            ("/even", json!(3)),
+            ("/event", json!({"type": "moved"})),
+            ("/event", json!({"type": "created", "at": "now"})),
+            ("/event", json!({"at": 1})),
+            ("/either", json!([])),
+            ("/unit", json!(1)),
+        ];
+        for (pointer, replacement) in cases {
+            decodes_as_serde_path_to_error_does::<Order>(with(pointer, replacement));
+        }
+        let mut unknown = good();
+        unknown["surprise"] = json!(1);
+        decodes_as_serde_path_to_error_does::<Order>(unknown);
+        let mut missing = good();
+        missing.as_object_mut().unwrap().remove("kind");
+        decodes_as_serde_path_to_error_does::<Order>(missing);
+        decodes_as_serde_path_to_error_does::<Order>(json!([]));
+        decodes_as_serde_path_to_error_does::<Order>(json!(null));
+        decodes_as_serde_path_to_error_does::<Vec<Item>>(json!([{"sku": 1}]));
+        decodes_as_serde_path_to_error_does::<Vec<Vec<u8>>>(json!([[1], [2, -2]]));
+    }
+
+    /// Where serde_path_to_error cannot name a key that is not a string (`?`), this names it,
+    /// and says what it expected as for any other value.
+    #[test]
+    fn a_key_that_is_not_the_number_or_boolean_its_type_wants_is_named() {
+        let cases = [
+            (
+                "/by_number",
+                json!({"twelve": true}),
+                "by_number.twelve",
+                "invalid type: string \"twelve\", expected i16",
+            ),
+            (
+                "/by_number",
+                json!({"40000": true}),
+                "by_number.40000",
+                "invalid value: integer `40000`, expected i16",
+            ),
+            (
+                "/by_flag",
+                json!({"maybe": 1}),
+                "by_flag.maybe",
+                "invalid type: string \"maybe\", expected a boolean",
+            ),
+        ];
+        for (pointer, replacement, path, message) in cases {
+            let error = from_value::<Order>(with(pointer, replacement)).unwrap_err();
+            assert_eq!(
+                (error.path(), error.inner().to_string().as_str()),
+                (path, message)
+            );
+        }
+    }
+
+    #[test]
+    fn the_path_is_written_where_the_error_is() {
+        let error = from_value::<Order>(with("/items/1/price", json!("3"))).unwrap_err();
+        assert_eq!(error.path(), "items[1].price");
+        assert_eq!(
+            error.to_string(),
+            "at `items[1].price`: invalid type: string \"3\", expected f64"
+        );
+        let at_the_top = from_value::<u8>(json!("x")).unwrap_err();
+        assert_eq!(at_the_top.path(), ".");
+        assert_eq!(
+            at_the_top.to_string(),
+            "invalid type: string \"x\", expected u8"
+        );
+    }
+}
