@@ -223,6 +223,23 @@ mod bad_input {
         });
     }
 
+    /// serde_json would take a struct from an array of its fields; the schema says object.
+    #[test]
+    fn an_array_for_an_object_argument_is_422() {
+        block_on(async {
+            let response = client().post("/items").json(&json!(["x", 1])).await;
+            assert_eq!(response.status(), 422);
+            let body = problem(&response);
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("invalid type: sequence, expected struct NewItem"),
+                "{body}"
+            );
+        });
+    }
+
     #[test]
     fn unparsable_path_segment_is_400_naming_the_segment() {
         block_on(async {

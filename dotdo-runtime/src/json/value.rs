@@ -235,18 +235,16 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
         self.deserialize_seq(visitor)
     }
 
-    /// A struct is an object, or an array of its fields in order.
+    /// A struct is an object, as its schema says. serde_json also takes an array of its fields
+    /// in order, which no schema of ours describes; refusing it spares every struct's array
+    /// decoding (2 KiB of the email service's gzipped wasm).
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.read(|value, at, track| match value {
-            Value::Array(elements) => visit_elements(elements, at, track, visitor),
-            Value::Object(members) => visit_members(members, at, track, visitor),
-            other => Err(invalid_type(&other, &visitor)),
-        })
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -827,7 +825,6 @@ mod tests {
         decodes_as_serde_path_to_error_does::<Option<u8>>(json!(null));
         decodes_as_serde_path_to_error_does::<()>(json!(null));
         decodes_as_serde_path_to_error_does::<(u8, String)>(json!([1, "a"]));
-        decodes_as_serde_path_to_error_does::<Item>(json!(["a", 1, 2.5]));
     }
 
     #[test]
@@ -844,8 +841,6 @@ mod tests {
             ("/items/1/quantity", json!(70_000)),
             ("/items/1/price", json!("3")),
             ("/items/0", json!({"sku": "a", "quantity": 2})),
-            ("/items/0", json!(["a", 1, 2.5, "extra"])),
-            ("/items/0", json!(["a"])),
             ("/note", json!(true)),
             ("/tags/x", json!(300)),
             ("/by_number", json!({"1": "yes"})),
@@ -882,7 +877,6 @@ mod tests {
         let mut missing = good();
         missing.as_object_mut().unwrap().remove("kind");
         decodes_as_serde_path_to_error_does::<Order>(missing);
-        decodes_as_serde_path_to_error_does::<Order>(json!([]));
         decodes_as_serde_path_to_error_does::<Order>(json!(null));
         decodes_as_serde_path_to_error_does::<Vec<Item>>(json!([{"sku": 1}]));
         decodes_as_serde_path_to_error_does::<Vec<Vec<u8>>>(json!([[1], [2, -2]]));
@@ -919,6 +913,28 @@ mod tests {
                 (path, message)
             );
         }
+    }
+
+    /// serde_json takes a struct from an array of its fields; a schema says object, and so
+    /// does this.
+    #[test]
+    fn a_struct_is_an_object_not_an_array() {
+        assert!(serde_json::from_value::<Item>(json!(["a", 1, 2.5])).is_ok());
+        let error = from_value::<Item>(json!(["a", 1, 2.5])).unwrap_err();
+        assert_eq!(error.path(), ".");
+        assert_eq!(
+            error.inner().to_string(),
+            "invalid type: sequence, expected struct Item"
+        );
+        let nested = from_value::<Order>(with("/items/1", json!(["b", 1, 3]))).unwrap_err();
+        assert_eq!(nested.path(), "items[1]");
+        let empty = from_value::<Order>(json!([])).unwrap_err();
+        assert_eq!(
+            empty.inner().to_string(),
+            "invalid type: sequence, expected struct Order"
+        );
+        let variant = from_value::<Kind>(json!({"gift": ["hi"]})).unwrap_err();
+        assert_eq!(variant.path(), "gift");
     }
 
     #[test]
