@@ -341,6 +341,13 @@ describe("HTTP bad input", () => {
     assert.equal(body.field, "price");
   });
 
+  test("an array where the item's object goes is 422, not an item made of its elements", async () => {
+    // serde_json alone would take the array as the struct's fields in order.
+    const body = await problem(await fetch(`${base}/items`, json(["x", "x", 1])), 422);
+    assert.match(body.detail, /invalid type: sequence, expected struct NewItem/);
+    assert.equal((await fetch(`${base}/items/x`)).status, 404);
+  });
+
   test("missing required field is 422 naming it", async () => {
     const body = await problem(await fetch(`${base}/items`, json({ id: "x", price: 1 })), 422);
     assert.equal(body.field, "name");

@@ -2,12 +2,17 @@
 //! worker that used both serde_json's text and byte parsers would carry a copy of each, and of
 //! every type's `Deserialize` code for each (docs/performance.md, seventh pass). Nor does it use
 //! serde_json's `RawValue`: the `raw_value` feature it needs makes every `Value` deserializer
-//! carry the text parser (JSON passed on as it is goes as `dotdo::json::JsonText`).
+//! carry the text parser (JSON passed on as it is goes as `dotdo::json::JsonText`). And it
+//! decodes parsed values with `dotdo::json::from_value`, never serde_json's `from_value` or
+//! `serde_path_to_error`: each would compile a second copy of every type's decoding.
 
 use std::path::{Path, PathBuf};
 
 /// What reads JSON text through serde_json's text parser, or links it into every worker.
 const TEXT_PARSERS: [&str; 3] = ["serde_json::from_str", "Deserializer::from_str", "RawValue"];
+
+/// What decodes a parsed `Value` other than `dotdo::json::from_value`.
+const VALUE_DECODERS: [&str; 2] = ["serde_json::from_value", "serde_path_to_error"];
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -33,14 +38,41 @@ fn worker_sources() -> Vec<PathBuf> {
     dotdo_policy::rust_files(dirs)
 }
 
-/// The lines of `source`'s own code (not its tests) that use a text parser.
-fn text_parser_uses(source: &str) -> Vec<String> {
+/// The lines of `source`'s own code (not its tests) that use one of `names`.
+fn uses(source: &str, names: &[&str]) -> Vec<String> {
     let code = source.split("#[cfg(test)]").next().unwrap_or_default();
     code.lines()
         .filter(|line| !line.trim_start().starts_with("//"))
-        .filter(|line| TEXT_PARSERS.iter().any(|parser| line.contains(parser)))
+        .filter(|line| names.iter().any(|name| line.contains(name)))
         .map(|line| line.trim().to_owned())
         .collect()
+}
+
+fn text_parser_uses(source: &str) -> Vec<String> {
+    uses(source, &TEXT_PARSERS)
+}
+
+/// The lines of worker code, outside tests and the test client, that use one of `names`.
+fn worker_code_using(names: &[&str]) -> Vec<String> {
+    let sources = worker_sources();
+    assert!(
+        sources
+            .iter()
+            .any(|path| path.ends_with("dotdo-runtime/src/json.rs")),
+        "the runtime's sources were not found"
+    );
+    let mut found = Vec::new();
+    for path in sources {
+        // The in-process test client is for tests only (feature `testing`).
+        if path.ends_with("dotdo-runtime/src/testing.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for line in uses(&source, names) {
+            found.push(format!("{}: {line}", path.display()));
+        }
+    }
+    found
 }
 
 #[test]
@@ -57,29 +89,42 @@ fn the_check_finds_a_text_parser_in_code_and_not_in_tests_or_comments() {
 
 #[test]
 fn worker_code_reads_json_text_through_the_byte_parser() {
-    let sources = worker_sources();
-    assert!(
-        sources
-            .iter()
-            .any(|path| path.ends_with("dotdo-runtime/src/json.rs")),
-        "the runtime's sources were not found"
-    );
-    let mut found = Vec::new();
-    for path in sources {
-        // The in-process test client is for tests only (feature `testing`).
-        if path.ends_with("dotdo-runtime/src/testing.rs") {
-            continue;
-        }
-        let source = std::fs::read_to_string(&path).unwrap();
-        for line in text_parser_uses(&source) {
-            found.push(format!("{}: {line}", path.display()));
-        }
-    }
+    let found = worker_code_using(&TEXT_PARSERS);
     assert!(
         found.is_empty(),
         "read JSON text with dotdo::json::from_text (dotdo_runtime::json::from_text inside the \
          framework), not serde_json's text parser, and pass JSON on as dotdo::json::JsonText, \
          not RawValue:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_check_finds_another_value_decoder() {
+    assert_eq!(
+        uses(
+            "let row: Row = serde_json::from_value(value)?;",
+            &VALUE_DECODERS
+        ),
+        ["let row: Row = serde_json::from_value(value)?;"]
+    );
+    assert!(
+        uses(
+            "let row: Row = dotdo::json::from_value(value)?;",
+            &VALUE_DECODERS
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn worker_code_decodes_values_with_dotdos_from_value() {
+    let found = worker_code_using(&VALUE_DECODERS);
+    assert!(
+        found.is_empty(),
+        "decode a serde_json::Value with dotdo::json::from_value (crate::json::from_value inside \
+         the framework), which names the path of an error and compiles each type's decoding \
+         once:\n{}",
         found.join("\n")
     );
 }
