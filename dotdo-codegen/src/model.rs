@@ -45,7 +45,7 @@ pub enum RouteBody {
     Fields,
 }
 
-/// The kinds of values a method's arguments can arrive as ([`MethodModel::argument_sources`]).
+/// The kinds of values an argument can arrive as ([`MethodModel::argument_sources`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgumentSources {
     Json,
@@ -180,17 +180,28 @@ impl MethodModel {
         )
     }
 
-    /// Where its arguments' values can come from, by its interfaces: text (path segments, query
-    /// parameters, headers, MCP resource URIs and prompt arguments) and request bodies (forms,
-    /// raw bytes, files) only on the interfaces that have them; JSON on all others.
-    pub fn argument_sources(&self) -> ArgumentSources {
-        let reads_a_body = self.has_route()
-            && (self.has_raw_body()
-                || self.http.iter().any(|http| {
-                    matches!(&http.route, Some((verb, path))
-                        if self.route_body(*verb, path, http.body.as_ref()) != RouteBody::None)
-                }));
-        if reads_a_body {
+    /// Where `arg`'s values can come from, by its method's interfaces: a request body (a form,
+    /// raw bytes, files) only for an argument some route reads from its body; text (path
+    /// segments, query parameters, headers, MCP resource URIs and prompt arguments) on the
+    /// interfaces that have it; JSON on all.
+    pub fn argument_sources(&self, arg: &ArgModel) -> ArgumentSources {
+        let takes_the_raw_body =
+            matches!(&arg.binding, Some(binding) if matches!(binding.from, BindingFrom::Body));
+        let from_a_body = self.http.iter().any(|http| {
+            let Some((verb, path)) = &http.route else {
+                return false;
+            };
+            match self.route_body(*verb, path, http.body.as_ref()) {
+                RouteBody::None => false,
+                RouteBody::Whole(name) => name == arg.name,
+                RouteBody::Fields => {
+                    let segments = dotdo_routes::parse_path(&path.value()).unwrap_or_default();
+                    arg.binding.is_none()
+                        && !dotdo_routes::param_names(&segments).contains(&arg.name.as_str())
+                }
+            }
+        });
+        if takes_the_raw_body || from_a_body {
             ArgumentSources::Any
         } else if self.has_route() || self.resource.is_some() || self.prompt.is_some() {
             ArgumentSources::TextOrJson

@@ -373,6 +373,13 @@ impl Taken<'_> {
                 T::deserialize(Fields::new(pairs))
                     .map_err(|error| form_error(name, &error.to_string()))
             }
+            // A multipart body's file goes under whatever name its part gives, so a caller can
+            // send one where text is wanted (a query parameter's name): the caller's mistake.
+            #[cfg(feature = "multipart")]
+            Raw::File(_) => Err(Error::invalid_field(
+                name,
+                format!("`{name}` is not a file: send it as a text field or query parameter"),
+            )),
             _ => Err(unexpected_kind(name)),
         }
     }

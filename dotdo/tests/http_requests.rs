@@ -88,6 +88,18 @@ impl Inbox {
         Ok(json!({"caption": caption, "files": files, "thumbnail": thumbnail}))
     }
 
+    /// A signup to one list: the list from the path, the signup the whole body, the referrer
+    /// from the query string.
+    #[http(post = "/lists/:list/signups", body = "signup", public)]
+    async fn list_signup(
+        &self,
+        list: u32,
+        signup: Signup,
+        referrer: Option<String>,
+    ) -> Result<Value, dotdo::Error> {
+        Ok(json!({"list": list, "email": signup.email, "referrer": referrer}))
+    }
+
     /// One required file.
     #[http(put = "/avatar", public)]
     async fn avatar(&self, avatar: Upload) -> Result<usize, dotdo::Error> {
@@ -378,6 +390,48 @@ fn multipart_forms_bind_files_and_fields() {
         search.json::<Value>(),
         json!({"query": "lamps", "limit": 5})
     );
+}
+
+/// Only an argument a route reads from its body can be a file; a part named as a query
+/// parameter is the caller's mistake, and a path segment is the path's.
+#[test]
+fn a_file_where_text_is_wanted_is_422_naming_it() {
+    let email: TestPart = ("email", None, b"ada@example.com");
+    let newsletter: TestPart = ("newsletter", None, b"true");
+    let signup = post_multipart(
+        "/lists/3/signups?referrer=blog",
+        multipart(&[email, newsletter]),
+    );
+    assert_eq!(
+        signup.json::<Value>(),
+        json!({"list": 3, "email": "ada@example.com", "referrer": "blog"})
+    );
+    let referrer_as_a_file = post_multipart(
+        "/lists/3/signups",
+        multipart(&[
+            email,
+            newsletter,
+            ("referrer", Some(("r.txt", "text/plain")), b"blog"),
+        ]),
+    );
+    let refused = problem(&referrer_as_a_file, 422);
+    assert_eq!(refused["field"], "referrer");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`referrer` is not a file"),
+        "{refused}"
+    );
+    let list_as_a_file = post_multipart(
+        "/lists/3/signups",
+        multipart(&[
+            email,
+            newsletter,
+            ("list", Some(("l.txt", "text/plain")), b"9"),
+        ]),
+    );
+    assert_eq!(list_as_a_file.json::<Value>()["list"], 3);
 }
 
 #[test]

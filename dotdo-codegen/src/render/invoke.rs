@@ -12,13 +12,6 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
     let self_ty = &service.self_ty;
     let invoker = super::invoker_ident(method);
     let method_ident = &method.ident;
-    // Each argument is decoded only from the kinds of values its method's interfaces give:
-    // a type's decoding is compiled for each kind it is taken from (worker size).
-    let take = match method.argument_sources() {
-        ArgumentSources::Json => quote! { take_json },
-        ArgumentSources::TextOrJson => quote! { take_text_or_json },
-        ArgumentSources::Any => quote! { take },
-    };
     let takes = method.params().map(|arg| {
         let ident = &arg.ident;
         let ty = &arg.ty;
@@ -34,6 +27,13 @@ pub fn render_invoker(service: &ServiceModel, method: &MethodModel) -> TokenStre
         if extracted {
             quote! { let #ident: #ty = __args.take_extracted(#name)?; }
         } else {
+            // Each argument is decoded only from the kinds of values its method's interfaces
+            // give it: a type's decoding is compiled for each kind it is taken from (worker size).
+            let take = match method.argument_sources(arg) {
+                ArgumentSources::Json => quote! { take_json },
+                ArgumentSources::TextOrJson => quote! { take_text_or_json },
+                ArgumentSources::Any => quote! { take },
+            };
             quote! { let #ident: #ty = __args.#take(#name)?; }
         }
     });

@@ -14,14 +14,19 @@ impl Items {
             }),
         )
     }
-    /// Create an item.
+    /// Create an item on a shelf: the shelf comes from the path (or JSON), never a body.
     async fn create_item(
         &self,
         ctx: &Context,
+        shelf: u64,
         name: String,
     ) -> Result<String, dotdo::Error> {
         let _ = ctx;
-        Ok(name)
+        Ok(
+            ::alloc::__export::must_use({
+                ::alloc::fmt::format(format_args!("{0} {1}", shelf, name))
+            }),
+        )
     }
     async fn item_created(&self, event: String) -> Result<(), dotdo::Error> {
         let _ = event;
@@ -38,7 +43,7 @@ const _: () = {
     #[allow(non_snake_case)]
     fn __dotdo_access_warning_create_item() {
         #[deprecated(
-            note = "`create_item` is open to anyone over `POST /items` but needs a signed-in caller over RPC: give every interface the same access (`auth` or `role = \"…\"`), or write `public` in the attribute of the one that is open on purpose"
+            note = "`create_item` is open to anyone over `POST /shelves/:shelf/items` but needs a signed-in caller over RPC: give every interface the same access (`auth` or `role = \"…\"`), or write `public` in the attribute of the one that is open on purpose"
         )]
         #[allow(non_upper_case_globals)]
         const _w: () = ();
@@ -91,13 +96,14 @@ const _: () = {
         ::dotdo::Result<::dotdo::__private::Reply>,
     > {
         ::dotdo::__private::boxed(async move {
+            let shelf: u64 = __args.take_text_or_json("shelf")?;
             let name: String = __args.take("name")?;
             __args.finish()?;
             <Result<
                 String,
                 dotdo::Error,
             > as ::dotdo::MethodOutput>::into_reply(
-                <Items>::create_item(__service, __context, name).await,
+                <Items>::create_item(__service, __context, shelf, name).await,
             )
         })
     }
@@ -148,6 +154,7 @@ const _: () = {
         __generator: &mut ::dotdo::__private::SchemaGenerator,
     ) -> ::dotdo::__private::Schema {
         ::dotdo::__private::args_schema([
+            ::dotdo::__private::ArgSchema::of::<u64>(__generator, "shelf"),
             ::dotdo::__private::ArgSchema::of::<String>(__generator, "name"),
         ])
     }
@@ -193,8 +200,8 @@ const _: () = {
                     },
                     ::dotdo::__private::MethodDesc {
                         name: "create_item",
-                        docs: "Create an item.",
-                        params: &["name"],
+                        docs: "Create an item on a shelf: the shelf comes from the path (or JSON), never a body.",
+                        params: &["shelf", "name"],
                         returns_unit: false,
                         takes_context: true,
                         invoke: __dotdo_invoke_create_item,
@@ -234,9 +241,13 @@ const _: () = {
                     },
                     ::dotdo::__private::RouteDesc {
                         verb: ::dotdo::__private::Verb::Post,
-                        path: "/items",
-                        parts: &[::dotdo::__private::RoutePart::Literal("items")],
-                        names: &[],
+                        path: "/shelves/:shelf/items",
+                        parts: &[
+                            ::dotdo::__private::RoutePart::Literal("shelves"),
+                            ::dotdo::__private::RoutePart::Param,
+                            ::dotdo::__private::RoutePart::Literal("items"),
+                        ],
+                        names: &["shelf"],
                         method: 1usize,
                         body: ::dotdo::__private::BodyBinding::Whole("name"),
                         access: ::dotdo::__private::Access::Public,
@@ -321,11 +332,18 @@ impl<T: ::dotdo::client::Transport> ItemsClient<T> {
         )?;
         self.rpc.call("get_item", &__params).await
     }
-    ///Create an item.
-    pub async fn create_item(&self, name: String) -> ::dotdo::Result<String> {
+    ///Create an item on a shelf: the shelf comes from the path (or JSON), never a body.
+    pub async fn create_item(
+        &self,
+        shelf: u64,
+        name: String,
+    ) -> ::dotdo::Result<String> {
         let __params = ::dotdo::__private::named_params(
             "create_item",
-            [("name", ::dotdo::__private::rpc_param(&name))],
+            [
+                ("shelf", ::dotdo::__private::rpc_param(&shelf)),
+                ("name", ::dotdo::__private::rpc_param(&name)),
+            ],
         )?;
         self.rpc.call("create_item", &__params).await
     }

@@ -13,12 +13,17 @@ impl Items {
         Ok(format!("{id} {verbose:?}"))
     }
 
-    /// Create an item.
+    /// Create an item on a shelf: the shelf comes from the path (or JSON), never a body.
     #[rpc]
-    #[http(post = "/items", status = 201)]
-    async fn create_item(&self, ctx: &Context, name: String) -> Result<String, dotdo::Error> {
+    #[http(post = "/shelves/:shelf/items", status = 201)]
+    async fn create_item(
+        &self,
+        ctx: &Context,
+        shelf: u64,
+        name: String,
+    ) -> Result<String, dotdo::Error> {
         let _ = ctx;
-        Ok(name)
+        Ok(format!("{shelf} {name}"))
     }
 
     #[queue(type = "item.created")]
