@@ -249,6 +249,23 @@ describe("multipart uploads", () => {
     assert.match((await problem(noBoundary, 400)).detail, /malformed multipart body/);
   });
 
+  test("a file sent under a query parameter's name is 422 naming it; the path's segment is the path's", async () => {
+    const photo = (extra) => {
+      const body = new FormData();
+      body.append("photo", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "p.png");
+      if (extra) body.append(extra, new Blob(["x"], { type: "text/plain" }), "x.txt");
+      return { method: "POST", body };
+    };
+    const added = await fetch(`${base}/albums/summer/photos?caption=beach`, photo());
+    assert.equal(added.status, 201, await added.clone().text());
+    assert.deepEqual(await added.json(), { album: "summer", file_name: "p.png", size: 3, caption: "beach" });
+    const refused = await problem(await fetch(`${base}/albums/summer/photos`, photo("caption")), 422);
+    assert.equal(refused.field, "caption");
+    assert.match(refused.detail, /`caption` is not a file/);
+    const album = await fetch(`${base}/albums/summer/photos`, photo("album"));
+    assert.equal((await album.json()).album, "summer");
+  });
+
   test("the document offers the upload as a multipart body with a binary file", async () => {
     const doc = await (await fetch(`${base}/openapi.json`)).json();
     const content = doc.paths["/uploads"].post.requestBody.content;
