@@ -195,9 +195,9 @@ impl<'a> Args<'a> {
         self.take_as::<T, ANY_KIND>(name)
     }
 
-    /// [`take`](Self::take) for an argument whose method reads no request body: it arrives as
-    /// text (a path segment, a query parameter, an MCP resource URI's or prompt's argument) or
-    /// as JSON, and the body decoders are not compiled for its type.
+    /// [`take`](Self::take) for an argument no route reads from its body: it arrives as text (a
+    /// path segment, a query parameter, an MCP resource URI's or prompt's argument) or as JSON,
+    /// and the body decoders are not compiled for its type.
     pub fn take_text_or_json<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Error> {
         self.take_as::<T, TEXT_OR_JSON>(name)
     }
@@ -378,7 +378,7 @@ impl Taken<'_> {
             #[cfg(feature = "multipart")]
             Raw::File(_) => Err(Error::invalid_field(
                 name,
-                format!("`{name}` is not a file: send it as a text field or query parameter"),
+                format!("`{name}` is not a file: send it as text"),
             )),
             _ => Err(unexpected_kind(name)),
         }
