@@ -15,6 +15,7 @@ TARGETS=(
   json_rpc_answers_every_payload
   mcp_answers_every_message
   queue_messages_always_get_an_outcome
+  json_values_decode_as_serde_path_to_error_decodes_them
   jwts_verify_only_as_signed
   credentials_parse_without_panics_and_never_verify_unsigned
 )

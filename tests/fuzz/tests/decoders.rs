@@ -189,6 +189,98 @@ fn request(
     builder.body(body).ok()
 }
 
+/// A type with every shape arguments have: nested structs, sequences, options, a map, enums of
+/// each kind, a newtype and a type with its own check.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Order {
+    id: u32,
+    name: String,
+    #[serde(default)]
+    items: Vec<Line>,
+    price: Option<f64>,
+    #[serde(default)]
+    data: std::collections::BTreeMap<String, Value>,
+    #[serde(default, rename = "type")]
+    kind: Option<Kind>,
+    #[serde(default)]
+    params: Option<(bool, Even)>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Line {
+    name: String,
+    price: i64,
+    #[serde(default)]
+    data: Option<Box<Line>>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Plain,
+    Gift { name: String },
+    Split(u8, u8),
+    Id(String),
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(try_from = "i64")]
+struct Even(i64);
+
+impl TryFrom<i64> for Even {
+    type Error = String;
+    fn try_from(number: i64) -> Result<Self, String> {
+        if number % 2 == 0 {
+            Ok(Even(number))
+        } else {
+            Err(format!("{number} is odd"))
+        }
+    }
+}
+
+/// Values shaped like an `Order` at every level, each member sometimes any JSON at all.
+fn order_like() -> impl Strategy<Value = Value> {
+    let line = (".{0,4}", any::<i64>(), json()).prop_map(
+        |(name, price, data)| serde_json::json!({"name": name, "price": price, "data": data}),
+    );
+    let kind = prop_oneof![
+        Just(serde_json::json!("plain")),
+        ".{0,4}".prop_map(|name| serde_json::json!({"gift": {"name": name}})),
+        (any::<u8>(), any::<u16>()).prop_map(|(a, b)| serde_json::json!({"split": [a, b]})),
+        ".{0,4}".prop_map(|id| serde_json::json!({"id": id})),
+        json(),
+    ];
+    let member = |valid: BoxedStrategy<Value>| prop_oneof![3 => valid, 1 => json()];
+    (
+        member(any::<u32>().prop_map(Value::from).boxed()),
+        member(".{0,6}".prop_map(Value::from).boxed()),
+        member(prop::collection::vec(prop_oneof![3 => line, 1 => json()], 0..4).prop_map(Value::Array).boxed()),
+        member(kind.boxed()),
+        member((any::<bool>(), -4i64..4).prop_map(|(flag, n)| serde_json::json!([flag, n])).boxed()),
+        json(),
+        prop::option::of("[a-z_]{1,8}"),
+    )
+        .prop_map(|(id, name, items, kind, params, data, extra)| {
+            let mut order = serde_json::json!({
+                "id": id, "name": name, "items": items, "type": kind, "params": params, "data": data,
+            });
+            if let Some(extra) = extra {
+                order[extra] = Value::Bool(true);
+            }
+            order
+        })
+}
+
+/// What `dotdo::json::from_value` refuses on purpose where serde_json takes it: a struct from an
+/// array of its fields.
+fn refused_struct_from_array(error: &dotdo::json::ValueError) -> bool {
+    error
+        .inner()
+        .to_string()
+        .starts_with("invalid type: sequence, expected struct")
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -244,6 +336,25 @@ proptest! {
         let outcome = block_on(dotdo::queue::dispatch(&service, "items", &message));
         if let Outcome::Retry { delay_seconds } = outcome {
             prop_assert!(delay_seconds <= dotdo::queue::MAX_QUEUE_DELAY_SECONDS);
+        }
+    }
+
+    /// dotdo's `Value` decoder against `serde_path_to_error` over serde_json's: the same value,
+    /// or the same path and message, but where it refuses a struct from an array on purpose.
+    #[test]
+    fn json_values_decode_as_serde_path_to_error_decodes_them(value in prop_oneof![order_like(), json()]) {
+        let ours = dotdo::json::from_value::<Order>(value.clone());
+        let theirs = serde_path_to_error::deserialize::<_, Order>(value.clone());
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => prop_assert_eq!(ours, theirs),
+            (Err(ours), Ok(_)) => prop_assert!(refused_struct_from_array(&ours), "{value}: {ours}"),
+            (Ok(_), Err(theirs)) => prop_assert!(false, "{value}: accepted what serde_json refuses: {theirs}"),
+            (Err(ours), Err(theirs)) => {
+                if !refused_struct_from_array(&ours) {
+                    prop_assert_eq!(ours.path(), theirs.path().to_string(), "{}", value);
+                    prop_assert_eq!(ours.inner().to_string(), theirs.inner().to_string(), "{}", value);
+                }
+            }
         }
     }
 
