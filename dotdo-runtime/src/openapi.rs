@@ -190,7 +190,23 @@ if (window.SwaggerUIBundle) {{
         }
         let body_schema = match route.body {
             BodyBinding::None => None,
-            BodyBinding::Whole(name) => Some((schema_of(name), is_required(name))),
+            BodyBinding::Whole(name) => {
+                let schema = schema_of(name);
+                // A file (or files) as the whole body is the part named as its argument, as the
+                // binder reads it: the multipart body is an object of that one part.
+                let schema = if has_file(&schema) && schema.get("properties").is_none() {
+                    let required: &[&str] = if is_required(name) { &[name] } else { &[] };
+                    json!({
+                        "type": "object",
+                        "properties": {name: schema},
+                        "required": required,
+                        "additionalProperties": false,
+                    })
+                } else {
+                    schema
+                };
+                Some((schema, is_required(name)))
+            }
             BodyBinding::Fields => {
                 let fields: Vec<&str> = method
                     .params

@@ -310,7 +310,8 @@ fn bind<'a>(
                 let content_type = content_type()
                     .and_then(crate::wire::header_text)
                     .unwrap_or_default();
-                let mut fields = Vec::new();
+                let mut fields: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+                    Vec::new();
                 for part in crate::multipart::parse(content_type, body)? {
                     match part {
                         crate::multipart::Part::Text(name, value) => {
@@ -320,9 +321,18 @@ fn bind<'a>(
                     }
                 }
                 match route.body {
-                    // A file under the argument's own name is the argument; otherwise the text
-                    // fields fill it, as a urlencoded form's do.
-                    BodyBinding::Whole(name) if args.has(name) => {}
+                    // A file under the argument's own name is the argument, and the body is
+                    // nothing else; otherwise the text fields fill it, as a urlencoded form's do.
+                    BodyBinding::Whole(name) if args.has(name) => {
+                        if let Some((field, _)) = fields.first() {
+                            return Err(Error::invalid_field(
+                                field.to_string(),
+                                format!(
+                                    "unknown form field `{field}`: the body is the file `{name}`"
+                                ),
+                            ));
+                        }
+                    }
                     BodyBinding::Whole(name) => args.push_form(name, fields),
                     BodyBinding::Fields => {
                         for (name, value) in fields {

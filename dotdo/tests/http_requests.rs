@@ -100,6 +100,17 @@ impl Inbox {
         Ok(json!({"list": list, "email": signup.email, "referrer": referrer}))
     }
 
+    /// A list's banner: the file is the whole body, its alt text a query parameter.
+    #[http(put = "/lists/:list/banner", body = "banner", public)]
+    async fn list_banner(
+        &self,
+        list: u32,
+        banner: Upload,
+        alt: Option<String>,
+    ) -> Result<Value, dotdo::Error> {
+        Ok(json!({"list": list, "bytes": banner.len(), "alt": alt}))
+    }
+
     /// One required file.
     #[http(put = "/avatar", public)]
     async fn avatar(&self, avatar: Upload) -> Result<usize, dotdo::Error> {
@@ -432,6 +443,40 @@ fn a_file_where_text_is_wanted_is_422_naming_it() {
         ]),
     );
     assert_eq!(list_as_a_file.json::<Value>()["list"], 3);
+}
+
+/// A file that is the whole body is all of it, as the document says: another part is refused
+/// by name (schemathesis sent one).
+#[test]
+fn a_body_that_is_one_file_takes_no_other_part() {
+    let put = |parts: &[TestPart]| {
+        block_on(
+            client()
+                .put("/lists/3/banner?alt=sunset")
+                .header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(multipart(parts))
+                .send(),
+        )
+    };
+    let banner: TestPart = ("banner", Some(("b.png", "image/png")), b"1234");
+    assert_eq!(
+        put(&[banner]).json::<Value>(),
+        json!({"list": 3, "bytes": 4, "alt": "sunset"})
+    );
+    let refused = problem(&put(&[banner, ("extra", None, b"42")]), 422);
+    assert_eq!(refused["field"], "extra");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the body is the file `banner`"),
+        "{refused}"
+    );
+    let another_file = put(&[banner, ("other", Some(("o.png", "image/png")), b"1")]);
+    assert_eq!(problem(&another_file, 422)["field"], "other");
 }
 
 #[test]

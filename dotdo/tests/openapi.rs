@@ -67,6 +67,18 @@ impl Shop {
         Ok(())
     }
 
+    /// Set a product's manual: the file is the whole body, its language a query parameter.
+    #[http(put = "/products/:id/manual", body = "manual")]
+    async fn set_manual(
+        &self,
+        id: String,
+        manual: Upload,
+        language: Option<String>,
+    ) -> Result<(), dotdo::Error> {
+        let _ = (id, manual, language);
+        Ok(())
+    }
+
     /// Rename a product: the body is one JSON string.
     #[http(put = "/products/:id/name")]
     async fn rename(&self, id: String, name: String) -> Result<(), dotdo::Error> {
@@ -236,6 +248,16 @@ fn parameters_and_bodies_are_where_the_binder_reads_them() {
     let schema = &content["multipart/form-data"]["schema"];
     assert_eq!(schema["properties"]["picture"]["format"], "binary");
     assert_eq!(schema["required"], json!(["picture"]));
+    // A file that is the whole body is still a part named as its argument, as it is read: the
+    // multipart body is an object of that one part (schemathesis sent a body of no parts to
+    // a bare binary string's schema).
+    let manual = &doc["paths"]["/products/{id}/manual"]["put"];
+    let schema = &manual["requestBody"]["content"]["multipart/form-data"]["schema"];
+    assert_eq!(schema["type"], "object", "{manual}");
+    assert_eq!(schema["properties"]["manual"]["format"], "binary");
+    assert_eq!(schema["required"], json!(["manual"]));
+    assert_eq!(manual["parameters"][1]["name"], "language");
+    assert_eq!(manual["parameters"][1]["in"], "query");
     assert!(add["responses"]["201"].is_object());
     assert_eq!(
         add["responses"]["403"]["$ref"],
