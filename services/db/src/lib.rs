@@ -503,7 +503,22 @@ impl DbService {
             return Ok(None);
         };
         self.db.batch(&statements).await?;
-        self.current(&input.ns, &input.id).await
+        let current = self.current(&input.ns, &input.id).await?;
+        // Another write that moved the thing on between the check above and the batch wins;
+        // the batch's own condition kept this one from applying.
+        if let Some(expected) = expected_version
+            && !current.as_ref().is_some_and(|thing| {
+                thing.version > expected
+                    && thing.thing_type == input.thing_type.as_str()
+                    && thing.data.as_object() == Some(&input.data)
+            })
+        {
+            return Err(Error::conflict(format!(
+                "`{}/{}` moved on from version {expected} while this write ran",
+                input.ns, input.id
+            )));
+        }
+        Ok(current)
     }
 
     /// What writing `input` takes: `None` when a bulk write is not newer than what is stored
@@ -529,13 +544,13 @@ impl DbService {
                 input.ns, input.id
             )));
         }
-        let version = match input.version {
-            // A bulk write that is not newer than what is stored was applied already.
-            Some(version) if version <= last_version => return Ok(None),
-            Some(version) => version,
-            None => last_version + 1,
-        };
-        let now = dotdo::clock::now_millis();
+        // A bulk write that is not newer than what is stored was applied already.
+        if let Some(version) = input.version
+            && version <= last_version
+        {
+            return Ok(None);
+        }
+        let now = dotdo::clock::now_millis() as f64;
         let (ns, id) = (
             Value::from(input.ns.as_str()),
             Value::from(input.id.as_str()),
@@ -543,10 +558,16 @@ impl DbService {
         let data = Value::Object(input.data.clone());
         let text = search_text(&data);
         let data = dotdo::json::to_text(&data);
-        const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
-                      ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at";
+        let explicit = Value::from(input.version);
+        // The version, what is archived and whether the write applies are decided inside the
+        // batch's transaction from what is stored when it runs, not from the reads above: a
+        // write that raced another (a bulk import's consumer, a second PUT) neither reuses a
+        // version number nor archives one twice.
         Ok(Some(vec![
-            (ARCHIVE, vec![ns.clone(), id.clone()]),
+            (
+                WRITE_ARCHIVE,
+                vec![ns.clone(), id.clone(), explicit.clone()],
+            ),
             (
                 UPSERT,
                 vec![
@@ -554,17 +575,18 @@ impl DbService {
                     id.clone(),
                     input.thing_type.as_str().into(),
                     data.as_str().into(),
-                    version.into(),
-                    (now as f64).into(),
+                    explicit,
+                    now.into(),
+                    expected_version.into(),
                 ],
             ),
             (
-                "DELETE FROM things_fts WHERE ns = ?1 AND id = ?2",
-                vec![ns.clone(), id.clone()],
+                "DELETE FROM things_fts WHERE ns = ?1 AND id = ?2 AND EXISTS (SELECT 1 FROM things WHERE ns = ?1 AND id = ?2 AND data = ?3 AND updated_at = ?4)",
+                vec![ns.clone(), id.clone(), data.as_str().into(), now.into()],
             ),
             (
-                "INSERT INTO things_fts (ns, id, body) VALUES (?1, ?2, ?3)",
-                vec![ns, id, text.into()],
+                "INSERT INTO things_fts (ns, id, body) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM things WHERE ns = ?1 AND id = ?2 AND data = ?4 AND updated_at = ?5)",
+                vec![ns, id, text.into(), data.as_str().into(), now.into()],
             ),
         ]))
     }
@@ -574,7 +596,23 @@ impl DbService {
 type Statement = dotdo::sql::Statement<'static>;
 
 /// Keeps a thing's current version in its history (before it is replaced or deleted).
-const ARCHIVE: &str = "INSERT INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
+/// Keeps the current version of thing `?1/?2` in its history (a version is archived once:
+/// a write that lost a race may have archived it already).
+const ARCHIVE: &str = "INSERT OR IGNORE INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
+
+/// [`ARCHIVE`] before a write of version `?3`: unless that write is older than what is stored
+/// (a bulk import's, which then does not apply); a PUT's (`?3` null) always replaces it.
+const WRITE_ARCHIVE: &str = "INSERT OR IGNORE INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2 AND (?3 IS NULL OR version < ?3)";
+
+/// Writes thing `?1/?2` as version `?5`, or (a PUT, `?5` null) the version after every one it
+/// has had; only over an older version, and with `?7` only over that version.
+const UPSERT: &str = "INSERT INTO things (ns, id, type, data, version, created_at, updated_at) \
+    SELECT ?1, ?2, ?3, ?4, COALESCE(?5, 1 + MAX(\
+        COALESCE((SELECT version FROM things WHERE ns = ?1 AND id = ?2), 0), \
+        COALESCE((SELECT MAX(version) FROM thing_versions WHERE ns = ?1 AND id = ?2), 0))), ?6, ?6 \
+    WHERE ?5 IS NULL OR ?5 > COALESCE((SELECT MAX(version) FROM thing_versions WHERE ns = ?1 AND id = ?2), 0) \
+    ON CONFLICT (ns, id) DO UPDATE SET type = excluded.type, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at \
+    WHERE excluded.version > things.version AND (?7 IS NULL OR things.version = ?7)";
 
 /// Checks a whole bulk import, naming the index and field of the first bad item: each carries
 /// the version it creates, and no two name the same thing.
