@@ -104,7 +104,12 @@ struct Track {
 impl Track {
     fn into_error(self, error: Error) -> ValueError {
         ValueError {
-            path: self.path.into_inner().unwrap_or_else(|| ".".to_owned()),
+            // The value itself (or no level recorded one) is `.`, as serde_path_to_error writes it.
+            path: self
+                .path
+                .into_inner()
+                .filter(|path| !path.is_empty())
+                .unwrap_or_else(|| ".".to_owned()),
             error,
         }
     }
@@ -114,11 +119,7 @@ impl Track {
         if path.is_none() {
             let mut written = String::new();
             at.write(&mut written);
-            *path = Some(if written.is_empty() {
-                ".".to_owned()
-            } else {
-                written
-            });
+            *path = Some(written);
         }
         error
     }
@@ -457,6 +458,8 @@ fn decode_at<'de, S: DeserializeSeed<'de>>(
         .map_err(|error| track.failed(at, error))
 }
 
+/// An enum's variant: its name, then its content, at a path that names the variant (as
+/// `serde_path_to_error` does).
 struct Variant<'a> {
     name: String,
     content: Option<Value>,
@@ -466,34 +469,15 @@ struct Variant<'a> {
 
 impl<'de, 'a> EnumAccess<'de> for Variant<'a> {
     type Error = Error;
-    type Variant = VariantContent<'a>;
+    type Variant = Self;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, VariantContent<'a>), Error> {
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Error> {
         let variant = seed.deserialize(MemberName(&self.name))?;
-        Ok((
-            variant,
-            VariantContent {
-                name: self.name,
-                content: self.content,
-                at: self.at,
-                track: self.track,
-            },
-        ))
+        Ok((variant, self))
     }
 }
 
-/// A variant's content, at a path that names the variant (as `serde_path_to_error` does).
-struct VariantContent<'a> {
-    name: String,
-    content: Option<Value>,
-    at: &'a Segment<'a>,
-    track: &'a Track,
-}
-
-impl<'a> VariantContent<'a> {
+impl<'a> Variant<'a> {
     /// The content of a variant that must have one (a unit variant's name alone is an error),
     /// and its name for the path.
     fn required(
@@ -514,7 +498,7 @@ impl<'a> VariantContent<'a> {
     }
 }
 
-impl<'de> VariantAccess<'de> for VariantContent<'_> {
+impl<'de> VariantAccess<'de> for Variant<'_> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<(), Error> {
@@ -552,10 +536,7 @@ impl<'de> VariantAccess<'de> for VariantContent<'_> {
         match value {
             Value::Array(elements) if elements.is_empty() => visitor.visit_unit(),
             Value::Array(elements) => visit_elements(elements, &at, track, visitor),
-            other => Err(de::Error::invalid_type(
-                unexpected(&other),
-                &"tuple variant",
-            )),
+            other => Err(invalid_type(&other, &"tuple variant")),
         }
         .map_err(|error| track.failed(&at, error))
     }
@@ -572,10 +553,7 @@ impl<'de> VariantAccess<'de> for VariantContent<'_> {
         };
         match value {
             Value::Object(members) => visit_members(members, &at, track, visitor),
-            other => Err(de::Error::invalid_type(
-                unexpected(&other),
-                &"struct variant",
-            )),
+            other => Err(invalid_type(&other, &"struct variant")),
         }
         .map_err(|error| track.failed(&at, error))
     }
