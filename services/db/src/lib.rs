@@ -564,10 +564,7 @@ impl DbService {
         // write that raced another (a bulk import's consumer, a second PUT) neither reuses a
         // version number nor archives one twice.
         Ok(Some(vec![
-            (
-                WRITE_ARCHIVE,
-                vec![ns.clone(), id.clone(), explicit.clone()],
-            ),
+            (ARCHIVE, vec![ns.clone(), id.clone(), explicit.clone()]),
             (
                 UPSERT,
                 vec![
@@ -595,14 +592,11 @@ impl DbService {
 /// One SQL statement and its parameters.
 type Statement = dotdo::sql::Statement<'static>;
 
-/// Keeps a thing's current version in its history (before it is replaced or deleted).
-/// Keeps the current version of thing `?1/?2` in its history (a version is archived once:
-/// a write that lost a race may have archived it already).
-const ARCHIVE: &str = "INSERT OR IGNORE INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2";
-
-/// [`ARCHIVE`] before a write of version `?3`: unless that write is older than what is stored
-/// (a bulk import's, which then does not apply); a PUT's (`?3` null) always replaces it.
-const WRITE_ARCHIVE: &str = "INSERT OR IGNORE INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2 AND (?3 IS NULL OR version < ?3)";
+/// Keeps the current version of thing `?1/?2` in its history before it is replaced or deleted:
+/// before a write of version `?3`, only if that write is newer (a bulk import's older one does
+/// not apply); a PUT's or a deletion's (`?3` null) always. A version is archived once: a write
+/// that lost a race may have archived it already.
+const ARCHIVE: &str = "INSERT OR IGNORE INTO thing_versions (ns, id, version, type, data, updated_at) SELECT ns, id, version, type, data, updated_at FROM things WHERE ns = ?1 AND id = ?2 AND (?3 IS NULL OR version < ?3)";
 
 /// Writes thing `?1/?2` as version `?5`, or (a PUT, `?5` null) the version after every one it
 /// has had; only over an older version, and with `?7` only over that version.
@@ -849,7 +843,7 @@ impl DbService {
         let params = vec![Value::from(ns.as_str()), Value::from(id.as_str())];
         // Its last version joins its history, in the transaction that deletes it.
         let statements: Vec<Statement> = vec![
-            (ARCHIVE, params.clone()),
+            (ARCHIVE, [params.as_slice(), &[Value::Null]].concat()),
             (
                 "DELETE FROM things WHERE ns = ?1 AND id = ?2",
                 params.clone(),
