@@ -339,9 +339,13 @@ fn multipart(parts: &[TestPart]) -> Vec<u8> {
 }
 
 fn post_multipart(path: &str, body: Vec<u8>) -> TestResponse {
+    send_multipart(http::Method::POST, path, body)
+}
+
+fn send_multipart(method: http::Method, path: &str, body: Vec<u8>) -> TestResponse {
     block_on(
         client()
-            .post(path)
+            .request(method, path)
             .header(
                 "content-type",
                 &format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -450,15 +454,10 @@ fn a_file_where_text_is_wanted_is_422_naming_it() {
 #[test]
 fn a_body_that_is_one_file_takes_no_other_part() {
     let put = |parts: &[TestPart]| {
-        block_on(
-            client()
-                .put("/lists/3/banner?alt=sunset")
-                .header(
-                    "content-type",
-                    &format!("multipart/form-data; boundary={BOUNDARY}"),
-                )
-                .body(multipart(parts))
-                .send(),
+        send_multipart(
+            http::Method::PUT,
+            "/lists/3/banner?alt=sunset",
+            multipart(parts),
         )
     };
     let banner: TestPart = ("banner", Some(("b.png", "image/png")), b"1234");
