@@ -188,24 +188,35 @@ if (window.SwaggerUIBundle) {{
                 }
             }
         }
+        // A body whose fields are `fields`, each an argument; required when any of them is.
+        let object_of = |fields: &[&str]| {
+            let properties = crate::json::object(
+                fields
+                    .iter()
+                    .map(|name| ((*name).to_owned(), schema_of(name))),
+            );
+            let required: Vec<&str> = fields
+                .iter()
+                .copied()
+                .filter(|name| is_required(name))
+                .collect();
+            let any_required = !required.is_empty();
+            (
+                json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}),
+                any_required,
+            )
+        };
         let body_schema = match route.body {
             BodyBinding::None => None,
             BodyBinding::Whole(name) => {
                 let schema = schema_of(name);
                 // A file (or files) as the whole body is the part named as its argument, as the
                 // binder reads it: the multipart body is an object of that one part.
-                let schema = if has_file(&schema) && schema.get("properties").is_none() {
-                    let required: &[&str] = if is_required(name) { &[name] } else { &[] };
-                    json!({
-                        "type": "object",
-                        "properties": {name: schema},
-                        "required": required,
-                        "additionalProperties": false,
-                    })
+                Some(if has_file(&schema) && schema.get("properties").is_none() {
+                    object_of(&[name])
                 } else {
-                    schema
-                };
-                Some((schema, is_required(name)))
+                    (schema, is_required(name))
+                })
             }
             BodyBinding::Fields => {
                 let fields: Vec<&str> = method
@@ -214,21 +225,7 @@ if (window.SwaggerUIBundle) {{
                     .copied()
                     .filter(|name| !route.names.contains(name) && !extracted(name))
                     .collect();
-                let field_properties = crate::json::object(
-                    fields
-                        .iter()
-                        .map(|name| ((*name).to_owned(), schema_of(name))),
-                );
-                let field_required: Vec<&str> = fields
-                    .iter()
-                    .copied()
-                    .filter(|name| is_required(name))
-                    .collect();
-                let any_required = !field_required.is_empty();
-                Some((
-                    json!({"type": "object", "properties": field_properties, "required": field_required, "additionalProperties": false}),
-                    any_required,
-                ))
+                Some(object_of(&fields))
             }
         };
         if let Some((schema, required)) = body_schema {
