@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
-use crate::text_values::{Body, Fields, NoValues, TextValues};
+use crate::json::{ValueError, from_text_value};
+use crate::raw_body::Body;
 
 /// Where an argument's value came from; it decides how text is parsed and what an error says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,11 +232,8 @@ impl<'a> Args<'a> {
                 source: source @ (Source::Header(_) | Source::Cookie(_)),
                 repeated,
                 ..
-            }) => {
-                let earlier = repeated.iter().map(AsRef::as_ref).collect();
-                T::deserialize(TextValues::after(earlier, &last))
-                    .map_err(|error| text_error(name, source, &error.to_string()))
-            }
+            }) => from_text_value::<T>(text_value(repeated, last))
+                .map_err(|error| text_error(name, source, &error)),
             _ => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
         }
     }
@@ -315,13 +313,13 @@ impl<'a> Args<'a> {
 }
 
 /// The value of `T` for an absent argument, if `T` has one: `None` for an `Option`, empty for a
-/// `Vec`. The one rule for binding and for schemas' `required`. `null` is decoded through the
-/// same deserializer as present values, so each argument type's decoding code is compiled once
-/// for JSON, not twice: this is worker size.
+/// `Vec`. The one rule for binding and for schemas' `required`. `null` and `[]` are decoded
+/// through the same deserializer as present values, so each argument type's decoding code is
+/// compiled once, not once more for absence: this is worker size.
 pub(crate) fn accepts_absence<T: DeserializeOwned>() -> Option<T> {
     crate::json::from_value::<T>(Value::Null)
         .ok()
-        .or_else(|| T::deserialize(NoValues).ok())
+        .or_else(|| crate::json::from_value::<T>(Value::Array(Vec::new())).ok())
 }
 
 /// The kinds of value an argument can arrive as, by its method's interfaces, which the macro
@@ -351,9 +349,8 @@ impl Taken<'_> {
                 json_error(name, source, error.path(), &error.inner().to_string())
             }),
             Raw::Text(text) if KINDS >= TEXT_OR_JSON => {
-                let earlier = self.repeated.iter().map(AsRef::as_ref).collect();
-                T::deserialize(TextValues::after(earlier, &text))
-                    .map_err(|error| text_error(name, source, &error.to_string()))
+                from_text_value::<T>(text_value(self.repeated, text))
+                    .map_err(|error| text_error(name, source, &error))
             }
             #[cfg(feature = "multipart")]
             Raw::File(file) if KINDS == ANY_KIND => {
@@ -367,11 +364,7 @@ impl Taken<'_> {
                 Error::bad_request(format!("invalid request body: {error}")).with_field(name)
             }),
             Raw::Form(fields) if KINDS == ANY_KIND => {
-                let pairs = fields
-                    .iter()
-                    .map(|(key, value)| (key.as_ref(), value.as_ref()));
-                T::deserialize(Fields::new(pairs))
-                    .map_err(|error| form_error(name, &error.to_string()))
+                from_text_value::<T>(form_value(fields)).map_err(|error| form_error(name, &error))
             }
             // A multipart body's file goes under whatever name its part gives, so a caller can
             // send one where text is wanted (a query parameter's name): the caller's mistake.
@@ -393,22 +386,68 @@ fn unexpected_kind(name: &str) -> Error {
     ))
 }
 
-fn text_error(name: &str, source: Source, error: &str) -> Error {
-    let message = match source {
-        Source::Header(header) => format!("invalid `{header}` header: {error}"),
-        Source::Cookie(cookie) => format!("invalid `{cookie}` cookie: {error}"),
-        _ => format!("invalid value for `{name}`: {error}"),
-    };
-    match source {
-        Source::Path | Source::Header(_) | Source::Cookie(_) => {
-            Error::bad_request(message).with_field(name)
-        }
-        _ => Error::invalid_field(name, message),
+/// The text a name was given, as [`from_text_value`] reads it: one value is a string, several
+/// an array of them in the order sent.
+fn text_value(earlier: Vec<Cow<'_, str>>, last: Cow<'_, str>) -> Value {
+    let text = |value: Cow<'_, str>| Value::String(value.into_owned());
+    if earlier.is_empty() {
+        text(last)
+    } else {
+        Value::Array(earlier.into_iter().chain([last]).map(text).collect())
     }
 }
 
-fn form_error(name: &str, message: &str) -> Error {
-    match named_field(message) {
+/// A form's fields as an object of their text values, as [`from_text_value`] reads it.
+fn form_value(fields: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Value {
+    let mut object = serde_json::Map::new();
+    for (name, value) in fields {
+        let value = Value::String(value.into_owned());
+        match object.get_mut(name.as_ref()) {
+            None => {
+                object.insert(name.into_owned(), value);
+            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+        }
+    }
+    Value::Object(object)
+}
+
+/// A text value's error, naming the argument, or the one of its values that failed
+/// (`tag[1]`).
+fn text_error(name: &str, source: Source, error: &ValueError) -> Error {
+    let field = qualified(name, error.path());
+    let message = match source {
+        Source::Header(header) => format!("invalid `{header}` header: {error}"),
+        Source::Cookie(cookie) => format!("invalid `{cookie}` cookie: {error}"),
+        _ => format!("invalid value for `{field}`: {}", error.inner()),
+    };
+    match source {
+        Source::Path | Source::Header(_) | Source::Cookie(_) => {
+            Error::bad_request(message).with_field(field)
+        }
+        _ => Error::invalid_field(field, message),
+    }
+}
+
+/// The field at `path` inside the argument `name`.
+fn qualified(name: &str, path: &str) -> String {
+    match path {
+        "." => name.to_owned(),
+        element if element.starts_with('[') => format!("{name}{element}"),
+        member => format!("{name}.{member}"),
+    }
+}
+
+/// A form's error names the field it is in: where the value failed, or the field serde says
+/// is missing or unknown.
+fn form_error(name: &str, error: &ValueError) -> Error {
+    let message = error.inner().to_string();
+    let field = match error.path() {
+        "." => named_field(&message),
+        path => Some(path),
+    };
+    match field {
         Some(field) => Error::invalid_field(
             field.to_owned(),
             format!("invalid form field `{field}`: {message}"),
@@ -435,9 +474,7 @@ fn json_error(name: &str, source: Source, path: &str, error: &str) -> Error {
     let field = match (source, inner.as_str()) {
         (Source::Body | Source::Message, ".") => None,
         (Source::Body | Source::Message, inner) => Some(inner.to_owned()),
-        (_, ".") => Some(name.to_owned()),
-        (_, inner) if inner.starts_with('[') => Some(format!("{name}{inner}")),
-        (_, inner) => Some(format!("{name}.{inner}")),
+        (_, inner) => Some(qualified(name, inner)),
     };
     let message = match &field {
         Some(field) => format!("invalid value at `{field}`: {error}"),
@@ -588,6 +625,31 @@ mod tests {
         assert_eq!(args.take::<u64>("id").unwrap(), 42);
         assert_eq!(args.take::<Option<u32>>("limit").unwrap(), Some(5));
         args.finish().unwrap();
+    }
+
+    #[test]
+    fn a_text_or_form_value_that_does_not_decode_is_named_where_it_failed() {
+        let mut args = Args::new(&["item", "ids", "none"]);
+        args.push_form(
+            "item",
+            vec![("name".into(), "a".into()), ("price".into(), "x".into())],
+        );
+        args.push_text("ids", "1", Source::Query);
+        args.push_text("ids", "x", Source::Query);
+        let error = args.take::<Item>("item").unwrap_err();
+        assert_eq!(error.field(), Some("price"));
+        assert_eq!(
+            error.message(),
+            "invalid form field `price`: invalid value: string \"x\", expected u32"
+        );
+        let error = args.take::<Vec<u32>>("ids").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidField);
+        assert_eq!(error.field(), Some("ids[1]"));
+        assert_eq!(
+            error.message(),
+            "invalid value for `ids[1]`: invalid value: string \"x\", expected u32"
+        );
+        assert_eq!(args.take::<Vec<u32>>("none").unwrap(), Vec::<u32>::new());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 mod value;
 
+pub(crate) use value::from_text_value;
 pub use value::{ValueError, from_value};
 
 /// `text` as a `T`, as `serde_json::from_str` reads it (the same values and the same errors),

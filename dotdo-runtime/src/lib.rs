@@ -37,6 +37,7 @@ pub mod native_rpc;
 mod openapi;
 pub mod queue;
 pub mod random;
+mod raw_body;
 mod request_id;
 mod response;
 mod routes;
@@ -46,7 +47,6 @@ pub mod sql;
 pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod text_values;
 mod typescript;
 pub mod upstream;
 mod wire;

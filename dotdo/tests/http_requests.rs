@@ -117,10 +117,15 @@ impl Inbox {
         Ok(avatar.len())
     }
 
-    /// Items with every tag asked for (`?tag=a&tag=b`).
+    /// Items with every tag asked for (`?tag=a&tag=b`), in any of the sizes asked for.
     #[http(get = "/tagged")]
-    async fn tagged(&self, tag: Vec<String>, page: Option<u32>) -> Result<Value, dotdo::Error> {
-        Ok(json!({"tags": tag, "page": page}))
+    async fn tagged(
+        &self,
+        tag: Vec<String>,
+        size: Vec<u32>,
+        page: Option<u32>,
+    ) -> Result<Value, dotdo::Error> {
+        Ok(json!({"tags": tag, "sizes": size, "page": page}))
     }
 }
 
@@ -299,6 +304,13 @@ fn forms_bind_a_struct_or_the_arguments() {
         let missing = form("/signup", "email=a%40b.c").await;
         let error = problem(&missing, 422);
         assert_eq!(error["field"], "newsletter");
+        let not_a_flag = form("/signup", "email=a%40b.c&newsletter=maybe").await;
+        let error = problem(&not_a_flag, 422);
+        assert_eq!(error["field"], "newsletter");
+        assert_eq!(
+            error["detail"],
+            "invalid form field `newsletter`: invalid value: string \"maybe\", expected a boolean"
+        );
         let found: Value = form("/search", "query=lamps+and+more&limit=5").await.json();
         assert_eq!(found, json!({"query": "lamps and more", "limit": 5}));
         let bad_limit = form("/search", "query=x&limit=lots").await;
@@ -557,12 +569,21 @@ fn an_unsupported_body_type_is_415_listing_the_accepted_ones() {
 fn repeated_query_keys_fill_a_vec() {
     block_on(async {
         let tagged: Value = client()
-            .get("/tagged?tag=red&tag=round&page=2")
+            .get("/tagged?tag=red&size=4&tag=round&page=2&size=10")
             .await
             .json();
-        assert_eq!(tagged, json!({"tags": ["red", "round"], "page": 2}));
+        assert_eq!(
+            tagged,
+            json!({"tags": ["red", "round"], "sizes": [4, 10], "page": 2})
+        );
         let none: Value = client().get("/tagged").await.json();
-        assert_eq!(none, json!({"tags": [], "page": null}));
+        assert_eq!(none, json!({"tags": [], "sizes": [], "page": null}));
+        let bad_size = problem(&client().get("/tagged?size=4&size=large").await, 422);
+        assert_eq!(bad_size["field"], "size[1]", "{bad_size}");
+        assert_eq!(
+            bad_size["detail"],
+            "invalid value for `size[1]`: invalid value: string \"large\", expected u32"
+        );
         let bad = client().get("/tagged?page=2&page=x").await;
         assert_eq!(
             problem(&bad, 422)["field"],

@@ -7,9 +7,15 @@
 //! does — the same values accepted but for a struct from an array, the same messages — and keeps
 //! the path itself, as a chain of borrowed segments on the stack, written out only when
 //! something fails.
+//!
+//! Text as HTTP carries it (path segments, query parameters, headers, cookies, form fields) is
+//! read by the same deserializer as strings that also spell numbers and booleans
+//! ([`from_text_value`]), so each argument type's decoding is compiled once, not once for JSON
+//! and again for text.
 
 use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
@@ -51,9 +57,22 @@ impl std::error::Error for ValueError {}
 
 /// `value` as a `T`, or what is wrong with it and where.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
+    decode(value, false)
+}
+
+/// `value` as a `T`, its strings being text as HTTP carries it: a string also spells a number
+/// (`"42"`) or a boolean (`"true"`), and an array is the values one name was given, in the order
+/// sent (`?tag=a&tag=b`), which a sequence takes whole and anything else takes the last of; one
+/// value is a sequence of one. An object is a form's fields, each a string or such an array.
+pub(crate) fn from_text_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
+    decode(value, true)
+}
+
+fn decode<T: DeserializeOwned>(value: Value, text: bool) -> Result<T, ValueError> {
     let track = Track::default();
     let decoded = T::deserialize(Tracked {
         value,
+        text,
         at: &Segment::Root,
         track: &track,
     });
@@ -127,33 +146,106 @@ impl Track {
 
 struct Tracked<'a> {
     value: Value,
+    /// Whether the value is text ([`from_text_value`]).
+    text: bool,
     at: &'a Segment<'a>,
     track: &'a Track,
 }
 
+/// Where a value is and how its strings read, handed down to the values inside it.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    at: &'a Segment<'a>,
+    track: &'a Track,
+    text: bool,
+}
+
 impl Tracked<'_> {
     /// Reads the value with `read`, placing an error from it here.
-    fn read<T>(
+    fn read<T>(self, read: impl FnOnce(Value, Place<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let place = Place {
+            at: self.at,
+            track: self.track,
+            text: self.text,
+        };
+        read(self.value, place).map_err(|error| place.track.failed(place.at, error))
+    }
+}
+
+/// What a deserializer method reads a text value as.
+#[derive(Clone, Copy)]
+enum Spelled {
+    Text,
+    Number,
+    Bool,
+}
+
+impl Place<'_> {
+    /// The one value that whatever is not a sequence reads, as the JSON value it spells. In
+    /// text, an array is one name's values, and the last one sent wins; a number or boolean
+    /// is spelled in a string. Not generic: it is called from every type's decoding, once
+    /// compiled, and JSON passes through it untouched.
+    fn one(
         self,
-        read: impl FnOnce(Value, &Segment<'_>, &Track) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let (at, track) = (self.at, self.track);
-        read(self.value, at, track).map_err(|error| track.failed(at, error))
+        value: Value,
+        spelled: Spelled,
+        expected: &dyn de::Expected,
+    ) -> Result<Value, Error> {
+        if !self.text {
+            return Ok(value);
+        }
+        let value = match value {
+            Value::Array(mut values) => values.pop().unwrap_or(Value::Null),
+            value => value,
+        };
+        let Value::String(text) = value else {
+            return Ok(value);
+        };
+        let read = match spelled {
+            Spelled::Text => return Ok(Value::String(text)),
+            Spelled::Number => spelled_number(&text).map(Value::Number),
+            Spelled::Bool => match text.as_str() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+        };
+        read.ok_or_else(|| de::Error::invalid_value(Unexpected::Str(&text), expected))
+    }
+}
+
+impl Place<'_> {
+    /// The value a sequence reads: in text, a name sent once is a sequence of that one value.
+    fn elements(self, value: Value) -> Value {
+        match value {
+            Value::String(one) if self.text => Value::Array(vec![Value::String(one)]),
+            value => value,
+        }
+    }
+}
+
+/// A number spelled in text as JSON writes numbers (`42`, `-1.5`, `1e3`), read by the JSON
+/// parser every worker has: Rust's own float parser would add its tables (14 KiB of a
+/// worker's gzipped wasm).
+fn spelled_number(spelled: &str) -> Option<serde_json::Number> {
+    match super::from_text::<Value>(spelled) {
+        Ok(Value::Number(number)) => Some(number),
+        _ => None,
     }
 }
 
 /// Each method reads the kinds of value its type can be and calls only the visitor methods
 /// for those, as serde_json's deserializer does: forwarding all of them to `deserialize_any`
 /// would compile every `visit_*` of every type.
+/// All but `deserialize_seq` read one value: the last of a name's values, in text.
 macro_rules! read_as {
-    ($($method:ident)*: $visitor:ident, $value:ident, $at:ident, $track:ident => $arms:tt) => {
-        $( read_as!(@one $method, $visitor, $value, $at, $track, $arms); )*
+    ($($method:ident)*: $spelled:ident; $visitor:ident, $value:ident, $place:ident => $arms:tt) => {
+        $( read_as!(@one $method, $spelled, $visitor, $value, $place, $arms); )*
     };
-    (@one $method:ident, $visitor:ident, $value:ident, $at:ident, $track:ident, { $($arm:tt)* }) => {
+    (@one $method:ident, $spelled:ident, $visitor:ident, $value:ident, $place:ident, { $($arm:tt)* }) => {
         fn $method<V: Visitor<'de>>(self, $visitor: V) -> Result<V::Value, Error> {
-            self.read(|$value, $at, $track| {
-                let _ = ($at, $track);
-                match $value {
+            self.read(|$value, $place| {
+                match $place.one($value, Spelled::$spelled, &$visitor)? {
                     $($arm)*
                     other => Err(invalid_type(&other, &$visitor)),
                 }
@@ -166,50 +258,55 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.read(|value, at, track| match value {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(flag) => visitor.visit_bool(flag),
-            Value::Number(number) => number.deserialize_any(visitor),
-            Value::String(text) => visitor.visit_string(text),
-            Value::Array(elements) => visit_elements(elements, at, track, visitor),
-            Value::Object(members) => visit_members(members, at, track, visitor),
-        })
+        self.read(
+            |value, place| match place.one(value, Spelled::Text, &visitor)? {
+                Value::Null => visitor.visit_unit(),
+                Value::Bool(flag) => visitor.visit_bool(flag),
+                Value::Number(number) => number.deserialize_any(visitor),
+                Value::String(text) => visitor.visit_string(text),
+                Value::Array(elements) => visit_elements(elements, place, visitor),
+                Value::Object(members) => visit_members(members, place, visitor),
+            },
+        )
     }
 
-    read_as! { deserialize_bool: visitor, value, at, track => {
+    read_as! { deserialize_bool: Bool; visitor, value, place => {
         Value::Bool(flag) => visitor.visit_bool(flag),
     } }
 
     read_as! {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
-        deserialize_f32 deserialize_f64: visitor, value, at, track => {
+        deserialize_f32 deserialize_f64: Number; visitor, value, place => {
             Value::Number(number) => number.deserialize_any(visitor),
         }
     }
 
     read_as! {
         deserialize_char deserialize_str deserialize_string deserialize_identifier:
-        visitor, value, at, track => {
+        Text; visitor, value, place => {
             Value::String(text) => visitor.visit_string(text),
         }
     }
 
-    read_as! { deserialize_bytes deserialize_byte_buf: visitor, value, at, track => {
+    read_as! { deserialize_bytes deserialize_byte_buf: Text; visitor, value, place => {
         Value::String(text) => visitor.visit_string(text),
-        Value::Array(elements) => visit_elements(elements, at, track, visitor),
+        Value::Array(elements) => visit_elements(elements, place, visitor),
     } }
 
-    read_as! { deserialize_unit: visitor, value, at, track => {
+    read_as! { deserialize_unit: Text; visitor, value, place => {
         Value::Null => visitor.visit_unit(),
     } }
 
-    read_as! { deserialize_seq: visitor, value, at, track => {
-        Value::Array(elements) => visit_elements(elements, at, track, visitor),
-    } }
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.read(|value, place| match place.elements(value) {
+            Value::Array(elements) => visit_elements(elements, place, visitor),
+            other => Err(invalid_type(&other, &visitor)),
+        })
+    }
 
-    read_as! { deserialize_map: visitor, value, at, track => {
-        Value::Object(members) => visit_members(members, at, track, visitor),
+    read_as! { deserialize_map: Text; visitor, value, place => {
+        Value::Object(members) => visit_members(members, place, visitor),
     } }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -249,6 +346,8 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
         self.deserialize_map(visitor)
     }
 
+    /// Text is never null: a name sent with an empty value (`?cursor=`) is `Some`, and its
+    /// value read like any other.
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let (at, track) = (self.at, self.track);
         match self.value {
@@ -277,8 +376,8 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.read(|value, at, track| {
-            let (name, content) = match value {
+        self.read(|value, place| {
+            let (name, content) = match place.one(value, Spelled::Text, &visitor)? {
                 Value::String(name) => (name, None),
                 Value::Object(members) if members.len() == 1 => {
                     let (name, content) = members.into_iter().next().expect("one member");
@@ -295,8 +394,7 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
             visitor.visit_enum(Variant {
                 name,
                 content,
-                at,
-                track,
+                place,
             })
         })
     }
@@ -330,16 +428,14 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
 
 fn visit_elements<'de, V: Visitor<'de>>(
     elements: Vec<Value>,
-    at: &Segment<'_>,
-    track: &Track,
+    place: Place<'_>,
     visitor: V,
 ) -> Result<V::Value, Error> {
     let length = elements.len();
     let mut access = Elements {
         elements: elements.into_iter(),
         index: 0,
-        at,
-        track,
+        place,
     };
     let decoded = visitor.visit_seq(&mut access)?;
     match access.elements.len() {
@@ -353,16 +449,14 @@ fn visit_elements<'de, V: Visitor<'de>>(
 
 fn visit_members<'de, V: Visitor<'de>>(
     members: Map<String, Value>,
-    at: &Segment<'_>,
-    track: &Track,
+    place: Place<'_>,
     visitor: V,
 ) -> Result<V::Value, Error> {
     let length = members.len();
     let mut access = Members {
         members: members.into_iter(),
         pending: None,
-        at,
-        track,
+        place,
     };
     let decoded = visitor.visit_map(&mut access)?;
     match access.members.len() {
@@ -374,8 +468,7 @@ fn visit_members<'de, V: Visitor<'de>>(
 struct Elements<'a> {
     elements: std::vec::IntoIter<Value>,
     index: usize,
-    at: &'a Segment<'a>,
-    track: &'a Track,
+    place: Place<'a>,
 }
 
 impl<'de> SeqAccess<'de> for Elements<'_> {
@@ -389,11 +482,11 @@ impl<'de> SeqAccess<'de> for Elements<'_> {
             return Ok(None);
         };
         let at = Segment::Element {
-            parent: self.at,
+            parent: self.place.at,
             index: self.index,
         };
         self.index += 1;
-        decode_at(seed, value, &at, self.track).map(Some)
+        decode_at(seed, value, self.place.inside(&at)).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -405,8 +498,7 @@ struct Members<'a> {
     members: serde_json::map::IntoIter,
     /// The member whose name was just read, until its value is.
     pending: Option<(String, Value)>,
-    at: &'a Segment<'a>,
-    track: &'a Track,
+    place: Place<'a>,
 }
 
 impl<'de> MapAccess<'de> for Members<'_> {
@@ -421,10 +513,10 @@ impl<'de> MapAccess<'de> for Members<'_> {
         };
         let key = seed.deserialize(MemberName(&name)).map_err(|error| {
             let at = Segment::Member {
-                parent: self.at,
+                parent: self.place.at,
                 name: &name,
             };
-            self.track.failed(&at, error)
+            self.place.track.failed(&at, error)
         })?;
         self.pending = Some((name, value));
         Ok(Some(key))
@@ -435,10 +527,10 @@ impl<'de> MapAccess<'de> for Members<'_> {
             return Err(de::Error::custom("value is missing"));
         };
         let at = Segment::Member {
-            parent: self.at,
+            parent: self.place.at,
             name: &name,
         };
-        decode_at(seed, value, &at, self.track)
+        decode_at(seed, value, self.place.inside(&at))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -451,11 +543,26 @@ impl<'de> MapAccess<'de> for Members<'_> {
 fn decode_at<'de, S: DeserializeSeed<'de>>(
     seed: S,
     value: Value,
-    at: &Segment<'_>,
-    track: &Track,
+    place: Place<'_>,
 ) -> Result<S::Value, Error> {
-    seed.deserialize(Tracked { value, at, track })
-        .map_err(|error| track.failed(at, error))
+    let Place { at, track, text } = place;
+    seed.deserialize(Tracked {
+        value,
+        text,
+        at,
+        track,
+    })
+    .map_err(|error| track.failed(at, error))
+}
+
+impl<'a> Place<'a> {
+    /// The place `at`, inside this one.
+    fn inside<'b>(self, at: &'b Segment<'b>) -> Place<'b>
+    where
+        'a: 'b,
+    {
+        Place { at, ..self }
+    }
 }
 
 /// An enum's variant: its name, then its content, at a path that names the variant (as
@@ -463,8 +570,7 @@ fn decode_at<'de, S: DeserializeSeed<'de>>(
 struct Variant<'a> {
     name: String,
     content: Option<Value>,
-    at: &'a Segment<'a>,
-    track: &'a Track,
+    place: Place<'a>,
 }
 
 impl<'de, 'a> EnumAccess<'de> for Variant<'a> {
@@ -480,19 +586,16 @@ impl<'de, 'a> EnumAccess<'de> for Variant<'a> {
 impl<'a> Variant<'a> {
     /// The content of a variant that must have one (a unit variant's name alone is an error),
     /// and its name for the path.
-    fn required(
-        self,
-        expected: &str,
-    ) -> Result<(Value, String, &'a Segment<'a>, &'a Track), Error> {
+    fn required(self, expected: &str) -> Result<(Value, String, Place<'a>), Error> {
         match self.content {
-            Some(value) => Ok((value, self.name, self.at, self.track)),
+            Some(value) => Ok((value, self.name, self.place)),
             None => {
                 let error = de::Error::invalid_type(Unexpected::UnitVariant, &expected);
                 let at = Segment::Member {
-                    parent: self.at,
+                    parent: self.place.at,
                     name: &self.name,
                 };
-                Err(self.track.failed(&at, error))
+                Err(self.place.track.failed(&at, error))
             }
         }
     }
@@ -506,39 +609,35 @@ impl<'de> VariantAccess<'de> for Variant<'_> {
             None => Ok(()),
             Some(value) => {
                 let at = Segment::Member {
-                    parent: self.at,
+                    parent: self.place.at,
                     name: &self.name,
                 };
-                decode_at(std::marker::PhantomData::<()>, value, &at, self.track)
+                decode_at(PhantomData::<()>, value, self.place.inside(&at))
             }
         }
     }
 
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
-        let (value, name, parent, track) = self.required("newtype variant")?;
-        decode_at(
-            seed,
-            value,
-            &Segment::Member {
-                parent,
-                name: &name,
-            },
-            track,
-        )
+        let (value, name, parent) = self.required("newtype variant")?;
+        let at = Segment::Member {
+            parent: parent.at,
+            name: &name,
+        };
+        decode_at(seed, value, parent.inside(&at))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        let (value, name, parent, track) = self.required("tuple variant")?;
+        let (value, name, parent) = self.required("tuple variant")?;
         let at = Segment::Member {
-            parent,
+            parent: parent.at,
             name: &name,
         };
         match value {
             Value::Array(elements) if elements.is_empty() => visitor.visit_unit(),
-            Value::Array(elements) => visit_elements(elements, &at, track, visitor),
+            Value::Array(elements) => visit_elements(elements, parent.inside(&at), visitor),
             other => Err(invalid_type(&other, &"tuple variant")),
         }
-        .map_err(|error| track.failed(&at, error))
+        .map_err(|error| parent.track.failed(&at, error))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -546,16 +645,16 @@ impl<'de> VariantAccess<'de> for Variant<'_> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        let (value, name, parent, track) = self.required("struct variant")?;
+        let (value, name, parent) = self.required("struct variant")?;
         let at = Segment::Member {
-            parent,
+            parent: parent.at,
             name: &name,
         };
         match value {
-            Value::Object(members) => visit_members(members, &at, track, visitor),
+            Value::Object(members) => visit_members(members, parent.inside(&at), visitor),
             other => Err(invalid_type(&other, &"struct variant")),
         }
-        .map_err(|error| track.failed(&at, error))
+        .map_err(|error| parent.track.failed(&at, error))
     }
 }
 
@@ -930,5 +1029,109 @@ mod tests {
             at_the_top.to_string(),
             "invalid type: string \"x\", expected u8"
         );
+    }
+
+    /// One value as a string, several as an array: as the arguments hand text over.
+    fn text<T: DeserializeOwned>(values: &[&str]) -> Result<T, ValueError> {
+        match values {
+            [one] => from_text_value(json!(one)),
+            many => from_text_value(json!(many)),
+        }
+    }
+
+    #[test]
+    fn text_spells_numbers_and_booleans_and_a_name_given_twice_fills_a_sequence() {
+        assert_eq!(text::<Vec<u32>>(&["1", "2", "3"]).unwrap(), [1, 2, 3]);
+        assert_eq!(text::<Vec<String>>(&["a"]).unwrap(), ["a"]);
+        assert_eq!(
+            text::<u32>(&["1", "2"]).unwrap(),
+            2,
+            "a scalar takes the last"
+        );
+        assert_eq!(text::<Status>(&["closed", "open"]).unwrap(), Status::Open);
+        assert_eq!(text::<(u8, bool)>(&["7", "true"]).unwrap(), (7, true));
+        assert_eq!(text::<f64>(&["-1.5"]).unwrap(), -1.5);
+        assert_eq!(text::<i8>(&["-3"]).unwrap(), -3);
+        assert_eq!(
+            text::<Value>(&["5"]).unwrap(),
+            json!("5"),
+            "text is text to `any`"
+        );
+        assert_eq!(
+            text::<Option<String>>(&[""]).unwrap().as_deref(),
+            Some(""),
+            "a name sent empty is present"
+        );
+        let cases: [(Result<(), ValueError>, &str, &str); 5] = [
+            (
+                text::<Option<u32>>(&[""]).map(drop),
+                ".",
+                "invalid value: string \"\", expected u32",
+            ),
+            (
+                text::<Vec<u32>>(&["1", "x"]).map(drop),
+                "[1]",
+                "invalid value: string \"x\", expected u32",
+            ),
+            (
+                text::<u8>(&["300"]).map(drop),
+                ".",
+                "invalid value: integer `300`, expected u8",
+            ),
+            (
+                text::<bool>(&["yes"]).map(drop),
+                ".",
+                "invalid value: string \"yes\", expected a boolean",
+            ),
+            (
+                text::<Item>(&["a"]).map(drop),
+                ".",
+                "invalid type: string \"a\", expected struct Item",
+            ),
+        ];
+        for (decoded, path, message) in cases {
+            let error = decoded.unwrap_err();
+            assert_eq!(
+                (error.path(), error.inner().to_string().as_str()),
+                (path, message)
+            );
+        }
+        assert!(
+            from_value::<u32>(json!("5")).is_err(),
+            "a JSON string is not a number"
+        );
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Signup {
+        email: String,
+        age: Option<u8>,
+        #[serde(default)]
+        interests: Vec<String>,
+        newsletter: bool,
+    }
+
+    #[test]
+    fn form_fields_fill_a_struct_and_an_error_names_its_field() {
+        let form = json!({
+            "email": "a@b.c",
+            "interests": ["rust", "workers"],
+            "newsletter": "true",
+        });
+        let expected = Signup {
+            email: "a@b.c".into(),
+            age: None,
+            interests: vec!["rust".into(), "workers".into()],
+            newsletter: true,
+        };
+        assert_eq!(from_text_value::<Signup>(form).unwrap(), expected);
+        let missing = from_text_value::<Signup>(json!({"email": "x"})).unwrap_err();
+        assert_eq!(missing.path(), ".");
+        assert_eq!(missing.inner().to_string(), "missing field `newsletter`");
+        let wrong = json!({"email": "x", "newsletter": "true", "age": ["9", "old"]});
+        let error = from_text_value::<Signup>(wrong).unwrap_err();
+        assert_eq!(error.path(), "age");
+        let map = from_text_value::<BTreeMap<String, u8>>(json!({"a": "1"})).unwrap();
+        assert_eq!(map["a"], 1);
     }
 }
