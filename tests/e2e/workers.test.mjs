@@ -70,6 +70,19 @@ describe("HTTP routes", () => {
     assert.equal(await (await fetch(`${base}/numbers/21/double`)).json(), 42);
   });
 
+  test("text spells a number as JSON writes one, a repeated scalar takes the last, and a bad one is named", async () => {
+    await fetch(`${base}/items`, json({ id: "h4", name: "spare", price: 2 }));
+    const last = await (await fetch(`${base}/items?limit=x&limit=1`)).json();
+    assert.equal(last.length, 1, "the last `limit` counts");
+    const bad = await problem(await fetch(`${base}/items?limit=1&limit=lots`), 422);
+    assert.equal(bad.field, "limit");
+    assert.equal(bad.detail, 'invalid value for `limit`: invalid value: string "lots", expected u32');
+    const fraction = await problem(await fetch(`${base}/items?limit=1.5`), 422);
+    assert.equal(fraction.detail, "invalid value for `limit`: invalid type: floating point `1.5`, expected u32");
+    const segment = await problem(await fetch(`${base}/numbers/-1/double`), 400);
+    assert.equal(segment.field, "n");
+  });
+
   test("DELETE answers 204 without a body", async () => {
     await fetch(`${base}/items`, json({ id: "h3", name: "gone", price: 3 }));
     const response = await fetch(`${base}/items/h3`, { method: "DELETE" });
