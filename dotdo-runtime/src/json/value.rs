@@ -187,30 +187,35 @@ impl Place<'_> {
     /// compiled, and JSON passes through it untouched.
     fn one(
         self,
-        value: Value,
+        value: &mut Value,
         spelled: Spelled,
         expected: &dyn de::Expected,
-    ) -> Result<Value, Error> {
+    ) -> Result<(), Error> {
         if !self.text {
-            return Ok(value);
+            return Ok(());
         }
-        let value = match value {
-            Value::Array(mut values) => values.pop().unwrap_or(Value::Null),
-            value => value,
-        };
+        if let Value::Array(values) = value {
+            *value = values.pop().unwrap_or(Value::Null);
+        }
         let Value::String(text) = value else {
-            return Ok(value);
+            return Ok(());
         };
         let read = match spelled {
-            Spelled::Text => return Ok(Value::String(text)),
-            Spelled::Number => spelled_number(&text).map(Value::Number),
+            Spelled::Text => return Ok(()),
+            Spelled::Number => spelled_number(text).map(Value::Number),
             Spelled::Bool => match text.as_str() {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),
                 _ => None,
             },
         };
-        read.ok_or_else(|| de::Error::invalid_value(Unexpected::Str(&text), expected))
+        match read {
+            Some(read) => {
+                *value = read;
+                Ok(())
+            }
+            None => Err(de::Error::invalid_value(Unexpected::Str(text), expected)),
+        }
     }
 }
 
@@ -244,8 +249,9 @@ macro_rules! read_as {
     };
     (@one $method:ident, $spelled:ident, $visitor:ident, $value:ident, $place:ident, { $($arm:tt)* }) => {
         fn $method<V: Visitor<'de>>(self, $visitor: V) -> Result<V::Value, Error> {
-            self.read(|$value, $place| {
-                match $place.one($value, Spelled::$spelled, &$visitor)? {
+            self.read(|mut $value, $place| {
+                $place.one(&mut $value, Spelled::$spelled, &$visitor)?;
+                match $value {
                     $($arm)*
                     other => Err(invalid_type(&other, &$visitor)),
                 }
@@ -258,16 +264,17 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.read(
-            |value, place| match place.one(value, Spelled::Text, &visitor)? {
+        self.read(|mut value, place| {
+            place.one(&mut value, Spelled::Text, &visitor)?;
+            match value {
                 Value::Null => visitor.visit_unit(),
                 Value::Bool(flag) => visitor.visit_bool(flag),
                 Value::Number(number) => number.deserialize_any(visitor),
                 Value::String(text) => visitor.visit_string(text),
                 Value::Array(elements) => visit_elements(elements, place, visitor),
                 Value::Object(members) => visit_members(members, place, visitor),
-            },
-        )
+            }
+        })
     }
 
     read_as! { deserialize_bool: Bool; visitor, value, place => {
@@ -376,8 +383,9 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.read(|value, place| {
-            let (name, content) = match place.one(value, Spelled::Text, &visitor)? {
+        self.read(|mut value, place| {
+            place.one(&mut value, Spelled::Text, &visitor)?;
+            let (name, content) = match value {
                 Value::String(name) => (name, None),
                 Value::Object(members) if members.len() == 1 => {
                     let (name, content) = members.into_iter().next().expect("one member");
