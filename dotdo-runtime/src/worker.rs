@@ -431,6 +431,7 @@ pub mod glue {
     use ::worker::wasm_bindgen_futures::spawn_local;
     use ::worker::worker_sys;
     use ::worker::worker_sys::web_sys;
+    use futures_util::future::LocalBoxFuture;
 
     use super::{Env, FromEnv};
     use crate::describe::Service;
@@ -498,6 +499,12 @@ pub mod glue {
     where
         F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
     {
+        settle(is_fetch, Box::pin(event))
+    }
+
+    /// [`settled`], compiled once: each event's future is boxed, so the promise, the panic
+    /// bookkeeping and the spawned task are not compiled again around every kind of event.
+    fn settle(is_fetch: bool, event: LocalBoxFuture<'static, Result<JsValue, JsValue>>) -> Promise {
         install_panic_hook();
         let id = NEXT_ID.with(|next| {
             let id = next.get();
