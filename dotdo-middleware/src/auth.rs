@@ -214,7 +214,7 @@ impl Jwt {
         let header: JwtHeader = URL_SAFE_NO_PAD
             .decode(header)
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .and_then(|bytes| dotdo_runtime::json::from_text(bytes).ok())
             .ok_or_else(|| invalid("malformed header"))?;
         if header.alg != "HS256" {
             return Err(invalid("unsupported algorithm"));
@@ -230,7 +230,7 @@ impl Jwt {
         let raw: Value = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .and_then(|bytes| dotdo_runtime::json::parse(bytes).ok())
             .ok_or_else(|| invalid("malformed claims"))?;
         let claims = Claims::read(&raw).ok_or_else(|| invalid("malformed claims"))?;
         let now = (self.clock)();

@@ -360,8 +360,12 @@ fn calls_in(request: &Incoming) -> u32 {
     if !batch {
         return 1;
     }
-    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&request.body)
-        .map_or(1, |calls| calls.len().max(1) as u32)
+    // Parsed as a value: a typed parse would compile serde_json's typed decoding, and the float
+    // formatting its errors bring, into every worker.
+    match dotdo_runtime::json::parse(&request.body) {
+        Ok(serde_json::Value::Array(calls)) => calls.len().max(1) as u32,
+        _ => 1,
+    }
 }
 
 /// Adds `weight` for `key` in `window`; a failing store is a 503, never an uncounted request.

@@ -86,7 +86,7 @@ impl<T: Transport> RpcClient<T> {
         })?;
         let answer = self.transport.send(payload).await?;
         let result = decode_answer::<Value>(method, &answer)?.unwrap_or(Value::Null);
-        R::deserialize(result).map_err(|error| {
+        crate::json::from_value::<R>(result).map_err(|error| {
             Error::upstream(format!("`{method}` returned an unexpected result: {error}"))
         })
     }
@@ -99,11 +99,13 @@ pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result
     // Only the result's own decoding is generic: the answer is read once for every `R`.
     match answer_result(method, answer)? {
         None => Ok(None),
-        Some(result) => R::deserialize(result).map(Some).map_err(|error| {
-            Error::upstream(format!(
-                "`{method}` answered with a result of another type: {error}"
-            ))
-        }),
+        Some(result) => crate::json::from_value::<R>(result)
+            .map(Some)
+            .map_err(|error| {
+                Error::upstream(format!(
+                    "`{method}` answered with a result of another type: {error}"
+                ))
+            }),
     }
 }
 
@@ -111,7 +113,7 @@ pub fn decode_answer<R: DeserializeOwned>(method: &str, answer: &[u8]) -> Result
 /// from the parsed answer: derived `Deserialize`s of the two compiled the byte parser's struct
 /// decoding for each (7 KB of wasm in every worker that calls a service or takes native calls).
 pub(crate) fn answer_result(method: &str, answer: &[u8]) -> Result<Option<Value>, Error> {
-    if let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(answer) {
+    if let Ok(Value::Object(mut object)) = crate::json::parse(answer) {
         if let Some(outcome) = response_outcome(&mut object) {
             return outcome;
         }

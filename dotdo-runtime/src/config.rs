@@ -55,7 +55,7 @@ pub fn name_bindings(var: &str, text: &str) -> Result<Vec<(String, String)>, Err
             "`{var}` is not a JSON object of names to binding names{why}"
         ))
     };
-    let listed = match crate::json::from_text(text) {
+    let listed = match crate::json::parse(text) {
         Ok(serde_json::Value::Object(listed)) => listed,
         Ok(_) => return Err(not_bindings(String::new())),
         Err(error) => return Err(not_bindings(format!(": {error}"))),

@@ -29,7 +29,7 @@ impl Documents {
         } else {
             self.mcp_tools
         };
-        match crate::json::from_text(text) {
+        match crate::json::parse(text) {
             Ok(serde_json::Value::Array(tools)) => tools,
             // The macro embeds what `check` wrote, which is always an array.
             _ => Vec::new(),

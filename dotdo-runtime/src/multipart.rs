@@ -110,7 +110,7 @@ const FILE: &str = "a file sent as multipart/form-data";
 pub(crate) struct Files(pub Vec<Upload>);
 
 impl<'de> Deserializer<'de> for Files {
-    type Error = de::value::Error;
+    type Error = crate::json::DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0.pop() {
@@ -135,7 +135,7 @@ impl<'de> Deserializer<'de> for Files {
     }
 }
 
-impl<'de> de::IntoDeserializer<'de, de::value::Error> for Files {
+impl<'de> de::IntoDeserializer<'de, crate::json::DecodeError> for Files {
     type Deserializer = Self;
     fn into_deserializer(self) -> Self {
         self
@@ -160,7 +160,7 @@ impl UploadFields {
 }
 
 impl<'de> MapAccess<'de> for UploadFields {
-    type Error = de::value::Error;
+    type Error = crate::json::DecodeError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(
         &mut self,
@@ -197,7 +197,7 @@ impl<'de> MapAccess<'de> for UploadFields {
 struct OptionalText(Option<String>);
 
 impl<'de> Deserializer<'de> for OptionalText {
-    type Error = de::value::Error;
+    type Error = crate::json::DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {

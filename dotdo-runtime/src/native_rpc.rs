@@ -24,7 +24,7 @@ impl Options {
     /// with `#[rpc]` methods); the error says what is wrong, to follow [`OPTIONS_ARE`].
     fn parse(text: &str) -> Result<Self, String> {
         use serde_json::Value;
-        let members = match crate::json::from_text::<Value>(text) {
+        let members = match crate::json::parse(text) {
             Ok(Value::Object(members)) => members,
             Ok(other) => return Err(format!("got {}", crate::args::json_type(&other))),
             Err(error) => return Err(error.to_string()),

@@ -34,7 +34,7 @@ impl QueueMessage {
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn batch_from_json(json: &str) -> Option<Vec<QueueMessage>> {
         use serde_json::Value;
-        let Value::Array(messages) = crate::json::from_text(json).ok()? else {
+        let Value::Array(messages) = crate::json::parse(json).ok()? else {
             return None;
         };
         messages
@@ -490,7 +490,9 @@ async fn run<S: Service>(
 
 impl Envelope {
     fn deserialize_from(body: &Value) -> Result<Self, Error> {
-        Envelope::deserialize(body).map_err(|error| {
+        // A copy, as serde_json's `&Value` deserializer would copy every field out of it, but
+        // decoded by the one deserializer every worker has.
+        crate::json::from_value::<Envelope>(body.clone()).map_err(|error| {
             Error::bad_request(format!(
                 "not a dotdo queue envelope ({{\"type\", \"data\"}}): {error}"
             ))
@@ -498,8 +500,6 @@ impl Envelope {
         })
     }
 }
-
-use serde::Deserialize as _;
 
 #[cfg(test)]
 mod tests {

@@ -2,12 +2,14 @@
 //! `String`. Every other kind of value an argument takes is read by [`crate::json`]'s
 //! deserializer; a body is not turned into a JSON value, which would be a value per byte.
 
-use serde::de::value::{Error, SeqDeserializer};
+use serde::de::value::SeqDeserializer;
 use serde::de::{self, Visitor};
 use serde::forward_to_deserialize_any;
 
+use crate::json::DecodeError as Error;
+
 /// A raw body: bytes for `Vec<u8>` (and byte buffers), UTF-8 text for `String`.
-pub struct Body<'v>(pub &'v [u8]);
+pub(crate) struct Body<'v>(pub &'v [u8]);
 
 impl<'de, 'v: 'de> de::Deserializer<'de> for Body<'v> {
     type Error = Error;

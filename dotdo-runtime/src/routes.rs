@@ -285,7 +285,7 @@ fn bind<'a>(
     if route.body != BodyBinding::None && !body.is_empty() {
         match body_format(content_type())? {
             BodyFormat::Json => {
-                let value: serde_json::Value = serde_json::from_slice(body)
+                let value: serde_json::Value = crate::json::parse(body)
                     .map_err(|error| Error::bad_request(format!("malformed JSON body: {error}")))?;
                 match route.body {
                     BodyBinding::Whole(name) => args.push_json(name, value, Source::Body),

@@ -67,7 +67,7 @@ async fn answer<S: Service>(
     body: &[u8],
 ) -> (http::StatusCode, Option<Vec<u8>>) {
     let ok = http::StatusCode::OK;
-    let message: Value = match serde_json::from_slice(body) {
+    let message: Value = match crate::json::parse(body) {
         Ok(message) => message,
         Err(error) => {
             let error = ErrorObject::new(PARSE_ERROR, format!("parse error: {error}"));

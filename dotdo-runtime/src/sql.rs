@@ -187,8 +187,20 @@ mod d1 {
             return Ok(Vec::new());
         }
         let json = JSON::stringify(&results).map_err(rejected)?;
-        crate::json::from_text(&String::from(json))
-            .map_err(|error| Error::internal(format!("D1: rows are not JSON objects: {error}")))
+        let not_rows = |why: &dyn std::fmt::Display| {
+            Error::internal(format!("D1: rows are not JSON objects: {why}"))
+        };
+        let rows = match crate::json::parse(String::from(json)) {
+            Ok(Value::Array(rows)) => rows,
+            Ok(other) => return Err(not_rows(&crate::args::json_type(&other))),
+            Err(error) => return Err(not_rows(&error)),
+        };
+        rows.into_iter()
+            .map(|row| match row {
+                Value::Object(row) => Ok(row),
+                other => Err(not_rows(&crate::args::json_type(&other))),
+            })
+            .collect()
     }
 
     /// Runs `statement`; the number of rows it changed.

@@ -229,7 +229,7 @@ fn decode<T: DeserializeOwned>(what: &str, response: UpstreamResponse) -> crate:
             } else {
                 &response.body
             };
-            serde_json::from_slice(body).map_err(|error| {
+            crate::json::from_text(body).map_err(|error| {
                 Error::upstream(format!("{what}: the API answered unexpected JSON: {error}"))
             })
         }

@@ -119,7 +119,7 @@ impl Sealed {
     /// compiled the byte parser's struct decoding for this one type (3 KB of wasm in every
     /// worker with MCP tools).
     fn from_json(payload: &[u8]) -> Option<Self> {
-        let Value::Object(mut state) = serde_json::from_slice(payload).ok()? else {
+        let Value::Object(mut state) = crate::json::parse(payload).ok()? else {
             return None;
         };
         let mut take = |name: &str| state.get_mut(name).map(Value::take);

@@ -139,7 +139,7 @@ pub(crate) async fn handle_http<S: Service>(
         return error_response(&error, &context);
     }
     let streams = transport::accepts_event_stream(&context);
-    let message: Value = match serde_json::from_slice(&request.body) {
+    let message: Value = match crate::json::parse(&request.body) {
         Ok(message) => message,
         Err(error) => {
             let body = error_message(Value::Null, PARSE_ERROR, format!("parse error: {error}"));

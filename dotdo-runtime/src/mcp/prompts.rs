@@ -122,7 +122,7 @@ pub(super) async fn get<S: Service>(
     .map_err(|error| method_error(&error, context))?;
     let messages = reply
         .json()
-        .and_then(|json| crate::json::from_text::<Value>(json).ok())
+        .and_then(|json| crate::json::parse(json).ok())
         .map(|value| match value {
             Value::Array(messages) => Value::Array(messages),
             Value::String(text) => {

@@ -136,11 +136,11 @@ pub(super) async fn call_tool<S: Service>(
     });
     Ok(match outcome {
         // A `ToolResult` is already the protocol's result.
-        Ok((text, true)) => crate::json::from_text(&text).unwrap_or(Value::Null),
+        Ok((text, true)) => crate::json::parse(&text).unwrap_or(Value::Null),
         Ok((text, false)) => {
             // A tool missing from stale prebuilt documents answers as text alone.
             let structured = (description.structured_tools().get(index) == Some(&true))
-                .then(|| crate::json::from_text(&text).unwrap_or(Value::Null));
+                .then(|| crate::json::parse(&text).unwrap_or(Value::Null));
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
             if let Some(structured) = structured {
                 result["structuredContent"] = structured;

@@ -254,7 +254,7 @@ fn thing(row: Row) -> dotdo::Result<Thing> {
         ns: text("ns"),
         id: text("id"),
         thing_type: text("type"),
-        data: dotdo::json::from_text(&text("data"))
+        data: dotdo::json::parse(text("data"))
             .map_err(|error| Error::internal(format!("stored data is not JSON: {error}")))?,
         version: number("version") as u32,
         created_at: number("created_at"),
@@ -447,7 +447,7 @@ impl DbService {
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for row in &rows {
             let data: Value =
-                dotdo::json::from_text(row.get("data").and_then(Value::as_str).unwrap_or("{}"))
+                dotdo::json::parse(row.get("data").and_then(Value::as_str).unwrap_or("{}"))
                     .unwrap_or_default();
             for (name, value) in data.as_object().into_iter().flatten() {
                 *counts.entry(name.clone()).or_default() += 1;
@@ -1024,10 +1024,8 @@ impl DbService {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
-                data: dotdo::json::from_text(
-                    row.get("data").and_then(Value::as_str).unwrap_or("{}"),
-                )
-                .unwrap_or_default(),
+                data: dotdo::json::parse(row.get("data").and_then(Value::as_str).unwrap_or("{}"))
+                    .unwrap_or_default(),
             })
             .collect())
     }

@@ -182,7 +182,7 @@ struct JobRow {
 }
 
 fn parse_json(text: &str) -> dotdo::Result<Value> {
-    dotdo::json::from_text(text).map_err(|error| Error::internal(format!("stored JSON: {error}")))
+    dotdo::json::parse(text).map_err(|error| Error::internal(format!("stored JSON: {error}")))
 }
 
 impl TryFrom<JobRow> for Job {

@@ -425,7 +425,7 @@ impl Webhooks {
             )));
         };
         provider.verifier(secret)?.verify_request(ctx, &body)?;
-        let payload: Value = serde_json::from_slice(&body)
+        let payload: Value = dotdo::json::parse(&body)
             .map_err(|error| Error::bad_request(format!("the body is not JSON: {error}")))?;
         let (id, event_type) = provider.event_id_and_type(ctx, &payload).ok_or_else(|| {
             Error::bad_request(format!(

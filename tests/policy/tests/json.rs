@@ -4,7 +4,10 @@
 //! serde_json's `RawValue`: the `raw_value` feature it needs makes every `Value` deserializer
 //! carry the text parser (JSON passed on as it is goes as `dotdo::json::JsonText`). And it
 //! decodes parsed values with `dotdo::json::from_value`, never serde_json's `from_value` or
-//! `serde_path_to_error`: each would compile a second copy of every type's decoding.
+//! `serde_path_to_error`: each would compile a second copy of every type's decoding. Nor does it
+//! call serde_json's byte parser itself: `dotdo::json::parse` does, into values, and typed
+//! parsing would compile serde_json's typed decoding, whose errors bring Rust's float formatting
+//! (docs/performance.md, thirteenth pass).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +16,10 @@ const TEXT_PARSERS: [&str; 3] = ["serde_json::from_str", "Deserializer::from_str
 
 /// What decodes a parsed `Value` other than `dotdo::json::from_value`.
 const VALUE_DECODERS: [&str; 2] = ["serde_json::from_value", "serde_path_to_error"];
+
+/// serde_json's byte parser called directly, which can decode into a type: only
+/// `dotdo::json::parse` calls it, for `Value`s.
+const BYTE_PARSERS: [&str; 2] = ["serde_json::from_slice", "Deserializer::from_slice"];
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -156,5 +163,21 @@ fn no_manifest_turns_on_serde_jsons_raw_value_feature() {
     assert!(
         manifests.len() > 10 && turned_on.is_empty(),
         "serde_json's `raw_value` feature links its text parser into every worker: {turned_on:?}"
+    );
+}
+
+#[test]
+fn worker_code_parses_json_into_values_and_decodes_them_with_from_value() {
+    // The module that parses (into values, and to check that text is JSON) is the exception.
+    let found: Vec<String> = worker_code_using(&BYTE_PARSERS)
+        .into_iter()
+        .filter(|line| !line.contains("dotdo-runtime/src/json.rs: "))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "parse JSON with dotdo::json::parse or decode it with dotdo::json::from_text: serde_json's \
+         typed parsing compiles each type's decoding again, and its errors bring Rust's float \
+         formatting (10 KiB of every worker, docs/performance.md, thirteenth pass):\n{}",
+        found.join("\n")
     );
 }
