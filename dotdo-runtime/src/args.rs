@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
-use crate::json::{ValueError, from_text_value};
+use crate::json::{Strings, ValueError};
 use crate::raw_body::Body;
 
 /// Where an argument's value came from; it decides how text is parsed and what an error says.
@@ -232,7 +232,7 @@ impl<'a> Args<'a> {
                 source: source @ (Source::Header(_) | Source::Cookie(_)),
                 repeated,
                 ..
-            }) => from_text_value::<T>(text_value(repeated, last))
+            }) => crate::json::decode::<T>(text_value(repeated, last), Strings::Text)
                 .map_err(|error| text_error(name, source, &error)),
             _ => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
         }
@@ -339,32 +339,69 @@ struct Taken<'a> {
     files: Vec<crate::multipart::Upload>,
 }
 
-impl Taken<'_> {
-    /// Decodes the value as `T`, from the kinds of value `KINDS` allows; the error is worded by
-    /// the non-generic functions below, from the deserializer's message.
+/// What an argument is decoded from, once the kinds of value its interfaces give are checked.
+enum Input<'a> {
+    /// A JSON value, or text made one, decoded by [`crate::json`]'s deserializer.
+    Value(Value, Read),
+    /// A raw body.
+    Bytes(&'a [u8]),
+    /// The files sent under the argument's name.
+    #[cfg(feature = "multipart")]
+    Files(Vec<crate::multipart::Upload>),
+}
+
+/// What a value was made from, which words its error.
+#[derive(Clone, Copy)]
+enum Read {
+    Json,
+    Text,
+    Form,
+}
+
+impl<'a> Taken<'a> {
+    /// Decodes the value as `T`, from the kinds of value `KINDS` allows. Only the decoding is
+    /// generic: which kind the value is, and how an error is worded, are decided once for every
+    /// argument type (worker size: each type's call site is one call).
     fn decode<T: DeserializeOwned, const KINDS: u8>(self, name: &str) -> Result<T, Error> {
         let source = self.source;
-        match self.raw {
-            Raw::Json(value) => crate::json::from_value::<T>(value).map_err(|error| {
-                json_error(name, source, error.path(), &error.inner().to_string())
-            }),
-            Raw::Text(text) if KINDS >= TEXT_OR_JSON => {
-                from_text_value::<T>(text_value(self.repeated, text))
-                    .map_err(|error| text_error(name, source, &error))
+        match self.input(name, KINDS)? {
+            Input::Value(value, read) => {
+                let strings = match read {
+                    Read::Json => Strings::Json,
+                    Read::Text | Read::Form => Strings::Text,
+                };
+                crate::json::decode::<T>(value, strings)
+                    .map_err(|error| value_error(name, source, read, &error))
+            }
+            Input::Bytes(body) if KINDS == ANY_KIND => {
+                T::deserialize(Body(body)).map_err(|error| body_error(name, &error))
             }
             #[cfg(feature = "multipart")]
-            Raw::File(file) if KINDS == ANY_KIND => {
-                let mut files = self.files;
-                files.push(*file);
+            Input::Files(files) if KINDS == ANY_KIND => {
                 T::deserialize(crate::multipart::Files(files)).map_err(|error| {
                     Error::invalid_field(name, format!("invalid file for `{name}`: {error}"))
                 })
             }
-            Raw::Bytes(body) if KINDS == ANY_KIND => T::deserialize(Body(body)).map_err(|error| {
-                Error::bad_request(format!("invalid request body: {error}")).with_field(name)
-            }),
-            Raw::Form(fields) if KINDS == ANY_KIND => {
-                from_text_value::<T>(form_value(fields)).map_err(|error| form_error(name, &error))
+            _ => Err(unexpected_kind(name)),
+        }
+    }
+
+    /// The value to decode, if it is of a kind in `kinds`.
+    fn input(self, name: &str, kinds: u8) -> Result<Input<'a>, Error> {
+        match self.raw {
+            Raw::Json(value) => Ok(Input::Value(value, Read::Json)),
+            Raw::Text(text) if kinds >= TEXT_OR_JSON => {
+                Ok(Input::Value(text_value(self.repeated, text), Read::Text))
+            }
+            #[cfg(feature = "multipart")]
+            Raw::File(file) if kinds == ANY_KIND => {
+                let mut files = self.files;
+                files.push(*file);
+                Ok(Input::Files(files))
+            }
+            Raw::Bytes(body) if kinds == ANY_KIND => Ok(Input::Bytes(body)),
+            Raw::Form(fields) if kinds == ANY_KIND => {
+                Ok(Input::Value(form_value(fields), Read::Form))
             }
             // A multipart body's file goes under whatever name its part gives, so a caller can
             // send one where text is wanted (a query parameter's name): the caller's mistake.
@@ -376,6 +413,18 @@ impl Taken<'_> {
             _ => Err(unexpected_kind(name)),
         }
     }
+}
+
+fn value_error(name: &str, source: Source, read: Read, error: &ValueError) -> Error {
+    match read {
+        Read::Json => json_error(name, source, error.path(), &error.inner().to_string()),
+        Read::Text => text_error(name, source, error),
+        Read::Form => form_error(name, error),
+    }
+}
+
+fn body_error(name: &str, error: &crate::json::DecodeError) -> Error {
+    Error::bad_request(format!("invalid request body: {error}")).with_field(name)
 }
 
 /// An argument that arrived as a kind of value its method's interfaces do not give (the macro

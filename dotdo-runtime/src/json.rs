@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 mod value;
 
-pub(crate) use value::{DecodeError, from_text_value};
+pub(crate) use value::{DecodeError, Strings, decode};
 pub use value::{ValueError, from_value};
 
 /// `json` (text, or its bytes) as a JSON value, as `serde_json::from_str` reads it (the same

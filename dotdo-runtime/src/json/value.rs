@@ -10,7 +10,7 @@
 //!
 //! Text as HTTP carries it (path segments, query parameters, headers, cookies, form fields) is
 //! read by the same deserializer as strings that also spell numbers and booleans
-//! ([`from_text_value`]), so each argument type's decoding is compiled once, not once for JSON
+//! ([`Strings::Text`]), so each argument type's decoding is compiled once, not once for JSON
 //! and again for text.
 
 use std::cell::RefCell;
@@ -139,22 +139,28 @@ impl std::error::Error for ValueError {}
 
 /// `value` as a `T`, or what is wrong with it and where.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
-    decode(value, false)
+    decode(value, Strings::Json)
 }
 
-/// `value` as a `T`, its strings being text as HTTP carries it: a string also spells a number
-/// (`"42"`) or a boolean (`"true"`), and an array is the values one name was given, in the order
-/// sent (`?tag=a&tag=b`), which a sequence takes whole and anything else takes the last of; one
-/// value is a sequence of one. An object is a form's fields, each a string or such an array.
-pub(crate) fn from_text_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
-    decode(value, true)
+/// How a value's strings read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strings {
+    /// As JSON's: text.
+    Json,
+    /// As text that HTTP carries (a path segment, query parameter, header, cookie or form
+    /// field): a string also spells a number (`"42"`, as JSON writes numbers) or a boolean
+    /// (`"true"`), and an array is the values one name was given, in the order sent
+    /// (`?tag=a&tag=b`), which a sequence takes whole and anything else takes the last of; one
+    /// value is a sequence of one. An object is a form's fields, each a string or such an array.
+    Text,
 }
 
-fn decode<T: DeserializeOwned>(value: Value, text: bool) -> Result<T, ValueError> {
+/// `value` as a `T`, its strings read as `strings` says: the one decoding of each type.
+pub(crate) fn decode<T: DeserializeOwned>(value: Value, strings: Strings) -> Result<T, ValueError> {
     let track = Track::default();
     let decoded = T::deserialize(Tracked {
         value,
-        text,
+        text: strings == Strings::Text,
         at: &Segment::Root,
         track: &track,
     });
@@ -228,7 +234,7 @@ impl Track {
 
 struct Tracked<'a> {
     value: Value,
-    /// Whether the value is text ([`from_text_value`]).
+    /// Whether the value is text ([`Strings::Text`]).
     text: bool,
     at: &'a Segment<'a>,
     track: &'a Track,
@@ -1124,8 +1130,8 @@ mod tests {
     /// One value as a string, several as an array: as the arguments hand text over.
     fn text<T: DeserializeOwned>(values: &[&str]) -> Result<T, ValueError> {
         match values {
-            [one] => from_text_value(json!(one)),
-            many => from_text_value(json!(many)),
+            [one] => decode(json!(one), Strings::Text),
+            many => decode(json!(many), Strings::Text),
         }
     }
 
@@ -1214,14 +1220,14 @@ mod tests {
             interests: vec!["rust".into(), "workers".into()],
             newsletter: true,
         };
-        assert_eq!(from_text_value::<Signup>(form).unwrap(), expected);
-        let missing = from_text_value::<Signup>(json!({"email": "x"})).unwrap_err();
+        assert_eq!(decode::<Signup>(form, Strings::Text).unwrap(), expected);
+        let missing = decode::<Signup>(json!({"email": "x"}), Strings::Text).unwrap_err();
         assert_eq!(missing.path(), ".");
         assert_eq!(missing.inner().to_string(), "missing field `newsletter`");
         let wrong = json!({"email": "x", "newsletter": "true", "age": ["9", "old"]});
-        let error = from_text_value::<Signup>(wrong).unwrap_err();
+        let error = decode::<Signup>(wrong, Strings::Text).unwrap_err();
         assert_eq!(error.path(), "age");
-        let map = from_text_value::<BTreeMap<String, u8>>(json!({"a": "1"})).unwrap();
+        let map = decode::<BTreeMap<String, u8>>(json!({"a": "1"}), Strings::Text).unwrap();
         assert_eq!(map["a"], 1);
     }
 }
