@@ -145,7 +145,7 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
 /// How a value's strings read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Strings {
-    /// As JSON's: text.
+    /// JSON's strings: text, and nothing else.
     Json,
     /// As text that HTTP carries (a path segment, query parameter, header, cookie or form
     /// field): a string also spells a number (`"42"`, as JSON writes numbers) or a boolean
@@ -160,9 +160,11 @@ pub(crate) fn decode<T: DeserializeOwned>(value: Value, strings: Strings) -> Res
     let track = Track::default();
     let decoded = T::deserialize(Tracked {
         value,
-        text: strings == Strings::Text,
-        at: &Segment::Root,
-        track: &track,
+        place: Place {
+            at: &Segment::Root,
+            track: &track,
+            text: strings == Strings::Text,
+        },
     });
     decoded.map_err(|error| track.into_error(error))
 }
@@ -234,10 +236,7 @@ impl Track {
 
 struct Tracked<'a> {
     value: Value,
-    /// Whether the value is text ([`Strings::Text`]).
-    text: bool,
-    at: &'a Segment<'a>,
-    track: &'a Track,
+    place: Place<'a>,
 }
 
 /// Where a value is and how its strings read, handed down to the values inside it.
@@ -245,18 +244,15 @@ struct Tracked<'a> {
 struct Place<'a> {
     at: &'a Segment<'a>,
     track: &'a Track,
+    /// Whether the value is text ([`Strings::Text`]).
     text: bool,
 }
 
 impl Tracked<'_> {
     /// Reads the value with `read`, placing an error from it here.
     fn read<T>(self, read: impl FnOnce(Value, Place<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        let place = Place {
-            at: self.at,
-            track: self.track,
-            text: self.text,
-        };
-        read(self.value, place).map_err(|error| place.track.failed(place.at, error))
+        let place = self.place;
+        read(self.value, place).map_err(|error| place.failed(error))
     }
 }
 
@@ -305,9 +301,7 @@ impl Place<'_> {
             None => Err(de::Error::invalid_value(Unexpected::Str(text), expected)),
         }
     }
-}
 
-impl Place<'_> {
     /// The value a sequence reads: in text, a name sent once is a sequence of that one value.
     fn elements(self, value: Value) -> Value {
         match value {
@@ -444,12 +438,12 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
     /// Text is never null: a name sent with an empty value (`?cursor=`) is `Some`, and its
     /// value read like any other.
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let (at, track) = (self.at, self.track);
+        let place = self.place;
         match self.value {
             Value::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
-        .map_err(|error| track.failed(at, error))
+        .map_err(|error| place.failed(error))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -457,10 +451,10 @@ impl<'de> de::Deserializer<'de> for Tracked<'_> {
         _name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        let (at, track) = (self.at, self.track);
+        let place = self.place;
         visitor
             .visit_newtype_struct(self)
-            .map_err(|error| track.failed(at, error))
+            .map_err(|error| place.failed(error))
     }
 
     /// An enum is its variant's name, or an object of one member: the variant's name and its
@@ -612,7 +606,7 @@ impl<'de> MapAccess<'de> for Members<'_> {
                 parent: self.place.at,
                 name: &name,
             };
-            self.place.track.failed(&at, error)
+            self.place.inside(&at).failed(error)
         })?;
         self.pending = Some((name, value));
         Ok(Some(key))
@@ -641,14 +635,8 @@ fn decode_at<'de, S: DeserializeSeed<'de>>(
     value: Value,
     place: Place<'_>,
 ) -> Result<S::Value, Error> {
-    let Place { at, track, text } = place;
-    seed.deserialize(Tracked {
-        value,
-        text,
-        at,
-        track,
-    })
-    .map_err(|error| track.failed(at, error))
+    seed.deserialize(Tracked { value, place })
+        .map_err(|error| place.failed(error))
 }
 
 impl<'a> Place<'a> {
@@ -658,6 +646,11 @@ impl<'a> Place<'a> {
         'a: 'b,
     {
         Place { at, ..self }
+    }
+
+    /// `error`, placed here.
+    fn failed(self, error: Error) -> Error {
+        self.track.failed(self.at, error)
     }
 }
 
@@ -691,7 +684,7 @@ impl<'a> Variant<'a> {
                     parent: self.place.at,
                     name: &self.name,
                 };
-                Err(self.place.track.failed(&at, error))
+                Err(self.place.inside(&at).failed(error))
             }
         }
     }
@@ -733,7 +726,7 @@ impl<'de> VariantAccess<'de> for Variant<'_> {
             Value::Array(elements) => visit_elements(elements, parent.inside(&at), visitor),
             other => Err(invalid_type(&other, &"tuple variant")),
         }
-        .map_err(|error| parent.track.failed(&at, error))
+        .map_err(|error| parent.inside(&at).failed(error))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -750,7 +743,7 @@ impl<'de> VariantAccess<'de> for Variant<'_> {
             Value::Object(members) => visit_members(members, parent.inside(&at), visitor),
             other => Err(invalid_type(&other, &"struct variant")),
         }
-        .map_err(|error| parent.track.failed(&at, error))
+        .map_err(|error| parent.inside(&at).failed(error))
     }
 }
 
