@@ -227,13 +227,13 @@ impl<'a> Args<'a> {
         // Headers and cookies are bound after query parameters and body fields, so a sent one is
         // the entry `remove` takes, with the others of its name dropped.
         match self.remove(name) {
-            Some(Taken {
-                raw: Raw::Text(last),
-                source: source @ (Source::Header(_) | Source::Cookie(_)),
-                repeated,
-                ..
-            }) => crate::json::decode::<T>(text_value(repeated, last), Strings::Text)
-                .map_err(|error| text_error(name, source, &error)),
+            Some(
+                taken @ Taken {
+                    raw: Raw::Text(_),
+                    source: Source::Header(_) | Source::Cookie(_),
+                    ..
+                },
+            ) => taken.decode::<T, TEXT_OR_JSON>(name),
             _ => accepts_absence::<T>().ok_or_else(|| self.missing(name)),
         }
     }
@@ -435,7 +435,7 @@ fn unexpected_kind(name: &str) -> Error {
     ))
 }
 
-/// The text a name was given, as [`from_text_value`] reads it: one value is a string, several
+/// The text a name was given, as [`Strings::Text`] reads it: one value is a string, several
 /// an array of them in the order sent.
 fn text_value(earlier: Vec<Cow<'_, str>>, last: Cow<'_, str>) -> Value {
     let text = |value: Cow<'_, str>| Value::String(value.into_owned());
@@ -446,7 +446,7 @@ fn text_value(earlier: Vec<Cow<'_, str>>, last: Cow<'_, str>) -> Value {
     }
 }
 
-/// A form's fields as an object of their text values, as [`from_text_value`] reads it.
+/// A form's fields as an object of their text values, as [`Strings::Text`] reads it.
 fn form_value(fields: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Value {
     let mut object = serde_json::Map::new();
     for (name, value) in fields {
