@@ -11,9 +11,10 @@
 //! sorts its input first, with a stable sort compiled anew for each iterator type it is given,
 //! about 2 KB of wasm per place that collects.
 //!
-//! A parsed `Value` is decoded with [`from_value`], which names where in it the first error is
-//! and compiles each type's decoding once for every worker that reads values (arguments, rows,
-//! a dead letter's data).
+//! JSON is parsed into a `Value` ([`parse`]) and decoded with [`from_value`] (or both at once,
+//! [`from_text`]), which names where in it the first error is and compiles each type's decoding
+//! once for everything a worker reads (arguments, text among them, rows, a dead letter's data,
+//! stored JSON, an API's answers); never by serde_json's typed parsing.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -30,11 +31,11 @@ pub fn parse(json: impl AsRef<[u8]>) -> serde_json::Result<Value> {
 }
 
 /// `json` (text, or its bytes) as a `T`: [`parse`]d, then decoded by [`from_value`], the one
-/// decoding of each type a
-/// worker has. A syntax error is serde_json's, with its line and column; a value that does not
-/// decode says where in it (``at `items[1].price`: invalid type: …``). serde_json's typed parser
-/// would compile every type's decoding a second time, and describe what it found through serde's
-/// display, which brings Rust's float formatting along (10 KiB of every worker, gzipped).
+/// decoding of each type a worker has. A syntax error is serde_json's, with its line and column;
+/// a value that does not decode says where in it (``at `items[1].price`: invalid type: …``).
+/// serde_json's typed parser would compile every type's decoding a second time, and describe
+/// what it found through serde's display, which brings Rust's float formatting along (10 KiB of
+/// every worker, gzipped).
 pub fn from_text<T: DeserializeOwned>(json: impl AsRef<[u8]>) -> serde_json::Result<T> {
     from_value(parse(json)?).map_err(serde::de::Error::custom)
 }

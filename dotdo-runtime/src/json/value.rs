@@ -264,7 +264,20 @@ enum Spelled {
     Bool,
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// The place `at`, inside this one.
+    fn inside<'b>(self, at: &'b Segment<'b>) -> Place<'b>
+    where
+        'a: 'b,
+    {
+        Place { at, ..self }
+    }
+
+    /// `error`, placed here.
+    fn failed(self, error: Error) -> Error {
+        self.track.failed(self.at, error)
+    }
+
     /// The one value that whatever is not a sequence reads, as the JSON value it spells. In
     /// text, an array is one name's values, and the last one sent wins; a number or boolean
     /// is spelled in a string. Not generic: it is called from every type's decoding, once
@@ -637,21 +650,6 @@ fn decode_at<'de, S: DeserializeSeed<'de>>(
 ) -> Result<S::Value, Error> {
     seed.deserialize(Tracked { value, place })
         .map_err(|error| place.failed(error))
-}
-
-impl<'a> Place<'a> {
-    /// The place `at`, inside this one.
-    fn inside<'b>(self, at: &'b Segment<'b>) -> Place<'b>
-    where
-        'a: 'b,
-    {
-        Place { at, ..self }
-    }
-
-    /// `error`, placed here.
-    fn failed(self, error: Error) -> Error {
-        self.track.failed(self.at, error)
-    }
 }
 
 /// An enum's variant: its name, then its content, at a path that names the variant (as
