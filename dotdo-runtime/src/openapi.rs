@@ -338,12 +338,16 @@ fn array_fields(schema: &Value) -> impl Iterator<Item = &str> {
         .map(|(name, _)| name.as_str())
 }
 
-/// The schema of a form's fields: an array field sent once is a one-element array, which a form
-/// cannot tell from a scalar, so it takes either, as the binder does.
+/// The schema of a form's fields: a field is text or absent, never `null` (an `Option`'s `None`
+/// is its absence, as for a parameter); an array field sent once is a one-element array, which a
+/// form cannot tell from a scalar, so it takes either, as the binder does.
 fn form_schema(schema: &Value) -> Value {
     let arrays: Vec<String> = array_fields(schema).map(str::to_owned).collect();
     let mut form = schema.clone();
     if let Some(properties) = form.get_mut("properties").and_then(Value::as_object_mut) {
+        for property in properties.values_mut() {
+            *property = without_null(property.take());
+        }
         for name in &arrays {
             if let Some(property) = properties.get_mut(name)
                 && let Some(items) = property.get("items").cloned()
